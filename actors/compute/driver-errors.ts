@@ -1,0 +1,19 @@
+/** Translates driver failures into novact's typed errors where they leave the host actor. */
+import { ConflictError, InternalError, NotFoundError, NovactError, UnavailableError } from '../../protocols/errors.js';
+import { DriverError } from '../../hosts/driver.js';
+
+export function fromDriverError(err: unknown, host: string): NovactError {
+  if (err instanceof NovactError) return err;
+  if (!(err instanceof DriverError)) return new InternalError(`host ${host}: ${err instanceof Error ? err.message : String(err)}`, true);
+  switch (err.kind) {
+    case 'not-found':
+      return new NotFoundError(`host ${host}: ${err.message}`);
+    case 'invalid-state':
+    case 'insufficient-resources':
+      return new ConflictError(`host ${host}: ${err.message}`);
+    case 'closed':
+      return new UnavailableError(`host ${host}: ${err.message}`);
+    default:
+      return new InternalError(`host ${host}: ${err.message}`, err.retryable);
+  }
+}

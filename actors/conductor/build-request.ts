@@ -1,0 +1,66 @@
+/** Validation of a build request and the instance row it becomes. */
+import { randomUUID } from 'node:crypto';
+import { BadRequestError } from '../../protocols/errors.js';
+import { initialState } from '../../protocols/lifecycle.js';
+import type { BuildRequest } from '../../protocols/messages.js';
+import type { Flavor, ImageMeta } from '../../protocols/resources.js';
+import { fieldsOf, optStr, str, stringMap } from '../../protocols/validate.js';
+import type { InstanceRow } from '../../runtime/db/entities/index.js';
+
+const NAME = /^[^\x00-\x1f\x7f]+$/;
+
+export function parseBuild(body: Record<string, unknown>): BuildRequest {
+  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata'], 'server');
+  const req: BuildRequest = {
+    name: str(o, 'name', { pattern: NAME }),
+    flavorRef: str(o, 'flavorRef', { max: 255 }),
+    imageRef: str(o, 'imageRef', { max: 255 }),
+    metadata: stringMap(o, 'metadata'),
+  };
+  const projectId = optStr(o, 'projectId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+  const userId = optStr(o, 'userId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+  const az = optStr(o, 'availabilityZone');
+  if (projectId !== undefined) req.projectId = projectId;
+  if (userId !== undefined) req.userId = userId;
+  if (az !== undefined) req.availabilityZone = az;
+  return req;
+}
+
+/** Nova's image/flavor compatibility checks at create time. */
+export function checkFits(flavor: Flavor, image: ImageMeta): void {
+  if (image.minRamMb > flavor.memoryMb) throw new BadRequestError(`Flavor's memory is too small for requested image.`);
+  if (flavor.diskGb > 0 && image.minDiskGb > flavor.diskGb) throw new BadRequestError(`Flavor's disk is too small for requested image.`);
+}
+
+export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMeta, idempotencyKey: string | null, now: Date): InstanceRow {
+  const life = initialState();
+  return {
+    uuid: randomUUID(),
+    name: req.name,
+    projectId: req.projectId ?? 'default',
+    userId: req.userId ?? 'admin',
+    flavorId: flavor.id,
+    flavorName: flavor.name,
+    vcpus: flavor.vcpus,
+    memoryMb: flavor.memoryMb,
+    rootGb: flavor.diskGb,
+    ephemeralGb: flavor.ephemeralGb,
+    imageRef: image.id,
+    vmState: life.vmState,
+    taskState: life.taskState,
+    powerState: life.powerState,
+    host: null,
+    node: null,
+    alternates: [],
+    availabilityZone: req.availabilityZone ?? null,
+    metadata: req.metadata ?? {},
+    fault: null,
+    idempotencyKey,
+    launchedAt: null,
+    terminatedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+    version: 1,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Compute node records, written by the conductor on behalf of hosts (which never touch the database).
+ * Reports and heartbeats are coalesced per host and upserted in one statement per flush.
+ */
+import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
+import type { ComputeNodeView } from '../../protocols/messages.js';
+import { ComputeNode } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { Clock, Timer } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/log/logger.js';
+import { errorFields } from '../../runtime/log/logger.js';
+
+export class ComputeNodeWriter {
+  private reports = new Map<string, CapacityReport>();
+  private beats = new Map<string, number>();
+  private timer: Timer | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly serviceDownTimeMs: number,
+  ) {}
+
+  start(flushMs: number): void {
+    this.timer = this.clock.setInterval(() => void this.flush(), flushMs);
+  }
+
+  report(r: CapacityReport): void {
+    const prev = this.reports.get(r.host);
+    if (!prev || prev.seq <= r.seq || r.sentAt > prev.sentAt) this.reports.set(r.host, r);
+  }
+
+  heartbeat(hb: HeartbeatReport): void {
+    this.beats.set(hb.host, Math.max(this.beats.get(hb.host) ?? 0, hb.sentAt));
+  }
+
+  /** Writes what arrived since the last flush. Flushes never overlap. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write()).catch((err) => this.log.error('compute node write failed', errorFields(err)));
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    await this.flush();
+  }
+
+  async list(): Promise<ComputeNodeView[]> {
+    const rows = await this.orm.em.fork().find(ComputeNode, {}, { orderBy: { host: 'asc' } });
+    const now = this.clock.now();
+    return rows.map((r) => ({
+      host: r.host,
+      node: r.node,
+      state: now - r.lastSeenAt.getTime() <= this.serviceDownTimeMs && !r.forcedDown ? 'up' : 'down',
+      status: r.disabled ? 'disabled' : 'enabled',
+      hypervisorType: r.hypervisorType,
+      vcpus: r.vcpus,
+      vcpusUsed: r.vcpusUsed,
+      memoryMb: r.memoryMb,
+      memoryMbUsed: r.memoryMbUsed,
+      localGb: r.localGb,
+      localGbUsed: r.localGbUsed,
+      runningVms: r.runningVms,
+      lastSeenAt: r.lastSeenAt.toISOString(),
+    }));
+  }
+
+  private async write(): Promise<void> {
+    const reports = [...this.reports.values()];
+    const beats = [...this.beats.entries()].filter(([h]) => !this.reports.has(h));
+    this.reports = new Map();
+    this.beats = new Map();
+    const knex = this.orm.em.getConnection().getKnex();
+    if (reports.length > 0) {
+      const rows = reports.map((r) => ({
+        host: r.host, node: r.node, hypervisor_type: r.hypervisorType, hypervisor_version: r.hypervisorVersion, cpu_arch: r.cpuArch,
+        availability_zone: r.availabilityZone, vcpus: r.vcpus, memory_mb: r.memoryMb, local_gb: r.diskGb, vcpus_used: r.vcpusUsed,
+        memory_mb_used: r.memoryMbUsed, local_gb_used: r.diskGbUsed, running_vms: r.runningVms, seen: new Date(r.sentAt).toISOString(),
+      }));
+      await knex.raw(
+        `insert into compute_nodes (host, node, hypervisor_type, hypervisor_version, cpu_arch, availability_zone, vcpus, memory_mb,
+           local_gb, vcpus_used, memory_mb_used, local_gb_used, running_vms, disabled, disabled_reason, forced_down, last_seen_at,
+           created_at, updated_at)
+         select d.host, d.node, d.hypervisor_type, d.hypervisor_version, d.cpu_arch, d.availability_zone, d.vcpus, d.memory_mb,
+           d.local_gb, d.vcpus_used, d.memory_mb_used, d.local_gb_used, d.running_vms, false, null, false, d.seen, now(), now()
+         from jsonb_to_recordset(?::jsonb) as d(host text, node text, hypervisor_type text, hypervisor_version int, cpu_arch text,
+           availability_zone text, vcpus int, memory_mb int, local_gb int, vcpus_used int, memory_mb_used int, local_gb_used int,
+           running_vms int, seen timestamptz)
+         on conflict (host) do update set node = excluded.node, hypervisor_type = excluded.hypervisor_type,
+           hypervisor_version = excluded.hypervisor_version, cpu_arch = excluded.cpu_arch, availability_zone = excluded.availability_zone,
+           vcpus = excluded.vcpus, memory_mb = excluded.memory_mb, local_gb = excluded.local_gb, vcpus_used = excluded.vcpus_used,
+           memory_mb_used = excluded.memory_mb_used, local_gb_used = excluded.local_gb_used, running_vms = excluded.running_vms,
+           last_seen_at = greatest(compute_nodes.last_seen_at, excluded.last_seen_at), updated_at = now()`,
+        [JSON.stringify(rows)],
+      );
+    }
+    if (beats.length > 0) {
+      await knex.raw(
+        `update compute_nodes c set last_seen_at = greatest(c.last_seen_at, d.seen)
+         from jsonb_to_recordset(?::jsonb) as d(host text, seen timestamptz) where c.host = d.host`,
+        [JSON.stringify(beats.map(([host, at]) => ({ host, seen: new Date(at).toISOString() })))],
+      );
+    }
+  }
+}

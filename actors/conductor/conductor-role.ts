@@ -1,0 +1,211 @@
+/**
+ * The conductor role: owner of every instance. A supervised `conductor` actor is the parent of the
+ * instance actors; when it restarts (its children die with it) it sweeps the database for
+ * instances with an unfinished task and resumes them. It also answers builds, listings, flavors, and
+ * writes compute node records from the hosts' reports.
+ */
+import { BadRequestError, NotFoundError } from '../../protocols/errors.js';
+import type { BuildReply, FlavorListReply, FlavorReply, HostsReply, ListReply, ListRequest } from '../../protocols/messages.js';
+import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
+import type { VmState } from '../../protocols/states.js';
+import { fieldsOf, int, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
+import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import { EntityRegistry } from '../../runtime/actors/registry.js';
+import type { ActorRef } from '../../runtime/actors/system.js';
+import type { Timer } from '../../runtime/clock.js';
+import { errorFields } from '../../runtime/log/logger.js';
+import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import type { Role, RoleContext } from '../../runtime/role.js';
+import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
+import { ComputeNodeWriter } from './compute-nodes.js';
+import { EffectRunner, type EffectTimeouts } from './effects.js';
+import { FlavorCatalog } from './flavors.js';
+import { ImageCache } from './image-cache.js';
+import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
+import { InstanceStore } from './instance-store.js';
+import { serverView } from './views.js';
+
+export interface ConductorConfig extends EffectTimeouts {
+  /** Passivate instance actors idle this long. */
+  instanceIdleMs: number;
+  /** Resume instances whose task has not moved for this long (a lost effect). */
+  stuckAfterMs: number;
+  sweepIntervalMs: number;
+  serviceDownTimeMs: number;
+  computeNodeFlushMs: number;
+}
+
+export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
+  requestTimeoutMs: 10_000,
+  spawnTimeoutMs: 60_000,
+  powerTimeoutMs: 30_000,
+  convergeAttempts: 6,
+  instanceIdleMs: 300_000,
+  stuckAfterMs: 300_000,
+  sweepIntervalMs: 60_000,
+  serviceDownTimeMs: 60_000,
+  computeNodeFlushMs: 1_000,
+};
+
+type ConductorMsg = { kind: 'sweep'; olderThanMs: number } | { kind: 'crash' };
+
+export interface ConductorRole extends Role {
+  /** Chaos hook: crash the conductor actor (its instance actors die with it). */
+  crash(): void;
+  /** Chaos hook: crash one instance actor. */
+  crashInstance(uuid: string): void;
+  readonly store: InstanceStore;
+  readonly computeNodes: ComputeNodeWriter;
+}
+
+const STATUS_TO_VM: Record<string, VmState> = {
+  ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', ERROR: 'error', PAUSED: 'paused', SUSPENDED: 'suspended', DELETED: 'deleted',
+};
+
+export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: ConductorConfig = DEFAULT_CONDUCTOR_CONFIG): Promise<ConductorRole> {
+  const { bridge, subjects, actors, clock, log } = ctx;
+  const flavors = new FlavorCatalog(orm);
+  await flavors.load();
+  const images = new ImageCache(bridge, subjects, clock, cfg.requestTimeoutMs);
+  const store = new InstanceStore(orm);
+  const effects = new EffectRunner({ bridge, subjects, clock, log, images, timeouts: cfg });
+  const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
+  const adopted = new Map<string, InstanceRow>();
+
+  const sweep = async (olderThanMs: number): Promise<void> => {
+    const cutoff = new Date(clock.now() - olderThanMs);
+    const rows = await orm.em.fork().find(
+      Instance,
+      { deletedAt: null, $or: [{ taskState: { $ne: null } }, { vmState: 'building' }], updatedAt: { $lte: cutoff } },
+      { fields: ['uuid'], limit: 10_000 },
+    );
+    for (const r of rows) registry.ref(r.uuid).tell({ kind: 'resume' });
+    if (rows.length > 0) log.info('resumed unfinished instances', { count: rows.length });
+  };
+
+  let conductor!: ActorRef<ConductorMsg>;
+  let starts = 0;
+  conductor = actors.spawn<null, ConductorMsg>('conductor', {
+    init: (c) => {
+      // After a restart every instance actor is gone: pick up whatever they were doing.
+      if (starts++ > 0) queueMicrotask(() => c.self.tell({ kind: 'sweep', olderThanMs: 0 }));
+      return null;
+    },
+    handle: async (s, m) => {
+      if (m.kind === 'crash') throw new Error('chaos: conductor crash requested');
+      await sweep(m.olderThanMs).catch((err) => log.error('instance sweep failed', errorFields(err)));
+      return s;
+    },
+  });
+
+  const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, conductor as ActorRef<unknown>, 'instance', (uuid) => {
+    const row = adopted.get(uuid);
+    adopted.delete(uuid);
+    return instanceActorDef(
+      uuid,
+      { orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, deliver: (id, outcome) => registry.ref(id).tell({ kind: 'outcome', outcome }) },
+      row,
+    );
+  });
+
+  const svc = await bridge.addService('novact-conductor', 'instance owners: lifecycle, builds, listings', () => ({
+    liveInstanceActors: registry.size,
+    restarts: actors.stats.restarts,
+    lastError: actors.stats.lastError,
+    writeBatches: store.stats.batches,
+    writesBatched: store.stats.items,
+  }));
+  const opts = { queue: 'conductor', isMutating: isMutatingVerb };
+
+  bridge.endpoint(svc, 'build', subjects.conductor('build'), async ({ envelope }) => {
+    const req = parseBuild(envelope.body);
+    const flavor = flavors.find(req.flavorRef);
+    if (!flavor) throw new BadRequestError(`Flavor ${req.flavorRef} could not be found.`);
+    const image = await images.bootable(req.imageRef);
+    checkFits(flavor, image);
+    const key = `${req.projectId ?? 'default'}:${envelope.idempotencyKey}`;
+    const row = newInstanceRow(req, flavor, image, key, new Date(clock.now()));
+    const inserted = await store.insert(row, {
+      instanceUuid: row.uuid, action: 'create', requestId: envelope.idempotencyKey!, projectId: row.projectId, userId: row.userId, at: row.createdAt,
+    });
+    if (!inserted) {
+      // A retried build: answer with the instance the first attempt made.
+      const existing = await orm.em.fork().findOne(Instance, { idempotencyKey: key });
+      if (!existing) throw new BadRequestError('idempotency key collision; retry with a new key');
+      return { server: serverView(existing) } satisfies BuildReply;
+    }
+    adopted.set(row.uuid, row);
+    registry.ref(row.uuid).tell({ kind: 'build' });
+    effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
+    return { server: serverView(row) } satisfies BuildReply;
+  }, opts);
+
+  bridge.endpoint(svc, 'list', subjects.conductor('list'), async ({ envelope }) => {
+    const o = fieldsOf(envelope.body, ['projectId', 'name', 'status', 'host', 'limit', 'marker'], 'list');
+    const q: ListRequest = {};
+    const projectId = optStr(o, 'projectId', { max: 64 });
+    const name = optStr(o, 'name');
+    const status = optStr(o, 'status', { max: 32 });
+    const host = optStr(o, 'host');
+    const marker = optStr(o, 'marker', { max: 36 });
+    const limit = optInt(o, 'limit', { min: 1, max: 1000 }) ?? 1000;
+    const where: Record<string, unknown> = { deletedAt: null };
+    if (projectId !== undefined) where.projectId = (q.projectId = projectId);
+    if (name !== undefined) where.name = name;
+    if (host !== undefined) where.host = host;
+    if (status !== undefined) {
+      const vm = STATUS_TO_VM[status.toUpperCase()];
+      if (!vm) throw new BadRequestError(`unknown status filter '${status}'`);
+      where.vmState = vm;
+      if (vm === 'deleted') delete where.deletedAt;
+    }
+    const em = orm.em.fork();
+    if (marker !== undefined) {
+      const m = isUuid(marker) ? await em.findOne(Instance, { uuid: marker }) : null;
+      if (!m) throw new BadRequestError(`marker [${marker}] not found`);
+      where.$or = [{ createdAt: { $lt: m.createdAt } }, { createdAt: m.createdAt, uuid: { $lt: m.uuid } }];
+    }
+    const rows = await em.find(Instance, where, { orderBy: { createdAt: 'desc', uuid: 'desc' }, limit });
+    return { servers: rows.map(serverView) } satisfies ListReply;
+  }, opts);
+
+  bridge.endpoint(svc, 'hosts', subjects.conductor('hosts'), async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
+
+  bridge.endpoint(svc, 'instance', subjects.allInstances, ({ subject, verb, envelope }) => {
+    const parsed = subjects.parseEntity(subject, 'instance');
+    if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
+    return registry.ref(parsed.id.toLowerCase()).ask<unknown>(
+      (reply) => ({ kind: 'request', verb, body: envelope.body, requestId: envelope.id, key: envelope.idempotencyKey, reply }),
+      Math.max(1, envelope.deadline - clock.now()),
+    );
+  }, opts);
+
+  bridge.endpoint(svc, 'flavor-list', subjects.flavor('list'), () => ({ flavors: flavors.list() }) satisfies FlavorListReply, opts);
+  bridge.endpoint(svc, 'flavor-get', subjects.flavor('get'), ({ envelope }) => {
+    const o = fieldsOf(envelope.body, ['id'], 'flavor');
+    return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
+  }, opts);
+
+  // One conductor writes each report (queue group); the records back `host list`.
+  bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');
+  bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => computeNodes.heartbeat(hb), 'conductor');
+  computeNodes.start(cfg.computeNodeFlushMs);
+
+  await sweep(0);
+  const timers: Timer[] = [clock.setInterval(() => conductor.tell({ kind: 'sweep', olderThanMs: cfg.stuckAfterMs }), cfg.sweepIntervalMs)];
+
+  return {
+    name: 'conductor',
+    store,
+    computeNodes,
+    crash: () => conductor.tell({ kind: 'crash' }),
+    crashInstance: (uuid) => registry.ref(uuid).tell({ kind: 'crash' }),
+    async stop() {
+      for (const t of timers) t.cancel();
+      registry.stopAll();
+      conductor.stop();
+      await computeNodes.stop();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Runs the effects the lifecycle asks for and turns their results into outcome events. Every effect
+ * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
+ * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
+ */
+import { NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import type { Effect, Outcome, PowerOp } from '../../protocols/lifecycle.js';
+import type { ClaimReply, GuestReply, SelectReply, ServerView } from '../../protocols/messages.js';
+import { flavorResources } from '../../protocols/resources.js';
+import type { Subjects } from '../../protocols/subjects.js';
+import type { InstanceRow } from '../../runtime/db/entities/index.js';
+import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/log/logger.js';
+import { errorFields } from '../../runtime/log/logger.js';
+import type { ImageCache } from './image-cache.js';
+
+export interface EffectTimeouts {
+  requestTimeoutMs: number;
+  spawnTimeoutMs: number;
+  powerTimeoutMs: number;
+  /** Attempts for calls that must converge (destroy, release) before giving up loudly. */
+  convergeAttempts: number;
+}
+
+export interface EffectDeps {
+  bridge: Bridge;
+  subjects: Subjects;
+  clock: Clock;
+  log: Logger;
+  images: ImageCache;
+  timeouts: EffectTimeouts;
+}
+
+const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
+
+export class EffectRunner {
+  constructor(private readonly d: EffectDeps) {}
+
+  /** Starts one effect; `deliver` receives its outcome (if it has one). Never throws. */
+  run(row: InstanceRow, effect: Effect, view: () => ServerView, deliver: (o: Outcome) => void): void {
+    const fail = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { instance: row.uuid, ...errorFields(err) });
+    switch (effect.kind) {
+      case 'select':
+        this.select(row).then(deliver, fail('select'));
+        return;
+      case 'spawn':
+        this.spawn(row, effect.host, effect.claim).then(deliver, fail('spawn'));
+        return;
+      case 'power':
+        this.power(row, effect.host, effect.op).then(deliver, fail('power'));
+        return;
+      case 'destroy':
+        this.converge(() => this.destroy(row.uuid, effect.host), 'destroy', row.uuid, true).then(() => deliver({ kind: 'destroyed' }), fail('destroy'));
+        return;
+      case 'cleanup':
+        this.destroy(row.uuid, effect.host).catch(fail('cleanup'));
+        return;
+      case 'release':
+        this.converge(() => this.release(row.uuid), 'release', row.uuid, false).catch(fail('release'));
+        return;
+      case 'notify': {
+        const [action, phase] = effect.event.split('.') as [string, string];
+        this.d.bridge.publish(this.d.subjects.event('instance', row.uuid, action, phase), {
+          event_type: `instance.${effect.event}`,
+          publisher_id: 'novact-conductor',
+          timestamp: new Date(this.d.clock.now()).toISOString(),
+          payload: view(),
+        });
+        return;
+      }
+    }
+  }
+
+  private async select(row: InstanceRow): Promise<Outcome> {
+    const { bridge, subjects, timeouts } = this.d;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const image = await this.d.images.get(row.imageRef);
+        const r = await bridge.request<SelectReply>(
+          subjects.scheduler('select'),
+          'select',
+          {
+            instanceUuid: row.uuid,
+            projectId: row.projectId,
+            resources: resourcesOf(row),
+            flavor: { id: row.flavorId, name: row.flavorName, extraSpecs: {} },
+            image: { id: image.id, properties: image.properties },
+            availabilityZone: row.availabilityZone,
+            ignoreHosts: [],
+          },
+          { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.select.${attempt}` },
+        );
+        return { kind: 'scheduled', host: r.host, alternates: r.alternates };
+      } catch (err) {
+        const e = err as NovactError;
+        if (err instanceof NoValidHostError || !(err instanceof NovactError) || !e.retryable || attempt + 1 >= timeouts.convergeAttempts) {
+          return { kind: 'scheduleFailed', message: err instanceof Error ? err.message : String(err) };
+        }
+        await this.d.clock.sleep(backoff(attempt));
+      }
+    }
+  }
+
+  private async spawn(row: InstanceRow, host: string, claim: boolean): Promise<Outcome> {
+    const { bridge, subjects, timeouts } = this.d;
+    try {
+      if (claim) {
+        await bridge.request<ClaimReply>(
+          subjects.scheduler('claim'),
+          'claim',
+          { instanceUuid: row.uuid, projectId: row.projectId, host, resources: resourcesOf(row) },
+          { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.claim.${host}` },
+        );
+      }
+      const image = await this.d.images.get(row.imageRef);
+      const r = await bridge.request<GuestReply>(
+        subjects.host(host, 'spawn'),
+        'spawn',
+        {
+          guest: {
+            uuid: row.uuid,
+            name: row.name,
+            vcpus: row.vcpus,
+            memoryMb: row.memoryMb,
+            diskGb: row.rootGb + row.ephemeralGb,
+            image: { id: image.id, diskFormat: image.diskFormat, properties: image.properties },
+          },
+        },
+        { timeoutMs: timeouts.spawnTimeoutMs, idempotencyKey: `${row.uuid}.spawn.${host}` },
+      );
+      return { kind: 'spawned', host, powerState: r.guest.powerState, at: this.d.clock.now() };
+    } catch (err) {
+      return { kind: 'spawnFailed', host, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async power(row: InstanceRow, host: string, op: PowerOp): Promise<Outcome> {
+    try {
+      const r = await this.d.bridge.request<GuestReply>(
+        this.d.subjects.host(host, 'power'),
+        'power',
+        { uuid: row.uuid, op },
+        { timeoutMs: this.d.timeouts.powerTimeoutMs, idempotencyKey: `${row.uuid}.${op}.${row.version}` },
+      );
+      return { kind: 'powered', op, powerState: r.guest.powerState };
+    } catch (err) {
+      return { kind: 'powerFailed', op, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async destroy(uuid: string, host: string): Promise<void> {
+    await this.d.bridge.request(this.d.subjects.host(host, 'destroy'), 'destroy', { uuid }, {
+      timeoutMs: this.d.timeouts.requestTimeoutMs,
+      idempotencyKey: `${uuid}.destroy.${host}`,
+    });
+  }
+
+  private async release(uuid: string): Promise<void> {
+    await this.d.bridge.request(this.d.subjects.scheduler('release'), 'release', { instanceUuid: uuid }, {
+      timeoutMs: this.d.timeouts.requestTimeoutMs,
+      idempotencyKey: `${uuid}.release`,
+    });
+  }
+
+  /**
+   * Retries until success. For a destroy whose host stays unreachable, gives up after the budget and
+   * treats the guest as gone (Nova's "local delete" when the compute service is down).
+   */
+  private async converge(call: () => Promise<void>, what: string, uuid: string, localDeleteOk: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await call();
+        return;
+      } catch (err) {
+        if (err instanceof NotFoundError && what === 'destroy') return;
+        if (attempt + 1 >= this.d.timeouts.convergeAttempts) {
+          if (localDeleteOk) {
+            this.d.log.warn(`${what} gave up; treating the guest as gone`, { instance: uuid, ...errorFields(err) });
+            return;
+          }
+          throw err;
+        }
+        await this.d.clock.sleep(backoff(attempt));
+      }
+    }
+  }
+}
+
+function backoff(attempt: number): number {
+  return Math.min(2_000, 50 * 2 ** attempt);
+}

@@ -1,0 +1,222 @@
+/**
+ * An instance actor: the single writer of one instance. Its mailbox serialises every operation on
+ * the instance; each event goes through the pure lifecycle, the next state is written by
+ * compare-and-swap, and only then are the effects started. Outcomes come back as messages.
+ * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
+ */
+import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
+import {
+  initialState,
+  transition,
+  type InstanceAction,
+  type LifecycleEvent,
+  type LifecycleState,
+  type Outcome,
+} from '../../protocols/lifecycle.js';
+import type { ActionsReply, ServerReply } from '../../protocols/messages.js';
+import type { PowerState } from '../../protocols/states.js';
+import { fieldsOf, oneOf } from '../../protocols/validate.js';
+import { Instance, InstanceAction as InstanceActionEntity, type InstanceRow } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { ReplyTo } from '../../runtime/actors/reply.js';
+import type { ActorDef } from '../../runtime/actors/system.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { EffectRunner } from './effects.js';
+import type { InstanceStore, StateFields } from './instance-store.js';
+import { serverView } from './views.js';
+
+export type InstanceMsg =
+  | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
+  | { kind: 'outcome'; outcome: Outcome }
+  | { kind: 'build' }
+  | { kind: 'resume' }
+  /** Chaos hook: makes the actor throw, to exercise supervision. */
+  | { kind: 'crash' };
+
+interface State {
+  loaded: boolean;
+  row: InstanceRow | null;
+  life: LifecycleState;
+  /** Idempotency keys of accepted actions → their reply, so a retry does not act twice. */
+  recent: Map<string, unknown>;
+}
+
+export interface InstanceActorDeps {
+  orm: Orm;
+  store: InstanceStore;
+  effects: EffectRunner;
+  clock: Clock;
+  /** Delivers an outcome to whichever actor holds the instance when it arrives. */
+  deliver: (uuid: string, o: Outcome) => void;
+  idleShutdownMs: number;
+}
+
+const RECENT_KEYS = 64;
+/** Notification names → the instance action they finish. */
+const ACTION_OF: Record<string, string> = { create: 'create', delete: 'delete', power_off: 'stop', power_on: 'start', reboot: 'reboot' };
+
+function lifeOf(r: InstanceRow): LifecycleState {
+  return {
+    vmState: r.vmState,
+    taskState: r.taskState,
+    powerState: r.powerState as PowerState,
+    host: r.host,
+    alternates: r.alternates,
+    fault: r.fault,
+    launchedAt: r.launchedAt ? new Date(r.launchedAt).getTime() : null,
+    inFlight: false,
+  };
+}
+
+function changedOnDisk(a: LifecycleState, b: LifecycleState): boolean {
+  return (
+    a.vmState !== b.vmState || a.taskState !== b.taskState || a.powerState !== b.powerState || a.host !== b.host ||
+    a.launchedAt !== b.launchedAt || a.fault !== b.fault || a.alternates !== b.alternates
+  );
+}
+
+function actionOf(verb: string, body: Record<string, unknown>): InstanceAction {
+  switch (verb) {
+    case 'delete':
+      return { kind: 'delete' };
+    case 'stop':
+      return { kind: 'stop' };
+    case 'start':
+      return { kind: 'start' };
+    case 'reboot': {
+      const o = fieldsOf(body, ['type'], 'reboot');
+      return { kind: 'reboot', hard: oneOf(o, 'type', ['SOFT', 'HARD'] as const, 'SOFT') === 'HARD' };
+    }
+    default:
+      throw new BadRequestError(`instances have no action '${verb}'`);
+  }
+}
+
+export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?: InstanceRow): ActorDef<State, InstanceMsg> {
+  let starts = 0;
+  const notFound = () => new NotFoundError(`Instance ${uuid} could not be found.`);
+
+  const load = async (s: State): Promise<State> => {
+    const row = await deps.orm.em.fork().findOne(Instance, { uuid }, { disableIdentityMap: true });
+    return { ...s, loaded: true, row: row ?? null, life: row ? lifeOf(row) : initialState() };
+  };
+
+  /** Runs one event through the lifecycle: write (CAS), then start effects. */
+  const apply = async (s: State, event: LifecycleEvent): Promise<{ s: State; refused?: string }> => {
+    const row = s.row!;
+    const t = transition(s.life, event);
+    if (!t.ok) return { s, refused: `Cannot '${t.action}' instance ${uuid} while it is in ${t.attr} ${t.value}` };
+    let next = row;
+    if (changedOnDisk(s.life, t.next)) {
+      const now = new Date(deps.clock.now());
+      const deleted = t.next.vmState === 'deleted';
+      const fields: StateFields = {
+        vmState: t.next.vmState,
+        taskState: t.next.taskState,
+        powerState: t.next.powerState,
+        host: t.next.host,
+        node: t.next.host,
+        alternates: t.next.alternates,
+        fault: t.next.fault,
+        launchedAt: t.next.launchedAt === null ? null : new Date(t.next.launchedAt),
+        terminatedAt: deleted ? row.terminatedAt ?? now : row.terminatedAt,
+        deletedAt: deleted ? row.deletedAt ?? now : row.deletedAt,
+        updatedAt: now,
+      };
+      if (!(await deps.store.update(uuid, row.version, fields))) {
+        // Someone else wrote this instance (a stale copy of this actor): adopt the truth, act no further.
+        const fresh = await load(s);
+        return { s: fresh, refused: `Instance ${uuid} changed concurrently; retry` };
+      }
+      next = { ...row, ...fields, version: row.version + 1 };
+    }
+    const out: State = { ...s, row: next, life: t.next };
+    for (const e of t.effects) {
+      if (e.kind === 'notify') {
+        const [name, phase] = e.event.split('.');
+        const action = ACTION_OF[name ?? ''];
+        if (action && (phase === 'end' || phase === 'error')) {
+          void deps.store.actionFinish(uuid, action, phase === 'end' ? 'Success' : 'Error', t.next.fault?.message ?? null, new Date(deps.clock.now()));
+        }
+      }
+      deps.effects.run(next, e, () => serverView(next), (o) => deps.deliver(uuid, o));
+    }
+    return { s: out };
+  };
+
+  const onRequest = async (s: State, m: Extract<InstanceMsg, { kind: 'request' }>): Promise<State> => {
+    const row = s.row;
+    if (!row || row.vmState === 'deleted') {
+      m.reply.fail(notFound());
+      return s;
+    }
+    if (m.verb === 'get') {
+      m.reply.ok({ server: serverView(row) } satisfies ServerReply);
+      return s;
+    }
+    if (m.verb === 'actions') {
+      const rows = await deps.orm.em.fork().find(InstanceActionEntity, { instanceUuid: uuid }, { orderBy: { startTime: 'desc', id: 'desc' } });
+      m.reply.ok({
+        actions: rows.map((a) => ({
+          action: a.action, requestId: a.requestId, startTime: a.startTime.toISOString(),
+          finishTime: a.finishTime?.toISOString() ?? null, result: a.result, message: a.message,
+        })),
+      } satisfies ActionsReply);
+      return s;
+    }
+    if (m.key !== undefined && s.recent.has(m.key)) {
+      m.reply.ok(s.recent.get(m.key));
+      return s;
+    }
+    const action = actionOf(m.verb, m.body);
+    const { s: next, refused } = await apply(s, action);
+    if (refused) {
+      m.reply.fail(new ConflictError(refused));
+      return next;
+    }
+    const reply: ServerReply = { server: serverView(next.row!) };
+    if (m.key !== undefined) {
+      next.recent.set(m.key, reply);
+      if (next.recent.size > RECENT_KEYS) next.recent.delete(next.recent.keys().next().value as string);
+    }
+    void deps.store.actionStart({
+      instanceUuid: uuid, action: m.verb, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: row.userId, at: new Date(deps.clock.now()),
+    });
+    m.reply.ok(reply);
+    return next;
+  };
+
+  return {
+    idleShutdownMs: deps.idleShutdownMs,
+    init: (ctx) => {
+      // After a crash the mailbox may hold nothing that would move an interrupted task on: resume it.
+      if (starts++ > 0) queueMicrotask(() => ctx.self.tell({ kind: 'resume' }));
+      const first = starts === 1 && adopted;
+      return {
+        loaded: !!first,
+        row: first ? adopted : null,
+        life: first ? lifeOf(adopted) : initialState(),
+        recent: new Map(),
+      };
+    },
+    handle: async (state, m) => {
+      let s = state.loaded ? state : await load(state);
+      switch (m.kind) {
+        case 'crash':
+          throw new Error('chaos: crash requested');
+        case 'request':
+          return onRequest(s, m);
+        case 'build':
+          // The row was written as building/scheduling by the conductor; only the effects remain.
+          if (s.row && s.life.taskState === 'scheduling' && !s.life.inFlight) {
+            s = (await apply(s, { kind: 'resume' })).s;
+          }
+          return s;
+        case 'resume':
+        case 'outcome':
+          if (!s.row) return s;
+          return (await apply(s, m.kind === 'resume' ? { kind: 'resume' } : m.outcome)).s;
+      }
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The image role: one actor per image (Glance's status machine; the only writer of its row, by
+ * compare-and-swap on `version`), plus role-level `list` and `create`. Image data (upload/download)
+ * comes with the REST API; today an image is registered with its size and is `active` at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
+import type { ImageCreateRequest, ImageListReply, ImageReply } from '../../protocols/messages.js';
+import type { ImageMeta, ImageStatus } from '../../protocols/resources.js';
+import { fieldsOf, isUuid, oneOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
+import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { ReplyTo } from '../../runtime/actors/reply.js';
+import { EntityRegistry } from '../../runtime/actors/registry.js';
+import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import type { Role, RoleContext } from '../../runtime/role.js';
+import { checkFormats } from './image-formats.js';
+
+type ImageMsg = { verb: string; reply: ReplyTo<unknown> };
+
+/** Glance's allowed status moves for the verbs served here. */
+const MOVES: Record<string, { from: readonly ImageStatus[]; to: ImageStatus }> = {
+  deactivate: { from: ['active', 'deactivated'], to: 'deactivated' },
+  reactivate: { from: ['deactivated', 'active'], to: 'active' },
+  delete: { from: ['queued', 'saving', 'active', 'killed', 'deactivated'], to: 'deleted' },
+};
+
+export function imageView(r: ImageRow): ImageMeta {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    diskFormat: r.diskFormat,
+    containerFormat: r.containerFormat,
+    sizeBytes: Number(r.size),
+    minDiskGb: r.minDisk,
+    minRamMb: r.minRam,
+    visibility: r.visibility,
+    ownerProjectId: r.owner,
+    properties: r.properties,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+export function parseImageCreate(body: Record<string, unknown>): ImageCreateRequest {
+  const o = fieldsOf(body, ['name', 'diskFormat', 'containerFormat', 'minDiskGb', 'minRamMb', 'visibility', 'properties', 'sizeBytes', 'id'], 'image');
+  const req: ImageCreateRequest = {
+    name: str(o, 'name'),
+    diskFormat: optStr(o, 'diskFormat') ?? 'qcow2',
+    containerFormat: optStr(o, 'containerFormat') ?? 'bare',
+    visibility: oneOf(o, 'visibility', ['public', 'private', 'shared', 'community'] as const, 'shared'),
+    properties: stringMap(o, 'properties'),
+  };
+  checkFormats(req.diskFormat!, req.containerFormat!);
+  const minDisk = optInt(o, 'minDiskGb', { max: 1_000_000 });
+  const minRam = optInt(o, 'minRamMb', { max: 100_000_000 });
+  const size = optInt(o, 'sizeBytes', { max: Number.MAX_SAFE_INTEGER });
+  const id = optStr(o, 'id', { max: 36 });
+  if (id !== undefined && !isUuid(id)) throw new BadRequestError(`image id must be a UUID`);
+  if (minDisk !== undefined) req.minDiskGb = minDisk;
+  if (minRam !== undefined) req.minRamMb = minRam;
+  if (size !== undefined) req.sizeBytes = size;
+  if (id !== undefined) req.id = id.toLowerCase();
+  return req;
+}
+
+export async function createImage(orm: Orm, req: ImageCreateRequest, owner: string | null, now: Date): Promise<ImageRow> {
+  const row: ImageRow = {
+    id: req.id ?? randomUUID(),
+    name: req.name,
+    status: req.sizeBytes !== undefined ? 'active' : 'queued',
+    diskFormat: req.diskFormat ?? 'qcow2',
+    containerFormat: req.containerFormat ?? 'bare',
+    size: String(req.sizeBytes ?? 0),
+    minDisk: req.minDiskGb ?? 0,
+    minRam: req.minRamMb ?? 0,
+    visibility: req.visibility ?? 'shared',
+    owner,
+    properties: req.properties ?? {},
+    checksum: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const em = orm.em.fork();
+  if (await em.findOne(Image, { id: row.id })) throw new ConflictError(`image ${row.id} already exists`);
+  await em.insert(Image, row);
+  return row;
+}
+
+export async function startImageRole(ctx: RoleContext, orm: Orm): Promise<Role> {
+  const { bridge, subjects, actors, clock } = ctx;
+
+  const registry = new EntityRegistry<ImageMsg>(actors, undefined, 'image', (id) => ({
+    idleShutdownMs: 60_000,
+    init: () => ({ row: undefined as ImageRow | undefined }),
+    handle: async (s, m) => {
+      const em = orm.em.fork();
+      const row = s.row ?? (await em.findOne(Image, { id }, { disableIdentityMap: true })) ?? undefined;
+      if (!row || row.status === 'deleted') {
+        m.reply.fail(new NotFoundError(`image ${id} could not be found`));
+        return { row };
+      }
+      if (m.verb === 'get') {
+        m.reply.ok({ image: imageView(row) } satisfies ImageReply);
+        return { row };
+      }
+      const move = MOVES[m.verb];
+      if (!move) {
+        m.reply.fail(new NotFoundError(`image actors have no verb '${m.verb}'`));
+        return { row };
+      }
+      if (!move.from.includes(row.status)) {
+        m.reply.fail(new ConflictError(`image ${id} cannot ${m.verb} while ${row.status}`));
+        return { row };
+      }
+      const now = new Date(clock.now());
+      const n = await em.nativeUpdate(Image, { id, version: row.version }, { status: move.to, updatedAt: now, version: row.version + 1 });
+      if (n !== 1) {
+        m.reply.fail(new ConflictError(`image ${id} changed concurrently; retry`));
+        return { row: undefined };
+      }
+      const next: ImageRow = { ...row, status: move.to, updatedAt: now, version: row.version + 1 };
+      m.reply.ok({ image: imageView(next) } satisfies ImageReply);
+      bridge.publish(subjects.event('image', id, m.verb), { image: imageView(next) });
+      return { row: next };
+    },
+  }));
+
+  const svc = await bridge.addService('novact-image', 'image actors: metadata and status', () => ({
+    liveActors: registry.size,
+    restarts: actors.stats.restarts,
+  }));
+  const opts = { queue: 'image', isMutating: isMutatingVerb };
+  bridge.endpoint(svc, 'list', subjects.imageRole('list'), async () => {
+    const rows = await orm.em.fork().find(Image, { status: { $ne: 'deleted' } }, { orderBy: { createdAt: 'asc' }, limit: 1000 });
+    return { images: rows.map(imageView) } satisfies ImageListReply;
+  }, opts);
+  bridge.endpoint(svc, 'create', subjects.imageRole('create'), async ({ envelope }) => {
+    const row = await createImage(orm, parseImageCreate(envelope.body), null, new Date(clock.now()));
+    bridge.publish(subjects.event('image', row.id, 'create'), { image: imageView(row) });
+    return { image: imageView(row) } satisfies ImageReply;
+  }, opts);
+  bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb }) => {
+    const parsed = subjects.parseEntity(subject, 'image');
+    if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
+    return registry.ref(parsed.id.toLowerCase()).ask<unknown>((reply) => ({ verb, reply }), ctx.requestTimeoutMs);
+  }, opts);
+
+  return {
+    name: 'image',
+    async stop() {
+      registry.stopAll();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { HostFilter } from '../types.js';
+import { matches, scopedRequirements, stringAt } from './extra-spec-match.js';
+
+/**
+ * Flavor extra specs `capabilities:<key>` (required) and unscoped `<key>` (checked only when the
+ * host reports that capability, for backward compatibility) against host.capabilities.
+ */
+export const ComputeCapabilitiesFilter: HostFilter = {
+  name: 'ComputeCapabilitiesFilter',
+  passes: (host, spec) => {
+    const reqs = scopedRequirements(spec.flavor.extraSpecs, 'capabilities');
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i]!;
+      const cap = stringAt(host.capabilities, r.key);
+      if (cap === undefined) {
+        if (r.scoped) return false;
+        continue;
+      }
+      if (!matches(cap, r.req)) return false;
+    }
+    return true;
+  },
+  appliesTo: (spec) => scopedRequirements(spec.flavor.extraSpecs, 'capabilities').length > 0,
+};

@@ -1,0 +1,64 @@
+import type { HostFilter, HostState } from '../types.js';
+import { stringAt } from './extra-spec-match.js';
+
+/** Nova's canonical names (nova/objects/fields.py Architecture, HVType, VMMode). */
+const ARCH_ALIASES: Record<string, string> = { i386: 'i686', i486: 'i686', i586: 'i686', x86_32: 'i686', x86_32p: 'i686', amd64: 'x86_64' };
+const HV_ALIASES: Record<string, string> = { xapi: 'xen' };
+const VM_MODE_ALIASES: Record<string, string> = { pv: 'xen', hv: 'hvm', baremetal: 'hvm' };
+
+function canon(v: string, aliases: Record<string, string>): string {
+  const l = v.toLowerCase();
+  return stringAt(aliases, l) ?? l;
+}
+
+interface Wanted { arch: string | null; hvType: string | null; vmMode: string | null }
+
+// Parsed once per image-properties object, so the per-host check allocates nothing. The last entry
+// is kept aside: the runner asks about one request for thousands of hosts in a row.
+const cache = new WeakMap<object, Wanted>();
+let lastProps: object | null = null;
+let lastWanted: Wanted | null = null;
+
+function wanted(props: Record<string, string>): Wanted {
+  if (props === lastProps && lastWanted !== null) return lastWanted;
+  let w = cache.get(props);
+  if (w === undefined) {
+    const arch = stringAt(props, 'hw_architecture') ?? stringAt(props, 'architecture');
+    const hv = stringAt(props, 'img_hv_type') ?? stringAt(props, 'hypervisor_type');
+    const vm = stringAt(props, 'hw_vm_mode') ?? stringAt(props, 'vm_mode');
+    w = {
+      arch: arch === undefined ? null : canon(arch, ARCH_ALIASES),
+      hvType: hv === undefined ? null : canon(hv, HV_ALIASES),
+      vmMode: vm === undefined ? null : canon(vm, VM_MODE_ALIASES),
+    };
+    cache.set(props, w);
+  }
+  lastProps = props;
+  lastWanted = w;
+  return w;
+}
+
+function same(hostValue: string, want: string, aliases: Record<string, string>): boolean {
+  // Fast path: host values are normally reported canonical already.
+  return hostValue === want || canon(hostValue, aliases) === want;
+}
+
+function hostVmMode(host: HostState): string {
+  return stringAt(host.capabilities, 'vm_mode') ?? 'hvm';
+}
+
+/** Image `hw_architecture`, `img_hv_type`, `hw_vm_mode` against the host; an absent property passes. */
+export const ImagePropertiesFilter: HostFilter = {
+  name: 'ImagePropertiesFilter',
+  passes: (host, spec) => {
+    const w = wanted(spec.image.properties);
+    if (w.arch !== null && !same(host.cpuArch, w.arch, ARCH_ALIASES)) return false;
+    if (w.hvType !== null && !same(host.hypervisorType, w.hvType, HV_ALIASES)) return false;
+    if (w.vmMode !== null && !same(hostVmMode(host), w.vmMode, VM_MODE_ALIASES)) return false;
+    return true;
+  },
+  appliesTo: (spec) => {
+    const w = wanted(spec.image.properties);
+    return w.arch !== null || w.hvType !== null || w.vmMode !== null;
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * The scheduler's in-memory host states: warmed once from the ledger, refreshed by capacity reports
+ * and heartbeats, and changed by deltas as claims and releases happen, so back-to-back decisions
+ * never collide and no decision reads the database.
+ */
+import { RESOURCE_CLASSES, type CapacityReport, type Inventory, type ResourceClass, type Resources } from '../../protocols/resources.js';
+import type { ProviderSnapshot } from './ledger.js';
+import type { HostState } from './types.js';
+
+export interface CapacityPolicy {
+  cpuAllocationRatio: number;
+  ramAllocationRatio: number;
+  diskAllocationRatio: number;
+  reservedHostMemoryMb: number;
+  reservedHostDiskGb: number;
+  reservedHostCpus: number;
+}
+
+/** Nova's historic defaults (16.0 / 1.5 / 1.0) and reserved_host_memory_mb 512. */
+export const DEFAULT_CAPACITY_POLICY: CapacityPolicy = {
+  cpuAllocationRatio: 16.0,
+  ramAllocationRatio: 1.5,
+  diskAllocationRatio: 1.0,
+  reservedHostMemoryMb: 512,
+  reservedHostDiskGb: 0,
+  reservedHostCpus: 0,
+};
+
+function inventoryRecord(total: number, reserved: number, ratio: number): Inventory {
+  return { total, reserved: Math.min(reserved, total), minUnit: 1, maxUnit: total, stepSize: 1, allocationRatio: ratio };
+}
+
+/** The inventory a host's capacity report implies under the policy. */
+export function inventoryFromReport(r: CapacityReport, p: CapacityPolicy): Record<ResourceClass, Inventory> {
+  return {
+    VCPU: inventoryRecord(r.vcpus, p.reservedHostCpus, p.cpuAllocationRatio),
+    MEMORY_MB: inventoryRecord(r.memoryMb, p.reservedHostMemoryMb, p.ramAllocationRatio),
+    DISK_GB: inventoryRecord(r.diskGb, p.reservedHostDiskGb, p.diskAllocationRatio),
+  };
+}
+
+function sameInventory(a: Partial<Record<ResourceClass, Inventory>>, b: Record<ResourceClass, Inventory>): boolean {
+  return RESOURCE_CLASSES.every((rc) => {
+    const x = a[rc];
+    const y = b[rc];
+    return x !== undefined && x.total === y.total && x.reserved === y.reserved && x.allocationRatio === y.allocationRatio && x.maxUnit === y.maxUnit;
+  });
+}
+
+const EMPTY_INVENTORY = (): Record<ResourceClass, Inventory> => ({
+  VCPU: inventoryRecord(0, 0, 1),
+  MEMORY_MB: inventoryRecord(0, 0, 1),
+  DISK_GB: inventoryRecord(0, 0, 1),
+});
+
+export class HostStates {
+  private readonly byName = new Map<string, HostState>();
+  /** Dense array for the decision loop (Map iteration is slower at 100k hosts). */
+  private list: HostState[] = [];
+  private readonly consumers = new Map<string, { host: string; resources: Resources }>();
+
+  constructor(private readonly policy: CapacityPolicy) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+  all(): HostState[] {
+    return this.list;
+  }
+  get(host: string): HostState | undefined {
+    return this.byName.get(host);
+  }
+  allocationOf(consumer: string): { host: string; resources: Resources } | undefined {
+    return this.consumers.get(consumer);
+  }
+
+  /** Warm from the ledger. Hosts stay down (lastSeenAt 0) until they report. */
+  load(snapshot: ProviderSnapshot[], allocations: { consumer: string; provider: string; resources: Resources }[]): void {
+    for (const s of snapshot) {
+      const h = this.ensure(s.provider);
+      h.inventory = { ...EMPTY_INVENTORY(), ...s.inventory };
+      h.used = { ...s.used };
+      h.numInstances = s.consumers;
+    }
+    for (const a of allocations) {
+      this.consumers.set(a.consumer, { host: a.provider, resources: a.resources });
+      this.byName.get(a.provider)?.instances.add(a.consumer);
+    }
+  }
+
+  /** Applies a capacity report; returns the inventory to write to the ledger if it changed. */
+  applyReport(r: CapacityReport): Record<ResourceClass, Inventory> | undefined {
+    const h = this.ensure(r.host);
+    h.node = r.node;
+    h.hypervisorType = r.hypervisorType;
+    h.hypervisorVersion = r.hypervisorVersion;
+    h.cpuArch = r.cpuArch;
+    h.availabilityZone = r.availabilityZone;
+    h.lastSeenAt = Math.max(h.lastSeenAt, r.sentAt);
+    h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
+    const inv = inventoryFromReport(r, this.policy);
+    if (sameInventory(h.inventory, inv)) return undefined;
+    h.inventory = inv;
+    return inv;
+  }
+
+  heartbeat(host: string, at: number): void {
+    const h = this.byName.get(host);
+    if (h) h.lastSeenAt = Math.max(h.lastSeenAt, at);
+  }
+
+  setEnabled(host: string, enabled: boolean): void {
+    const h = this.byName.get(host);
+    if (h) h.enabled = enabled;
+  }
+
+  /** Records a claim (before the ledger confirms it, so the next decision already sees it). */
+  claim(consumer: string, host: string, resources: Resources): void {
+    this.unclaim(consumer);
+    const h = this.byName.get(host);
+    if (!h) return;
+    for (const rc of RESOURCE_CLASSES) h.used[rc] += resources[rc];
+    h.numInstances++;
+    h.instances.add(consumer);
+    this.consumers.set(consumer, { host, resources });
+  }
+
+  /** Undoes a consumer's claim (release, failed ledger claim, or a move to another host). */
+  unclaim(consumer: string): void {
+    const prev = this.consumers.get(consumer);
+    if (!prev) return;
+    this.consumers.delete(consumer);
+    const h = this.byName.get(prev.host);
+    if (!h) return;
+    for (const rc of RESOURCE_CLASSES) h.used[rc] = Math.max(0, h.used[rc] - prev.resources[rc]);
+    h.numInstances = Math.max(0, h.numInstances - 1);
+    h.instances.delete(consumer);
+  }
+
+  /** Replaces a host's usage with the ledger's (after a lost race with another scheduler). */
+  refreshUsed(host: string, used: Partial<Resources>): void {
+    const h = this.byName.get(host);
+    if (h) h.used = { ...h.used, ...used };
+  }
+
+  recordBuildFailure(host: string): void {
+    const h = this.byName.get(host);
+    if (h) h.failedBuilds++;
+  }
+
+  private ensure(host: string): HostState {
+    let h = this.byName.get(host);
+    if (!h) {
+      h = {
+        host,
+        node: host,
+        hypervisorType: 'unknown',
+        hypervisorVersion: 0,
+        cpuArch: 'x86_64',
+        availabilityZone: null,
+        inventory: EMPTY_INVENTORY(),
+        used: { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 },
+        numInstances: 0,
+        enabled: true,
+        lastSeenAt: 0,
+        aggregates: [],
+        capabilities: {},
+        instances: new Set(),
+        failedBuilds: 0,
+      };
+      this.byName.set(host, h);
+      this.list.push(h);
+    }
+    return h;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The scheduler's view of the world: one `HostState` per host, kept in memory from capacity reports
+ * and ledger claims (never read from the database per decision), and the `RequestSpec` of a boot.
+ * Filters (`HostFilter`) and weighers (`HostWeigher`) are pure functions over these.
+ */
+import type { Inventory, ResourceClass, Resources } from '../../protocols/resources.js';
+
+export interface HostState {
+  host: string;
+  node: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  cpuArch: string;
+  availabilityZone: string | null;
+  /** Inventory per resource class (totals, reserved, ratios) as the ledger holds it. */
+  inventory: Record<ResourceClass, Inventory>;
+  /** Resources claimed in the ledger (by every scheduler replica, as far as this one knows). */
+  used: Resources;
+  numInstances: number;
+  /** Service enabled by the operator (`os-services` disable clears it). */
+  enabled: boolean;
+  /** Epoch ms of the last heartbeat or capacity report. */
+  lastSeenAt: number;
+  /** Aggregates the host is in, with their metadata. */
+  aggregates: { id: string; metadata: Record<string, string> }[];
+  /** Capabilities for ComputeCapabilitiesFilter (`hypervisor_type`, `cpu_arch`, …). */
+  capabilities: Record<string, string>;
+  /** Instances on the host (uuids), for group policies and same/different-host hints. */
+  instances: Set<string>;
+  /** Recent build failures, for the build-failure weigher. */
+  failedBuilds: number;
+}
+
+export interface RequestSpec {
+  instanceUuid: string;
+  projectId: string;
+  resources: Resources;
+  flavor: { id: string; name: string; extraSpecs: Record<string, string> };
+  image: { id: string; properties: Record<string, string> };
+  availabilityZone: string | null;
+  /** Hosts this build already failed on (Nova's RetryFilter semantics). */
+  ignoreHosts: string[];
+  schedulerHints: Record<string, string | string[]>;
+  /** Server group the instance is in, with the hosts its members occupy. */
+  group?: { id: string; policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; hosts: string[]; maxServerPerHost?: number };
+}
+
+export interface FilterContext {
+  now: number;
+  /** A host is down when its last report is older than this. */
+  serviceDownTimeMs: number;
+  maxInstancesPerHost: number;
+}
+
+/** A host filter: a pure predicate, named as Nova names it. */
+export interface HostFilter {
+  readonly name: string;
+  passes(host: HostState, spec: RequestSpec, ctx: FilterContext): boolean;
+  /**
+   * Optional, for speed: false when `passes` would return true for every host for this request (no
+   * zone asked, no hint, no group, nothing requested of the class…), so the runner leaves the filter
+   * out of its per-host loop. Absent means "always applies".
+   */
+  appliesTo?(spec: RequestSpec, ctx: FilterContext): boolean;
+}
+
+/**
+ * A weigher returns a raw number per host; the runner normalises raw weights to [0, 1] across the
+ * candidates and multiplies by `multiplier` (negative multipliers stack instead of spreading).
+ */
+export interface HostWeigher {
+  readonly name: string;
+  readonly multiplier: number;
+  weigh(host: HostState, spec: RequestSpec): number;
+  /** Optional, for speed: false when `weigh` gives every host the same value for this request (skipped). */
+  appliesTo?(spec: RequestSpec): boolean;
+}

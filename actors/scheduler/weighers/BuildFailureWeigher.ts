@@ -1,0 +1,9 @@
+import type { HostWeigher } from '../types.js';
+
+/**
+ * Hosts that recently failed builds sink (`build_failure_weight_multiplier`, default 1000000.0, so
+ * one failure outweighs every other weigher and a broken host does not attract every boot).
+ */
+export function BuildFailureWeigher(multiplier = 1000000.0): HostWeigher {
+  return { name: 'BuildFailureWeigher', multiplier, weigh: (host) => -host.failedBuilds };
+}

@@ -1,0 +1,9 @@
+import type { HostWeigher } from '../types.js';
+
+/**
+ * Raw weight = instance count (`num_instances_weight_multiplier`, default 0.0 = off). A positive
+ * multiplier favours busy hosts (packing), a negative one favours empty hosts (spreading).
+ */
+export function NumInstancesWeigher(multiplier = 0.0): HostWeigher {
+  return { name: 'NumInstancesWeigher', multiplier, weigh: (host) => host.numInstances };
+}

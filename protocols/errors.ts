@@ -1,0 +1,111 @@
+/**
+ * The closed error hierarchy of novact. Every failure that crosses a boundary (NATS reply, CLI exit,
+ * library call) is one of these, carrying an HTTP status, the OpenStack fault name used in REST bodies
+ * (`{"itemNotFound": {"code": 404, "message": …}}`) and whether a retry may succeed.
+ * Foreign errors (nact timeouts, SQLSTATEs, driver failures) are translated where they enter.
+ */
+
+export type FaultName =
+  | 'badRequest'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'itemNotFound'
+  | 'conflictingRequest'
+  | 'overLimit'
+  | 'noValidHost'
+  | 'computeFault'
+  | 'serviceUnavailable'
+  | 'timeout';
+
+/** The wire form of an error, inside a NATS error reply. */
+export interface WireError {
+  fault: FaultName;
+  code: number;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown>;
+}
+
+export class NovactError extends Error {
+  readonly fault: FaultName;
+  readonly code: number;
+  readonly retryable: boolean;
+  readonly details?: Record<string, unknown>;
+
+  constructor(fault: FaultName, code: number, message: string, retryable = false, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.fault = fault;
+    this.code = code;
+    this.retryable = retryable;
+    if (details !== undefined) this.details = details;
+  }
+
+  toWire(): WireError {
+    const w: WireError = { fault: this.fault, code: this.code, message: this.message, retryable: this.retryable };
+    if (this.details !== undefined) w.details = this.details;
+    return w;
+  }
+
+  /** The OpenStack fault body for REST answers. */
+  toFaultBody(): Record<string, { code: number; message: string }> {
+    return { [this.fault === 'timeout' || this.fault === 'noValidHost' ? 'computeFault' : this.fault]: { code: this.code, message: this.message } };
+  }
+}
+
+export class BadRequestError extends NovactError {
+  constructor(message: string, details?: Record<string, unknown>) { super('badRequest', 400, message, false, details); }
+}
+export class ForbiddenError extends NovactError {
+  constructor(message: string) { super('forbidden', 403, message); }
+}
+export class NotFoundError extends NovactError {
+  constructor(message: string) { super('itemNotFound', 404, message); }
+}
+export class ConflictError extends NovactError {
+  constructor(message: string, details?: Record<string, unknown>) { super('conflictingRequest', 409, message, false, details); }
+}
+export class OverLimitError extends NovactError {
+  constructor(message: string) { super('overLimit', 413, message); }
+}
+/** The scheduler found no host; `details.filters` says which filter removed how many hosts. */
+export class NoValidHostError extends NovactError {
+  constructor(message: string, details?: Record<string, unknown>) { super('noValidHost', 500, message, false, details); }
+}
+export class InternalError extends NovactError {
+  constructor(message: string, retryable = false) { super('computeFault', 500, message, retryable); }
+}
+export class UnavailableError extends NovactError {
+  constructor(message: string) { super('serviceUnavailable', 503, message, true); }
+}
+export class TimeoutError extends NovactError {
+  constructor(message: string) { super('timeout', 504, message, true); }
+}
+
+const byFault: Record<FaultName, (m: string, d?: Record<string, unknown>) => NovactError> = {
+  badRequest: (m, d) => new BadRequestError(m, d),
+  unauthorized: (m) => new NovactError('unauthorized', 401, m),
+  forbidden: (m) => new ForbiddenError(m),
+  itemNotFound: (m) => new NotFoundError(m),
+  conflictingRequest: (m, d) => new ConflictError(m, d),
+  overLimit: (m) => new OverLimitError(m),
+  noValidHost: (m, d) => new NoValidHostError(m, d),
+  computeFault: (m) => new InternalError(m),
+  serviceUnavailable: (m) => new UnavailableError(m),
+  timeout: (m) => new TimeoutError(m),
+};
+
+/** Rebuild a typed error from its wire form; unknown faults become `InternalError`. */
+export function fromWire(w: WireError): NovactError {
+  const make = byFault[w.fault];
+  if (!make) return new InternalError(w.message ?? 'unknown error');
+  const e = make(w.message, w.details);
+  return e.retryable === w.retryable ? e : new NovactError(e.fault, e.code, e.message, w.retryable, w.details);
+}
+
+/** Anything thrown, as a NovactError (foreign errors become a non-retryable computeFault). */
+export function asNovactError(err: unknown): NovactError {
+  if (err instanceof NovactError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(message);
+}

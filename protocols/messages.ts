@@ -1,0 +1,144 @@
+/**
+ * Typed request and reply bodies for every NATS verb novact serves (inside the envelope of
+ * envelope.ts). Pure types: the validators that check incoming bodies live with their handlers.
+ */
+import type { ApiStatus, PowerState, TaskState, VmState } from './states.js';
+import type { CapacityReport, Flavor, ImageMeta, Resources } from './resources.js';
+import type { PowerOp } from './lifecycle.js';
+import type { GuestInfo, GuestSpec, HostInfo, HostUsage } from '../hosts/driver.js';
+
+/** An instance as every reader sees it (NATS `get`, CLI, later the REST API). */
+export interface ServerView {
+  id: string;
+  name: string;
+  status: ApiStatus;
+  vmState: VmState;
+  taskState: TaskState | null;
+  powerState: PowerState;
+  host: string | null;
+  projectId: string;
+  userId: string;
+  flavor: { id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number };
+  imageId: string;
+  availabilityZone: string | null;
+  metadata: Record<string, string>;
+  fault: { code: number; message: string } | null;
+  createdAt: string;
+  updatedAt: string;
+  launchedAt: string | null;
+}
+
+// --- conductor: <root>.conductor.<verb> ---
+
+/** `build`: create one instance (the envelope's idempotency key makes a retried build return the same). */
+export interface BuildRequest {
+  name: string;
+  flavorRef: string;
+  imageRef: string;
+  projectId?: string;
+  userId?: string;
+  availabilityZone?: string;
+  metadata?: Record<string, string>;
+}
+export interface BuildReply { server: ServerView }
+
+export interface ListRequest {
+  projectId?: string;
+  name?: string;
+  status?: string;
+  host?: string;
+  limit?: number;
+  marker?: string;
+}
+export interface ListReply { servers: ServerView[] }
+
+export interface ComputeNodeView {
+  host: string;
+  node: string;
+  state: 'up' | 'down';
+  status: 'enabled' | 'disabled';
+  hypervisorType: string;
+  vcpus: number;
+  vcpusUsed: number;
+  memoryMb: number;
+  memoryMbUsed: number;
+  localGb: number;
+  localGbUsed: number;
+  runningVms: number;
+  lastSeenAt: string;
+}
+export interface HostsReply { hosts: ComputeNodeView[] }
+
+// --- instance actors: <root>.instance.<uuid>.<verb> ---
+
+export interface RebootRequest { type?: 'SOFT' | 'HARD' }
+/** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
+export interface ServerReply { server: ServerView }
+
+export interface InstanceActionView {
+  action: string;
+  requestId: string;
+  startTime: string;
+  finishTime: string | null;
+  result: string | null;
+  message: string | null;
+}
+export interface ActionsReply { actions: InstanceActionView[] }
+
+// --- flavors: <root>.flavor.<verb> ---
+export interface FlavorListReply { flavors: Flavor[] }
+export interface FlavorGetRequest { id: string }
+export interface FlavorReply { flavor: Flavor }
+
+// --- images: <root>.image.<verb>, <root>.image.<uuid>.<verb> ---
+export interface ImageCreateRequest {
+  name: string;
+  diskFormat?: string;
+  containerFormat?: string;
+  minDiskGb?: number;
+  minRamMb?: number;
+  visibility?: ImageMeta['visibility'];
+  properties?: Record<string, string>;
+  /** Register metadata for data that already exists elsewhere: the image is `active` at once. */
+  sizeBytes?: number;
+  id?: string;
+}
+export interface ImageReply { image: ImageMeta }
+export interface ImageListReply { images: ImageMeta[] }
+
+// --- scheduler: <root>.scheduler.<verb> ---
+
+export interface SelectRequest {
+  instanceUuid: string;
+  projectId: string;
+  resources: Resources;
+  flavor: { id: string; name: string; extraSpecs: Record<string, string> };
+  image: { id: string; properties: Record<string, string> };
+  availabilityZone: string | null;
+  ignoreHosts: string[];
+  /** Chosen host plus alternates (Nova: max_attempts). */
+  count?: number;
+}
+export interface SelectReply { host: string; alternates: string[] }
+
+/** Move (or create) the instance's allocation onto `host`; fails if it does not fit. */
+export interface ClaimRequest { instanceUuid: string; projectId: string; host: string; resources: Resources }
+export interface ClaimReply { host: string }
+export interface ReleaseRequest { instanceUuid: string }
+
+// --- hosts: <root>.host.<host>.<verb> ---
+
+export interface HostView {
+  host: string;
+  info: HostInfo;
+  usage: HostUsage;
+  guests: GuestInfo[];
+  enabled: boolean;
+  reportSeq: number;
+}
+export interface SpawnRequest { guest: GuestSpec }
+export interface GuestReply { guest: GuestInfo }
+export interface DestroyRequest { uuid: string }
+export interface PowerRequest { uuid: string; op: PowerOp }
+
+export type { CapacityReport };

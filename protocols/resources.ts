@@ -1,0 +1,88 @@
+/** Resource shapes shared by every role: flavors, images, host capacity. Pure data. */
+
+/** Placement's standard resource classes. */
+export type ResourceClass = 'VCPU' | 'MEMORY_MB' | 'DISK_GB';
+export const RESOURCE_CLASSES: readonly ResourceClass[] = ['VCPU', 'MEMORY_MB', 'DISK_GB'];
+
+/** An amount of each resource class (a request, a usage, a capacity). */
+export type Resources = Record<ResourceClass, number>;
+
+export interface Flavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  memoryMb: number;
+  /** Root disk. */
+  diskGb: number;
+  /** Ephemeral disk, also charged as DISK_GB. */
+  ephemeralGb: number;
+  isPublic: boolean;
+  extraSpecs: Record<string, string>;
+}
+
+export function flavorResources(f: Pick<Flavor, 'vcpus' | 'memoryMb' | 'diskGb' | 'ephemeralGb'>): Resources {
+  return { VCPU: f.vcpus, MEMORY_MB: f.memoryMb, DISK_GB: f.diskGb + f.ephemeralGb };
+}
+
+/** Glance's image statuses. */
+export type ImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'deactivated';
+
+export interface ImageMeta {
+  id: string;
+  name: string;
+  status: ImageStatus;
+  diskFormat: string;
+  containerFormat: string;
+  sizeBytes: number;
+  minDiskGb: number;
+  minRamMb: number;
+  visibility: 'public' | 'private' | 'shared' | 'community';
+  ownerProjectId: string | null;
+  /** Free-form properties (`hw_architecture`, `img_hv_type`, …). */
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One inventory record, as Placement keeps it. Usable = floor((total - reserved) * allocationRatio). */
+export interface Inventory {
+  total: number;
+  reserved: number;
+  minUnit: number;
+  maxUnit: number;
+  stepSize: number;
+  allocationRatio: number;
+}
+
+export function usableCapacity(inv: Inventory): number {
+  return Math.floor((inv.total - inv.reserved) * inv.allocationRatio);
+}
+
+/** What a host actor publishes on `<root>.report.host.<host>.capacity`. */
+export interface CapacityReport {
+  host: string;
+  /** Hypervisor node name (equals host for one-node hosts). */
+  node: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  cpuArch: string;
+  availabilityZone: string | null;
+  /** Physical totals from the driver. */
+  vcpus: number;
+  memoryMb: number;
+  diskGb: number;
+  /** What the guests on the host actually use (driver view). */
+  vcpusUsed: number;
+  memoryMbUsed: number;
+  diskGbUsed: number;
+  runningVms: number;
+  /** Monotonic per host actor, so a stale report is ignored. */
+  seq: number;
+  sentAt: number;
+}
+
+export interface HeartbeatReport {
+  host: string;
+  seq: number;
+  sentAt: number;
+}

@@ -1,0 +1,148 @@
+/**
+ * A thin typed layer over nact. Every actor is named and supervised with an explicit restart policy;
+ * refs are typed by message; asks carry a `ReplyTo` slot with a typed timeout. A message that
+ * crashed an actor is answered with a retryable error instead of being left to time out.
+ */
+import { createRequire } from 'node:module';
+import * as nact from 'nact';
+import { InternalError } from '../../protocols/errors.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import { errorFields } from '../log/logger.js';
+import { replySlot, type ReplyTo } from './reply.js';
+import { DEFAULT_RESTART_POLICY, RestartBudget, type RestartPolicy } from './supervision.js';
+
+export interface ActorContext<M> {
+  readonly self: ActorRef<M>;
+  readonly name: string;
+  readonly path: string;
+}
+
+export interface ActorDef<S, M> {
+  /** State at start and after every restart. May dispatch a message to self (e.g. to rehydrate). */
+  init(ctx: ActorContext<M>): S;
+  /** Handles one message; messages are handled one at a time per actor (the mailbox is the lock). */
+  handle(state: S, msg: M, ctx: ActorContext<M>): S | Promise<S>;
+  restart?: Partial<RestartPolicy>;
+  /** Stop the actor after this long without messages (virtual-actor passivation). */
+  idleShutdownMs?: number;
+  /** Called after the actor stopped, for any reason, with the messages still in its mailbox. */
+  afterStop?(state: S, leftover: M[]): void;
+}
+
+/** Counters exposed through the roles' service stats. */
+export interface SupervisionStats {
+  restarts: number;
+  stops: number;
+  lastError: string | null;
+}
+
+type NactRef = nact.Ref<any>;
+
+// nact drops messages to a stopped actor silently and has no public liveness check; its system map
+// (pinned nact 7.6.2) tells whether a ref still has a running actor behind it.
+const systemMap = createRequire(import.meta.url)('nact/lib/system-map') as {
+  find(system: string, ref: unknown): { stopped?: boolean } | undefined;
+};
+
+export class ActorRef<M> {
+  constructor(
+    readonly nref: NactRef,
+    readonly path: string,
+    private readonly system: ActorSystem,
+  ) {}
+
+  tell(msg: M): void {
+    nact.dispatch(this.nref, msg);
+  }
+
+  /** False once the actor stopped (messages sent to it would be dropped). */
+  get alive(): boolean {
+    const actor = systemMap.find((this.nref as any).system.name, this.nref);
+    return actor !== undefined && actor.stopped !== true;
+  }
+
+  /** Sends a message built around a reply slot and waits for the answer (typed TimeoutError). */
+  ask<R>(make: (reply: ReplyTo<R>) => M, timeoutMs: number): Promise<R> {
+    const { reply, promise } = replySlot<R>(this.system.clock, timeoutMs, this.path);
+    nact.dispatch(this.nref, make(reply));
+    return promise;
+  }
+
+  stop(): void {
+    nact.stop(this.nref);
+  }
+}
+
+function replyOf(msg: unknown): ReplyTo<unknown> | undefined {
+  const r = (msg as { reply?: ReplyTo<unknown> } | undefined)?.reply;
+  return r && typeof r.fail === 'function' ? r : undefined;
+}
+
+export class ActorSystem {
+  readonly stats: SupervisionStats = { restarts: 0, stops: 0, lastError: null };
+  private readonly root: nact.ActorSystemRef;
+
+  constructor(
+    readonly clock: Clock,
+    private readonly log: Logger,
+    name = 'novact',
+  ) {
+    this.root = nact.start({ name } as never);
+  }
+
+  /** Spawns a top-level actor. */
+  spawn<S, M>(name: string, def: ActorDef<S, M>): ActorRef<M> {
+    return this.spawnUnder(this.root, name, def);
+  }
+
+  /** Spawns a child of `parent` (stopped when the parent stops or restarts). */
+  spawnChild<S, M>(parent: ActorRef<unknown>, name: string, def: ActorDef<S, M>): ActorRef<M> {
+    return this.spawnUnder(parent.nref, name, def);
+  }
+
+  stop(): void {
+    nact.stop(this.root);
+  }
+
+  private spawnUnder<S, M>(parent: NactRef, name: string, def: ActorDef<S, M>): ActorRef<M> {
+    const policy = { ...DEFAULT_RESTART_POLICY, ...def.restart };
+    const budget = new RestartBudget(policy);
+    const path = `${pathOf(parent)}/${name}`;
+    let ref!: ActorRef<M>;
+    const ctxOf = (): ActorContext<M> => ({ get self() { return ref; }, name, path });
+    const onCrash = async (msg: unknown, err: unknown, ctx: any): Promise<symbol> => {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.stats.lastError = `${path}: ${reason}`;
+      replyOf(msg)?.fail(new InternalError(`actor ${path} crashed handling the request: ${reason}`, true));
+      const backoff = budget.next(this.clock.now());
+      if (backoff === undefined) {
+        this.stats.stops++;
+        this.log.error('actor restart budget spent', { actor: path, restarts: budget.recent, ...errorFields(err) });
+        return policy.onExhausted === 'escalate' ? ctx.escalate : ctx.stop;
+      }
+      this.stats.restarts++;
+      this.log.warn('actor crashed; restarting', { actor: path, backoffMs: backoff, ...errorFields(err) });
+      if (backoff > 0) await this.clock.sleep(backoff);
+      return ctx.reset;
+    };
+    const props: Record<string, unknown> = {
+      initialStateFunc: () => def.init(ctxOf()),
+      onCrash,
+    };
+    if (def.idleShutdownMs) props.shutdownAfter = def.idleShutdownMs;
+    if (def.afterStop) {
+      props.afterStop = (state: S, c: { mailbox?: { message: M }[] }) => def.afterStop!(state, (c.mailbox ?? []).map((x) => x.message));
+    }
+    // nact runs initialStateFunc inside spawn, before the ref exists; `self` is a getter, so init may
+    // use it in a microtask (e.g. to tell itself to rehydrate), not synchronously.
+    const nref = nact.spawn(parent as any, (state: S, msg: M) => def.handle(state, msg, ctxOf()), name, props as any);
+    ref = new ActorRef<M>(nref, path, this);
+    return ref;
+  }
+}
+
+function pathOf(ref: NactRef): string {
+  const p = (ref as { path?: { toString(): string } }).path;
+  return p ? p.toString().replace(/^system:\/\//, '') : '';
+}

@@ -1,0 +1,71 @@
+/**
+ * Groups calls made in the same moment into one execution (one SQL transaction instead of one per
+ * call). A batch starts on the next macrotask or as soon as `maxSize` items wait; at most
+ * `maxInFlight` batches run at once, so under load batches grow instead of queueing round trips.
+ */
+export interface BatcherOptions {
+  maxSize: number;
+  maxInFlight: number;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Batcher<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  /** Sizes of executed batches, for stats. */
+  batches = 0;
+  items = 0;
+
+  constructor(
+    /** Must return one result per item, in order. */
+    private readonly exec: (items: T[]) => Promise<R[]>,
+    private readonly opts: BatcherOptions = { maxSize: 256, maxInFlight: 2 },
+  ) {}
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.kick();
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private kick(): void {
+    if (this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
+    if (this.queue.length >= this.opts.maxSize) {
+      void this.run();
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    const batch = this.queue.splice(0, this.opts.maxSize);
+    this.inFlight++;
+    this.batches++;
+    this.items += batch.length;
+    try {
+      const results = await this.exec(batch.map((p) => p.item));
+      batch.forEach((p, i) => p.resolve(results[i] as R));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.inFlight--;
+      this.kick();
+    }
+  }
+}

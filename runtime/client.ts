@@ -1,0 +1,120 @@
+/**
+ * The typed NATS client for novact: what the CLI, tests, benchmarks and embedders use. Every call
+ * has a timeout; every mutating call carries an idempotency key (generated unless given, so a caller
+ * that retries after a timeout passes the same key and the owner acts once).
+ */
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import type {
+  ActionsReply,
+  BuildReply,
+  BuildRequest,
+  FlavorListReply,
+  HostView,
+  HostsReply,
+  ImageCreateRequest,
+  ImageListReply,
+  ImageReply,
+  ListReply,
+  ListRequest,
+  ServerReply,
+  ServerView,
+} from '../protocols/messages.js';
+import { Subjects } from '../protocols/subjects.js';
+import { TimeoutError } from '../protocols/errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { createLogger } from './log/logger.js';
+import { Bridge } from './nats/bridge.js';
+
+export interface CallOptions {
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+export class NovactClient {
+  readonly bridge: Bridge;
+  readonly subjects: Subjects;
+
+  constructor(
+    nc: NatsConnection,
+    opts: { subjectRoot?: string; timeoutMs?: number; clock?: Clock } = {},
+  ) {
+    this.subjects = new Subjects(opts.subjectRoot);
+    this.bridge = new Bridge(nc, opts.clock ?? systemClock, createLogger('silent'), opts.timeoutMs ?? 10_000);
+  }
+
+  private call<R>(subject: string, verb: string, body: unknown, o: CallOptions = {}, mutating = true): Promise<R> {
+    const ro: { timeoutMs: number; idempotencyKey?: string } = { timeoutMs: o.timeoutMs ?? this.bridge.defaultTimeoutMs };
+    if (mutating) ro.idempotencyKey = o.idempotencyKey ?? randomUUID();
+    return this.bridge.request<R>(subject, verb, body, ro);
+  }
+
+  async createServer(req: BuildRequest, o?: CallOptions): Promise<ServerView> {
+    return (await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o)).server;
+  }
+  async listServers(req: ListRequest = {}, o?: CallOptions): Promise<ServerView[]> {
+    return (await this.call<ListReply>(this.subjects.conductor('list'), 'list', req, o, false)).servers;
+  }
+  async getServer(id: string, o?: CallOptions): Promise<ServerView> {
+    return (await this.call<ServerReply>(this.subjects.instance(id, 'get'), 'get', {}, o, false)).server;
+  }
+  async serverAction(id: string, verb: 'delete' | 'stop' | 'start' | 'reboot', body: Record<string, unknown> = {}, o?: CallOptions): Promise<ServerView> {
+    return (await this.call<ServerReply>(this.subjects.instance(id, verb), verb, body, o)).server;
+  }
+  deleteServer(id: string, o?: CallOptions): Promise<ServerView> {
+    return this.serverAction(id, 'delete', {}, o);
+  }
+  async serverActions(id: string, o?: CallOptions): Promise<ActionsReply['actions']> {
+    return (await this.call<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions', {}, o, false)).actions;
+  }
+  async listHosts(o?: CallOptions): Promise<HostsReply['hosts']> {
+    return (await this.call<HostsReply>(this.subjects.conductor('hosts'), 'hosts', {}, o, false)).hosts;
+  }
+  getHost(host: string, o?: CallOptions): Promise<HostView> {
+    return this.call<HostView>(this.subjects.host(host, 'get'), 'get', {}, o, false);
+  }
+  async listFlavors(o?: CallOptions): Promise<FlavorListReply['flavors']> {
+    return (await this.call<FlavorListReply>(this.subjects.flavor('list'), 'list', {}, o, false)).flavors;
+  }
+  async listImages(o?: CallOptions): Promise<ImageListReply['images']> {
+    return (await this.call<ImageListReply>(this.subjects.imageRole('list'), 'list', {}, o, false)).images;
+  }
+  async createImage(req: ImageCreateRequest, o?: CallOptions): Promise<ImageReply['image']> {
+    return (await this.call<ImageReply>(this.subjects.imageRole('create'), 'create', req, o)).image;
+  }
+
+  /**
+   * Waits until the server satisfies `done` (e.g. reaches ACTIVE), driven by the instance's event
+   * stream with a `get` after each event, so it never polls on a timer. Resolves `undefined` for a
+   * server that was deleted meanwhile when `done` accepts that.
+   */
+  async waitForServer(id: string, done: (s: ServerView) => boolean, timeoutMs = 60_000): Promise<ServerView> {
+    const nc = this.bridge.nc;
+    const sub = nc.subscribe(this.subjects.entityEvents('instance', id));
+    try {
+      const check = async (): Promise<ServerView | undefined> => {
+        const s = await this.getServer(id).catch((err) => {
+          if ((err as { code?: number }).code === 404) return { ...({} as ServerView), id, status: 'DELETED', vmState: 'deleted' } as ServerView;
+          throw err;
+        });
+        return done(s) ? s : undefined;
+      };
+      const first = await check();
+      if (first) return first;
+      const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+      try {
+        for await (const _ of sub) {
+          const s = await check();
+          if (s) return s;
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      const last = await check();
+      if (last) return last;
+      throw new TimeoutError(`server ${id} did not reach the expected state within ${timeoutMs} ms`);
+    } finally {
+      if (!sub.isClosed()) sub.unsubscribe();
+    }
+  }
+}

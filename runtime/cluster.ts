@@ -1,0 +1,152 @@
+/**
+ * `startCluster(options)`: the library entry. Starts the roles asked for (all four by default: the
+ * all-in-one), each with its own NATS connection, against the given NATS and PostgreSQL or, when none
+ * is given, a `nats-server` child and a private PostgreSQL cluster that it starts and stops itself.
+ */
+import { fileURLToPath } from 'node:url';
+import type { NatsConnection } from 'nats';
+import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
+import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
+import { startImageRole } from '../actors/image/image-role.js';
+import { createImage } from '../actors/image/image-role.js';
+import { PlacementLedger } from '../actors/scheduler/ledger.js';
+import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from '../actors/scheduler/scheduler.js';
+import { Image } from './db/entities/index.js';
+import { FakeDriver, type FakeDriverOptions } from '../hosts/fake/fake-driver.js';
+import { Subjects } from '../protocols/subjects.js';
+import { ActorSystem } from './actors/system.js';
+import { NovactClient } from './client.js';
+import { systemClock, type Clock } from './clock.js';
+import { openDatabase, type Orm } from './db/orm.js';
+import { createLogger, type Logger, type LogLevel } from './log/logger.js';
+import { Bridge } from './nats/bridge.js';
+import { connectNats } from './nats/connection.js';
+import type { Role, RoleContext } from './role.js';
+import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
+import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
+
+export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image';
+
+export interface ClusterOptions {
+  /** NATS to join; when absent a `nats-server` child is started from the packaged nats.conf. */
+  natsUrl?: string;
+  /** PostgreSQL to use; when absent a private cluster is started (temporary unless `dataDir`). */
+  databaseUrl?: string;
+  /** Keep the embedded PostgreSQL here across runs. */
+  dataDir?: string;
+  roles?: RoleName[];
+  /** Fake hosts to run (a number: `compute-1` … `compute-N`), or explicit hosts with their drivers. */
+  hosts?: number | ComputeHost[];
+  /** Options for generated fake hosts. */
+  fakeHost?: FakeDriverOptions;
+  subjectRoot?: string;
+  clock?: Clock;
+  logger?: Logger;
+  logLevel?: LogLevel;
+  requestTimeoutMs?: number;
+  scheduler?: Partial<SchedulerConfig>;
+  conductor?: Partial<ConductorConfig>;
+  compute?: Partial<ComputeConfig>;
+  /** Register a small default image when the catalog is empty (default true). */
+  seedImages?: boolean;
+}
+
+export interface Cluster {
+  readonly natsUrl: string;
+  readonly databaseUrl: string;
+  readonly subjects: Subjects;
+  /** A client on its own connection, ready to use. */
+  readonly client: NovactClient;
+  readonly conductor?: ConductorRole;
+  readonly compute?: ComputeRole;
+  readonly ledger?: PlacementLedger;
+  readonly orm?: Orm;
+  readonly actors: ActorSystem;
+  /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
+  readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
+  stop(): Promise<void>;
+}
+
+export const NATS_CONF = fileURLToPath(new URL('../nats.conf', import.meta.url));
+export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 21_430_272, minDiskGb: 0 } as const;
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
+  const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image']);
+  const subjects = new Subjects(options.subjectRoot);
+  const embedded: Cluster['embedded'] = {};
+  const connections: NatsConnection[] = [];
+  const started: Role[] = [];
+  let orm: Orm | undefined;
+  const actors = new ActorSystem(clock, log);
+
+  const cleanup = async () => {
+    for (const r of started.reverse()) await r.stop().catch((err) => log.error('role stop failed', { role: r.name, err: String(err) }));
+    actors.stop();
+    await Promise.allSettled(connections.map((c) => c.drain()));
+    await orm?.close();
+    await embedded.nats?.stop();
+    await embedded.postgres?.stop();
+  };
+
+  try {
+    if (!options.natsUrl) embedded.nats = await startNatsServer({ configFile: NATS_CONF });
+    const natsUrl = options.natsUrl ?? embedded.nats!.url;
+    const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image');
+    if (needsDb && !options.databaseUrl) {
+      embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
+    }
+    const databaseUrl = options.databaseUrl ?? embedded.postgres?.url ?? '';
+    if (needsDb) orm = await openDatabase({ url: databaseUrl });
+
+    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    const context = async (role: string): Promise<RoleContext> => {
+      const nc = await connectNats({ servers: natsUrl, name: `novact-${role}` });
+      connections.push(nc);
+      return { bridge: new Bridge(nc, clock, log.child({ role }), requestTimeoutMs), subjects, actors, clock, log: log.child({ role }), requestTimeoutMs };
+    };
+
+    if (roles.has('image')) {
+      started.push(await startImageRole(await context('image'), orm!));
+      if (options.seedImages ?? true) await seedImages(orm!);
+    }
+    let ledger: PlacementLedger | undefined;
+    if (roles.has('scheduler')) {
+      ledger = new PlacementLedger(orm!);
+      started.push(await startSchedulerRole(await context('scheduler'), ledger, { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler }));
+    }
+    let conductor: ConductorRole | undefined;
+    if (roles.has('conductor')) {
+      conductor = await startConductorRole(await context('conductor'), orm!, { ...DEFAULT_CONDUCTOR_CONFIG, requestTimeoutMs, ...options.conductor });
+      started.push(conductor);
+    }
+    let compute: ComputeRole | undefined;
+    if (roles.has('compute')) {
+      const hosts = typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {});
+      compute = await startComputeRole(await context('compute'), hosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
+      started.push(compute);
+    }
+    const clientConn = await connectNats({ servers: natsUrl, name: 'novact-client' });
+    connections.push(clientConn);
+    const client = new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
+
+    const cluster: Cluster = { natsUrl, databaseUrl, subjects, client, actors, embedded, stop: cleanup };
+    return Object.assign(cluster, { conductor, compute, ledger, orm });
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function fakeHosts(n: number, opts: FakeDriverOptions): ComputeHost[] {
+  return Array.from({ length: n }, (_, i) => {
+    const name = `compute-${i + 1}`;
+    return { name, driver: new FakeDriver({ ...opts, hostname: name }) };
+  });
+}
+
+async function seedImages(orm: Orm): Promise<void> {
+  const count = await orm.em.fork().count(Image, {});
+  if (count === 0) await createImage(orm, { ...DEFAULT_IMAGE, visibility: 'public' }, null, new Date());
+}

@@ -1,0 +1,32 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+export interface FlavorRow {
+  id: string;
+  name: string;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+  ephemeralGb: number;
+  isPublic: boolean;
+  disabled: boolean;
+  extraSpecs: Record<string, string>;
+  createdAt: Date;
+}
+
+export const Flavor = new EntitySchema<FlavorRow>({
+  name: 'Flavor',
+  tableName: 'flavors',
+  uniques: [{ properties: ['name'] }],
+  properties: {
+    id: { type: 'string', length: 64, primary: true },
+    name: { type: 'string', length: 255 },
+    vcpus: { type: 'integer' },
+    memoryMb: { type: 'integer' },
+    rootGb: { type: 'integer' },
+    ephemeralGb: { type: 'integer' },
+    isPublic: { type: 'boolean' },
+    disabled: { type: 'boolean' },
+    extraSpecs: { type: 'json' },
+    createdAt: { type: 'datetime' },
+  },
+});

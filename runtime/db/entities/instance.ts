@@ -1,0 +1,70 @@
+import { EntitySchema } from '@mikro-orm/core';
+import type { TaskState, VmState } from '../../../protocols/states.js';
+
+/** An instance row. Only its instance actor writes `vm_state`/`task_state`, by compare-and-swap on `version`. */
+export interface InstanceRow {
+  uuid: string;
+  name: string;
+  projectId: string;
+  userId: string;
+  flavorId: string;
+  flavorName: string;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+  ephemeralGb: number;
+  imageRef: string;
+  vmState: VmState;
+  taskState: TaskState | null;
+  powerState: number;
+  host: string | null;
+  node: string | null;
+  alternates: string[];
+  availabilityZone: string | null;
+  metadata: Record<string, string>;
+  fault: { code: number; message: string } | null;
+  /** The build request's idempotency key: a retried build finds the instance it already made. */
+  idempotencyKey: string | null;
+  launchedAt: Date | null;
+  terminatedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+  version: number;
+}
+
+export const Instance = new EntitySchema<InstanceRow>({
+  name: 'Instance',
+  tableName: 'instances',
+  indexes: [{ properties: ['projectId', 'createdAt'] }, { properties: ['host'] }, { properties: ['vmState', 'taskState'] }],
+  uniques: [{ properties: ['idempotencyKey'] }],
+  properties: {
+    uuid: { type: 'uuid', primary: true },
+    name: { type: 'string', length: 255 },
+    projectId: { type: 'string', length: 64 },
+    userId: { type: 'string', length: 64 },
+    flavorId: { type: 'string', length: 64 },
+    flavorName: { type: 'string', length: 255 },
+    vcpus: { type: 'integer' },
+    memoryMb: { type: 'integer' },
+    rootGb: { type: 'integer' },
+    ephemeralGb: { type: 'integer' },
+    imageRef: { type: 'string', length: 64 },
+    vmState: { type: 'string', length: 32 },
+    taskState: { type: 'string', length: 32, nullable: true },
+    powerState: { type: 'smallint' },
+    host: { type: 'string', length: 255, nullable: true },
+    node: { type: 'string', length: 255, nullable: true },
+    alternates: { type: 'json' },
+    availabilityZone: { type: 'string', length: 255, nullable: true },
+    metadata: { type: 'json' },
+    fault: { type: 'json', nullable: true },
+    idempotencyKey: { type: 'string', length: 128, nullable: true },
+    launchedAt: { type: 'datetime', nullable: true },
+    terminatedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime' },
+    deletedAt: { type: 'datetime', nullable: true },
+    version: { type: 'integer' },
+  },
+});

@@ -1,0 +1,40 @@
+/**
+ * Opens PostgreSQL through MikroORM with novact's entities and committed migrations. Migrations are
+ * listed explicitly (not globbed) so the same code runs from TypeScript sources and compiled output.
+ */
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ENTITIES } from './entities/index.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export type Orm = MikroORM;
+
+export interface DatabaseOptions {
+  url: string;
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+  poolMax?: number;
+  debug?: boolean;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Orm> {
+  const orm = await MikroORM.init({
+    clientUrl: opts.url,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: false },
+    migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false },
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    debug: opts.debug ?? false,
+    allowGlobalContext: false,
+    // The ORM's own logging would go to console; novact logs through its logger.
+    logger: () => undefined,
+  });
+  if (opts.migrate ?? true) await migrate(orm);
+  return orm;
+}
+
+/** Apply pending migrations (`novact db migrate`, and on open unless disabled). */
+export async function migrate(orm: Orm): Promise<void> {
+  await orm.getMigrator().up();
+}

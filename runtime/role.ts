@@ -1,0 +1,21 @@
+/** What every role (conductor, scheduler, compute, image) is started with, and what it returns. */
+import type { Subjects } from '../protocols/subjects.js';
+import type { ActorSystem } from './actors/system.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './log/logger.js';
+import type { Bridge } from './nats/bridge.js';
+
+export interface RoleContext {
+  bridge: Bridge;
+  subjects: Subjects;
+  actors: ActorSystem;
+  clock: Clock;
+  log: Logger;
+  /** Timeout for requests this role makes to others. */
+  requestTimeoutMs: number;
+}
+
+export interface Role {
+  readonly name: string;
+  stop(): Promise<void>;
+}

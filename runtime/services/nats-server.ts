@@ -1,0 +1,225 @@
+/**
+ * A private nats-server child process for tests and single-machine deployments.
+ * Every server gets its own port (never the standard 4222, which may belong to someone else) and
+ * its own JetStream store, and can be crashed, paused and restarted in place to test recovery.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface NatsServerOptions {
+  /** Passed as `-c file`; the port, store and name flags below still override it. */
+  configFile?: string;
+  jetstream?: boolean;
+  /** JetStream store; default a new temp dir, removed by stop(). */
+  storeDir?: string;
+  /** Default: a free port chosen by the server itself (`-p -1`). */
+  port?: number;
+  serverName?: string;
+  binary?: string;
+  /** Extra command-line arguments, appended last. */
+  args?: string[];
+  log?: (line: string) => void;
+}
+
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly port: number;
+  /** Pid of the current process (changes on restart). */
+  readonly pid: number;
+  readonly storeDir: string;
+  /** Graceful shutdown; waits for exit and removes the temp dirs this module created. */
+  stop(): Promise<void>;
+  /** SIGKILL, waits for exit; keeps the store for restart(). */
+  kill(): Promise<void>;
+  /** Start again on the same port and store (stops the running process gracefully first). */
+  restart(): Promise<void>;
+  pause(): void;
+  resume(): void;
+}
+
+const DEFAULT_BINARY = '/usr/sbin/nats-server';
+const READY_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+const POLL_MS = 20;
+// Error messages quote the first and last lines of output: usage errors come first, crashes last.
+const HEAD_LINES = 10;
+const TAIL_LINES = 30;
+
+// Servers still running when this process exits are SIGKILLed so aborted test runs leak nothing.
+const liveChildren = new Set<ChildProcess>();
+const liveTempDirs = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+    for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+function launch(binary: string, args: string[], log?: (line: string) => void): Running {
+  installExitHook();
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  const head: string[] = [];
+  const tail: string[] = [];
+  let dropped = 0;
+  const onLine = (line: string): void => {
+    if (head.length < HEAD_LINES) head.push(line);
+    else if (tail.push(line) > TAIL_LINES) {
+      tail.shift();
+      dropped++;
+    }
+    log?.(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    // A spawn failure (ENOENT, EACCES) emits 'error' and may never emit 'exit'.
+    child.once('error', (err) => {
+      onLine(`spawn ${binary}: ${err.message}`);
+      resolve();
+    });
+  }).finally(() => liveChildren.delete(child));
+  const output = (): string => [...head, ...(dropped ? [`[... ${dropped} lines ...]`] : []), ...tail].join('\n');
+  return { child, output, exited };
+}
+
+function isAlive(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** With `-p -1` the server writes `<exe>_<pid>.ports` holding `{"nats": ["nats://host:port"]}`. */
+async function readPortsFile(dir: string, pid: number): Promise<number | undefined> {
+  const name = (await readdir(dir)).find((f) => f.endsWith(`_${pid}.ports`));
+  if (!name) return undefined;
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { nats?: string[] };
+    const url = parsed.nats?.[0];
+    return url ? Number(new URL(url).port) : undefined;
+  } catch {
+    return undefined; // Partially written; try again on the next poll.
+  }
+}
+
+function failure(why: string, run: Running): Error {
+  return new Error(`nats-server ${why}\n--- output ---\n${run.output()}`);
+}
+
+/**
+ * Ready once our own pid's ports file names the port and it accepts connections. Probing a known
+ * port alone is not enough: another process holding it would answer for a server that failed to bind.
+ */
+async function waitReady(run: Running, portsDir: string): Promise<number> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let port: number | undefined;
+  for (;;) {
+    if (!isAlive(run.child)) {
+      await run.exited;
+      const how = run.child.signalCode ?? `code ${run.child.exitCode ?? 'none'}`;
+      throw failure(`exited during startup (${how})`, run);
+    }
+    if (Date.now() > deadline) {
+      run.child.kill('SIGKILL');
+      throw failure(`not ready within ${READY_TIMEOUT_MS} ms`, run);
+    }
+    if (port === undefined && run.child.pid !== undefined) port = await readPortsFile(portsDir, run.child.pid);
+    if (port !== undefined && (await canConnect(port))) return port;
+    await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), run.exited]);
+  }
+}
+
+async function terminate(run: Running, signal: NodeJS.Signals): Promise<void> {
+  if (!isAlive(run.child)) return run.exited;
+  run.child.kill(signal);
+  run.child.kill('SIGCONT'); // A paused server would not act on SIGTERM.
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await run.exited;
+  clearTimeout(timer);
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const binary = opts.binary ?? (existsSync(DEFAULT_BINARY) ? DEFAULT_BINARY : 'nats-server');
+  const jetstream = opts.jetstream ?? true;
+  // The run dir holds the ports file, and the default store, so one rm cleans up everything we made.
+  const runDir = await mkdtemp(join(tmpdir(), 'novact-nats-'));
+  liveTempDirs.add(runDir);
+  const storeDir = opts.storeDir ?? join(runDir, 'store');
+  await mkdir(storeDir, { recursive: true });
+  const serverName = opts.serverName ?? `novact-${runDir.slice(-6)}`;
+
+  const argsFor = (port: number): string[] => [
+    ...(opts.configFile ? ['-c', opts.configFile] : ['-a', '127.0.0.1']),
+    ...['-p', String(port), '--ports_file_dir', runDir],
+    ...(jetstream ? ['-js', '--store_dir', storeDir] : []),
+    ...(jetstream || opts.serverName ? ['--server_name', serverName] : []),
+    ...(opts.args ?? []),
+  ];
+
+  let run = launch(binary, argsFor(opts.port ?? -1), opts.log);
+  let port: number;
+  try {
+    port = await waitReady(run, runDir);
+  } catch (err) {
+    await run.exited;
+    await rm(runDir, { recursive: true, force: true });
+    liveTempDirs.delete(runDir);
+    throw err;
+  }
+  let stopped = false;
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return run.child.pid ?? -1;
+    },
+    storeDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await terminate(run, 'SIGTERM');
+      await rm(runDir, { recursive: true, force: true });
+      liveTempDirs.delete(runDir);
+    },
+    async kill() {
+      if (isAlive(run.child)) run.child.kill('SIGKILL');
+      await run.exited;
+    },
+    async restart() {
+      if (stopped) throw new Error('nats-server: restart() after stop(); its directories are gone');
+      await terminate(run, 'SIGTERM');
+      run = launch(binary, argsFor(port), opts.log);
+      await waitReady(run, runDir);
+    },
+    pause() {
+      if (isAlive(run.child)) run.child.kill('SIGSTOP');
+    },
+    resume() {
+      if (isAlive(run.child)) run.child.kill('SIGCONT');
+    },
+  };
+}

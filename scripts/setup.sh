@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 machine to build and test novact. Idempotent: installs only what is
+# missing. It starts no services: tests run private nats-server and PostgreSQL instances themselves.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { echo "setup: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root or sudo to run: $*"
+  fi
+}
+
+# --- system packages, only when their binaries are missing --------------------------------------
+packages=()
+[ -x /usr/sbin/nats-server ] || packages+=(nats-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+
+if [ ${#packages[@]} -gt 0 ]; then
+  say "installing ${packages[*]}"
+  # policy-rc.d exiting 101 tells maintainer scripts not to start the services they install;
+  # leave an existing policy alone.
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+    created_policy=yes
+  fi
+  cleanup_policy() { if [ -n "$created_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi; }
+  trap cleanup_policy EXIT
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  cleanup_policy
+  trap - EXIT
+else
+  say "nats-server and postgresql already installed"
+fi
+
+# --- node dependencies -------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || die "node >= 20 is required (not found)"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || die "node >= 20 is required (found $(node --version))"
+
+# npm writes node_modules/.package-lock.json on every install; older than the lockfile means stale.
+if [ ! -d node_modules ] || [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund >&2
+else
+  say "node_modules up to date"
+fi
+say "done"

@@ -40,7 +40,9 @@ export type Outcome =
   | { kind: 'spawnFailed'; host: string; message: string }
   | { kind: 'powered'; op: PowerOp; powerState: PowerState }
   | { kind: 'powerFailed'; op: PowerOp; message: string }
-  | { kind: 'destroyed' };
+  | { kind: 'destroyed' }
+  /** The instance's allocations are gone from the ledger. */
+  | { kind: 'released' };
 
 export type LifecycleEvent = InstanceAction | Outcome | { kind: 'resume' };
 
@@ -53,7 +55,7 @@ export type Effect =
   | { kind: 'destroy'; host: string }
   /** Best-effort destroy after a failed attempt; no outcome is awaited. */
   | { kind: 'cleanup'; host: string }
-  /** Drop every allocation of the instance in the ledger. */
+  /** Drop every allocation of the instance in the ledger; answers `released`. */
   | { kind: 'release' }
   | { kind: 'notify'; event: string };
 
@@ -151,29 +153,31 @@ function onDelete(s: LifecycleState): Transition {
 }
 
 function startDestroy(s: LifecycleState, before: Effect[] = []): Transition {
-  if (s.host === null) return finishDelete(s, before);
+  if (s.host === null) return releaseThenDelete(s, before);
   return ok({ ...s, taskState: 'deleting', inFlight: true }, [...before, { kind: 'destroy', host: s.host }]);
 }
 
-function finishDelete(s: LifecycleState, before: Effect[] = []): Transition {
-  return ok(
-    { ...s, vmState: 'deleted', taskState: null, powerState: PowerState.NOSTATE, inFlight: false },
-    [...before, { kind: 'release' }, { kind: 'notify', event: 'delete.end' }],
-  );
+/**
+ * The guest is gone: give the capacity back, and only then call the instance deleted, so that a
+ * reader who sees DELETED also sees the capacity free.
+ */
+function releaseThenDelete(s: LifecycleState, before: Effect[] = []): Transition {
+  return ok({ ...s, taskState: 'deleting', host: null, powerState: PowerState.NOSTATE, inFlight: true }, [...before, { kind: 'release' }]);
 }
 
 function onResume(s: LifecycleState): Transition {
   const idle = { ...s, inFlight: false };
-  if (s.vmState === 'deleted') return ok(idle, [{ kind: 'release' }]);
+  if (s.vmState === 'deleted') return ok(idle);
   switch (s.taskState) {
     case null:
       return ok(idle);
     case 'scheduling':
       return ok({ ...idle, inFlight: true }, [{ kind: 'select' }]);
     case 'spawning':
-      return s.host === null
-        ? ok({ ...idle, taskState: 'scheduling', inFlight: true }, [{ kind: 'select' }])
-        : ok({ ...idle, inFlight: true }, [{ kind: 'spawn', host: s.host, claim: true }]);
+      if (s.host !== null) return ok({ ...idle, inFlight: true }, [{ kind: 'spawn', host: s.host, claim: true }]);
+      // No host but a fault: the build failed and was releasing its claim.
+      if (s.fault !== null) return ok({ ...idle, inFlight: true }, [{ kind: 'release' }]);
+      return ok({ ...idle, taskState: 'scheduling', inFlight: true }, [{ kind: 'select' }]);
     case 'deleting':
       return startDestroy(idle);
     default: {
@@ -190,13 +194,13 @@ function onOutcome(s: LifecycleState, e: Outcome): Transition {
   const done: LifecycleState = { ...s, inFlight: false };
   switch (e.kind) {
     case 'scheduled':
-      if (deleting) return finishDelete(done);
+      if (deleting) return releaseThenDelete(done);
       if (s.taskState !== 'scheduling') return ok(s);
       return ok({ ...done, taskState: 'spawning', host: e.host, alternates: e.alternates, inFlight: true }, [
         { kind: 'spawn', host: e.host, claim: false },
       ]);
     case 'scheduleFailed':
-      if (deleting) return finishDelete(done);
+      if (deleting) return releaseThenDelete(done);
       if (s.taskState !== 'scheduling') return ok(s);
       return ok({ ...done, vmState: 'error', taskState: null, fault: { code: 500, message: e.message } }, [
         { kind: 'notify', event: 'create.error' },
@@ -212,21 +216,16 @@ function onOutcome(s: LifecycleState, e: Outcome): Transition {
     case 'spawnFailed': {
       if (e.host !== s.host) return ok(s);
       const cleanup: Effect = { kind: 'cleanup', host: e.host };
-      if (deleting) return finishDelete({ ...done, host: null }, [cleanup]);
+      if (deleting) return releaseThenDelete(done, [cleanup]);
       if (s.taskState !== 'spawning') return ok(s);
       const [next, ...rest] = s.alternates;
       if (next !== undefined) {
         return ok({ ...done, host: next, alternates: rest, inFlight: true }, [cleanup, { kind: 'spawn', host: next, claim: true }]);
       }
+      // Out of alternates: release the claim, then settle in ERROR (see `released`).
       return ok(
-        {
-          ...done,
-          vmState: 'error',
-          taskState: null,
-          host: null,
-          fault: { code: 500, message: `Exceeded maximum number of retries. Last failure: ${e.message}` },
-        },
-        [cleanup, { kind: 'release' }, { kind: 'notify', event: 'create.error' }],
+        { ...done, host: null, inFlight: true, fault: { code: 500, message: `Exceeded maximum number of retries. Last failure: ${e.message}` } },
+        [cleanup, { kind: 'release' }],
       );
     }
     case 'powered':
@@ -245,6 +244,14 @@ function onOutcome(s: LifecycleState, e: Outcome): Transition {
     }
     case 'destroyed':
       if (!deleting) return ok(s);
-      return finishDelete(done);
+      return releaseThenDelete(done);
+    case 'released':
+      if (deleting) {
+        return ok({ ...done, vmState: 'deleted', taskState: null }, [{ kind: 'notify', event: 'delete.end' }]);
+      }
+      if (s.taskState === 'spawning' && s.host === null) {
+        return ok({ ...done, vmState: 'error', taskState: null }, [{ kind: 'notify', event: 'create.error' }]);
+      }
+      return ok(s);
   }
 }

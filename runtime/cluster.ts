@@ -10,7 +10,7 @@ import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, typ
 import { startImageRole } from '../actors/image/image-role.js';
 import { createImage } from '../actors/image/image-role.js';
 import { PlacementLedger } from '../actors/scheduler/ledger.js';
-import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from '../actors/scheduler/scheduler.js';
+import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig, type SchedulerRole } from '../actors/scheduler/scheduler.js';
 import { Image } from './db/entities/index.js';
 import { FakeDriver, type FakeDriverOptions } from '../hosts/fake/fake-driver.js';
 import { Subjects } from '../protocols/subjects.js';
@@ -59,11 +59,14 @@ export interface Cluster {
   readonly client: NovactClient;
   readonly conductor?: ConductorRole;
   readonly compute?: ComputeRole;
+  readonly scheduler?: SchedulerRole;
   readonly ledger?: PlacementLedger;
   readonly orm?: Orm;
   readonly actors: ActorSystem;
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
+  /** Resolves once this process's scheduler sees `count` hosts up (ready to place builds). */
+  waitForHosts(count: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,9 +115,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (options.seedImages ?? true) await seedImages(orm!);
     }
     let ledger: PlacementLedger | undefined;
+    let scheduler: SchedulerRole | undefined;
+    const schedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
     if (roles.has('scheduler')) {
       ledger = new PlacementLedger(orm!);
-      started.push(await startSchedulerRole(await context('scheduler'), ledger, { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler }));
+      scheduler = await startSchedulerRole(await context('scheduler'), ledger, schedulerConfig);
+      started.push(scheduler);
     }
     let conductor: ConductorRole | undefined;
     if (roles.has('conductor')) {
@@ -131,8 +137,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     connections.push(clientConn);
     const client = new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
 
-    const cluster: Cluster = { natsUrl, databaseUrl, subjects, client, actors, embedded, stop: cleanup };
-    return Object.assign(cluster, { conductor, compute, ledger, orm });
+    const waitForHosts = (count: number, timeoutMs = 30_000): Promise<void> => {
+      if (!scheduler) return Promise.reject(new Error('this process runs no scheduler'));
+      const s = scheduler;
+      const up = () => s.states.all().filter((h) => clock.now() - h.lastSeenAt <= schedulerConfig.serviceDownTimeMs && h.inventory.MEMORY_MB.total > 0).length >= count;
+      if (up()) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = clock.setTimeout(() => {
+          s.events.off('report', onReport);
+          reject(new Error(`only ${s.states.size} of ${count} hosts reported within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onReport = () => {
+          if (!up()) return;
+          s.events.off('report', onReport);
+          timer.cancel();
+          resolve();
+        };
+        s.events.on('report', onReport);
+      });
+    };
+    const cluster: Cluster = { natsUrl, databaseUrl, subjects, client, actors, embedded, waitForHosts, stop: cleanup };
+    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm });
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

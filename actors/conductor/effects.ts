@@ -57,7 +57,7 @@ export class EffectRunner {
         this.destroy(row.uuid, effect.host).catch(fail('cleanup'));
         return;
       case 'release':
-        this.converge(() => this.release(row.uuid), 'release', row.uuid, false).catch(fail('release'));
+        this.converge(() => this.release(row.uuid), 'release', row.uuid, false).then(() => deliver({ kind: 'released' }), fail('release'));
         return;
       case 'notify': {
         const [action, phase] = effect.event.split('.') as [string, string];

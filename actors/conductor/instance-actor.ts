@@ -4,7 +4,7 @@
  * compare-and-swap, and only then are the effects started. Outcomes come back as messages.
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
-import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
   initialState,
   transition,
@@ -205,7 +205,14 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
         case 'crash':
           throw new Error('chaos: crash requested');
         case 'request':
-          return onRequest(s, m);
+          try {
+            return await onRequest(s, m);
+          } catch (err) {
+            // Bad input is answered, not a reason to crash; anything else crashes and is supervised.
+            if (!(err instanceof NovactError)) throw err;
+            m.reply.fail(err);
+            return s;
+          }
         case 'build':
           // The row was written as building/scheduling by the conductor; only the effects remain.
           if (s.row && s.life.taskState === 'scheduling' && !s.life.inFlight) {

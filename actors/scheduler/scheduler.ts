@@ -4,6 +4,7 @@
  * next ledger batch; the reply waits for the ledger. A claim lost to another replica refreshes that
  * host from the ledger and decides again, up to a bound.
  */
+import { EventEmitter } from 'node:events';
 import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, ReleaseRequest, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
@@ -85,7 +86,14 @@ export function parseSelect(body: Record<string, unknown>): SelectRequest {
   return req;
 }
 
-export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedger, cfg: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG): Promise<Role & { stats: SchedulerStats; states: HostStates }> {
+export interface SchedulerRole extends Role {
+  readonly stats: SchedulerStats;
+  readonly states: HostStates;
+  /** Emits `report` (host name) after each capacity report is applied. */
+  readonly events: EventEmitter;
+}
+
+export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedger, cfg: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG): Promise<SchedulerRole> {
   const { bridge, subjects, actors, clock, log } = ctx;
   const states = new HostStates(cfg.capacity);
   states.load(await ledger.snapshot(), await ledger.allocations());
@@ -94,6 +102,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
   const claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2 });
   const inventoryWrites = new Map<string, Promise<void>>();
+  const events = new EventEmitter();
 
   let self!: ActorRef<Msg>;
   const submit = (claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void) => {
@@ -198,6 +207,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
               .then(() => ledger.setInventory(host, inv))
               .catch((err) => log.error('inventory write failed', { host, ...errorFields(err) }));
             inventoryWrites.set(host, next);
+            void next.then(() => events.emit('report', host));
+          } else {
+            events.emit('report', m.report.host);
           }
           break;
         }
@@ -251,6 +263,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     name: 'scheduler',
     stats,
     states,
+    events,
     async stop() {
       self.stop();
       await Promise.allSettled(inventoryWrites.values());

@@ -6,6 +6,7 @@
  */
 import { BadRequestError, ConflictError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
+  type Effect,
   initialState,
   transition,
   type InstanceAction,
@@ -22,7 +23,7 @@ import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorDef } from '../../runtime/actors/system.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EffectRunner } from './effects.js';
-import type { InstanceStore, StateFields } from './instance-store.js';
+import type { ActionFinish, ActionRecord, InstanceStore, StateFields } from './instance-store.js';
 import { serverView } from './views.js';
 
 export type InstanceMsg =
@@ -102,7 +103,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
   };
 
   /** Runs one event through the lifecycle: write (CAS), then start effects. */
-  const apply = async (s: State, event: LifecycleEvent): Promise<{ s: State; refused?: string }> => {
+  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: string }> => {
     const row = s.row!;
     const t = transition(s.life, event);
     if (!t.ok) return { s, refused: `Cannot '${t.action}' instance ${uuid} while it is in ${t.attr} ${t.value}` };
@@ -123,7 +124,9 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
         deletedAt: deleted ? row.deletedAt ?? now : row.deletedAt,
         updatedAt: now,
       };
-      if (!(await deps.store.update(uuid, row.version, fields))) {
+      const finish = actionFinish(t.effects, t.next, now);
+      const records = { ...(start ? { start } : {}), ...(finish ? { finish } : {}) };
+      if (!(await deps.store.update(uuid, row.version, fields, records))) {
         // Someone else wrote this instance (a stale copy of this actor): adopt the truth, act no further.
         const fresh = await load(s);
         return { s: fresh, refused: `Instance ${uuid} changed concurrently; retry` };
@@ -132,16 +135,22 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     }
     const out: State = { ...s, row: next, life: t.next };
     for (const e of t.effects) {
-      if (e.kind === 'notify') {
-        const [name, phase] = e.event.split('.');
-        const action = ACTION_OF[name ?? ''];
-        if (action && (phase === 'end' || phase === 'error')) {
-          void deps.store.actionFinish(uuid, action, phase === 'end' ? 'Success' : 'Error', t.next.fault?.message ?? null, new Date(deps.clock.now()));
-        }
-      }
       deps.effects.run(next, e, () => serverView(next), (o) => deps.deliver(uuid, o));
     }
     return { s: out };
+  };
+
+  /** The instance action an `X.end` / `X.error` notification finishes, written with the state. */
+  const actionFinish = (effects: Effect[], next: LifecycleState, at: Date): ActionFinish | undefined => {
+    for (const e of effects) {
+      if (e.kind !== 'notify') continue;
+      const [name, phase] = e.event.split('.');
+      const action = ACTION_OF[name ?? ''];
+      if (action && (phase === 'end' || phase === 'error')) {
+        return { instanceUuid: uuid, action, result: phase === 'end' ? 'Success' : 'Error', message: phase === 'error' ? next.fault?.message ?? null : null, at };
+      }
+    }
+    return undefined;
   };
 
   const onRequest = async (s: State, m: Extract<InstanceMsg, { kind: 'request' }>): Promise<State> => {
@@ -169,7 +178,10 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       return s;
     }
     const action = actionOf(m.verb, m.body);
-    const { s: next, refused } = await apply(s, action);
+    const start: ActionRecord = {
+      instanceUuid: uuid, action: m.verb, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: row.userId, at: new Date(deps.clock.now()),
+    };
+    const { s: next, refused } = await apply(s, action, start);
     if (refused) {
       m.reply.fail(new ConflictError(refused));
       return next;
@@ -179,9 +191,6 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       next.recent.set(m.key, reply);
       if (next.recent.size > RECENT_KEYS) next.recent.delete(next.recent.keys().next().value as string);
     }
-    void deps.store.actionStart({
-      instanceUuid: uuid, action: m.verb, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: row.userId, at: new Date(deps.clock.now()),
-    });
     m.reply.ok(reply);
     return next;
   };

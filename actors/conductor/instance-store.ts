@@ -25,9 +25,23 @@ export interface ActionRecord {
 
 type Item =
   | { t: 'insert'; row: InstanceRow; action: ActionRecord }
-  | { t: 'update'; uuid: string; expected: number; fields: StateFields }
-  | { t: 'actionStart'; action: ActionRecord }
-  | { t: 'actionFinish'; instanceUuid: string; action: string; result: 'Success' | 'Error'; message: string | null; at: Date };
+  | { t: 'update'; uuid: string; expected: number; fields: StateFields; records: ActionRecords }
+  ;
+
+/** Action records written in the same transaction as a state change, only if the change applies. */
+export interface ActionRecords {
+  start?: ActionRecord;
+  finish?: ActionFinish;
+}
+
+/** Ends the newest unfinished action of that name on the instance. */
+export interface ActionFinish {
+  instanceUuid: string;
+  action: string;
+  result: 'Success' | 'Error';
+  message: string | null;
+  at: Date;
+}
 
 /** insert → false when the idempotency key was already used; update → false when the version was stale. */
 type Result = boolean;
@@ -44,14 +58,9 @@ export class InstanceStore {
   insert(row: InstanceRow, action: ActionRecord): Promise<boolean> {
     return this.batcher.add({ t: 'insert', row, action });
   }
-  update(uuid: string, expected: number, fields: StateFields): Promise<boolean> {
-    return this.batcher.add({ t: 'update', uuid, expected, fields });
-  }
-  actionStart(action: ActionRecord): Promise<boolean> {
-    return this.batcher.add({ t: 'actionStart', action });
-  }
-  actionFinish(instanceUuid: string, action: string, result: 'Success' | 'Error', message: string | null, at: Date): Promise<boolean> {
-    return this.batcher.add({ t: 'actionFinish', instanceUuid, action, result, message, at });
+  /** A CAS state write, with the action records it starts or finishes (same transaction). */
+  update(uuid: string, expected: number, fields: StateFields, records: ActionRecords = {}): Promise<boolean> {
+    return this.batcher.add({ t: 'update', uuid, expected, fields, records });
   }
 
   get stats(): { batches: number; items: number } {
@@ -63,10 +72,11 @@ export class InstanceStore {
     return knex.transaction(async (trx) => {
       const inserted = await this.inserts(trx, items.filter((i): i is Extract<Item, { t: 'insert' }> => i.t === 'insert'));
       const updated = await this.updates(trx, items.filter((i): i is Extract<Item, { t: 'update' }> => i.t === 'update'));
-      const starts = items.flatMap((i) => (i.t === 'actionStart' ? [i.action] : i.t === 'insert' && inserted.has(i.row.uuid) ? [i.action] : []));
+      const applied = (i: Item) => (i.t === 'insert' ? inserted.has(i.row.uuid) : updated.has(i.uuid));
+      const starts = items.filter(applied).flatMap((i) => (i.t === 'insert' ? [i.action] : i.records.start ? [i.records.start] : []));
       await this.actionStarts(trx, starts);
-      await this.actionFinishes(trx, items.filter((i): i is Extract<Item, { t: 'actionFinish' }> => i.t === 'actionFinish'));
-      return items.map((i) => (i.t === 'insert' ? inserted.has(i.row.uuid) : i.t === 'update' ? updated.has(i.uuid) : true));
+      await this.actionFinishes(trx, items.filter(applied).flatMap((i) => (i.t === 'update' && i.records.finish ? [i.records.finish] : [])));
+      return items.map(applied);
     });
   }
 
@@ -132,7 +142,7 @@ export class InstanceStore {
     );
   }
 
-  private async actionFinishes(trx: Knex.Transaction, items: Extract<Item, { t: 'actionFinish' }>[]): Promise<void> {
+  private async actionFinishes(trx: Knex.Transaction, items: ActionFinish[]): Promise<void> {
     if (items.length === 0) return;
     const rows = items.map((i) => ({ instance_uuid: i.instanceUuid, action: i.action, result: i.result, message: i.message, finish_time: iso(i.at) }));
     // Finishes the newest unfinished action of that name (one operation of a kind runs at a time per instance).

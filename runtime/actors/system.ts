@@ -143,6 +143,7 @@ export class ActorSystem {
 }
 
 function pathOf(ref: NactRef): string {
-  const p = (ref as { path?: { toString(): string } }).path;
-  return p ? p.toString().replace(/^system:\/\//, '') : '';
+  // nact renders paths as `<system name>://a/b`; keep only the actor part, as `/a/b` ('' for the root).
+  const parts = (ref as { path?: { parts?: string[] } }).path?.parts ?? [];
+  return parts.map((p) => `/${p}`).join('');
 }

@@ -1,6 +1,6 @@
 import type { HostFilter, HostState } from '../types.js';
 import type { Requirement } from './extra-spec-match.js';
-import { matches, scopedRequirements, stringAt } from './extra-spec-match.js';
+import { matches, scopedRequirements } from './extra-spec-match.js';
 
 /**
  * Flavor extra specs `aggregate_instance_extra_specs:<key>` and unscoped `<key>` must each be matched
@@ -23,8 +23,8 @@ export const AggregateInstanceExtraSpecsFilter: HostFilter = {
 function aggregatesSatisfy(host: HostState, key: string, req: Requirement): boolean {
   const aggs = host.aggregates;
   for (let i = 0; i < aggs.length; i++) {
-    const v = stringAt(aggs[i]!.metadata, key);
-    if (v !== undefined && anyEntryMatches(v, req)) return true;
+    const v: unknown = aggs[i]!.metadata[key]; // inline type check: see ComputeCapabilitiesFilter
+    if (typeof v === 'string' && anyEntryMatches(v, req)) return true;
   }
   return false;
 }

@@ -44,7 +44,8 @@ function same(hostValue: string, want: string, aliases: Record<string, string>):
 }
 
 function hostVmMode(host: HostState): string {
-  return stringAt(host.capabilities, 'vm_mode') ?? 'hvm';
+  const v: unknown = host.capabilities['vm_mode'];
+  return typeof v === 'string' ? v : 'hvm';
 }
 
 /** Image `hw_architecture`, `img_hv_type`, `hw_vm_mode` against the host; an absent property passes. */

@@ -27,16 +27,27 @@ const OPS: ReadonlySet<string> = new Set([
   '=', '==', '!=', '>=', '<=', 's==', 's!=', 's<', 's<=', 's>', 's>=', '<in>', '<all-in>', '<or>',
 ]);
 
-// Python's float(): decimal or inf/infinity/nan, surrounding whitespace allowed; no hex, no ''.
-const FLOAT_RE = /^\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)\s*$/i;
-
-/** Python float() semantics; NaN where Python would raise ValueError. */
+/**
+ * Python's float(): decimal literals with optional surrounding whitespace, or inf/infinity/nan in
+ * any case; NaN where Python would raise ValueError. Number() alone is close but also accepts '',
+ * blanks and 0x/0o/0b literals, so the characters are checked first (no regex: this runs per host).
+ */
 export function toFloat(s: string): number {
-  if (!FLOAT_RE.test(s)) return NaN;
-  const n = Number(s); // handles the decimal forms (and whitespace) without allocating
-  if (!Number.isNaN(n)) return n;
-  if (!/inf/i.test(s)) return NaN; // 'nan'
-  return s.includes('-') ? -Infinity : Infinity;
+  let digits = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits = true;
+    else if (!(c === 46 || c === 43 || c === 45 || c === 101 || c === 69 || c === 32 || (c >= 9 && c <= 13))) return special(s);
+  }
+  return digits ? Number(s) : NaN; // Number() rejects misplaced signs, dots and exponents itself
+}
+
+function special(s: string): number {
+  const t = s.trim().toLowerCase();
+  const sign = t.startsWith('-') ? -1 : 1;
+  const body = t.startsWith('-') || t.startsWith('+') ? t.slice(1) : t;
+  if (body === 'inf' || body === 'infinity') return sign * Infinity;
+  return NaN; // 'nan' and anything else
 }
 
 export function parseRequirement(req: string): Requirement {
@@ -138,8 +149,11 @@ function compile(extraSpecs: Record<string, string>, scope: string): readonly Sc
   return out;
 }
 
-/** `rec[key]` when it is an own string value (never a prototype member such as `toString`). */
+/**
+ * `rec[key]` when it is a string. Object.prototype has no string-valued members, so the type check
+ * alone keeps out `toString` and friends without a per-host hasOwnProperty call.
+ */
 export function stringAt(rec: Record<string, string>, key: string): string | undefined {
-  const v = rec[key];
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(rec, key) ? v : undefined;
+  const v: unknown = rec[key];
+  return typeof v === 'string' ? v : undefined;
 }

@@ -82,7 +82,7 @@ export class TimeoutError extends NovactError {
   constructor(message: string) { super('timeout', 504, message, true); }
 }
 
-const byFault: Record<FaultName, (m: string, d?: Record<string, unknown>) => NovactError> = {
+const byFault: Record<FaultName, (m: string, d?: Record<string, unknown>, retryable?: boolean) => NovactError> = {
   badRequest: (m, d) => new BadRequestError(m, d),
   unauthorized: (m) => new NovactError('unauthorized', 401, m),
   forbidden: (m) => new ForbiddenError(m),
@@ -90,16 +90,17 @@ const byFault: Record<FaultName, (m: string, d?: Record<string, unknown>) => Nov
   conflictingRequest: (m, d) => new ConflictError(m, d),
   overLimit: (m) => new OverLimitError(m),
   noValidHost: (m, d) => new NoValidHostError(m, d),
-  computeFault: (m) => new InternalError(m),
+  computeFault: (m, _d, retryable) => new InternalError(m, retryable),
   serviceUnavailable: (m) => new UnavailableError(m),
   timeout: (m) => new TimeoutError(m),
 };
 
 /** Rebuild a typed error from its wire form; unknown faults become `InternalError`. */
 export function fromWire(w: WireError): NovactError {
-  const make = byFault[w.fault];
+  // Own keys only: a fault named e.g. 'toString' must not reach Object.prototype.
+  const make = Object.hasOwn(byFault, w.fault) ? byFault[w.fault] : undefined;
   if (!make) return new InternalError(w.message ?? 'unknown error');
-  const e = make(w.message, w.details);
+  const e = make(w.message, w.details, w.retryable);
   return e.retryable === w.retryable ? e : new NovactError(e.fault, e.code, e.message, w.retryable, w.details);
 }
 

@@ -74,6 +74,8 @@ const POWER_TASK: Record<PowerOp, TaskState> = {
   reboot_soft: 'rebooting',
   reboot_hard: 'rebooting_hard',
 };
+/** The API action each power operation answers to (used in 409 messages). */
+const POWER_ACTION: Record<PowerOp, string> = { stop: 'stop', start: 'start', reboot_soft: 'reboot', reboot_hard: 'reboot' };
 const POWER_EVENT: Record<PowerOp, string> = {
   stop: 'power_off',
   start: 'power_on',
@@ -136,7 +138,7 @@ function ok(next: LifecycleState, effects: Effect[] = []): Transition {
 }
 
 function power(s: LifecycleState, op: PowerOp): Transition {
-  if (s.host === null) return { ok: false, action: POWER_EVENT[op], attr: 'vm_state', value: s.vmState };
+  if (s.host === null) return { ok: false, action: POWER_ACTION[op], attr: 'vm_state', value: s.vmState };
   return ok({ ...s, taskState: POWER_TASK[op], inFlight: true }, [
     { kind: 'notify', event: `${POWER_EVENT[op]}.start` },
     { kind: 'power', host: s.host, op },

@@ -90,7 +90,9 @@ export class Subjects {
 
   /** The host name inside a report subject. */
   parseReportHost(subject: string): string | undefined {
+    if (!subject.startsWith(`${this.root}.`)) return undefined;
     const parts = subject.slice(this.root.length + 1).split('.');
-    return parts.length === 4 && parts[0] === 'report' && parts[1] === 'host' ? parts[2] : undefined;
+    const host = parts[2];
+    return parts.length === 4 && parts[0] === 'report' && parts[1] === 'host' && host !== undefined && isValidToken(host) ? host : undefined;
   }
 }

@@ -72,6 +72,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   const effects = new EffectRunner({ bridge, subjects, clock, log, images, timeouts: cfg });
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
   const adopted = new Map<string, InstanceRow>();
+  let stopped = false;
 
   const sweep = async (olderThanMs: number): Promise<void> => {
     const cutoff = new Date(clock.now() - olderThanMs);
@@ -104,7 +105,13 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     adopted.delete(uuid);
     return instanceActorDef(
       uuid,
-      { orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, deliver: (id, outcome) => registry.ref(id).tell({ kind: 'outcome', outcome }) },
+      {
+        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs,
+        deliver: (id, outcome) => {
+          // After stop() outcomes have nowhere to go; the next start resumes from the database.
+          if (!stopped) registry.ref(id).tell({ kind: 'outcome', outcome });
+        },
+      },
       row,
     );
   });
@@ -202,6 +209,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     crash: () => conductor.tell({ kind: 'crash' }),
     crashInstance: (uuid) => registry.ref(uuid).tell({ kind: 'crash' }),
     async stop() {
+      stopped = true;
       for (const t of timers) t.cancel();
       registry.stopAll();
       conductor.stop();

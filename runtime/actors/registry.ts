@@ -3,6 +3,7 @@
  * from the database in its own `init`). Idle actors passivate after `idleShutdownMs`, so a million
  * instances need not be a million live actors.
  */
+import { UnavailableError } from '../../protocols/errors.js';
 import type { ActorDef, ActorRef, ActorSystem } from './system.js';
 
 export class EntityRegistry<M> {
@@ -19,6 +20,7 @@ export class EntityRegistry<M> {
   ref(id: string): ActorRef<M> {
     const existing = this.live.get(id);
     if (existing?.alive) return existing;
+    if (this.closed) throw new UnavailableError(`${this.prefix} actors are stopped`);
     const def = this.define(id);
     const afterStop = def.afterStop;
     const wrapped: ActorDef<any, M> = {

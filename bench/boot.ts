@@ -1,0 +1,111 @@
+/**
+ * Boot benchmark: N instances over H fake hosts with C builds in flight, end to end (request →
+ * `create.end` event), against real NATS and PostgreSQL. Prints one JSON line.
+ */
+import { startCluster } from '../runtime/cluster.js';
+import { percentiles } from './percentiles.js';
+
+export interface BootBenchOptions {
+  hosts: number;
+  instances: number;
+  concurrency: number;
+  flavor: string;
+  deleteAfter: boolean;
+}
+
+export async function bootBench(o: BootBenchOptions): Promise<Record<string, unknown>> {
+  const cluster = await startCluster({
+    hosts: o.hosts,
+    logLevel: 'error',
+    natsUrl: process.env.NATS_URL,
+    databaseUrl: process.env.DATABASE_URL,
+    fakeHost: { vcpus: 128, memoryMb: 1_048_576, diskGb: 65_536 },
+    scheduler: { maxInstancesPerHost: 1_000 },
+  } as Parameters<typeof startCluster>[0]);
+  try {
+    await cluster.waitForHosts(o.hosts, 120_000);
+    const { client, subjects } = cluster;
+    const image = (await client.listImages())[0]!;
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let errors = 0;
+    let finished = 0;
+    // Workers and the main loop park here until a build finishes.
+    let waiters: (() => void)[] = [];
+    const wake = () => {
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    };
+    const parked = () => new Promise<void>((r) => waiters.push(r));
+    const nc = client.bridge.nc;
+    const sub = nc.subscribe(`${subjects.root}.evt.instance.*.create.*`, {
+      callback: (_e, m) => {
+        const [, , , id, , phase] = m.subject.split('.');
+        if (phase === 'start' || !id) return;
+        const t0 = sentAt.get(id);
+        if (t0 === undefined) return;
+        sentAt.delete(id);
+        if (phase === 'end') latencies.push(performance.now() - t0);
+        else errors++;
+        finished++;
+        wake();
+      },
+    });
+    await nc.flush();
+
+    const ids: string[] = [];
+    const t0 = performance.now();
+    let issued = 0;
+    const worker = async () => {
+      while (issued < o.instances) {
+        const i = issued++;
+        const start = performance.now();
+        try {
+          const s = await client.createServer({ name: `bench-${i}`, flavorRef: o.flavor, imageRef: image.id });
+          ids.push(s.id);
+          if (!sentAt.has(s.id) && latencies.length + errors < o.instances) sentAt.set(s.id, start);
+        } catch {
+          errors++;
+          finished++;
+          wake();
+          continue;
+        }
+        // Keep `concurrency` builds in flight end to end, not just requests.
+        while (ids.length - finished >= o.concurrency) await parked();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, o.instances) }, worker));
+    while (finished < o.instances) await parked();
+    const seconds = (performance.now() - t0) / 1000;
+    sub.unsubscribe();
+
+    let deletesPerSec: number | undefined;
+    if (o.deleteAfter) {
+      const d0 = performance.now();
+      const gone = ids.map((id) => client.waitForServer(id, (s) => s.status === 'DELETED', 300_000));
+      for (let i = 0; i < ids.length; i += o.concurrency) {
+        await Promise.all(ids.slice(i, i + o.concurrency).map((id) => client.deleteServer(id)));
+      }
+      await Promise.all(gone);
+      deletesPerSec = Math.round((ids.length / ((performance.now() - d0) / 1000)) * 10) / 10;
+    }
+    const decisions = cluster.scheduler?.stats.decisionUs ?? [];
+    return {
+      bench: 'boot',
+      hosts: o.hosts,
+      instances: o.instances,
+      concurrency: o.concurrency,
+      active: latencies.length,
+      errors,
+      seconds: Math.round(seconds * 100) / 100,
+      bootsPerSec: Math.round((latencies.length / seconds) * 10) / 10,
+      timeToActiveMs: percentiles(latencies, [50, 95, 99]),
+      schedulerDecisionUs: percentiles(decisions, [50, 99]),
+      ...(deletesPerSec !== undefined ? { deletesPerSec } : {}),
+      rssMb: Math.round(process.memoryUsage().rss / 1048576),
+    };
+  } finally {
+    await cluster.stop();
+  }
+}

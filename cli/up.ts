@@ -1,0 +1,179 @@
+/**
+ * `novact up`: the all-in-one cluster in the foreground (embedded nats-server and PostgreSQL unless
+ * given URLs), a state file for client commands, optional demo servers, graceful stop on SIGINT/SIGTERM.
+ */
+import type { ServerView } from '../protocols/messages.js';
+import type { Cluster, ClusterOptions } from '../runtime/cluster.js';
+import type { LogLevel } from '../runtime/log/logger.js';
+import * as fmt from './format.js';
+import { isAlive, readState, removeState, stateFilePath, writeState } from './state-file.js';
+import { CliError, UsageError, intOption, strOption, type CommandSpec, type RunContext } from './usage.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const HOSTS_TIMEOUT_MS = 60_000;
+const DEMO_TIMEOUT_MS = 120_000;
+/** A second signal this long after the first forces the exit (the first may arrive twice at once:
+ * from the terminal to the whole process group and relayed by bin/novact.js). */
+const FORCE_AFTER_MS = 1_000;
+
+export const UP_COMMAND: CommandSpec = {
+  path: ['up'],
+  args: [],
+  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root'],
+  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N]',
+  summary: 'run a cluster in the foreground (Ctrl-C stops it)',
+  run: runUp,
+};
+
+function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; demo: number } {
+  const hosts = intOption(ctx.values, 'hosts', 5, UP_COMMAND);
+  const demo = intOption(ctx.values, 'demo', 0, UP_COMMAND);
+  if (demo > 0 && hosts === 0) throw new UsageError('--demo needs at least one host', UP_COMMAND);
+  const level = (ctx.env.NOVACT_LOG || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`NOVACT_LOG must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`, UP_COMMAND);
+  const options: ClusterOptions = { hosts, logLevel: level };
+  const natsUrl = strOption(ctx.values, 'nats-url') ?? (ctx.env.NATS_URL || undefined);
+  const databaseUrl = strOption(ctx.values, 'database-url') ?? (ctx.env.DATABASE_URL || undefined);
+  const dataDir = strOption(ctx.values, 'data-dir');
+  const subjectRoot = strOption(ctx.values, 'subject-root');
+  if (natsUrl) options.natsUrl = natsUrl;
+  if (databaseUrl) options.databaseUrl = databaseUrl;
+  if (dataDir) {
+    if (databaseUrl) throw new UsageError('--data-dir is for the embedded PostgreSQL; it cannot go with --database-url', UP_COMMAND);
+    options.dataDir = dataDir;
+  }
+  if (subjectRoot) options.subjectRoot = subjectRoot;
+  return { options, hosts, demo };
+}
+
+async function runUp(ctx: RunContext): Promise<number> {
+  const { options, hosts, demo } = clusterOptions(ctx);
+  const statePath = stateFilePath(ctx.env);
+  const previous = readState(statePath);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
+    throw new CliError(`another novact cluster (pid ${previous.pid}) is recorded in ${statePath}; stop it, or set NOVACT_STATE_FILE to run a second one`, 2);
+  }
+
+  let cluster: Cluster | undefined;
+  let stopping: Promise<number> | undefined;
+  let firstSignalAt = 0;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  const stop = (): Promise<number> => {
+    stopping ??= (async () => {
+      removeState(statePath, process.pid);
+      if (!cluster) return 0; // still starting: stopped once startCluster returns
+      ctx.err.write('novact: stopping…\n');
+      try {
+        await cluster.stop();
+        ctx.err.write('novact: stopped\n');
+        return 0;
+      } catch (err) {
+        ctx.err.write(`error: stopping the cluster failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        return 1;
+      }
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      void stop().then(resolveDone);
+    } else if (now - firstSignalAt > FORCE_AFTER_MS) {
+      ctx.err.write(`novact: ${signal} again, exiting without a clean stop\n`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => removeState(statePath, process.pid));
+
+  try {
+    // Loaded here, not at the top: the cluster pulls in the ORM, which client commands do not need.
+    const { startCluster } = await import('../runtime/cluster.js');
+    cluster = await startCluster(options);
+  } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const where = [options.natsUrl && `NATS ${fmt.redact(options.natsUrl)}`, options.databaseUrl && `database ${fmt.redact(options.databaseUrl)}`].filter(Boolean).join(', ');
+    throw new CliError(`cannot start the cluster${where ? ` (${where})` : ''}: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
+  if (firstSignalAt !== 0) {
+    // A signal arrived while starting: stop now that there is something to stop.
+    stopping = undefined;
+    return stop();
+  }
+  writeState(statePath, { natsUrl: cluster.natsUrl, subjectRoot: cluster.subjects.root, pid: process.pid });
+
+  const images = await cluster.client.listImages().catch(() => []);
+  const image = images.find((i) => i.status === 'active') ?? images[0];
+  const info = {
+    pid: process.pid,
+    natsUrl: cluster.natsUrl,
+    natsEmbedded: !!cluster.embedded.nats,
+    databaseUrl: fmt.redact(cluster.databaseUrl),
+    databaseEmbedded: !!cluster.embedded.postgres,
+    dataDir: cluster.embedded.postgres ? (options.dataDir ?? null) : null,
+    hosts,
+    subjectRoot: cluster.subjects.root,
+    stateFile: statePath,
+  };
+  ctx.out.write(ctx.values.json ? `${JSON.stringify(info)}\n` : banner(info, image?.name));
+
+  if (demo > 0 && firstSignalAt === 0) {
+    try {
+      const servers = await runDemo(cluster, demo, hosts, image?.id, () => firstSignalAt !== 0);
+      if (servers) ctx.out.write(ctx.values.json ? `${JSON.stringify(servers)}\n` : `\ndemo servers:\n${fmt.serverList(servers)}`);
+    } catch (err) {
+      if (firstSignalAt === 0) ctx.err.write(`error: demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  if (!ctx.values.json && firstSignalAt === 0) ctx.out.write('\nnovact is running; Ctrl-C stops it.\n');
+  return done;
+}
+
+function banner(
+  info: { pid: number; natsUrl: string; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number; subjectRoot: string; stateFile: string },
+  imageName: string | undefined,
+): string {
+  const db = info.databaseEmbedded ? (info.dataDir ? `embedded, data in ${info.dataDir}` : 'embedded, temporary') : 'external';
+  const hostNames = info.hosts === 0 ? 'none' : info.hosts === 1 ? 'compute-1' : `compute-1 … compute-${info.hosts}`;
+  const root = info.subjectRoot;
+  const server = `--server ${info.natsUrl}`;
+  return [
+    `novact is up (pid ${info.pid})`,
+    `  NATS:        ${info.natsUrl} (${info.natsEmbedded ? 'embedded nats-server' : 'external'})`,
+    `  PostgreSQL:  ${info.databaseUrl} (${db})`,
+    `  hosts:       ${info.hosts} fake (${hostNames})`,
+    `  subjects:    ${root}.>`,
+    `  state file:  ${info.stateFile}`,
+    '',
+    'try it:',
+    `  novact server create --flavor m1.tiny --image ${imageName ?? '<image>'} --wait`,
+    '  novact server list',
+    `  nats ${server} req ${root}.instance.<id>.get ''`,
+    `  nats ${server} sub '${root}.evt.>'`,
+    '',
+  ].join('\n');
+}
+
+/** Boots `count` servers once the scheduler has the hosts; undefined if stopped meanwhile. */
+async function runDemo(cluster: Cluster, count: number, hosts: number, imageId: string | undefined, cancelled: () => boolean): Promise<ServerView[] | undefined> {
+  if (!imageId) throw new Error('no image to boot');
+  const client = cluster.client;
+  const deadline = Date.now() + HOSTS_TIMEOUT_MS;
+  while ((await client.listHosts()).filter((h) => h.state === 'up').length < hosts) {
+    if (cancelled()) return undefined;
+    if (Date.now() > deadline) throw new Error(`the ${hosts} hosts did not report within ${HOSTS_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (cancelled()) return undefined;
+  const created = await Promise.all(
+    Array.from({ length: count }, (_, i) => client.createServer({ name: `demo-${i + 1}`, flavorRef: 'm1.tiny', imageRef: imageId })),
+  );
+  return Promise.all(
+    created.map((s) => client.waitForServer(s.id, (v) => v.status === 'ERROR' || (v.status === 'ACTIVE' && v.taskState === null), DEMO_TIMEOUT_MS)),
+  );
+}

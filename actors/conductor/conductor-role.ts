@@ -81,7 +81,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       { deletedAt: null, $or: [{ taskState: { $ne: null } }, { vmState: 'building' }], updatedAt: { $lte: cutoff } },
       { fields: ['uuid'], limit: 10_000 },
     );
-    for (const r of rows) registry.ref(r.uuid).tell({ kind: 'resume' });
+    for (const r of rows) registry.tell(r.uuid, { kind: 'resume' });
     if (rows.length > 0) log.info('resumed unfinished instances', { count: rows.length });
   };
 
@@ -109,7 +109,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
         orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs,
         deliver: (id, outcome) => {
           // After stop() outcomes have nowhere to go; the next start resumes from the database.
-          if (!stopped) registry.ref(id).tell({ kind: 'outcome', outcome });
+          if (!stopped) registry.tell(id, { kind: 'outcome', outcome });
         },
       },
       row,
@@ -143,7 +143,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       return { server: serverView(existing) } satisfies BuildReply;
     }
     adopted.set(row.uuid, row);
-    registry.ref(row.uuid).tell({ kind: 'build' });
+    registry.tell(row.uuid, { kind: 'build' });
     effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
     return { server: serverView(row) } satisfies BuildReply;
   }, opts);
@@ -182,7 +182,8 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   bridge.endpoint(svc, 'instance', subjects.allInstances, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'instance');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
-    return registry.ref(parsed.id.toLowerCase()).ask<unknown>(
+    return registry.ask<unknown>(
+      parsed.id.toLowerCase(),
       (reply) => ({ kind: 'request', verb, body: envelope.body, requestId: envelope.id, key: envelope.idempotencyKey, reply }),
       Math.max(1, envelope.deadline - clock.now()),
     );
@@ -207,7 +208,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     store,
     computeNodes,
     crash: () => conductor.tell({ kind: 'crash' }),
-    crashInstance: (uuid) => registry.ref(uuid).tell({ kind: 'crash' }),
+    crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
     async stop() {
       stopped = true;
       for (const t of timers) t.cancel();

@@ -145,7 +145,7 @@ export async function startImageRole(ctx: RoleContext, orm: Orm): Promise<Role> 
   bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb }) => {
     const parsed = subjects.parseEntity(subject, 'image');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
-    return registry.ref(parsed.id.toLowerCase()).ask<unknown>((reply) => ({ verb, reply }), ctx.requestTimeoutMs);
+    return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, reply }), ctx.requestTimeoutMs);
   }, opts);
 
   return {

@@ -113,7 +113,7 @@ export function selectHosts(
 
   // Pass 1: filter, and record the raw weights of the survivors.
   let n = 0;
-  hosts: for (let i = 0; i < total; i++) {
+  nextHost: for (let i = 0; i < total; i++) {
     const host = list[i]!;
     if (ignore !== null && ignore.has(host.host)) {
       retried++;
@@ -134,7 +134,7 @@ export function selectHosts(
     for (let j = 12; j < nf; j++) {
       if (fOn[j] === 1 && !filters[j]!.passes(host, spec, ctx)) {
         removed[j]!++;
-        continue hosts;
+        continue nextHost;
       }
     }
     if (won0) record(rows, lo, hi, 0, n, w0.weigh(host, spec));

@@ -11,7 +11,7 @@ export async function startTestCluster(t: Test, opts: ClusterOptions = {}) {
   const cluster = await startCluster({
     natsUrl: servers.nats.url,
     databaseUrl: servers.pg.url,
-    logLevel: 'error',
+    logLevel: (process.env.NOVACT_LOG as 'error' | undefined) ?? 'error',
     requestTimeoutMs: 5_000,
     ...opts,
     compute: { reportIntervalMs: 500, heartbeatIntervalMs: 200, ...opts.compute },

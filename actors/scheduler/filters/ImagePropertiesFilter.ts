@@ -38,9 +38,28 @@ function wanted(props: Record<string, string>): Wanted {
   return w;
 }
 
-function same(hostValue: string, want: string, aliases: Record<string, string>): boolean {
-  // Fast path: host values are normally reported canonical already.
-  return hostValue === want || canon(hostValue, aliases) === want;
+interface Vocabulary {
+  readonly aliases: Record<string, string>;
+  /**
+   * Canonical form of each host-reported value. Hosts report a handful of values ('QEMU',
+   * 'x86_64', …), so the per-host check neither lowercases nor allocates. Bounded against garbage.
+   */
+  readonly memo: Map<string, string>;
+}
+
+const ARCH: Vocabulary = { aliases: ARCH_ALIASES, memo: new Map() };
+const HV_TYPE: Vocabulary = { aliases: HV_ALIASES, memo: new Map() };
+const VM_MODE: Vocabulary = { aliases: VM_MODE_ALIASES, memo: new Map() };
+
+function same(hostValue: string, want: string, vocab: Vocabulary): boolean {
+  if (hostValue === want) return true;
+  let c = vocab.memo.get(hostValue);
+  if (c === undefined) {
+    if (vocab.memo.size >= 256) vocab.memo.clear();
+    c = canon(hostValue, vocab.aliases);
+    vocab.memo.set(hostValue, c);
+  }
+  return c === want;
 }
 
 function hostVmMode(host: HostState): string {
@@ -53,9 +72,9 @@ export const ImagePropertiesFilter: HostFilter = {
   name: 'ImagePropertiesFilter',
   passes: (host, spec) => {
     const w = wanted(spec.image.properties);
-    if (w.arch !== null && !same(host.cpuArch, w.arch, ARCH_ALIASES)) return false;
-    if (w.hvType !== null && !same(host.hypervisorType, w.hvType, HV_ALIASES)) return false;
-    if (w.vmMode !== null && !same(hostVmMode(host), w.vmMode, VM_MODE_ALIASES)) return false;
+    if (w.arch !== null && !same(host.cpuArch, w.arch, ARCH)) return false;
+    if (w.hvType !== null && !same(host.hypervisorType, w.hvType, HV_TYPE)) return false;
+    if (w.vmMode !== null && !same(hostVmMode(host), w.vmMode, VM_MODE)) return false;
     return true;
   },
   appliesTo: (spec) => {

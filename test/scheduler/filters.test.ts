@@ -223,3 +223,61 @@ t.test('AggregateMultiTenancyIsolation', async (t) => {
   t.ok(f([{ id: 'a', metadata: { filter_tenant_id: 'proj-b' } }, { id: 'b', metadata: { filter_tenant_id: 'proj-a' } }]), 'projects of all aggregates pooled');
   t.notOk(f([{ id: 'a', metadata: { filter_tenant_id: 'proj-b' } }, { id: 'b', metadata: {} }]), 'one restricting aggregate is enough');
 });
+
+t.test('appliesTo never hides a host the filter would reject', async (t) => {
+  // Whenever a filter says it does not apply to a request, it must pass every host for it.
+  const hosts = [
+    makeHost(),
+    makeHost({ host: 'compute-2', availabilityZone: 'az9', instances: new Set(['i1']), used: { VCPU: 1e6, MEMORY_MB: 1e9, DISK_GB: 1e6 } }),
+    makeHost({ host: 'compute-3', availabilityZone: null, cpuArch: 'aarch64', hypervisorType: 'xen', capabilities: { vm_mode: 'xen', gpu: 'false' } }),
+  ];
+  const specs = [
+    makeSpec(),
+    makeSpec({ resources: { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 } }),
+    makeSpec({ extraSpecs: { 'hw:cpu_policy': 'dedicated' }, schedulerHints: { same_host: [], different_host: '' } }),
+    makeSpec({ group: { id: 'g', policy: 'affinity', hosts: [] } }),
+    makeSpec({ group: { id: 'g', policy: 'soft-anti-affinity', hosts: ['compute-1', 'compute-1'] } }),
+  ];
+  for (const f of Object.values(builtinFilters)) {
+    for (const spec of specs) {
+      if (f.appliesTo === undefined || f.appliesTo(spec, CTX)) continue;
+      for (const h of hosts) t.ok(f.passes(h, spec, CTX), `${f.name} skipped but passes ${h.host}`);
+    }
+  }
+  const applies = (f: HostFilter, spec: RequestSpec) => f.appliesTo === undefined || f.appliesTo(spec, CTX);
+  t.notOk(applies(AllHostsFilter, makeSpec()));
+  t.ok(applies(AvailabilityZoneFilter, makeSpec({ availabilityZone: 'az1' })));
+  t.notOk(applies(AvailabilityZoneFilter, makeSpec()));
+  t.ok(applies(RamFilter, makeSpec()));
+  t.notOk(applies(DiskFilter, makeSpec({ resources: { DISK_GB: 0 } })));
+  t.ok(applies(SameHostFilter, makeSpec({ schedulerHints: { same_host: 'i1' } })));
+  t.ok(applies(DifferentHostFilter, makeSpec({ schedulerHints: { different_host: ['i1'] } })));
+  t.notOk(applies(SameHostFilter, makeSpec({ schedulerHints: { different_host: ['i1'] } })));
+  t.ok(applies(ServerGroupAffinityFilter, makeSpec({ group: { id: 'g', policy: 'affinity', hosts: ['x'] } })));
+  t.ok(applies(ServerGroupAntiAffinityFilter, makeSpec({ group: { id: 'g', policy: 'anti-affinity', hosts: [] } })));
+  t.ok(applies(ComputeCapabilitiesFilter, makeSpec({ extraSpecs: { gpu: 'true' } })));
+  t.notOk(applies(ComputeCapabilitiesFilter, makeSpec({ extraSpecs: { 'aggregate_instance_extra_specs:ssd': 'true' } })));
+  t.ok(applies(AggregateInstanceExtraSpecsFilter, makeSpec({ extraSpecs: { 'aggregate_instance_extra_specs:ssd': 'true' } })));
+  t.notOk(applies(AggregateInstanceExtraSpecsFilter, makeSpec({ extraSpecs: { 'capabilities:x': 'y' } })));
+  t.ok(applies(ImagePropertiesFilter, makeSpec({ imageProperties: { hw_vm_mode: 'hvm' } })));
+  t.notOk(applies(ImagePropertiesFilter, makeSpec({ imageProperties: { os_distro: 'ubuntu' } })));
+  t.ok(applies(ComputeFilter, makeSpec()), 'no hook: always applies');
+  t.ok(applies(AggregateMultiTenancyIsolation, makeSpec()));
+});
+
+t.test('parsed requirements are cached per extra-specs object, not per content', async (t) => {
+  // Two flavors in a row with different specs: the one-entry cache must not mix them up.
+  const host = makeHost({ capabilities: { vcpus: '16' } });
+  const a = makeSpec({ extraSpecs: { 'capabilities:vcpus': '>= 8' } });
+  const b = makeSpec({ extraSpecs: { 'capabilities:vcpus': '>= 32' } });
+  for (let i = 0; i < 3; i++) {
+    t.ok(ComputeCapabilitiesFilter.passes(host, a, CTX));
+    t.notOk(ComputeCapabilitiesFilter.passes(host, b, CTX));
+  }
+  const x = makeSpec({ imageProperties: { hw_architecture: 'x86_64' } });
+  const y = makeSpec({ imageProperties: { hw_architecture: 'aarch64' } });
+  for (let i = 0; i < 3; i++) {
+    t.ok(ImagePropertiesFilter.passes(host, x, CTX));
+    t.notOk(ImagePropertiesFilter.passes(host, y, CTX));
+  }
+});

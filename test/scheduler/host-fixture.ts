@@ -1,5 +1,4 @@
 /** Literal HostState / RequestSpec / FilterContext builders for the scheduler tests. */
-import { pathToFileURL } from 'node:url';
 import type { Inventory } from '../../protocols/resources.js';
 import type { FilterContext, HostState, RequestSpec } from '../../actors/scheduler/types.js';
 
@@ -64,25 +63,4 @@ export function makeSpec(over: SpecOverrides = {}): RequestSpec {
     flavor: { id: 'f1', name: 'm1.medium', extraSpecs: extraSpecs ?? {} },
     image: { id: 'img1', properties: imageProperties ?? {} },
   };
-}
-
-// tap runs every file under test/, this one included; rather than report an empty (skipped) file it
-// checks its own defaults, and only when run directly, never when imported by a test.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void selfTest();
-
-async function selfTest(): Promise<void> {
-  const { default: t } = await import('tap');
-  const { DEFAULT_FILTERS, filtersByName } = await import('../../actors/scheduler/filters/index.js');
-  t.test('the default host passes every default filter for the default spec', async (t) => {
-    const spec = makeSpec();
-    for (const f of filtersByName(DEFAULT_FILTERS)) t.ok(f.passes(makeHost(), spec, CTX), f.name);
-  });
-  t.test('overrides', async (t) => {
-    const h = makeHost({ host: 'x', used: { VCPU: 3 }, inventory: { DISK_GB: inv(5) } });
-    t.equal(h.node, 'x', 'node follows host');
-    t.same(h.used, { VCPU: 3, MEMORY_MB: 0, DISK_GB: 0 });
-    t.equal(h.inventory.DISK_GB.total, 5);
-    t.equal(h.inventory.VCPU.allocationRatio, 4, 'other classes keep defaults');
-    t.same(makeSpec({ extraSpecs: { a: 'b' } }).flavor.extraSpecs, { a: 'b' });
-  });
 }

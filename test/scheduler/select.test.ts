@@ -117,3 +117,35 @@ t.test('duplicate filter names sum; weighers with multiplier 0 are not called', 
   selectHosts(fleet(3), makeSpec(), DEFAULTS, [spy], CTX, { count: 1 });
   t.equal(weighed, 0);
 });
+
+t.test('filters that do not apply are not called but still reported', async (t) => {
+  let calls = 0;
+  const lazy: HostFilter = { name: 'Lazy', passes: () => (calls++, false), appliesTo: () => false };
+  const r = selectHosts(fleet(4), makeSpec(), [lazy], [], CTX, { count: 4 });
+  t.equal(calls, 0);
+  t.equal(r.candidates, 4);
+  t.same(r.removedBy, { Lazy: 0 });
+  let weighed = 0;
+  const flat = { name: 'Flat', multiplier: 1, weigh: () => ++weighed, appliesTo: () => false };
+  selectHosts(fleet(4), makeSpec(), [], [flat], CTX, { count: 1 });
+  t.equal(weighed, 0, 'weighers too');
+});
+
+t.test('long chains: filters past the 12th and weighers past the 8th count', async (t) => {
+  const keep: HostFilter = { name: 'Keep', passes: () => true };
+  const dropOdd: HostFilter = { name: 'DropOdd', passes: (h) => Number(h.host.slice(1)) % 2 === 0 };
+  const dropH4: HostFilter = { name: 'DropH4', passes: (h) => h.host !== 'h4' };
+  const chain = [...Array.from({ length: 12 }, () => keep), dropOdd, dropH4];
+  const r = selectHosts(fleet(8), makeSpec(), chain, [], CTX, { count: 8 });
+  t.same(r.hosts.map((h) => h.host), ['h0', 'h2', 'h6']);
+  t.same(r.removedBy, { Keep: 0, DropOdd: 4, DropH4: 1 });
+  // Eight flat weighers, then a ninth that decides: prefer the most used RAM.
+  const flatW = { name: 'FlatW', multiplier: 1, weigh: () => 1 };
+  const weighers = [...Array.from({ length: 8 }, () => flatW), RAMWeigher(-1)];
+  const w = selectHosts(fleet(5), makeSpec(), [], weighers, CTX, { count: 2 });
+  t.same(w.hosts.map((h) => h.host), ['h4', 'h3']);
+  // A mix across the unrolled positions: the 2nd and 9th weighers both count.
+  const mixed = [flatW, RAMWeigher(1), flatW, flatW, flatW, flatW, flatW, flatW, RAMWeigher(-3)];
+  const m = selectHosts(fleet(5), makeSpec(), [], mixed, CTX, { count: 1 });
+  t.same(m.hosts.map((h) => h.host), ['h4'], 'net multiplier -2 on RAM');
+});

@@ -59,6 +59,10 @@ t.test('server group soft weighers count members on the host, for their policy o
   t.equal(ServerGroupSoftAffinityWeigher().weigh(h, makeSpec()), 0, 'no group');
   t.equal(ServerGroupSoftAntiAffinityWeigher().weigh(h, spec('soft-anti-affinity')), -2);
   t.equal(ServerGroupSoftAntiAffinityWeigher().weigh(h, spec('affinity')), 0);
+  t.ok(ServerGroupSoftAffinityWeigher().appliesTo?.(spec('soft-affinity')));
+  t.notOk(ServerGroupSoftAffinityWeigher().appliesTo?.(makeSpec()), 'skipped without a soft-affinity group');
+  t.ok(ServerGroupSoftAntiAffinityWeigher().appliesTo?.(spec('soft-anti-affinity')));
+  t.notOk(ServerGroupSoftAntiAffinityWeigher().appliesTo?.(spec('anti-affinity')));
   const hosts = ['a', 'b', 'c'].map((host) => makeHost({ host }));
   t.same(order(hosts, [ServerGroupSoftAffinityWeigher()], spec('soft-affinity')), ['a', 'b', 'c']);
   t.same(order(hosts, [ServerGroupSoftAntiAffinityWeigher()], spec('soft-anti-affinity')), ['c', 'b', 'a']);

@@ -3,6 +3,7 @@
  * all-in-one), each with its own NATS connection, against the given NATS and PostgreSQL or, when none
  * is given, a `nats-server` child and a private PostgreSQL cluster that it starts and stops itself.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
@@ -70,7 +71,10 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export const NATS_CONF = fileURLToPath(new URL('../nats.conf', import.meta.url));
+/** The packaged nats.conf (next to package.json, whether running from sources or from dist/). */
+export const NATS_CONF = ['../nats.conf', '../../nats.conf']
+  .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+  .find((p) => existsSync(p)) ?? 'nats.conf';
 export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 21_430_272, minDiskGb: 0 } as const;
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {

@@ -1,0 +1,66 @@
+/**
+ * novact's public API. Everything an embedder, an operator's tooling or a chaos harness needs is
+ * exported here by name; anything not exported is internal and may change.
+ */
+
+// Running a cluster (all roles or some) and talking to it.
+export { startCluster, fakeHosts, DEFAULT_IMAGE } from './runtime/cluster.js';
+export type { Cluster, ClusterOptions, RoleName } from './runtime/cluster.js';
+export { NovactClient } from './runtime/client.js';
+export type { CallOptions } from './runtime/client.js';
+export { connectNats } from './runtime/nats/connection.js';
+export type { NatsOptions } from './runtime/nats/connection.js';
+
+// Role configuration.
+export { DEFAULT_SCHEDULER_CONFIG } from './actors/scheduler/scheduler.js';
+export type { SchedulerConfig, SchedulerRole } from './actors/scheduler/scheduler.js';
+export { DEFAULT_CAPACITY_POLICY } from './actors/scheduler/host-states.js';
+export type { CapacityPolicy } from './actors/scheduler/host-states.js';
+export { DEFAULT_CONDUCTOR_CONFIG } from './actors/conductor/conductor-role.js';
+export type { ConductorConfig, ConductorRole } from './actors/conductor/conductor-role.js';
+export { DEFAULT_COMPUTE_CONFIG } from './actors/compute/compute-role.js';
+export type { ComputeConfig, ComputeHost, ComputeRole } from './actors/compute/compute-role.js';
+
+// Scheduler extension points: filters and weighers are plain objects; register your own through
+// `ClusterOptions.scheduler.extraFilters` / `.weighers`.
+export { builtinFilters, DEFAULT_FILTERS, filtersByName } from './actors/scheduler/filters/index.js';
+export { builtinWeighers, defaultWeighers, DEFAULT_WEIGHER_MULTIPLIERS } from './actors/scheduler/weighers/index.js';
+export { selectHosts } from './actors/scheduler/select.js';
+export type { SelectOptions, Selection } from './actors/scheduler/select.js';
+export type { FilterContext, HostFilter, HostState, HostWeigher, RequestSpec } from './actors/scheduler/types.js';
+
+// Hypervisor drivers.
+export { DriverError } from './hosts/driver.js';
+export type {
+  DriverCapabilities, DriverErrorKind, DriverEvent, DriverOp, GuestInfo, GuestSpec, HostInfo, HostUsage, HypervisorDriver,
+} from './hosts/driver.js';
+export { FakeDriver } from './hosts/fake/fake-driver.js';
+export type { FakeDriverOptions } from './hosts/fake/fake-driver.js';
+export { FaultInjector } from './hosts/fake/fault-plan.js';
+export type { FaultPlan, FaultRule } from './hosts/fake/fault-plan.js';
+
+// Protocols: subjects, envelopes, messages, states, the pure lifecycle, errors.
+export { Subjects, DEFAULT_ROOT } from './protocols/subjects.js';
+export { PROTOCOL_VERSION } from './protocols/envelope.js';
+export type { RequestEnvelope, ReplyEnvelope } from './protocols/envelope.js';
+export type * from './protocols/messages.js';
+export { VM_STATES, TASK_STATES, PowerState, apiStatus } from './protocols/states.js';
+export type { ApiStatus, TaskState, VmState } from './protocols/states.js';
+export { transition, initialState } from './protocols/lifecycle.js';
+export type { Effect, InstanceAction, LifecycleEvent, LifecycleState, Outcome, PowerOp, Transition } from './protocols/lifecycle.js';
+export type { CapacityReport, Flavor, ImageMeta, Inventory, ResourceClass, Resources } from './protocols/resources.js';
+export {
+  NovactError, BadRequestError, ForbiddenError, NotFoundError, ConflictError, OverLimitError, NoValidHostError,
+  InternalError, UnavailableError, TimeoutError, fromWire,
+} from './protocols/errors.js';
+export type { FaultName, WireError } from './protocols/errors.js';
+
+// Runtime pieces useful to embedders and test harnesses.
+export { systemClock, ManualClock } from './runtime/clock.js';
+export type { Clock, Timer } from './runtime/clock.js';
+export { createLogger } from './runtime/log/logger.js';
+export type { Logger, LogLevel, LogSink } from './runtime/log/logger.js';
+export { startNatsServer } from './runtime/services/nats-server.js';
+export type { NatsServerHandle, NatsServerOptions } from './runtime/services/nats-server.js';
+export { startPostgres } from './runtime/services/postgres-server.js';
+export type { PostgresHandle, PostgresOptions } from './runtime/services/postgres-server.js';

@@ -16,6 +16,7 @@ import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
@@ -34,6 +35,9 @@ export interface ConductorConfig extends EffectTimeouts {
   sweepIntervalMs: number;
   serviceDownTimeMs: number;
   computeNodeFlushMs: number;
+  /** Limits of the JetStream stream that keeps notifications. */
+  eventRetentionMs: number;
+  eventRetentionMessages: number;
 }
 
 export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
@@ -46,6 +50,8 @@ export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
   sweepIntervalMs: 60_000,
   serviceDownTimeMs: 60_000,
   computeNodeFlushMs: 1_000,
+  eventRetentionMs: 24 * 3_600_000,
+  eventRetentionMessages: 1_000_000,
 };
 
 type ConductorMsg = { kind: 'sweep'; olderThanMs: number } | { kind: 'crash' };
@@ -199,6 +205,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');
   bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => computeNodes.heartbeat(hb), 'conductor');
   computeNodes.start(cfg.computeNodeFlushMs);
+  await ensureEventStream(bridge.nc, subjects.allEvents, log, {
+    name: `${subjects.root.replace(/\./g, '_').toUpperCase()}_EVENTS`,
+    maxAgeMs: cfg.eventRetentionMs,
+    maxMessages: cfg.eventRetentionMessages,
+  });
 
   await sweep(0);
   const timers: Timer[] = [clock.setInterval(() => conductor.tell({ kind: 'sweep', olderThanMs: cfg.stuckAfterMs }), cfg.sweepIntervalMs)];

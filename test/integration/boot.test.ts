@@ -91,3 +91,10 @@ t.test('stop, start, reboot follow Nova states; wrong-state actions are 409 and 
   await client.waitForServer(s.id, (x) => x.status === 'DELETED');
   await t.rejects(client.getServer(s.id), { code: 404 }, 'deleted instances are not found');
 });
+
+t.test('notifications are kept in a JetStream stream', async (t) => {
+  const jsm = await client.bridge.nc.jetstreamManager();
+  const info = await jsm.streams.info('NOVACT_EVENTS');
+  t.same(info.config.subjects, ['novact.evt.>']);
+  t.ok(info.state.messages >= 100, `holds the notifications published so far (${info.state.messages})`);
+});

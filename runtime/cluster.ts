@@ -21,7 +21,8 @@ import { systemClock, type Clock } from './clock.js';
 import { openDatabase, type Orm } from './db/orm.js';
 import { createLogger, type Logger, type LogLevel } from './log/logger.js';
 import { Bridge } from './nats/bridge.js';
-import { connectNats } from './nats/connection.js';
+import { connectNats, type NatsOptions } from './nats/connection.js';
+import { authEnv, authFromEnv, generateAuth, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
 import type { Role, RoleContext } from './role.js';
 import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
 import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
@@ -31,6 +32,8 @@ export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image';
 export interface ClusterOptions {
   /** NATS to join; when absent a `nats-server` child is started from the packaged nats.conf. */
   natsUrl?: string;
+  /** Per-role NATS users for an external NATS (default: `NOVACT_NATS_<ROLE>_PASSWORD`, else none). */
+  natsAuth?: NatsAuthTable;
   /** PostgreSQL to use; when absent a private cluster is started (temporary unless `dataDir`). */
   databaseUrl?: string;
   /** Keep the embedded PostgreSQL here across runs. */
@@ -53,6 +56,7 @@ export interface ClusterOptions {
 }
 
 export interface Cluster {
+  /** Where clients connect (with the client user's credentials when NATS requires them). */
   readonly natsUrl: string;
   readonly databaseUrl: string;
   readonly subjects: Subjects;
@@ -98,8 +102,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   try {
-    if (!options.natsUrl) embedded.nats = await startNatsServer({ configFile: NATS_CONF });
+    let auth: NatsAuthTable = options.natsAuth ?? authFromEnv(process.env);
+    if (!options.natsUrl) {
+      const fresh = generateAuth();
+      auth = fresh;
+      embedded.nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(fresh) });
+    }
     const natsUrl = options.natsUrl ?? embedded.nats!.url;
+    const connect = (user: NatsUser, name: string) => {
+      const o: NatsOptions = { servers: natsUrl, name };
+      if (auth[user]) Object.assign(o, { user: auth[user]!.user, pass: auth[user]!.pass });
+      return connectNats(o);
+    };
     const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image');
     if (needsDb && !options.databaseUrl) {
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
@@ -108,8 +122,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (needsDb) orm = await openDatabase({ url: databaseUrl });
 
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    const context = async (role: string): Promise<RoleContext> => {
-      const nc = await connectNats({ servers: natsUrl, name: `novact-${role}` });
+    const context = async (role: RoleName): Promise<RoleContext> => {
+      const nc = await connect(role, `novact-${role}`);
       connections.push(nc);
       return { bridge: new Bridge(nc, clock, log.child({ role }), requestTimeoutMs), subjects, actors, clock, log: log.child({ role }), requestTimeoutMs };
     };
@@ -137,7 +151,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       compute = await startComputeRole(await context('compute'), hosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
       started.push(compute);
     }
-    const clientConn = await connectNats({ servers: natsUrl, name: 'novact-client' });
+    const clientConn = await connect('client', 'novact-client');
     connections.push(clientConn);
     const client = new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
 
@@ -160,7 +174,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         s.events.on('report', onReport);
       });
     };
-    const cluster: Cluster = { natsUrl, databaseUrl, subjects, client, actors, embedded, waitForHosts, stop: cleanup };
+    const cluster: Cluster = { natsUrl: urlWithAuth(natsUrl, auth.client), databaseUrl, subjects, client, actors, embedded, waitForHosts, stop: cleanup };
     return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm });
   } catch (err) {
     await cleanup().catch(() => undefined);

@@ -23,6 +23,8 @@ export interface NatsServerOptions {
   binary?: string;
   /** Extra command-line arguments, appended last. */
   args?: string[];
+  /** Extra environment for the server (nats.conf can reference `$VARIABLES`, e.g. passwords). */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -69,9 +71,9 @@ interface Running {
   exited: Promise<void>;
 }
 
-function launch(binary: string, args: string[], log?: (line: string) => void): Running {
+function launch(binary: string, args: string[], log?: (line: string) => void, env?: Record<string, string>): Running {
   installExitHook();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
   liveChildren.add(child);
   const head: string[] = [];
   const tail: string[] = [];
@@ -179,7 +181,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     ...(opts.args ?? []),
   ];
 
-  let run = launch(binary, argsFor(opts.port ?? -1), opts.log);
+  let run = launch(binary, argsFor(opts.port ?? -1), opts.log, opts.env);
   let port: number;
   try {
     port = await waitReady(run, runDir);
@@ -212,7 +214,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     async restart() {
       if (stopped) throw new Error('nats-server: restart() after stop(); its directories are gone');
       await terminate(run, 'SIGTERM');
-      run = launch(binary, argsFor(port), opts.log);
+      run = launch(binary, argsFor(port), opts.log, opts.env);
       await waitReady(run, runDir);
     },
     pause() {

@@ -1,0 +1,43 @@
+/**
+ * NATS users, one per role (see nats.conf). An embedded nats-server gets fresh random passwords on
+ * every run through its environment; against an external NATS they come from the options or from
+ * `NOVACT_NATS_<ROLE>_PASSWORD`.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const NATS_USERS = ['conductor', 'scheduler', 'compute', 'image', 'client'] as const;
+export type NatsUser = (typeof NATS_USERS)[number];
+export interface NatsAuth {
+  user: string;
+  pass: string;
+}
+export type NatsAuthTable = Partial<Record<NatsUser, NatsAuth>>;
+
+const envName = (u: NatsUser) => `NOVACT_NATS_${u.toUpperCase()}_PASSWORD`;
+
+export function generateAuth(): Record<NatsUser, NatsAuth> {
+  return Object.fromEntries(NATS_USERS.map((u) => [u, { user: u, pass: randomBytes(18).toString('base64url') }])) as Record<NatsUser, NatsAuth>;
+}
+
+/** The environment nats.conf reads its passwords from. */
+export function authEnv(auth: Record<NatsUser, NatsAuth>): Record<string, string> {
+  return Object.fromEntries(NATS_USERS.map((u) => [envName(u), auth[u].pass]));
+}
+
+export function authFromEnv(env: NodeJS.ProcessEnv): NatsAuthTable {
+  const out: NatsAuthTable = {};
+  for (const u of NATS_USERS) {
+    const pass = env[envName(u)];
+    if (pass) out[u] = { user: u, pass };
+  }
+  return out;
+}
+
+/** `nats://host:port` with the user and password in it, as nats.js and the NATS CLI accept. */
+export function urlWithAuth(url: string, auth: NatsAuth | undefined): string {
+  if (!auth) return url;
+  const u = new URL(url);
+  u.username = encodeURIComponent(auth.user);
+  u.password = encodeURIComponent(auth.pass);
+  return u.toString().replace(/\/$/, '');
+}

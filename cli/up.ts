@@ -2,6 +2,7 @@
  * `novact up`: the all-in-one cluster in the foreground (embedded nats-server and PostgreSQL unless
  * given URLs), a state file for client commands, optional demo servers, graceful stop on SIGINT/SIGTERM.
  */
+import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
 import type { Cluster, ClusterOptions } from '../runtime/cluster.js';
 import type { LogLevel } from '../runtime/log/logger.js';
@@ -142,9 +143,10 @@ function banner(
   const hostNames = info.hosts === 0 ? 'none' : info.hosts === 1 ? 'compute-1' : `compute-1 … compute-${info.hosts}`;
   const root = info.subjectRoot;
   const server = `--server ${info.natsUrl}`;
+  const bare = splitCredentials(info.natsUrl);
   return [
     `novact is up (pid ${info.pid})`,
-    `  NATS:        ${info.natsUrl} (${info.natsEmbedded ? 'embedded nats-server' : 'external'})`,
+    `  NATS:        ${bare.url} (${info.natsEmbedded ? 'embedded nats-server' : 'external'}${bare.user ? `; user ${bare.user}, password in the state file` : ''})`,
     `  PostgreSQL:  ${info.databaseUrl} (${db})`,
     `  hosts:       ${info.hosts} fake (${hostNames})`,
     `  subjects:    ${root}.>`,

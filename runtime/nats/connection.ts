@@ -10,16 +10,35 @@ export interface NatsOptions {
   reconnectTimeWaitMs?: number;
 }
 
+/** Splits `nats://user:pass@host:port` into a bare URL and credentials (the client wants them apart). */
+export function splitCredentials(url: string): { url: string; user?: string; pass?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  if (!u.username) return { url };
+  const out = { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+  u.username = '';
+  u.password = '';
+  return { url: u.toString().replace(/\/$/, ''), ...out };
+}
+
 export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
+  const urls = (Array.isArray(opts.servers) ? opts.servers : [opts.servers]).map(splitCredentials);
+  const creds = urls.find((u) => u.user !== undefined);
   const conn: Parameters<typeof connect>[0] = {
-    servers: opts.servers,
+    servers: urls.map((u) => u.url),
     name: opts.name,
     // The client default gives up after 10 attempts (~20 s): a restarted server would be lost for good.
     maxReconnectAttempts: -1,
     reconnectTimeWait: opts.reconnectTimeWaitMs ?? 250,
     pingInterval: 10_000,
   };
-  if (opts.user !== undefined) conn.user = opts.user;
-  if (opts.pass !== undefined) conn.pass = opts.pass;
+  const user = opts.user ?? creds?.user;
+  const pass = opts.pass ?? creds?.pass;
+  if (user !== undefined) conn.user = user;
+  if (pass !== undefined) conn.pass = pass;
   return connect(conn);
 }

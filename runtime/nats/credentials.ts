@@ -16,7 +16,9 @@ export type NatsAuthTable = Partial<Record<NatsUser, NatsAuth>>;
 const envName = (u: NatsUser) => `NOVACT_NATS_${u.toUpperCase()}_PASSWORD`;
 
 export function generateAuth(): Record<NatsUser, NatsAuth> {
-  return Object.fromEntries(NATS_USERS.map((u) => [u, { user: u, pass: randomBytes(18).toString('base64url') }])) as Record<NatsUser, NatsAuth>;
+  // nats-server parses a `$VARIABLE` as a config value: a leading letter and hex digits keep it a
+  // plain string (a leading digit would be read as a number).
+  return Object.fromEntries(NATS_USERS.map((u) => [u, { user: u, pass: `p${randomBytes(20).toString('hex')}` }])) as Record<NatsUser, NatsAuth>;
 }
 
 /** The environment nats.conf reads its passwords from. */

@@ -222,7 +222,7 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
   });
   await running;
 
-  t.match(stdout, /NATS: +nats:\/\/127\.0\.0\.1:\d+ \(embedded nats-server\)/);
+  t.match(stdout, /NATS: +nats:\/\/127\.0\.0\.1:\d+ \(embedded nats-server; user client/);
   t.match(stdout, /PostgreSQL: +postgresql:\/\/\S+ \(embedded, temporary\)/);
   t.match(stdout, /hosts: +1 fake/);
   t.match(stdout, /nats .*req novact\.instance\.<id>\.get ''/);

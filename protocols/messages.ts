@@ -39,6 +39,7 @@ export interface BuildRequest {
   userId?: string;
   availabilityZone?: string;
   metadata?: Record<string, string>;
+  schedulerHints?: Record<string, string | string[]>;
 }
 export interface BuildReply { server: ServerView }
 
@@ -116,6 +117,8 @@ export interface SelectRequest {
   image: { id: string; properties: Record<string, string> };
   availabilityZone: string | null;
   ignoreHosts: string[];
+  /** Nova's scheduler hints: `group` (server group uuid), `same_host`, `different_host`. */
+  schedulerHints?: Record<string, string | string[]>;
   /** Chosen host plus alternates (Nova: max_attempts). */
   count?: number;
 }

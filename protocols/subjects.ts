@@ -7,7 +7,9 @@
  *   <root>.image.<uuid>.<verb>             image actors
  *   <root>.image.<verb>                    image role (list, create)
  *   <root>.flavor.<verb>                   flavors (conductor)
- *   <root>.scheduler.<verb>                scheduler (queue group)
+ *   <root>.scheduler.<verb>                scheduler (queue group; `delta` is replica-to-replica)
+ *   <root>.aggregate.<verb>                host aggregates and zones (scheduler)
+ *   <root>.servergroup.<verb>              server groups (scheduler)
  *   <root>.conductor.<verb>                conductor (queue group)
  *   <root>.report.host.<host>.<kind>       capacity / heartbeat reports published by hosts
  *   <root>.evt.<kind>.<id>.<event…>        notifications published by owners
@@ -58,6 +60,14 @@ export class Subjects {
   }
   scheduler(verb: string): string {
     return `${this.root}.scheduler.${token(verb, 'verb')}`;
+  }
+  /** Host aggregates and availability zones (answered by the scheduler role). */
+  aggregate(verb: string): string {
+    return `${this.root}.aggregate.${token(verb, 'verb')}`;
+  }
+  /** Server groups (answered by the scheduler role). */
+  serverGroup(verb: string): string {
+    return `${this.root}.servergroup.${token(verb, 'verb')}`;
   }
   conductor(verb: string): string {
     return `${this.root}.conductor.${token(verb, 'verb')}`;

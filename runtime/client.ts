@@ -24,7 +24,7 @@ import { Subjects } from '../protocols/subjects.js';
 import { TimeoutError } from '../protocols/errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger } from './log/logger.js';
-import { Bridge } from './nats/bridge.js';
+import { Bridge, isMutatingVerb } from './nats/bridge.js';
 
 export interface CallOptions {
   timeoutMs?: number;
@@ -81,6 +81,14 @@ export class NovactClient {
   }
   async createImage(req: ImageCreateRequest, o?: CallOptions): Promise<ImageReply['image']> {
     return (await this.call<ImageReply>(this.subjects.imageRole('create'), 'create', req, o)).image;
+  }
+
+  /** Aggregates, zones and server groups (scheduler role): `verb` as in `<root>.aggregate.<verb>`. */
+  aggregate<R = Record<string, unknown>>(verb: 'list' | 'get' | 'zones' | 'create' | 'delete' | 'add-host' | 'remove-host' | 'set-metadata', body: Record<string, unknown> = {}, o?: CallOptions): Promise<R> {
+    return this.call<R>(this.subjects.aggregate(verb), verb, body, o, isMutatingVerb(verb));
+  }
+  serverGroup<R = Record<string, unknown>>(verb: 'list' | 'get' | 'create' | 'delete', body: Record<string, unknown> = {}, o?: CallOptions): Promise<R> {
+    return this.call<R>(this.subjects.serverGroup(verb), verb, body, o, isMutatingVerb(verb));
   }
 
   /**

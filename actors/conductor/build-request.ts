@@ -4,18 +4,20 @@ import { BadRequestError } from '../../protocols/errors.js';
 import { initialState } from '../../protocols/lifecycle.js';
 import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
+import { parseHints } from '../../protocols/hints.js';
 import { fieldsOf, optStr, str, stringMap } from '../../protocols/validate.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 const NAME = /^[^\x00-\x1f\x7f]+$/;
 
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
-  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata'], 'server');
+  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'schedulerHints'], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
     flavorRef: str(o, 'flavorRef', { max: 255 }),
     imageRef: str(o, 'imageRef', { max: 255 }),
     metadata: stringMap(o, 'metadata'),
+    schedulerHints: parseHints(o.schedulerHints),
   };
   const projectId = optStr(o, 'projectId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
   const userId = optStr(o, 'userId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -54,6 +56,7 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     alternates: [],
     availabilityZone: req.availabilityZone ?? null,
     metadata: req.metadata ?? {},
+    schedulerHints: req.schedulerHints ?? {},
     fault: null,
     idempotencyKey,
     launchedAt: null,

@@ -137,6 +137,14 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     if (!flavor) throw new BadRequestError(`Flavor ${req.flavorRef} could not be found.`);
     const image = await images.bootable(req.imageRef);
     checkFits(flavor, image);
+    const group = req.schedulerHints?.group;
+    if (typeof group === 'string') {
+      // Nova refuses a build into a group that does not exist before creating anything.
+      await bridge.request(subjects.serverGroup('get'), 'get', { id: group }, { timeoutMs: cfg.requestTimeoutMs }).catch((err) => {
+        if (err instanceof NotFoundError) throw new BadRequestError(`Invalid server group ${group}: it does not exist.`);
+        throw err;
+      });
+    }
     const key = `${req.projectId ?? 'default'}:${envelope.idempotencyKey}`;
     const row = newInstanceRow(req, flavor, image, key, new Date(clock.now()));
     const inserted = await store.insert(row, {

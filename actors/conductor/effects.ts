@@ -88,6 +88,7 @@ export class EffectRunner {
             image: { id: image.id, properties: image.properties },
             availabilityZone: row.availabilityZone,
             ignoreHosts: [],
+            schedulerHints: row.schedulerHints,
           },
           { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.select.${attempt}` },
         );

@@ -53,13 +53,31 @@ const EMPTY_INVENTORY = (): Record<ResourceClass, Inventory> => ({
   DISK_GB: inventoryRecord(0, 0, 1),
 });
 
+/** Where a host sits: its aggregates and availability zone (from the scheduling catalog). */
+export type PlacementOf = (host: string, reportedZone: string | null) => { aggregates: HostState['aggregates']; zone: string };
+
 export class HostStates {
   private readonly byName = new Map<string, HostState>();
+  private readonly reportedZone = new Map<string, string | null>();
   /** Dense array for the decision loop (Map iteration is slower at 100k hosts). */
   private list: HostState[] = [];
   private readonly consumers = new Map<string, { host: string; resources: Resources }>();
 
-  constructor(private readonly policy: CapacityPolicy) {}
+  constructor(
+    private readonly policy: CapacityPolicy,
+    private readonly placementOf: PlacementOf = (_h, zone) => ({ aggregates: [], zone: zone ?? 'nova' }),
+  ) {}
+
+  /** Re-reads aggregates and zone for these hosts (after an aggregate changed). */
+  refreshPlacement(hosts: Iterable<string> = this.byName.keys()): void {
+    for (const name of hosts) {
+      const h = this.byName.get(name);
+      if (!h) continue;
+      const p = this.placementOf(name, this.reportedZone.get(name) ?? null);
+      h.aggregates = p.aggregates;
+      h.availabilityZone = p.zone;
+    }
+  }
 
   get size(): number {
     return this.list.length;
@@ -95,7 +113,10 @@ export class HostStates {
     h.hypervisorType = r.hypervisorType;
     h.hypervisorVersion = r.hypervisorVersion;
     h.cpuArch = r.cpuArch;
-    h.availabilityZone = r.availabilityZone;
+    if (this.reportedZone.get(r.host) !== r.availabilityZone) {
+      this.reportedZone.set(r.host, r.availabilityZone);
+      this.refreshPlacement([r.host]);
+    }
     h.lastSeenAt = Math.max(h.lastSeenAt, r.sentAt);
     h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
     const inv = inventoryFromReport(r, this.policy);
@@ -170,6 +191,7 @@ export class HostStates {
       };
       this.byName.set(host, h);
       this.list.push(h);
+      this.refreshPlacement([host]);
     }
     return h;
   }

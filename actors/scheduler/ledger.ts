@@ -16,6 +16,8 @@ export interface Claim {
   provider: string;
   projectId: string;
   resources: Resources;
+  /** Server group the consumer joins with this claim (membership commits with the claim). */
+  group?: string;
 }
 
 export type ClaimResult =
@@ -53,7 +55,7 @@ function zero(): Resources {
 }
 
 export class PlacementLedger {
-  constructor(private readonly orm: Orm) {}
+  constructor(readonly orm: Orm) {}
 
   private get knex(): Knex {
     return this.orm.em.getConnection().getKnex();
@@ -116,10 +118,10 @@ export class PlacementLedger {
     return this.retrying(() => this.knex.transaction((trx) => this.claimIn(trx, claims)));
   }
 
-  /** Drops every allocation of the given consumers; returns what was freed. Idempotent. */
+  /** Drops every allocation (and group membership) of the given consumers; returns what was freed. Idempotent. */
   async release(consumers: string[]): Promise<Released[]> {
     if (consumers.length === 0) return [];
-    return this.retrying(() => this.knex.transaction((trx) => this.releaseIn(trx, consumers)));
+    return this.retrying(() => this.knex.transaction((trx) => this.releaseIn(trx, consumers, true)));
   }
 
   /** Every allocation, grouped per consumer (the scheduler's consumer map is warmed from this). */
@@ -167,7 +169,12 @@ export class PlacementLedger {
     );
   }
 
-  private async releaseIn(trx: Knex.Transaction, consumers: string[]): Promise<Released[]> {
+  private async releaseIn(trx: Knex.Transaction, consumers: string[], leaveGroups = false): Promise<Released[]> {
+    if (leaveGroups) {
+      await trx.raw(`delete from server_group_members where instance_uuid in (select jsonb_array_elements_text(?::jsonb)::uuid)`, [
+        JSON.stringify(consumers),
+      ]);
+    }
     const held = await trx.raw(
       `select distinct provider from allocations where consumer in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
       [JSON.stringify(consumers)],
@@ -236,6 +243,16 @@ export class PlacementLedger {
         await this.lower(trx, demands.filter((d) => got.has(`${d.p}\u0000${d.rc}`)));
         results[i] = { ok: false, used: await this.usedOf(trx, c.provider) };
       }
+    }
+    const joins = granted.filter((c) => c.group !== undefined).map((c) => ({ g: c.group, i: c.consumer }));
+    if (joins.length > 0) {
+      await trx.raw(
+        `insert into server_group_members (group_uuid, instance_uuid)
+         select d.g::uuid, d.i::uuid from jsonb_to_recordset(?::jsonb) as d(g text, i text)
+         where exists (select 1 from server_groups s where s.uuid = d.g::uuid)
+         on conflict do nothing`,
+        [JSON.stringify(joins)],
+      );
     }
     const rows = granted.flatMap((c) =>
       demandsOf(c).map((d) => ({ consumer: c.consumer, provider: c.provider, rc: d.rc, used: d.amount, project: c.projectId })),

@@ -1,40 +1,50 @@
 /**
  * The scheduler role: one actor owns the host states, so decisions are serialised without locks.
  * A `select` is decided in memory at once (filters, weighers, delta applied) and its claim joins the
- * next ledger batch; the reply waits for the ledger. A claim lost to another replica refreshes that
- * host from the ledger and decides again, up to a bound.
+ * next ledger batch; the reply waits for the ledger. Committed claims and releases are published as
+ * deltas to the other replicas, so their views stay close; a claim still lost to another replica
+ * refreshes that host from the ledger and decides again, up to a bound.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
-import type { ClaimReply, ClaimRequest, ReleaseRequest, SelectReply, SelectRequest } from '../../protocols/messages.js';
+import { NoValidHostError, NotFoundError } from '../../protocols/errors.js';
+import type { ClaimReply, ClaimRequest, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
-import { fieldsOf, int, isUuid, optStr, str } from '../../protocols/validate.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
+import { SchedulingCatalog } from './catalog.js';
+import { serveCatalog } from './catalog-endpoints.js';
 import { DEFAULT_FILTERS, filtersByName } from './filters/index.js';
 import { HostStates, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 import { selectHosts } from './select.js';
+import { parseClaim, parseRelease, parseSelect } from './select-request.js';
 import type { FilterContext, HostFilter, HostWeigher, RequestSpec } from './types.js';
-import { RAMWeigher } from './weighers/RAMWeigher.js';
+import { defaultWeighers } from './weighers/index.js';
 
 export interface SchedulerConfig {
+  /** `filter` (filters + weighers) or `chance` (filters, then a random passing host). */
+  driver: 'filter' | 'chance';
   filters: readonly string[];
+  /** Embedders' own filters, run after the configured ones. */
   extraFilters: HostFilter[];
+  /** Weighers with their multipliers (default: every built-in weigher at Nova's multiplier). */
   weighers: HostWeigher[] | undefined;
   capacity: CapacityPolicy;
   /** Chosen host plus alternates (Nova's `[scheduler] max_attempts`). */
   maxAttempts: number;
+  /** Pick the chosen host at random among the best N (Nova's `host_subset_size`). */
   hostSubsetSize: number;
   serviceDownTimeMs: number;
   maxInstancesPerHost: number;
 }
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  driver: 'filter',
   filters: DEFAULT_FILTERS,
   extraFilters: [],
   weighers: undefined,
@@ -45,11 +55,20 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   maxInstancesPerHost: 50,
 };
 
+/** What one replica tells the others after its ledger commits. */
+interface Delta {
+  replica: string;
+  claims: { consumer: string; host: string; resources: Resources; group?: string }[];
+  releases: string[];
+}
+
 type Msg =
   | { kind: 'select'; req: SelectRequest; reply: ReplyTo<SelectReply>; tries: number }
   | { kind: 'claim'; req: ClaimRequest; reply: ReplyTo<ClaimReply> }
-  | { kind: 'release'; consumers: string[]; reply: ReplyTo<{ released: number }> }
+  | { kind: 'release'; consumer: string; reply: ReplyTo<{ released: number }> }
   | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void }
+  | { kind: 'delta'; delta: Delta }
+  | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'report'; report: CapacityReport }
   | { kind: 'heartbeat'; hb: HeartbeatReport }
   | { kind: 'get'; reply: ReplyTo<unknown> };
@@ -61,48 +80,45 @@ export interface SchedulerStats {
   decisionUs: number[];
 }
 
-const MAX_DECISION_TRIES = 4;
-
-export function parseSelect(body: Record<string, unknown>): SelectRequest {
-  const o = fieldsOf(body, ['instanceUuid', 'projectId', 'resources', 'flavor', 'image', 'availabilityZone', 'ignoreHosts', 'count'], 'select');
-  const instanceUuid = str(o, 'instanceUuid', { pattern: /^[0-9a-f-]{36}$/i });
-  const r = fieldsOf(o.resources, ['VCPU', 'MEMORY_MB', 'DISK_GB'], 'resources');
-  const resources: Resources = { VCPU: int(r, 'VCPU'), MEMORY_MB: int(r, 'MEMORY_MB'), DISK_GB: int(r, 'DISK_GB') };
-  const flavor = o.flavor as SelectRequest['flavor'];
-  const image = o.image as SelectRequest['image'];
-  if (typeof flavor !== 'object' || flavor === null || typeof image !== 'object' || image === null) throw new BadRequestError('select needs flavor and image');
-  const ignore = o.ignoreHosts ?? [];
-  if (!Array.isArray(ignore) || ignore.some((h) => typeof h !== 'string')) throw new BadRequestError("'ignoreHosts' must be a list of host names");
-  const req: SelectRequest = {
-    instanceUuid,
-    projectId: str(o, 'projectId', { max: 64 }),
-    resources,
-    flavor: { id: String(flavor.id), name: String(flavor.name), extraSpecs: flavor.extraSpecs ?? {} },
-    image: { id: String(image.id), properties: image.properties ?? {} },
-    availabilityZone: optStr(o, 'availabilityZone') ?? null,
-    ignoreHosts: ignore as string[],
-  };
-  if (o.count !== undefined) req.count = int(o, 'count', { min: 1, max: 10 });
-  return req;
-}
-
 export interface SchedulerRole extends Role {
   readonly stats: SchedulerStats;
   readonly states: HostStates;
+  readonly catalog: SchedulingCatalog;
   /** Emits `report` (host name) after each capacity report is applied. */
   readonly events: EventEmitter;
 }
 
+const MAX_DECISION_TRIES = 8;
+
 export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedger, cfg: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG): Promise<SchedulerRole> {
   const { bridge, subjects, actors, clock, log } = ctx;
-  const states = new HostStates(cfg.capacity);
+  const replica = randomUUID();
+  const catalog = new SchedulingCatalog(ledger.orm);
+  await catalog.load();
+  const states = new HostStates(cfg.capacity, (host, zone) => {
+    const p = catalog.placementOf(host, zone);
+    return { aggregates: p.aggregates, zone: p.zone };
+  });
   states.load(await ledger.snapshot(), await ledger.allocations());
   const filters = [...filtersByName(cfg.filters), ...cfg.extraFilters];
-  const weighers = cfg.weighers ?? [RAMWeigher()];
+  const weighers = cfg.driver === 'chance' ? [] : (cfg.weighers ?? defaultWeighers());
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
   const claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2 });
   const inventoryWrites = new Map<string, Promise<void>>();
   const events = new EventEmitter();
+
+  // Deltas for the other replicas, sent once per turn.
+  let outgoing: Delta | undefined;
+  const share = (f: (d: Delta) => void) => {
+    if (!outgoing) {
+      outgoing = { replica, claims: [], releases: [] };
+      setImmediate(() => {
+        bridge.publish(subjects.scheduler('delta'), outgoing);
+        outgoing = undefined;
+      });
+    }
+    f(outgoing);
+  };
 
   let self!: ActorRef<Msg>;
   const submit = (claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void) => {
@@ -115,7 +131,34 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
+  const groupSpec = (id: string | undefined, instance: string): RequestSpec['group'] => {
+    const g = id === undefined ? undefined : catalog.group(id);
+    if (!g) return undefined;
+    const hosts: string[] = [];
+    for (const m of g.members) {
+      const at = m === instance ? undefined : states.allocationOf(m)?.host;
+      if (at !== undefined) hosts.push(at);
+    }
+    const spec: NonNullable<RequestSpec['group']> = { id: g.row.uuid, policy: g.row.policy, hosts };
+    if (g.row.maxServerPerHost !== null) spec.maxServerPerHost = g.row.maxServerPerHost;
+    return spec;
+  };
+
   const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
+    const hints = m.req.schedulerHints ?? {};
+    const groupId = typeof hints.group === 'string' ? hints.group : undefined;
+    if (groupId !== undefined && !catalog.group(groupId)) {
+      m.reply.fail(new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`));
+      return;
+    }
+    // Selecting for an instance that already holds a claim answers that claim: a repeated select (a
+    // resumed build, a retried request) must never leave the instance placed on one host and
+    // charged on another.
+    const held = states.allocationOf(m.req.instanceUuid);
+    if (held && !m.req.ignoreHosts.includes(held.host)) {
+      m.reply.ok({ host: held.host, alternates: [] });
+      return;
+    }
     const spec: RequestSpec = {
       instanceUuid: m.req.instanceUuid,
       projectId: m.req.projectId,
@@ -124,29 +167,34 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       image: m.req.image,
       availabilityZone: m.req.availabilityZone,
       ignoreHosts: m.req.ignoreHosts,
-      schedulerHints: {},
+      schedulerHints: hints,
     };
-    // Selecting for an instance that already holds a claim answers that claim: a repeated select (a
-    // resumed build, a retried request) must never leave the instance placed on one host and
-    // charged on another.
-    const held = states.allocationOf(spec.instanceUuid);
-    if (held && !spec.ignoreHosts.includes(held.host)) {
-      m.reply.ok({ host: held.host, alternates: [] });
-      return;
-    }
+    const group = groupSpec(groupId, spec.instanceUuid);
+    if (group) spec.group = group;
     const fctx: FilterContext = { now: clock.now(), serviceDownTimeMs: cfg.serviceDownTimeMs, maxInstancesPerHost: cfg.maxInstancesPerHost };
     const t0 = process.hrtime.bigint();
-    const sel = selectHosts(states.all(), spec, filters, weighers, fctx, { count: m.req.count ?? cfg.maxAttempts, hostSubsetSize: cfg.hostSubsetSize });
+    const count = m.req.count ?? cfg.maxAttempts;
+    // The chance driver: every passing host weighs the same, and the subset draw spans them all.
+    const subset = cfg.driver === 'chance' ? states.size : cfg.hostSubsetSize;
+    const sel = selectHosts(states.all(), spec, filters, weighers, fctx, { count, hostSubsetSize: subset });
     const us = Number(process.hrtime.bigint() - t0) / 1000;
     stats.decisions++;
     if (stats.decisionUs.length < 100_000) stats.decisionUs.push(us);
     const [chosen, ...alternates] = sel.hosts;
     if (!chosen) {
       stats.noValidHost++;
-      m.reply.fail(new NoValidHostError('No valid host was found. There are not enough hosts available.', { filters: sel.removedBy, hosts: states.size }));
+      const removed = Object.entries(sel.removedBy).filter(([, n]) => n > 0).map(([f, n]) => `${f} removed ${n}`).join(', ');
+      m.reply.fail(new NoValidHostError(
+        `No valid host was found. There are not enough hosts available.${removed ? ` (${states.size} hosts: ${removed})` : ''}`,
+        { filters: sel.removedBy, hosts: states.size },
+      ));
       return;
     }
     const claim: Claim = { consumer: spec.instanceUuid, provider: chosen.host, projectId: spec.projectId, resources: spec.resources };
+    if (groupId !== undefined) {
+      claim.group = groupId;
+      catalog.join(groupId, spec.instanceUuid);
+    }
     states.claim(claim.consumer, claim.provider, claim.resources);
     submit(
       claim,
@@ -183,20 +231,40 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
         }
         case 'claimed':
           if (m.result.ok) {
+            const c = m.claim;
+            share((d) => d.claims.push(c.group ? { consumer: c.consumer, host: c.provider, resources: c.resources, group: c.group } : { consumer: c.consumer, host: c.provider, resources: c.resources }));
             m.then();
           } else {
             stats.lostClaims++;
             if (states.allocationOf(m.claim.consumer)?.host === m.claim.provider) states.unclaim(m.claim.consumer);
+            if (m.claim.group !== undefined) catalog.leave(m.claim.consumer);
             states.refreshUsed(m.claim.provider, m.result.used);
             m.lost();
           }
           break;
         case 'release':
-          for (const c of m.consumers) states.unclaim(c);
-          ledger.release(m.consumers).then(
-            (rel) => m.reply.ok({ released: rel.length }),
+          states.unclaim(m.consumer);
+          catalog.leave(m.consumer);
+          ledger.release([m.consumer]).then(
+            (rel) => {
+              share((d) => d.releases.push(m.consumer));
+              m.reply.ok({ released: rel.length });
+            },
             (err) => m.reply.fail(err),
           );
+          break;
+        case 'delta':
+          for (const c of m.delta.claims) {
+            states.claim(c.consumer, c.host, c.resources);
+            if (c.group !== undefined) catalog.join(c.group, c.consumer);
+          }
+          for (const r of m.delta.releases) {
+            states.unclaim(r);
+            catalog.leave(r);
+          }
+          break;
+        case 'catalog':
+          states.refreshPlacement(m.hosts);
           break;
         case 'report': {
           const inv = states.applyReport(m.report);
@@ -218,6 +286,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           break;
         case 'get':
           m.reply.ok({
+            replica,
             hosts: states.size,
             decisions: stats.decisions,
             noValidHost: stats.noValidHost,
@@ -232,37 +301,44 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   });
 
   const ask = <R>(make: (reply: ReplyTo<R>) => Msg) => self.ask<R>(make, ctx.requestTimeoutMs);
-  const svc = await bridge.addService('novact-scheduler', 'placement decisions and the claim ledger', () => ({
+  const svc = await bridge.addService('novact-scheduler', 'placement decisions, the claim ledger, aggregates and server groups', () => ({
     hosts: states.size, decisions: stats.decisions, noValidHost: stats.noValidHost, lostClaims: stats.lostClaims, restarts: actors.stats.restarts,
   }));
   const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
   bridge.endpoint(svc, 'select', subjects.scheduler('select'), ({ envelope }) =>
     ask<SelectReply>((reply) => ({ kind: 'select', req: parseSelect(envelope.body), reply, tries: 0 })), opts);
   bridge.endpoint(svc, 'claim', subjects.scheduler('claim'), ({ envelope }) => {
-    const o = fieldsOf(envelope.body, ['instanceUuid', 'projectId', 'host', 'resources'], 'claim');
-    const r = fieldsOf(o.resources, ['VCPU', 'MEMORY_MB', 'DISK_GB'], 'resources');
-    const req: ClaimRequest = {
-      instanceUuid: str(o, 'instanceUuid', { pattern: /^[0-9a-f-]{36}$/i }),
-      projectId: str(o, 'projectId', { max: 64 }),
-      host: str(o, 'host'),
-      resources: { VCPU: int(r, 'VCPU'), MEMORY_MB: int(r, 'MEMORY_MB'), DISK_GB: int(r, 'DISK_GB') },
-    };
+    const req = parseClaim(envelope.body);
     return ask<ClaimReply>((reply) => ({ kind: 'claim', req, reply }));
   }, opts);
   bridge.endpoint(svc, 'release', subjects.scheduler('release'), ({ envelope }) => {
-    const o = fieldsOf(envelope.body, ['instanceUuid'], 'release') as unknown as ReleaseRequest;
-    if (typeof o.instanceUuid !== 'string' || !isUuid(o.instanceUuid)) throw new BadRequestError("'instanceUuid' must be a UUID");
-    return ask<{ released: number }>((reply) => ({ kind: 'release', consumers: [o.instanceUuid], reply }));
+    const consumer = parseRelease(envelope.body);
+    return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
   }, opts);
   bridge.endpoint(svc, 'get', subjects.scheduler('get'), () => ask<unknown>((reply) => ({ kind: 'get', reply })), opts);
-  // Every replica needs every report: no queue group here.
+  serveCatalog(ctx, svc, catalog, replica, (hosts) => self.tell({ kind: 'catalog', hosts }));
+
+  // Every replica needs every report, delta and catalog change: no queue group here.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (report) => self.tell({ kind: 'report', report }));
   bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => self.tell({ kind: 'heartbeat', hb }));
+  bridge.subscribe<Delta>(subjects.scheduler('delta'), (delta) => {
+    if (delta.replica !== replica) self.tell({ kind: 'delta', delta });
+  });
+  const onCatalogEvent = (e: { replica?: string }) => {
+    if (e.replica === replica) return;
+    catalog.load().then(
+      () => self.tell({ kind: 'catalog', hosts: undefined }),
+      (err) => log.error('catalog reload failed', errorFields(err)),
+    );
+  };
+  bridge.subscribe(`${subjects.root}.evt.aggregate.>`, onCatalogEvent);
+  bridge.subscribe(`${subjects.root}.evt.servergroup.>`, onCatalogEvent);
 
   return {
     name: 'scheduler',
     stats,
     states,
+    catalog,
     events,
     async stop() {
       self.stop();

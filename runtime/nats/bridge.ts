@@ -54,7 +54,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Read-only verbs; everything else is treated as mutating unless a server says otherwise. */
-export const READ_VERBS = new Set(['get', 'list', 'show', 'actions', 'hosts', 'ping']);
+export const READ_VERBS = new Set(['get', 'list', 'show', 'actions', 'hosts', 'zones', 'ping']);
 export const isMutatingVerb = (verb: string): boolean => !READ_VERBS.has(verb);
 
 export class Bridge {

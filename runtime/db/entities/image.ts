@@ -15,6 +15,12 @@ export interface ImageRow {
   owner: string | null;
   properties: Record<string, string>;
   checksum: string | null;
+  /** Glance's tags, protection, hiding and secure hash (added with the REST API; the database defaults them). */
+  tags?: string[];
+  protected?: boolean;
+  osHidden?: boolean;
+  osHashAlgo?: string | null;
+  osHashValue?: string | null;
   createdAt: Date;
   updatedAt: Date;
   version: number;
@@ -37,6 +43,11 @@ export const Image = new EntitySchema<ImageRow>({
     owner: { type: 'string', length: 64, nullable: true },
     properties: { type: 'json' },
     checksum: { type: 'string', length: 64, nullable: true },
+    tags: { type: 'json', default: '[]' },
+    protected: { type: 'boolean', default: false },
+    osHidden: { type: 'boolean', default: false },
+    osHashAlgo: { type: 'string', length: 64, nullable: true },
+    osHashValue: { type: 'string', length: 128, nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime' },
     version: { type: 'integer' },

@@ -4,13 +4,29 @@ import { Flavor } from './flavor.js';
 import { Image } from './image.js';
 import { ComputeNode } from './compute-node.js';
 import { Allocation, InventoryEntity, ResourceProvider } from './placement.js';
+import { Aggregate, AggregateHost } from './aggregate.js';
+import { ServerGroup, ServerGroupMember } from './server-group.js';
+import { Project, RoleAssignment, User } from './identity.js';
+import { Token } from './token.js';
+import { KeyPair } from './keypair.js';
+import { Quota } from './quota.js';
 
-export { Instance, InstanceAction, Flavor, Image, ComputeNode, Allocation, InventoryEntity, ResourceProvider };
+export { Instance, InstanceAction, Flavor, Image, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota };
 export type { InstanceRow } from './instance.js';
 export type { InstanceActionRow } from './instance-action.js';
 export type { FlavorRow } from './flavor.js';
 export type { ImageRow } from './image.js';
 export type { ComputeNodeRow } from './compute-node.js';
 export type { AllocationRow, InventoryRow, ResourceProviderRow } from './placement.js';
+export type { AggregateRow, AggregateHostRow } from './aggregate.js';
+export type { ServerGroupRow, ServerGroupMemberRow, ServerGroupPolicy } from './server-group.js';
+export type { ProjectRow, UserRow, RoleAssignmentRow } from './identity.js';
+export type { TokenRow } from './token.js';
+export type { KeyPairRow } from './keypair.js';
+export type { QuotaRow } from './quota.js';
 
-export const ENTITIES = [Instance, InstanceAction, Flavor, Image, ComputeNode, ResourceProvider, InventoryEntity, Allocation];
+export const ENTITIES = [
+  Instance, InstanceAction, Flavor, Image, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
+  Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
+  Project, User, RoleAssignment, Token, KeyPair, Quota,
+];

@@ -22,6 +22,8 @@ export interface InstanceRow {
   alternates: string[];
   availabilityZone: string | null;
   metadata: Record<string, string>;
+  /** Scheduler hints of the build (`group`, `same_host`, `different_host`), kept for reschedules. */
+  schedulerHints: Record<string, string | string[]>;
   fault: { code: number; message: string } | null;
   /** The build request's idempotency key: a retried build finds the instance it already made. */
   idempotencyKey: string | null;
@@ -58,6 +60,7 @@ export const Instance = new EntitySchema<InstanceRow>({
     alternates: { type: 'json' },
     availabilityZone: { type: 'string', length: 255, nullable: true },
     metadata: { type: 'json' },
+    schedulerHints: { type: 'json', default: '{}' },
     fault: { type: 'json', nullable: true },
     idempotencyKey: { type: 'string', length: 128, nullable: true },
     launchedAt: { type: 'datetime', nullable: true },

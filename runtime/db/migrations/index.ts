@@ -1,4 +1,10 @@
 /** Every committed migration, in order. Add new ones here after `npm run migration:create`. */
 import { Migration20261124000238 } from './Migration20261124000238_initial.js';
+import { Migration20261124002906 } from './Migration20261124002906_scheduling.js';
+import { Migration20261124200000 } from './Migration20261124200000_api.js';
 
-export const MIGRATIONS = [{ name: 'Migration20261124000238_initial', class: Migration20261124000238 }];
+export const MIGRATIONS = [
+  { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
+  { name: 'Migration20261124002906_scheduling', class: Migration20261124002906 },
+  { name: 'Migration20261124200000_api', class: Migration20261124200000 },
+];

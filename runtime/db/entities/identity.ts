@@ -1,0 +1,72 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/**
+ * Keystone's identity records, owned by the api role: projects, users (with a scrypt password hash)
+ * and role assignments. One domain, `default`, as a fresh Keystone has.
+ */
+export interface ProjectRow {
+  id: string;
+  name: string;
+  domainId: string;
+  description: string;
+  enabled: boolean;
+  createdAt: Date;
+}
+
+export const Project = new EntitySchema<ProjectRow>({
+  name: 'Project',
+  tableName: 'keystone_projects',
+  uniques: [{ properties: ['domainId', 'name'] }],
+  properties: {
+    id: { type: 'string', length: 64, primary: true },
+    name: { type: 'string', length: 64 },
+    domainId: { type: 'string', length: 64 },
+    description: { type: 'text' },
+    enabled: { type: 'boolean' },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+export interface UserRow {
+  id: string;
+  name: string;
+  domainId: string;
+  /** `scrypt$N$r$p$<salt b64>$<key b64>` (see actors/api/identity/passwords.ts). */
+  passwordHash: string;
+  defaultProjectId: string | null;
+  enabled: boolean;
+  createdAt: Date;
+}
+
+export const User = new EntitySchema<UserRow>({
+  name: 'User',
+  tableName: 'keystone_users',
+  uniques: [{ properties: ['domainId', 'name'] }],
+  properties: {
+    id: { type: 'string', length: 64, primary: true },
+    name: { type: 'string', length: 255 },
+    domainId: { type: 'string', length: 64 },
+    passwordHash: { type: 'string', length: 255 },
+    defaultProjectId: { type: 'string', length: 64, nullable: true },
+    enabled: { type: 'boolean' },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+/** A role a user holds on a project (roles are Keystone's fixed set: admin, member, reader). */
+export interface RoleAssignmentRow {
+  userId: string;
+  projectId: string;
+  role: string;
+}
+
+export const RoleAssignment = new EntitySchema<RoleAssignmentRow>({
+  name: 'RoleAssignment',
+  tableName: 'keystone_role_assignments',
+  indexes: [{ properties: ['projectId'] }],
+  properties: {
+    userId: { type: 'string', length: 64, primary: true },
+    projectId: { type: 'string', length: 64, primary: true },
+    role: { type: 'string', length: 64, primary: true },
+  },
+});

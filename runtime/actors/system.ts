@@ -79,6 +79,8 @@ function replyOf(msg: unknown): ReplyTo<unknown> | undefined {
   return r && typeof r.fail === 'function' ? r : undefined;
 }
 
+let systemCount = 0;
+
 export class ActorSystem {
   readonly stats: SupervisionStats = { restarts: 0, stops: 0, lastError: null };
   private readonly root: nact.ActorSystemRef;
@@ -88,7 +90,8 @@ export class ActorSystem {
     private readonly log: Logger,
     name = 'novact',
   ) {
-    this.root = nact.start({ name } as never);
+    // nact keeps systems in a process-wide map by name: several clusters in one process need distinct names.
+    this.root = nact.start(`${name}-${++systemCount}`);
   }
 
   /** Spawns a top-level actor. */

@@ -40,8 +40,12 @@ export interface BuildRequest {
   availabilityZone?: string;
   metadata?: Record<string, string>;
   schedulerHints?: Record<string, string | string[]>;
+  /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
+  minCount?: number;
+  maxCount?: number;
 }
-export interface BuildReply { server: ServerView }
+/** `server` is the first instance; `servers` every instance of a multi-create. */
+export interface BuildReply { server: ServerView; servers: ServerView[] }
 
 export interface ListRequest {
   projectId?: string;
@@ -123,6 +127,9 @@ export interface SelectRequest {
   count?: number;
 }
 export interface SelectReply { host: string; alternates: string[] }
+/** `select-batch`: one placement per request, in order; all placed or the whole batch fails. */
+export interface SelectBatchRequest { requests: SelectRequest[] }
+export interface SelectBatchReply { placements: SelectReply[] }
 
 /** Move (or create) the instance's allocation onto `host`; fails if it does not fit. */
 export interface ClaimRequest { instanceUuid: string; projectId: string; host: string; resources: Resources }

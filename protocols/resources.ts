@@ -40,6 +40,13 @@ export interface ImageMeta {
   ownerProjectId: string | null;
   /** Free-form properties (`hw_architecture`, `img_hv_type`, …). */
   properties: Record<string, string>;
+  /** Glance's integrity fields (MD5 `checksum`, `os_hash_algo`/`os_hash_value`), set once data is uploaded. */
+  checksum?: string | null;
+  osHashAlgo?: string | null;
+  osHashValue?: string | null;
+  tags?: string[];
+  protected?: boolean;
+  osHidden?: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -52,6 +52,10 @@ export class NovactClient {
   async createServer(req: BuildRequest, o?: CallOptions): Promise<ServerView> {
     return (await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o)).server;
   }
+  /** A multi-create (`maxCount` > 1): every instance it made. */
+  async createServers(req: BuildRequest, o?: CallOptions): Promise<ServerView[]> {
+    return (await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o)).servers;
+  }
   async listServers(req: ListRequest = {}, o?: CallOptions): Promise<ServerView[]> {
     return (await this.call<ListReply>(this.subjects.conductor('list'), 'list', req, o, false)).servers;
   }

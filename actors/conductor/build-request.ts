@@ -5,13 +5,15 @@ import { initialState } from '../../protocols/lifecycle.js';
 import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { parseHints } from '../../protocols/hints.js';
-import { fieldsOf, optStr, str, stringMap } from '../../protocols/validate.js';
+import { fieldsOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 const NAME = /^[^\x00-\x1f\x7f]+$/;
+/** The most instances one build may ask for (a batch is one scheduler decision and one transaction). */
+export const MAX_COUNT = 100;
 
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
-  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'schedulerHints'], 'server');
+  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'schedulerHints', 'minCount', 'maxCount'], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
     flavorRef: str(o, 'flavorRef', { max: 255 }),
@@ -25,6 +27,11 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   if (projectId !== undefined) req.projectId = projectId;
   if (userId !== undefined) req.userId = userId;
   if (az !== undefined) req.availabilityZone = az;
+  const min = optInt(o, 'minCount', { min: 1, max: MAX_COUNT });
+  const max = optInt(o, 'maxCount', { min: 1, max: MAX_COUNT });
+  if (min !== undefined && max !== undefined && min > max) throw new BadRequestError("'minCount' may not exceed 'maxCount'");
+  if (min !== undefined) req.minCount = min;
+  if (max !== undefined) req.maxCount = max;
   return req;
 }
 

@@ -4,9 +4,9 @@
  * instances with an unfinished task and resumes them. It also answers builds, listings, flavors, and
  * writes compute node records from the hosts' reports.
  */
-import { BadRequestError, NotFoundError } from '../../protocols/errors.js';
-import type { BuildReply, FlavorListReply, FlavorReply, HostsReply, ListReply, ListRequest } from '../../protocols/messages.js';
-import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
+import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
+import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply, ListRequest } from '../../protocols/messages.js';
+import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
 import { fieldsOf, int, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
@@ -20,7 +20,7 @@ import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
-import { EffectRunner, type EffectTimeouts } from './effects.js';
+import { EffectRunner, selectRequestFor, type EffectTimeouts } from './effects.js';
 import { FlavorCatalog } from './flavors.js';
 import { ImageCache } from './image-cache.js';
 import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
@@ -75,7 +75,8 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   await flavors.load();
   const images = new ImageCache(bridge, subjects, clock, cfg.requestTimeoutMs);
   const store = new InstanceStore(orm);
-  const effects = new EffectRunner({ bridge, subjects, clock, log, images, timeouts: cfg });
+  const extraSpecs = (id: string) => flavors.find(id)?.extraSpecs ?? {};
+  const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg });
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
   const adopted = new Map<string, InstanceRow>();
   let stopped = false;
@@ -122,6 +123,30 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     );
   });
 
+  /** Multi-create: one all-or-nothing placement for the whole batch, then each actor takes over. */
+  const placeBatch = async (rows: InstanceRow[], image: ImageMeta): Promise<void> => {
+    try {
+      const r = await bridge.request<SelectBatchReply>(
+        subjects.scheduler('select-batch'),
+        'select-batch',
+        { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) },
+        { timeoutMs: cfg.requestTimeoutMs, idempotencyKey: `${rows[0]!.uuid}.select-batch` },
+      );
+      rows.forEach((row, i) => {
+        const p = r.placements[i]!;
+        registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
+      });
+    } catch (err) {
+      if (err instanceof NoValidHostError) {
+        for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message: err.message } });
+        return;
+      }
+      // The batch could not be decided (timeout, scheduler down): each instance schedules itself.
+      log.warn('batch placement failed; scheduling one by one', errorFields(err));
+      for (const row of rows) registry.tell(row.uuid, { kind: 'build' });
+    }
+  };
+
   const svc = await bridge.addService('novact-conductor', 'instance owners: lifecycle, builds, listings', () => ({
     liveInstanceActors: registry.size,
     restarts: actors.stats.restarts,
@@ -146,20 +171,29 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       });
     }
     const key = `${req.projectId ?? 'default'}:${envelope.idempotencyKey}`;
-    const row = newInstanceRow(req, flavor, image, key, new Date(clock.now()));
-    const inserted = await store.insert(row, {
+    const count = req.maxCount ?? req.minCount ?? 1;
+    const now = new Date(clock.now());
+    const rows = Array.from({ length: count }, (_, i) =>
+      newInstanceRow(count > 1 ? { ...req, name: `${req.name}-${i + 1}` } : req, flavor, image, count > 1 ? `${key}:${i + 1}` : key, now),
+    );
+    const inserted = await Promise.all(rows.map((row) => store.insert(row, {
       instanceUuid: row.uuid, action: 'create', requestId: envelope.idempotencyKey!, projectId: row.projectId, userId: row.userId, at: row.createdAt,
-    });
-    if (!inserted) {
-      // A retried build: answer with the instance the first attempt made.
-      const existing = await orm.em.fork().findOne(Instance, { idempotencyKey: key });
-      if (!existing) throw new BadRequestError('idempotency key collision; retry with a new key');
-      return { server: serverView(existing) } satisfies BuildReply;
+    })));
+    if (!inserted.every(Boolean)) {
+      // A retried build: answer with the instances the first attempt made.
+      const existing = await orm.em.fork().find(Instance, { idempotencyKey: { $in: rows.map((r) => r.idempotencyKey!) } }, { orderBy: { name: 'asc' } });
+      if (existing.length !== rows.length) throw new BadRequestError('idempotency key collision; retry with a new key');
+      const servers = existing.map(serverView);
+      return { server: servers[0]!, servers } satisfies BuildReply;
     }
-    adopted.set(row.uuid, row);
-    registry.tell(row.uuid, { kind: 'build' });
-    effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
-    return { server: serverView(row) } satisfies BuildReply;
+    for (const row of rows) {
+      adopted.set(row.uuid, row);
+      effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
+    }
+    if (count === 1) registry.tell(rows[0]!.uuid, { kind: 'build' });
+    else void placeBatch(rows, image);
+    const servers = rows.map(serverView);
+    return { server: servers[0]!, servers } satisfies BuildReply;
   }, opts);
 
   bridge.endpoint(svc, 'list', subjects.conductor('list'), async ({ envelope }) => {

@@ -5,8 +5,8 @@
  */
 import { NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import type { Effect, Outcome, PowerOp } from '../../protocols/lifecycle.js';
-import type { ClaimReply, GuestReply, SelectReply, ServerView } from '../../protocols/messages.js';
-import { flavorResources } from '../../protocols/resources.js';
+import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
+import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
@@ -29,7 +29,23 @@ export interface EffectDeps {
   clock: Clock;
   log: Logger;
   images: ImageCache;
+  /** The flavor's extra specs (flavors live in the conductor's memory, not in the instance row). */
+  extraSpecs: (flavorId: string) => Record<string, string>;
   timeouts: EffectTimeouts;
+}
+
+/** What the scheduler needs to place an instance. */
+export function selectRequestFor(row: InstanceRow, image: ImageMeta, extraSpecs: Record<string, string>): SelectRequest {
+  return {
+    instanceUuid: row.uuid,
+    projectId: row.projectId,
+    resources: resourcesOf(row),
+    flavor: { id: row.flavorId, name: row.flavorName, extraSpecs },
+    image: { id: image.id, properties: image.properties },
+    availabilityZone: row.availabilityZone,
+    ignoreHosts: [],
+    schedulerHints: row.schedulerHints,
+  };
 }
 
 const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
@@ -77,21 +93,10 @@ export class EffectRunner {
     for (let attempt = 0; ; attempt++) {
       try {
         const image = await this.d.images.get(row.imageRef);
-        const r = await bridge.request<SelectReply>(
-          subjects.scheduler('select'),
-          'select',
-          {
-            instanceUuid: row.uuid,
-            projectId: row.projectId,
-            resources: resourcesOf(row),
-            flavor: { id: row.flavorId, name: row.flavorName, extraSpecs: {} },
-            image: { id: image.id, properties: image.properties },
-            availabilityZone: row.availabilityZone,
-            ignoreHosts: [],
-            schedulerHints: row.schedulerHints,
-          },
-          { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.select.${attempt}` },
-        );
+        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', selectRequestFor(row, image, this.d.extraSpecs(row.flavorId)), {
+          timeoutMs: timeouts.requestTimeoutMs,
+          idempotencyKey: `${row.uuid}.select.${attempt}`,
+        });
         return { kind: 'scheduled', host: r.host, alternates: r.alternates };
       } catch (err) {
         const e = err as NovactError;

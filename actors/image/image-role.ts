@@ -38,6 +38,12 @@ export function imageView(r: ImageRow): ImageMeta {
     visibility: r.visibility,
     ownerProjectId: r.owner,
     properties: r.properties,
+    checksum: r.checksum,
+    osHashAlgo: r.osHashAlgo ?? null,
+    osHashValue: r.osHashValue ?? null,
+    tags: r.tags ?? [],
+    protected: r.protected ?? false,
+    osHidden: r.osHidden ?? false,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { NoValidHostError, NotFoundError } from '../../protocols/errors.js';
-import type { ClaimReply, ClaimRequest, SelectReply, SelectRequest } from '../../protocols/messages.js';
+import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
@@ -22,7 +22,7 @@ import { DEFAULT_FILTERS, filtersByName } from './filters/index.js';
 import { HostStates, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 import { selectHosts } from './select.js';
-import { parseClaim, parseRelease, parseSelect } from './select-request.js';
+import { parseClaim, parseRelease, parseSelect, parseSelectBatch } from './select-request.js';
 import type { FilterContext, HostFilter, HostWeigher, RequestSpec } from './types.js';
 import { defaultWeighers } from './weighers/index.js';
 
@@ -64,6 +64,7 @@ interface Delta {
 
 type Msg =
   | { kind: 'select'; req: SelectRequest; reply: ReplyTo<SelectReply>; tries: number }
+  | { kind: 'selectBatch'; reqs: SelectRequest[]; reply: ReplyTo<SelectBatchReply>; tries: number }
   | { kind: 'claim'; req: ClaimRequest; reply: ReplyTo<ClaimReply> }
   | { kind: 'release'; consumer: string; reply: ReplyTo<{ released: number }> }
   | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void }
@@ -144,13 +145,58 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     return spec;
   };
 
-  const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
-    const hints = m.req.schedulerHints ?? {};
+  /**
+   * Decides one request in memory and records its claim there (the ledger write comes after).
+   * Returns the claim and the answer, or the NoValidHost error explaining which filters removed
+   * how many hosts.
+   */
+  const place = (req: SelectRequest): { claim: Claim; answer: SelectReply } | NoValidHostError => {
+    const hints = req.schedulerHints ?? {};
     const groupId = typeof hints.group === 'string' ? hints.group : undefined;
-    if (groupId !== undefined && !catalog.group(groupId)) {
-      m.reply.fail(new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`));
-      return;
+    if (groupId !== undefined && !catalog.group(groupId)) return new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`);
+    const spec: RequestSpec = {
+      instanceUuid: req.instanceUuid,
+      projectId: req.projectId,
+      resources: req.resources,
+      flavor: req.flavor,
+      image: req.image,
+      availabilityZone: req.availabilityZone,
+      ignoreHosts: req.ignoreHosts,
+      schedulerHints: hints,
+    };
+    const group = groupSpec(groupId, spec.instanceUuid);
+    if (group) spec.group = group;
+    const fctx: FilterContext = { now: clock.now(), serviceDownTimeMs: cfg.serviceDownTimeMs, maxInstancesPerHost: cfg.maxInstancesPerHost };
+    const t0 = process.hrtime.bigint();
+    // The chance driver: every passing host weighs the same, and the subset draw spans them all.
+    const subset = cfg.driver === 'chance' ? states.size : cfg.hostSubsetSize;
+    const sel = selectHosts(states.all(), spec, filters, weighers, fctx, { count: req.count ?? cfg.maxAttempts, hostSubsetSize: subset });
+    stats.decisions++;
+    if (stats.decisionUs.length < 100_000) stats.decisionUs.push(Number(process.hrtime.bigint() - t0) / 1000);
+    const [chosen, ...alternates] = sel.hosts;
+    if (!chosen) {
+      stats.noValidHost++;
+      const removed = Object.entries(sel.removedBy).filter(([, n]) => n > 0).map(([f, n]) => `${f} removed ${n}`).join(', ');
+      return new NoValidHostError(
+        `No valid host was found. There are not enough hosts available.${removed ? ` (${states.size} hosts: ${removed})` : ''}`,
+        { filters: sel.removedBy, hosts: states.size },
+      );
     }
+    const claim: Claim = { consumer: spec.instanceUuid, provider: chosen.host, projectId: spec.projectId, resources: spec.resources };
+    if (groupId !== undefined) {
+      claim.group = groupId;
+      catalog.join(groupId, spec.instanceUuid);
+    }
+    states.claim(claim.consumer, claim.provider, claim.resources);
+    return { claim, answer: { host: chosen.host, alternates: alternates.map((h) => h.host) } };
+  };
+
+  const unplace = (claim: Claim) => {
+    states.unclaim(claim.consumer);
+    catalog.leave(claim.consumer);
+  };
+
+  const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
     // Selecting for an instance that already holds a claim answers that claim: a repeated select (a
     // resumed build, a retried request) must never leave the instance placed on one host and
     // charged on another.
@@ -159,46 +205,14 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       m.reply.ok({ host: held.host, alternates: [] });
       return;
     }
-    const spec: RequestSpec = {
-      instanceUuid: m.req.instanceUuid,
-      projectId: m.req.projectId,
-      resources: m.req.resources,
-      flavor: m.req.flavor,
-      image: m.req.image,
-      availabilityZone: m.req.availabilityZone,
-      ignoreHosts: m.req.ignoreHosts,
-      schedulerHints: hints,
-    };
-    const group = groupSpec(groupId, spec.instanceUuid);
-    if (group) spec.group = group;
-    const fctx: FilterContext = { now: clock.now(), serviceDownTimeMs: cfg.serviceDownTimeMs, maxInstancesPerHost: cfg.maxInstancesPerHost };
-    const t0 = process.hrtime.bigint();
-    const count = m.req.count ?? cfg.maxAttempts;
-    // The chance driver: every passing host weighs the same, and the subset draw spans them all.
-    const subset = cfg.driver === 'chance' ? states.size : cfg.hostSubsetSize;
-    const sel = selectHosts(states.all(), spec, filters, weighers, fctx, { count, hostSubsetSize: subset });
-    const us = Number(process.hrtime.bigint() - t0) / 1000;
-    stats.decisions++;
-    if (stats.decisionUs.length < 100_000) stats.decisionUs.push(us);
-    const [chosen, ...alternates] = sel.hosts;
-    if (!chosen) {
-      stats.noValidHost++;
-      const removed = Object.entries(sel.removedBy).filter(([, n]) => n > 0).map(([f, n]) => `${f} removed ${n}`).join(', ');
-      m.reply.fail(new NoValidHostError(
-        `No valid host was found. There are not enough hosts available.${removed ? ` (${states.size} hosts: ${removed})` : ''}`,
-        { filters: sel.removedBy, hosts: states.size },
-      ));
+    const placed = place(m.req);
+    if (placed instanceof NoValidHostError) {
+      m.reply.fail(placed);
       return;
     }
-    const claim: Claim = { consumer: spec.instanceUuid, provider: chosen.host, projectId: spec.projectId, resources: spec.resources };
-    if (groupId !== undefined) {
-      claim.group = groupId;
-      catalog.join(groupId, spec.instanceUuid);
-    }
-    states.claim(claim.consumer, claim.provider, claim.resources);
     submit(
-      claim,
-      () => m.reply.ok({ host: chosen.host, alternates: alternates.map((h) => h.host) }),
+      placed.claim,
+      () => m.reply.ok(placed.answer),
       () => {
         if (m.tries + 1 >= MAX_DECISION_TRIES) m.reply.fail(new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.'));
         else self.tell({ ...m, tries: m.tries + 1 });
@@ -207,12 +221,49 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
+  /** Multi-create: every instance is placed, or none is (Nova's all-or-nothing for a build's count). */
+  const decideBatch = (m: Extract<Msg, { kind: 'selectBatch' }>): void => {
+    const placed: { claim: Claim; answer: SelectReply }[] = [];
+    for (const req of m.reqs) {
+      const p = place(req);
+      if (p instanceof NoValidHostError) {
+        placed.forEach((x) => unplace(x.claim));
+        m.reply.fail(new NoValidHostError(`No valid host was found for ${m.reqs.length} instances (placed ${placed.length}): ${p.message}`, p.details));
+        return;
+      }
+      placed.push(p);
+    }
+    let pending = placed.length;
+    let lost = 0;
+    const done = () => {
+      if (--pending > 0) return;
+      if (lost === 0) {
+        m.reply.ok({ placements: placed.map((p) => p.answer) });
+        return;
+      }
+      // Some claims lost a race: give back the ones that won, then decide the whole batch again.
+      const won = placed.filter((p) => states.allocationOf(p.claim.consumer)?.host === p.claim.provider).map((p) => p.claim);
+      won.forEach(unplace);
+      ledger.release(won.map((c) => c.consumer)).then(
+        () => {
+          if (m.tries + 1 >= MAX_DECISION_TRIES) m.reply.fail(new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.'));
+          else self.tell({ ...m, tries: m.tries + 1 });
+        },
+        (err) => m.reply.fail(err),
+      );
+    };
+    for (const p of placed) submit(p.claim, done, () => { lost++; done(); }, (err) => m.reply.fail(err));
+  };
+
   self = actors.spawn<null, Msg>('scheduler', {
     init: () => null,
     handle: (state, m) => {
       switch (m.kind) {
         case 'select':
           decide(m);
+          break;
+        case 'selectBatch':
+          decideBatch(m);
           break;
         case 'claim': {
           if (!states.get(m.req.host)) {
@@ -307,6 +358,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
   bridge.endpoint(svc, 'select', subjects.scheduler('select'), ({ envelope }) =>
     ask<SelectReply>((reply) => ({ kind: 'select', req: parseSelect(envelope.body), reply, tries: 0 })), opts);
+  bridge.endpoint(svc, 'select-batch', subjects.scheduler('select-batch'), ({ envelope }) => {
+    const reqs = parseSelectBatch(envelope.body);
+    return ask<SelectBatchReply>((reply) => ({ kind: 'selectBatch', reqs, reply, tries: 0 }));
+  }, opts);
   bridge.endpoint(svc, 'claim', subjects.scheduler('claim'), ({ envelope }) => {
     const req = parseClaim(envelope.body);
     return ask<ClaimReply>((reply) => ({ kind: 'claim', req, reply }));

@@ -46,3 +46,16 @@ export function parseClaim(body: Record<string, unknown>): ClaimRequest {
 export function parseRelease(body: Record<string, unknown>): string {
   return uuidField(fieldsOf(body, ['instanceUuid'], 'release'), 'instanceUuid');
 }
+
+/** A multi-create: up to 100 instances placed all or nothing. */
+export function parseSelectBatch(body: Record<string, unknown>): SelectRequest[] {
+  const o = fieldsOf(body, ['requests'], 'select-batch');
+  if (!Array.isArray(o.requests) || o.requests.length < 1 || o.requests.length > MAX_BATCH) {
+    throw new BadRequestError(`'requests' must be a list of 1-${MAX_BATCH} select requests`);
+  }
+  const reqs = o.requests.map((r) => parseSelect(r as Record<string, unknown>));
+  if (new Set(reqs.map((r) => r.instanceUuid)).size !== reqs.length) throw new BadRequestError('each instance may appear once in a batch');
+  return reqs;
+}
+
+export const MAX_BATCH = 100;

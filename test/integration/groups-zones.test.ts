@@ -112,3 +112,26 @@ t.test('availability zones come from aggregates; a host is in at most one zone',
   await client.aggregate('delete', { id: az2.id });
   await deleteAll([...inZone, ...defaultZone, nowhere!].map((s) => s.id));
 });
+
+t.test('multi-create places the whole batch or none of it', async (t) => {
+  const five = await client.createServers({ name: 'batch', flavorRef: 'm1.tiny', imageRef: image.id, minCount: 5, maxCount: 5 });
+  t.same(five.map((s) => s.name), ['batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-5'], 'Nova names: <name>-<n>');
+  const done = await waitAll(cluster, five.map((s) => s.id), settled);
+  t.ok(done.every((s) => s.status === 'ACTIVE'), 'all ACTIVE');
+
+  const { serverGroup: g } = await client.serverGroup<Group>('create', { name: 'batch-spread', policy: 'anti-affinity' });
+  const spread = await client.createServers({ name: 'spread', flavorRef: 'm1.tiny', imageRef: image.id, maxCount: 5, schedulerHints: { group: g.id } });
+  const placed = await waitAll(cluster, spread.map((s) => s.id), settled);
+  t.equal(new Set(placed.map((s) => s.host)).size, 5, 'a batch honours anti-affinity among its own members');
+
+  const before = await cluster.ledger!.totals();
+  const { serverGroup: g2 } = await client.serverGroup<Group>('create', { name: 'too-many', policy: 'anti-affinity' });
+  const six = await client.createServers({ name: 'six', flavorRef: 'm1.tiny', imageRef: image.id, maxCount: 6, schedulerHints: { group: g2.id } });
+  const failed = await waitAll(cluster, six.map((s) => s.id), settled);
+  t.ok(failed.every((s) => s.status === 'ERROR' && /placed 5/.test(s.fault?.message ?? '')), 'six members for five hosts: all six fail');
+  t.same(await cluster.ledger!.totals(), before, 'and nothing stays claimed');
+
+  await t.rejects(client.createServers({ name: 'x', flavorRef: 'm1.tiny', imageRef: image.id, minCount: 3, maxCount: 2 }), { code: 400 });
+  await t.rejects(client.createServers({ name: 'x', flavorRef: 'm1.tiny', imageRef: image.id, maxCount: 100_000 }), { code: 400 });
+  await deleteAll([...done, ...placed, ...failed].map((s) => s.id));
+});

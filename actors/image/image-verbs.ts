@@ -1,0 +1,138 @@
+/**
+ * The image actor's verbs beyond `get` and the status moves: metadata updates (JSON-patch), delete
+ * (refused for protected images, and taking the data with it), data upload and download. Each
+ * change is one compare-and-swap on the image row, made from inside the image's actor so it is
+ * serialised with every other change to that image.
+ *
+ * `uploaded` and `upload-aborted` are internal: only the upload session in this process sends them
+ * (a NATS request naming them is refused), so no client can mark an image active with a checksum of
+ * its choosing.
+ */
+import { ConflictError, ForbiddenError, BadRequestError } from '../../protocols/errors.js';
+import type { ImageReply } from '../../protocols/messages.js';
+import type { ImageStatus } from '../../protocols/resources.js';
+import { fieldsOf, int } from '../../protocols/validate.js';
+import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { Clock } from '../../runtime/clock.js';
+import { imageView } from './image-role.js';
+import { applyImagePatch, parsePatchOps, type MutableImage } from './image-patch.js';
+import type { ImageStore } from './image-store.js';
+import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
+
+export interface VerbResult {
+  /** The row as it now is (undefined: re-read it on the next message). */
+  row: ImageRow | undefined;
+  reply: unknown;
+  /** Publish `<root>.evt.image.<id>.<event>` with the reply. */
+  event?: string;
+}
+
+export type ImageVerb = (row: ImageRow, body: Record<string, unknown>) => Promise<VerbResult>;
+
+export interface ImageVerbDeps {
+  orm: Orm;
+  clock: Clock;
+  store: ImageStore;
+  uploads: () => UploadSessions;
+}
+
+/** Glance's statuses an image may be deleted from. */
+const DELETABLE: readonly ImageStatus[] = ['queued', 'saving', 'active', 'killed', 'deactivated'];
+const INTERNAL = new Set(['uploaded', 'upload-aborted']);
+
+export function mutableOf(r: ImageRow): MutableImage {
+  return {
+    name: r.name, visibility: r.visibility, minDisk: r.minDisk, minRam: r.minRam, protected: r.protected ?? false,
+    osHidden: r.osHidden ?? false, tags: r.tags ?? [], diskFormat: r.diskFormat, containerFormat: r.containerFormat,
+    owner: r.owner, properties: r.properties,
+  };
+}
+
+export class ImageVerbs {
+  private readonly verbs: Record<string, ImageVerb>;
+
+  constructor(private readonly deps: ImageVerbDeps) {
+    this.verbs = {
+      update: (row, body) => this.update(row, body),
+      delete: (row) => this.remove(row),
+      'upload-begin': (row) => this.uploadBegin(row),
+      uploaded: (row, body) => this.uploaded(row, body as unknown as UploadResult),
+      'upload-aborted': (row) => this.uploadAborted(row),
+      download: (row, body) => this.download(row, body),
+    };
+  }
+
+  /** The verb's implementation; internal verbs only for messages from this process. */
+  find(verb: string, internal: boolean): ImageVerb | undefined {
+    if (INTERNAL.has(verb) && !internal) return undefined;
+    return Object.hasOwn(this.verbs, verb) ? this.verbs[verb] : undefined;
+  }
+
+  private async write(row: ImageRow, changes: Partial<ImageRow>): Promise<ImageRow> {
+    const updatedAt = new Date(this.deps.clock.now());
+    const n = await this.deps.orm.em.fork().nativeUpdate(Image, { id: row.id, version: row.version }, { ...changes, updatedAt, version: row.version + 1 });
+    if (n !== 1) throw new ConflictError(`image ${row.id} changed concurrently; retry`);
+    return { ...row, ...changes, updatedAt, version: row.version + 1 };
+  }
+
+  private async update(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
+    const o = fieldsOf(body, ['ops'], 'update');
+    const next = applyImagePatch(mutableOf(row), parsePatchOps(o.ops), row.status);
+    const written = await this.write(row, {
+      name: next.name, visibility: next.visibility, minDisk: next.minDisk, minRam: next.minRam, protected: next.protected,
+      osHidden: next.osHidden, tags: next.tags, diskFormat: next.diskFormat, containerFormat: next.containerFormat,
+      owner: next.owner, properties: next.properties,
+    });
+    return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'update' };
+  }
+
+  private async remove(row: ImageRow): Promise<VerbResult> {
+    if (row.protected) throw new ForbiddenError(`Image ${row.id} is protected and cannot be deleted.`);
+    if (!DELETABLE.includes(row.status)) throw new ConflictError(`image ${row.id} cannot delete while ${row.status}`);
+    const written = await this.write(row, { status: 'deleted' });
+    await this.deps.uploads().dropImage(row.id);
+    await this.deps.store.remove(row.id);
+    return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'delete' };
+  }
+
+  private async uploadBegin(row: ImageRow): Promise<VerbResult> {
+    if (row.status !== 'queued') throw new ConflictError(`Image status transition from ${row.status} to saving is not allowed`);
+    if (row.diskFormat === '' || row.containerFormat === '') {
+      throw new BadRequestError('Properties disk_format, container_format must be set prior to saving data.');
+    }
+    const session = await this.deps.uploads().open(row.id);
+    try {
+      const written = await this.write(row, { status: 'saving' });
+      return { row: written, reply: { image: imageView(written), ...session }, event: 'upload.start' };
+    } catch (err) {
+      await this.deps.uploads().dropImage(row.id);
+      throw err;
+    }
+  }
+
+  private async uploaded(row: ImageRow, r: UploadResult): Promise<VerbResult> {
+    if (row.status !== 'saving') throw new ConflictError(`image ${row.id} is ${row.status}: the upload cannot complete`);
+    const written = await this.write(row, {
+      status: 'active', size: String(r.size), checksum: r.checksum, osHashAlgo: r.osHashAlgo, osHashValue: r.osHashValue,
+    });
+    return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'upload.end' };
+  }
+
+  private async uploadAborted(row: ImageRow): Promise<VerbResult> {
+    if (row.status !== 'saving') return { row, reply: { image: imageView(row) } };
+    const written = await this.write(row, { status: 'queued' });
+    return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'upload.error' };
+  }
+
+  /** A chunk of the image's data: `{data: base64, eof}`; `missing` when the image has none. */
+  private async download(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
+    if (row.status !== 'active' && row.status !== 'deactivated') return { row, reply: { data: '', eof: true, missing: true } };
+    const o = fieldsOf(body, ['offset', 'length'], 'download');
+    const offset = int(o, 'offset', { max: Number.MAX_SAFE_INTEGER });
+    const length = int(o, 'length', { min: 1, max: CHUNK_BYTES });
+    const buf = await this.deps.store.read(row.id, offset, length);
+    if (buf === undefined) return { row, reply: { data: '', eof: true, missing: true } };
+    return { row, reply: { data: buf.toString('base64'), eof: buf.length < length } };
+  }
+}

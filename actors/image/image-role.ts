@@ -15,8 +15,19 @@ import { EntityRegistry } from '../../runtime/actors/registry.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from './image-formats.js';
+import { registerImageApiVerbs } from './api-verbs.js';
+import { FsImageStore, type ImageStore } from './image-store.js';
+import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
+import { ImageVerbs } from './image-verbs.js';
 
-type ImageMsg = { verb: string; reply: ReplyTo<unknown> };
+/** `internal`: sent from this process (upload sessions), never from NATS. */
+type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
+
+export interface ImageDataOptions {
+  /** Where image data lives (default: a temporary directory, removed at stop). */
+  store?: ImageStore;
+  upload?: Partial<UploadConfig>;
+}
 
 /** Glance's allowed status moves for the verbs served here. */
 const MOVES: Record<string, { from: readonly ImageStatus[]; to: ImageStatus }> = {
@@ -95,8 +106,16 @@ export async function createImage(orm: Orm, req: ImageCreateRequest, owner: stri
   return row;
 }
 
-export async function startImageRole(ctx: RoleContext, orm: Orm): Promise<Role> {
+export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageDataOptions = {}): Promise<Role> {
   const { bridge, subjects, actors, clock } = ctx;
+  const store = data.store ?? (await FsImageStore.open());
+  const ask = (id: string, verb: string, body: Record<string, unknown>) =>
+    registry.ask<unknown>(id, (reply) => ({ verb, body, internal: true, reply }), ctx.requestTimeoutMs);
+  const uploads = new UploadSessions(bridge, subjects, clock, store, ctx.log, {
+    finished: (id, result) => ask(id, 'uploaded', { ...result }),
+    aborted: async (id) => void (await ask(id, 'upload-aborted', {})),
+  }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload });
+  const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads });
 
   const registry = new EntityRegistry<ImageMsg>(actors, undefined, 'image', (id) => ({
     idleShutdownMs: 60_000,
@@ -111,6 +130,19 @@ export async function startImageRole(ctx: RoleContext, orm: Orm): Promise<Role> 
       if (m.verb === 'get') {
         m.reply.ok({ image: imageView(row) } satisfies ImageReply);
         return { row };
+      }
+      const verb = verbs.find(m.verb, m.internal === true);
+      if (verb) {
+        try {
+          const out = await verb(row, m.body ?? {});
+          m.reply.ok(out.reply);
+          if (out.event) bridge.publish(subjects.event('image', id, ...out.event.split('.')), out.reply);
+          return { row: out.row };
+        } catch (err) {
+          // Typed refusals are answered; the row is re-read on the next message in case it moved.
+          m.reply.fail(err);
+          return { row: undefined };
+        }
       }
       const move = MOVES[m.verb];
       if (!move) {
@@ -148,16 +180,19 @@ export async function startImageRole(ctx: RoleContext, orm: Orm): Promise<Role> 
     bridge.publish(subjects.event('image', row.id, 'create'), { image: imageView(row) });
     return { image: imageView(row) } satisfies ImageReply;
   }, opts);
-  bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb }) => {
+  bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'image');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
-    return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, reply }), ctx.requestTimeoutMs);
+    return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
+  registerImageApiVerbs(bridge, svc, subjects, orm, clock);
 
   return {
     name: 'image',
     async stop() {
       registry.stopAll();
+      await uploads.stop();
+      if (!data.store) await store.close();
     },
   };
 }

@@ -7,13 +7,39 @@ import { RESOURCE_CLASSES, type CapacityReport, type Inventory, type ResourceCla
 import type { ProviderSnapshot } from './ledger.js';
 import type { HostState } from './types.js';
 
-export interface CapacityPolicy {
+export interface AllocationRatios {
   cpuAllocationRatio: number;
   ramAllocationRatio: number;
   diskAllocationRatio: number;
+}
+
+export interface CapacityPolicy extends AllocationRatios {
   reservedHostMemoryMb: number;
   reservedHostDiskGb: number;
   reservedHostCpus: number;
+  /** Ratios for particular hosts, over the global ones. */
+  perHost?: Record<string, Partial<AllocationRatios>>;
+}
+
+/** Aggregate metadata keys that set a ratio for the aggregate's hosts (the lowest wins, as in Nova). */
+const AGGREGATE_RATIO_KEYS: Record<keyof AllocationRatios, string> = {
+  cpuAllocationRatio: 'cpu_allocation_ratio',
+  ramAllocationRatio: 'ram_allocation_ratio',
+  diskAllocationRatio: 'disk_allocation_ratio',
+};
+
+/** Effective ratios for a host: aggregate metadata, else the per-host setting, else the global one. */
+export function ratiosFor(host: string, aggregates: HostState['aggregates'], p: CapacityPolicy): AllocationRatios {
+  const out: AllocationRatios = { cpuAllocationRatio: p.cpuAllocationRatio, ramAllocationRatio: p.ramAllocationRatio, diskAllocationRatio: p.diskAllocationRatio, ...p.perHost?.[host] };
+  for (const key of Object.keys(AGGREGATE_RATIO_KEYS) as (keyof AllocationRatios)[]) {
+    let lowest: number | undefined;
+    for (const a of aggregates) {
+      const v = Number(a.metadata[AGGREGATE_RATIO_KEYS[key]]);
+      if (a.metadata[AGGREGATE_RATIO_KEYS[key]] !== undefined && Number.isFinite(v) && v > 0) lowest = Math.min(lowest ?? v, v);
+    }
+    if (lowest !== undefined) out[key] = lowest;
+  }
+  return out;
 }
 
 /** Nova's historic defaults (16.0 / 1.5 / 1.0) and reserved_host_memory_mb 512. */
@@ -30,12 +56,12 @@ function inventoryRecord(total: number, reserved: number, ratio: number): Invent
   return { total, reserved: Math.min(reserved, total), minUnit: 1, maxUnit: total, stepSize: 1, allocationRatio: ratio };
 }
 
-/** The inventory a host's capacity report implies under the policy. */
-export function inventoryFromReport(r: CapacityReport, p: CapacityPolicy): Record<ResourceClass, Inventory> {
+/** The inventory a host's capacity report implies under the policy and ratios. */
+export function inventoryFromReport(r: CapacityReport, p: CapacityPolicy, ratios: AllocationRatios = p): Record<ResourceClass, Inventory> {
   return {
-    VCPU: inventoryRecord(r.vcpus, p.reservedHostCpus, p.cpuAllocationRatio),
-    MEMORY_MB: inventoryRecord(r.memoryMb, p.reservedHostMemoryMb, p.ramAllocationRatio),
-    DISK_GB: inventoryRecord(r.diskGb, p.reservedHostDiskGb, p.diskAllocationRatio),
+    VCPU: inventoryRecord(r.vcpus, p.reservedHostCpus, ratios.cpuAllocationRatio),
+    MEMORY_MB: inventoryRecord(r.memoryMb, p.reservedHostMemoryMb, ratios.ramAllocationRatio),
+    DISK_GB: inventoryRecord(r.diskGb, p.reservedHostDiskGb, ratios.diskAllocationRatio),
   };
 }
 
@@ -59,6 +85,7 @@ export type PlacementOf = (host: string, reportedZone: string | null) => { aggre
 export class HostStates {
   private readonly byName = new Map<string, HostState>();
   private readonly reportedZone = new Map<string, string | null>();
+  private readonly lastReport = new Map<string, CapacityReport>();
   /** Dense array for the decision loop (Map iteration is slower at 100k hosts). */
   private list: HostState[] = [];
   private readonly consumers = new Map<string, { host: string; resources: Resources }>();
@@ -119,7 +146,28 @@ export class HostStates {
     }
     h.lastSeenAt = Math.max(h.lastSeenAt, r.sentAt);
     h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
-    const inv = inventoryFromReport(r, this.policy);
+    this.lastReport.set(r.host, r);
+    return this.recompute(h);
+  }
+
+  /**
+   * Recomputes inventories after something other than a report changed them (an aggregate's ratio
+   * metadata); returns the hosts whose inventory changed, for the ledger.
+   */
+  recomputeInventories(hosts: Iterable<string> = this.byName.keys()): [string, Record<ResourceClass, Inventory>][] {
+    const changed: [string, Record<ResourceClass, Inventory>][] = [];
+    for (const name of hosts) {
+      const h = this.byName.get(name);
+      const inv = h && this.recompute(h);
+      if (inv) changed.push([name, inv]);
+    }
+    return changed;
+  }
+
+  private recompute(h: HostState): Record<ResourceClass, Inventory> | undefined {
+    const r = this.lastReport.get(h.host);
+    if (!r) return undefined;
+    const inv = inventoryFromReport(r, this.policy, ratiosFor(h.host, h.aggregates, this.policy));
     if (sameInventory(h.inventory, inv)) return undefined;
     h.inventory = inv;
     return inv;

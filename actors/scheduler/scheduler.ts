@@ -121,6 +121,14 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     f(outgoing);
   };
 
+  /** Inventory writes per host, in order; `report` is emitted once the ledger has the new capacity. */
+  const writeInventory = (host: string, inv: Parameters<PlacementLedger['setInventory']>[1]) => {
+    const prev = inventoryWrites.get(host) ?? Promise.resolve();
+    const next = prev.then(() => ledger.setInventory(host, inv)).catch((err) => log.error('inventory write failed', { host, ...errorFields(err) }));
+    inventoryWrites.set(host, next);
+    void next.then(() => events.emit('report', host));
+  };
+
   let self!: ActorRef<Msg>;
   const submit = (claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void) => {
     claims.add(claim).then(
@@ -316,20 +324,13 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           break;
         case 'catalog':
           states.refreshPlacement(m.hosts);
+          // Aggregate metadata may carry allocation ratios: the ledger's capacity follows.
+          for (const [host, inv] of states.recomputeInventories(m.hosts)) writeInventory(host, inv);
           break;
         case 'report': {
           const inv = states.applyReport(m.report);
-          if (inv) {
-            const host = m.report.host;
-            const prev = inventoryWrites.get(host) ?? Promise.resolve();
-            const next = prev
-              .then(() => ledger.setInventory(host, inv))
-              .catch((err) => log.error('inventory write failed', { host, ...errorFields(err) }));
-            inventoryWrites.set(host, next);
-            void next.then(() => events.emit('report', host));
-          } else {
-            events.emit('report', m.report.host);
-          }
+          if (inv) writeInventory(m.report.host, inv);
+          else events.emit('report', m.report.host);
           break;
         }
         case 'heartbeat':

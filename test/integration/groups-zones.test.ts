@@ -135,3 +135,40 @@ t.test('multi-create places the whole batch or none of it', async (t) => {
   await t.rejects(client.createServers({ name: 'x', flavorRef: 'm1.tiny', imageRef: image.id, maxCount: 100_000 }), { code: 400 });
   await deleteAll([...done, ...placed, ...failed].map((s) => s.id));
 });
+
+t.test('allocation ratios per aggregate reach the ledger, lowest wins', async (t) => {
+  const ratioOf = async (host: string) => {
+    const snap = await cluster.ledger!.snapshot();
+    return snap.find((p) => p.provider === host)?.inventory.VCPU?.allocationRatio;
+  };
+  /** Waits until the scheduler has written compute-2's inventory with the expected ratio. */
+  const ratioBecomes = async (want: number) => {
+    while ((await ratioOf('compute-2')) !== want) {
+      await new Promise<void>((resolve) => {
+        const on = (host: string) => {
+          if (host !== 'compute-2') return;
+          cluster.scheduler!.events.off('report', on);
+          resolve();
+        };
+        cluster.scheduler!.events.on('report', on);
+      });
+    }
+    return want;
+  };
+  t.equal(await ratioOf('compute-2'), 16, 'the global cpu ratio');
+  const { aggregate: a } = await client.aggregate<Agg>('create', { name: 'dense' });
+  await client.aggregate('add-host', { id: a.id, host: 'compute-2' });
+  await client.aggregate('set-metadata', { id: a.id, metadata: { cpu_allocation_ratio: '4.0' } });
+  t.equal(await ratioBecomes(4), 4, 'the aggregate ratio replaces it');
+  const { aggregate: b } = await client.aggregate<Agg>('create', { name: 'denser' });
+  await client.aggregate('add-host', { id: b.id, host: 'compute-2' });
+  await client.aggregate('set-metadata', { id: b.id, metadata: { cpu_allocation_ratio: '2.0' } });
+  t.equal(await ratioBecomes(2), 2, 'the lowest of two aggregates wins');
+  await client.aggregate('set-metadata', { id: b.id, metadata: { cpu_allocation_ratio: null } });
+  t.equal(await ratioBecomes(4), 4, 'removing the key restores the other');
+  for (const agg of [a, b]) {
+    await client.aggregate('remove-host', { id: agg.id, host: 'compute-2' });
+    await client.aggregate('delete', { id: agg.id });
+  }
+  t.equal(await ratioBecomes(16), 16, 'back to the global ratio');
+});

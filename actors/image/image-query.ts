@@ -1,0 +1,123 @@
+/**
+ * `image.query`: Glance's image listing. Visibility is decided here, with the rows: an admin sees
+ * every image; anyone else sees public images, their own project's images, and community images
+ * only when asking for `visibility=community`. Filters, several sort keys, and keyset paging by
+ * `marker` (the last image of the previous page).
+ */
+import { BadRequestError } from '../../protocols/errors.js';
+import type { ImageListReply } from '../../protocols/messages.js';
+import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr } from '../../protocols/validate.js';
+import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import { imageView } from './image-role.js';
+
+export const IMAGE_SORT_KEYS = ['id', 'name', 'status', 'disk_format', 'container_format', 'size', 'created_at', 'updated_at', 'visibility', 'min_disk', 'min_ram'] as const;
+export type ImageSortKey = (typeof IMAGE_SORT_KEYS)[number];
+
+export interface ImageQuery {
+  /** Whose listing this is. */
+  viewer: { projectId: string; isAdmin: boolean };
+  name?: string;
+  status?: string;
+  visibility?: 'public' | 'private' | 'shared' | 'community' | 'all';
+  owner?: string;
+  diskFormat?: string;
+  containerFormat?: string;
+  sizeMin?: number;
+  sizeMax?: number;
+  tags?: string[];
+  protected?: boolean;
+  /** Glance hides `os_hidden` images unless asked (default false). */
+  osHidden?: boolean;
+  sort?: { key: ImageSortKey; dir: 'asc' | 'desc' }[];
+  limit?: number;
+  marker?: string;
+}
+
+export const DEFAULT_IMAGE_LIMIT = 25;
+export const MAX_IMAGE_LIMIT = 1000;
+
+const COLUMN: Record<ImageSortKey, string> = {
+  id: 'id', name: 'name', status: 'status', disk_format: 'disk_format', container_format: 'container_format', size: 'size',
+  created_at: 'created_at', updated_at: 'updated_at', visibility: 'visibility', min_disk: 'min_disk', min_ram: 'min_ram',
+};
+
+function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'viewer' | 'sort' | 'limit'>> & ImageQuery {
+  const o = fieldsOf(body, ['viewer', 'name', 'status', 'visibility', 'owner', 'diskFormat', 'containerFormat', 'sizeMin', 'sizeMax', 'tags', 'protected', 'osHidden', 'sort', 'limit', 'marker'], 'image query');
+  const v = fieldsOf(o.viewer, ['projectId', 'isAdmin'], 'viewer');
+  const viewer = { projectId: optStr(v, 'projectId', { max: 64 }) ?? '', isAdmin: optBool(v, 'isAdmin') ?? false };
+  const sortRaw = o.sort ?? [{ key: 'created_at', dir: 'desc' }];
+  if (!Array.isArray(sortRaw) || sortRaw.length === 0 || sortRaw.length > IMAGE_SORT_KEYS.length) throw new BadRequestError('sort must list 1-11 keys');
+  const sort = sortRaw.map((s) => {
+    const so = fieldsOf(s, ['key', 'dir'], 'sort');
+    return { key: oneOf(so, 'key', IMAGE_SORT_KEYS), dir: oneOf(so, 'dir', ['asc', 'desc'] as const) };
+  });
+  const tags = o.tags ?? [];
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new BadRequestError('tags must be a list of strings');
+  const q: ReturnType<typeof parseQuery> = { viewer, sort, limit: optInt(o, 'limit', { min: 0, max: MAX_IMAGE_LIMIT }) ?? DEFAULT_IMAGE_LIMIT, tags: tags as string[] };
+  for (const k of ['name', 'status', 'owner', 'diskFormat', 'containerFormat', 'marker'] as const) {
+    const s = optStr(o, k, { min: 0, max: 255 });
+    if (s !== undefined) q[k] = s;
+  }
+  if (o.visibility !== undefined) q.visibility = oneOf(o, 'visibility', ['public', 'private', 'shared', 'community', 'all'] as const);
+  for (const k of ['sizeMin', 'sizeMax'] as const) {
+    const n = optInt(o, k, { max: Number.MAX_SAFE_INTEGER });
+    if (n !== undefined) q[k] = n;
+  }
+  for (const k of ['protected', 'osHidden'] as const) {
+    const b = optBool(o, k);
+    if (b !== undefined) q[k] = b;
+  }
+  return q;
+}
+
+export async function queryImages(orm: Orm, body: Record<string, unknown>): Promise<ImageListReply> {
+  const q = parseQuery(body);
+  const em = orm.em.fork();
+  const knex = em.getKnex();
+  const sql = knex('images').select('*').whereNot('status', 'deleted');
+  const { projectId, isAdmin } = q.viewer;
+  const vis = q.visibility;
+  if (vis !== undefined && vis !== 'all') sql.where('visibility', vis);
+  if (!isAdmin) {
+    // Community images appear only to those who ask for them (or for `all`).
+    if (vis === 'community' || vis === 'all') sql.where((w) => w.whereIn('visibility', ['public', 'community']).orWhere('owner', projectId));
+    else sql.where((w) => w.where('visibility', 'public').orWhere('owner', projectId));
+  }
+  if (q.name !== undefined) sql.where('name', q.name);
+  if (q.status !== undefined) sql.where('status', q.status);
+  if (q.owner !== undefined) sql.where('owner', q.owner);
+  if (q.diskFormat !== undefined) sql.where('disk_format', q.diskFormat);
+  if (q.containerFormat !== undefined) sql.where('container_format', q.containerFormat);
+  if (q.sizeMin !== undefined) sql.where('size', '>=', q.sizeMin);
+  if (q.sizeMax !== undefined) sql.where('size', '<=', q.sizeMax);
+  if (q.tags && q.tags.length > 0) sql.whereRaw('tags @> ?::jsonb', [JSON.stringify(q.tags)]);
+  if (q.protected !== undefined) sql.where('protected', q.protected);
+  sql.where('os_hidden', q.osHidden ?? false);
+
+  const keys = [...q.sort];
+  if (!keys.some((k) => k.key === 'id')) keys.push({ key: 'id', dir: keys[keys.length - 1]!.dir });
+  if (q.marker !== undefined) {
+    const m = isUuid(q.marker) ? await em.findOne(Image, { id: q.marker.toLowerCase() }, { disableIdentityMap: true }) : null;
+    const visible = m && m.status !== 'deleted' && (isAdmin || m.visibility === 'public' || m.visibility === 'community' || m.owner === projectId);
+    if (!m || !visible) throw new BadRequestError(`marker ${q.marker} could not be found.`);
+    const raw = m as unknown as Record<string, unknown>;
+    const value = (k: ImageSortKey) => {
+      const prop = k.replace(/_([a-z])/g, (_s, c: string) => c.toUpperCase());
+      return raw[prop] as string | number | Date;
+    };
+    // Rows strictly after the marker in the sort order: (k1 > m1) or (k1 = m1 and k2 > m2) or …
+    sql.where((w) => {
+      keys.forEach((k, i) => {
+        w.orWhere((x) => {
+          for (const prev of keys.slice(0, i)) x.where(COLUMN[prev.key], value(prev.key));
+          x.where(COLUMN[k.key], k.dir === 'asc' ? '>' : '<', value(k.key));
+        });
+      });
+    });
+  }
+  for (const k of keys) sql.orderBy(COLUMN[k.key], k.dir);
+  sql.limit(q.limit);
+  const rows = (await sql) as Record<string, unknown>[];
+  return { images: rows.map((r) => imageView(em.map(Image, r) as ImageRow)) };
+}

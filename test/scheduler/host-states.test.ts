@@ -11,7 +11,7 @@ t.test('ratios: aggregate metadata (lowest) over per-host over global', async (t
   const p = { ...DEFAULT_CAPACITY_POLICY, perHost: { h1: { cpuAllocationRatio: 8 } } };
   t.same(ratiosFor('h2', [], p), { cpuAllocationRatio: 16, ramAllocationRatio: 1.5, diskAllocationRatio: 1 });
   t.equal(ratiosFor('h1', [], p).cpuAllocationRatio, 8, 'per host');
-  const aggs = [
+  const aggs: { id: string; metadata: Record<string, string> }[] = [
     { id: '1', metadata: { cpu_allocation_ratio: '4' } },
     { id: '2', metadata: { cpu_allocation_ratio: '2', ram_allocation_ratio: '1.0' } },
     { id: '3', metadata: { cpu_allocation_ratio: 'lots', disk_allocation_ratio: '-1' } },

@@ -16,6 +16,7 @@ interface Pending<T, R> {
 
 export class Batcher<T, R> {
   private queue: Pending<T, R>[] = [];
+  private idle: (() => void)[] = [];
   private inFlight = 0;
   private scheduled = false;
   /** Sizes of executed batches, for stats. */
@@ -37,6 +38,13 @@ export class Batcher<T, R> {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Resolves when nothing is queued or running (for a clean stop). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0) {
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+    }
   }
 
   private kick(): void {
@@ -66,6 +74,7 @@ export class Batcher<T, R> {
     } finally {
       this.inFlight--;
       this.kick();
+      if (this.inFlight === 0 && this.queue.length === 0) this.idle.splice(0).forEach((f) => f());
     }
   }
 }

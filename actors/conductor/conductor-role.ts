@@ -26,6 +26,7 @@ import { ImageCache } from './image-cache.js';
 import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
 import { InstanceStore } from './instance-store.js';
 import { serverView } from './views.js';
+import { registerConductorApiVerbs } from './api-verbs.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -242,6 +243,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     const o = fieldsOf(envelope.body, ['id'], 'flavor');
     return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
   }, opts);
+  registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
 
   // One conductor writes each report (queue group); the records back `host list`.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');

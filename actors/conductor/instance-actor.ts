@@ -25,6 +25,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { EffectRunner } from './effects.js';
 import type { ActionFinish, ActionRecord, InstanceStore, StateFields } from './instance-store.js';
 import { serverView } from './views.js';
+import { updateInstance } from './instance-update.js';
 
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
@@ -167,7 +168,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       const rows = await deps.orm.em.fork().find(InstanceActionEntity, { instanceUuid: uuid }, { orderBy: { startTime: 'desc', id: 'desc' } });
       m.reply.ok({
         actions: rows.map((a) => ({
-          action: a.action, requestId: a.requestId, startTime: a.startTime.toISOString(),
+          action: a.action, requestId: a.requestId, projectId: a.projectId, userId: a.userId, startTime: a.startTime.toISOString(),
           finishTime: a.finishTime?.toISOString() ?? null, result: a.result, message: a.message,
         })),
       } satisfies ActionsReply);
@@ -176,6 +177,12 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     if (m.key !== undefined && s.recent.has(m.key)) {
       m.reply.ok(s.recent.get(m.key));
       return s;
+    }
+    if (m.verb === 'update') {
+      // Name and metadata: no lifecycle effect, one CAS write (instance-update.ts).
+      const updated = await updateInstance(deps.orm, row, m.body, new Date(deps.clock.now()));
+      m.reply.ok({ server: serverView(updated) } satisfies ServerReply);
+      return { ...s, row: updated };
     }
     const action = actionOf(m.verb, m.body);
     const start: ActionRecord = {

@@ -62,23 +62,33 @@ export class PlacementLedger {
   }
 
   /** Creates or updates a provider's inventory, keeping what is already allocated. */
-  async setInventory(provider: string, inventory: Record<ResourceClass, Inventory>): Promise<void> {
-    const rows = RESOURCE_CLASSES.map((rc) => ({ rc, ...inventory[rc] }));
+  setInventory(provider: string, inventory: Record<ResourceClass, Inventory>): Promise<void> {
+    return this.setInventories([{ provider, inventory }]);
+  }
+
+  /** Many providers' inventories in one transaction (10,000 hosts reporting at start-up). */
+  async setInventories(items: { provider: string; inventory: Record<ResourceClass, Inventory> }[]): Promise<void> {
+    if (items.length === 0) return;
+    // The latest inventory per provider wins (an upsert may not touch one row twice).
+    const latest = new Map(items.map((i) => [i.provider, i.inventory]));
+    const providers = JSON.stringify([...latest.keys()]);
+    const rows = [...latest].flatMap(([provider, inventory]) => RESOURCE_CLASSES.map((rc) => ({ p: provider, rc, ...inventory[rc] })));
     await this.knex.transaction(async (trx) => {
       await trx.raw(
-        `insert into resource_providers (name, generation, created_at) values (?, 0, now()) on conflict (name) do nothing`,
-        [provider],
+        `insert into resource_providers (name, generation, created_at)
+         select p, 0, now() from jsonb_array_elements_text(?::jsonb) as p on conflict (name) do nothing`,
+        [providers],
       );
       await trx.raw(
         `insert into inventories (provider, resource_class, total, reserved, min_unit, max_unit, step_size, allocation_ratio, used)
-         select ?, d.rc, d."total", d."reserved", d."minUnit", d."maxUnit", d."stepSize", d."allocationRatio", 0
-         from jsonb_to_recordset(?::jsonb) as d(rc text, "total" int, "reserved" int, "minUnit" int, "maxUnit" int, "stepSize" int, "allocationRatio" float8)
+         select d.p, d.rc, d."total", d."reserved", d."minUnit", d."maxUnit", d."stepSize", d."allocationRatio", 0
+         from jsonb_to_recordset(?::jsonb) as d(p text, rc text, "total" int, "reserved" int, "minUnit" int, "maxUnit" int, "stepSize" int, "allocationRatio" float8)
          on conflict (provider, resource_class) do update set
            total = excluded.total, reserved = excluded.reserved, min_unit = excluded.min_unit,
            max_unit = excluded.max_unit, step_size = excluded.step_size, allocation_ratio = excluded.allocation_ratio`,
-        [provider, JSON.stringify(rows)],
+        [JSON.stringify(rows)],
       );
-      await trx.raw(`update resource_providers set generation = generation + 1 where name = ?`, [provider]);
+      await trx.raw(`update resource_providers set generation = generation + 1 where name in (select jsonb_array_elements_text(?::jsonb))`, [providers]);
     });
   }
 

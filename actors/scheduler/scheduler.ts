@@ -105,7 +105,13 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const weighers = cfg.driver === 'chance' ? [] : (cfg.weighers ?? defaultWeighers());
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
   const claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2 });
-  const inventoryWrites = new Map<string, Promise<void>>();
+  const inventories = new Batcher<{ provider: string; inventory: Parameters<PlacementLedger['setInventory']>[1] }, void>(
+    async (batch) => {
+      await ledger.setInventories(batch);
+      return batch.map(() => undefined);
+    },
+    { maxSize: 2_000, maxInFlight: 1 },
+  );
   const events = new EventEmitter();
 
   // Deltas for the other replicas, sent once per turn.
@@ -121,12 +127,12 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     f(outgoing);
   };
 
-  /** Inventory writes per host, in order; `report` is emitted once the ledger has the new capacity. */
-  const writeInventory = (host: string, inv: Parameters<PlacementLedger['setInventory']>[1]) => {
-    const prev = inventoryWrites.get(host) ?? Promise.resolve();
-    const next = prev.then(() => ledger.setInventory(host, inv)).catch((err) => log.error('inventory write failed', { host, ...errorFields(err) }));
-    inventoryWrites.set(host, next);
-    void next.then(() => events.emit('report', host));
+  /** Inventory writes, batched and in order (one batch at a time); `report` follows the write. */
+  const writeInventory = (host: string, inventory: Parameters<PlacementLedger['setInventory']>[1]) => {
+    inventories.add({ provider: host, inventory }).then(
+      () => events.emit('report', host),
+      (err) => log.error('inventory write failed', { host, ...errorFields(err) }),
+    );
   };
 
   let self!: ActorRef<Msg>;
@@ -398,7 +404,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     events,
     async stop() {
       self.stop();
-      await Promise.allSettled(inventoryWrites.values());
+      await inventories.drain();
     },
   };
 }

@@ -1,0 +1,146 @@
+/**
+ * The HTTP server: Fastify with JSON-schema validation and a body size limit, wrapped so that every
+ * answer is an OpenStack one. Per request, in order: the service is told from the path (identity,
+ * image, compute); compute requests get their microversion; the token is validated (all routes but
+ * version discovery and token issue); the body's media type is checked against the route; the
+ * caller's roles are checked against the route's policy; then the handler runs. Every response
+ * carries `x-openstack-request-id`, compute responses the microversion headers, and every error a
+ * fault body (Fastify's own included: malformed JSON, media type, size, unknown path, wrong method).
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from '../../runtime/log/logger.js';
+import type { ApiService, AuthContext, BodyKind } from './context.js';
+import { ApiError, faultReply } from './faults.js';
+import type { TokenService } from './identity/tokens.js';
+import { effectiveRoles } from './identity/roles.js';
+import type { Links } from './links.js';
+import { MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
+import { authorize } from './policy.js';
+import { RouteTable, type Route } from './routes.js';
+
+export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  tokens: TokenService;
+  links: Links;
+  log: Logger;
+}
+
+function serviceOf(url: string): ApiService {
+  if (url === '/v3' || url.startsWith('/v3/') || url.startsWith('/v3?')) return 'identity';
+  if (url === '/image' || url.startsWith('/image/') || url.startsWith('/image?')) return 'image';
+  return 'compute';
+}
+
+function mediaType(req: FastifyRequest): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The body kind a request actually carries, by its media type. */
+function carried(req: FastifyRequest): BodyKind {
+  const t = mediaType(req);
+  if (t === '') return 'none';
+  if (t === 'application/octet-stream') return 'octet';
+  if (t === JSON_PATCH_TYPE) return 'json-patch';
+  return 'json';
+}
+
+export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyInstance> {
+  const table = new RouteTable();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimitBytes,
+    genReqId: () => `req-${randomUUID()}`,
+    // A client's own request id header is not trusted as ours.
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    frameworkErrors: (err, req, reply) => {
+      // A path segment longer than any id cannot name anything: Nova says 404 for unknown ids.
+      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ApiError(404, 'The resource could not be found.') : err;
+      void sendFault(req, reply, e);
+    },
+  });
+  app.decorateRequest('auth', null);
+  app.decorateRequest('microversion', MIN_VERSION);
+  app.decorateRequest('service', 'compute');
+
+  const sendFault = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const service = req.service ?? serviceOf(req.url);
+    const f = faultReply(err, service === 'identity' ? 'keystone' : 'nova');
+    if (f.unexpected) o.log.error('request failed', { requestId: req.id, method: req.method, url: req.url, err: err instanceof Error ? err.stack ?? err.message : String(err) });
+    if (f.status === 401) reply.header('WWW-Authenticate', `Keystone uri="${o.links.identity}"`);
+    return reply.code(f.status).headers(f.headers).type('application/json').send(f.body);
+  };
+
+  // Glance's JSON-patch media type is JSON; octet streams reach their handler unread (image upload).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (req) => {
+    req.service = serviceOf(req.url);
+    if (req.service === 'compute') req.microversion = requestedVersion(req.headers);
+    const policy = req.routeOptions.config.policy;
+    // Unknown paths fall through to the 404/405 answer without needing a token.
+    if (!policy || policy.level === 'public') return;
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || token.length === 0 || token.length > 512) throw new ApiError(401, 'The request you have made requires authentication.');
+    const row = await o.tokens.validate(token);
+    const auth: AuthContext = {
+      userId: row.userId, projectId: row.projectId, roles: effectiveRoles(row.roles), isAdmin: row.roles.includes('admin'),
+      auditId: row.auditId, issuedAt: row.issuedAt, expiresAt: row.expiresAt, methods: row.methods,
+    };
+    req.auth = auth;
+  });
+
+  app.addHook('preValidation', async (req) => {
+    const want = req.routeOptions.config.body;
+    if (want === undefined) return;
+    const got = carried(req);
+    // A body of the wrong kind is refused before any handler sees it (no body is the schema's call).
+    if (got !== 'none' && got !== want && !(want === 'none' && got === 'json')) {
+      throw new ApiError(415, `Unsupported Content-Type: ${mediaType(req)}`);
+    }
+  });
+
+  app.addHook('preHandler', async (req) => {
+    const policy = req.routeOptions.config.policy;
+    if (policy && policy.level !== 'public' && req.auth) authorize(req.auth, policy);
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id);
+    if (req.service === 'compute') {
+      reply.header('x-compute-request-id', req.id);
+      reply.headers(versionHeaders(req.microversion));
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => sendFault(req, reply, err));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = table.methodsFor(path);
+    if (allowed.length > 0) return sendFault(req, reply, new ApiError(405, 'The method is not allowed for the requested URL.', { Allow: allowed.join(', ') }));
+    return sendFault(req, reply, new ApiError(404, 'The resource could not be found.'));
+  });
+
+  for (const r of routes) {
+    const body = r.body ?? (r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? 'json' : undefined);
+    table.add(r.method, r.url);
+    app.route({
+      method: r.method,
+      url: r.url,
+      ...(r.schema ? { schema: r.schema } : {}),
+      config: { policy: r.policy, ...(body ? { body } : {}) },
+      handler: r.handler,
+    });
+  }
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,122 @@
+/**
+ * Every failure the REST API answers, as OpenStack fault bodies: Nova's
+ * `{"<faultName>": {"code": N, "message": …}}` for compute and image calls, Keystone's
+ * `{"error": {"code": N, "title": …, "message": …}}` for identity calls. novact's typed errors,
+ * errors raised by the API itself (405, 406, 415, 501 have no novact error class), and Fastify's own
+ * failures (malformed JSON, wrong media type, oversized body, schema violations) all end here; a bad
+ * request is always a 4xx, and only a real server failure is a 5xx.
+ */
+import { STATUS_CODES } from 'node:http';
+import { NovactError } from '../../protocols/errors.js';
+
+/** An error raised by the API layer itself, with the HTTP status and Nova fault name to answer. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, message);
+export const unauthorized = (message = 'The request you have made requires authentication.') => new ApiError(401, message);
+export const forbidden = (message: string) => new ApiError(403, message);
+export const notFound = (message = 'The resource could not be found.') => new ApiError(404, message);
+export const conflict = (message: string) => new ApiError(409, message);
+export const notImplemented = (message: string) => new ApiError(501, message);
+
+/** Nova's `Fault._fault_names`; any other status is a `computeFault`. */
+const NOVA_FAULTS: Record<number, string> = {
+  400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
+  413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable',
+};
+
+export type FaultStyle = 'nova' | 'keystone';
+
+export interface FaultReply {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+  /** A server-side failure worth logging (5xx that is not an upstream's answer). */
+  unexpected: boolean;
+}
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+  validation?: { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> }[];
+  validationContext?: string;
+}
+
+/** Nova's wording for a schema violation: `Invalid input for field/attribute <path>. …`. */
+function validationMessage(e: FastifyLikeError): string {
+  const v = e.validation?.[0];
+  if (!v) return e.message ?? 'Invalid input.';
+  const path = (v.instancePath ?? '').split('/').filter(Boolean).join('.') || (e.validationContext ?? 'body');
+  if (v.keyword === 'additionalProperties') {
+    return `Invalid input for field/attribute ${path}. Additional properties are not allowed ('${String(v.params?.additionalProperty)}' was unexpected)`;
+  }
+  if (v.keyword === 'required') return `Invalid input for field/attribute ${path}. '${String(v.params?.missingProperty)}' is a required property`;
+  return `Invalid input for field/attribute ${path}. ${v.message ?? 'Invalid value'}`;
+}
+
+/** Status and message for Fastify's own errors (parsing, media type, size, validation). */
+function fromFastify(e: FastifyLikeError): { status: number; message: string } | undefined {
+  if (e.validation) return { status: 400, message: validationMessage(e) };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: 'Request is too large.' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, message: 'Unsupported Content-Type' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, message: 'Malformed request body' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, message: 'Request body size did not match Content-Length' };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_INVALID_URL':
+      return { status: 400, message: 'Malformed request URL' };
+  }
+  // JSON.parse failures and prototype-poisoning refusals arrive with statusCode 400 and no code.
+  const status = e.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, message: e instanceof SyntaxError ? 'Malformed request body' : e.message ?? STATUS_CODES[status] ?? 'Bad request' };
+  }
+  return undefined;
+}
+
+export function faultReply(err: unknown, style: FaultStyle): FaultReply {
+  let status: number;
+  let message: string;
+  let headers: Record<string, string> = {};
+  let unexpected = false;
+  if (err instanceof ApiError) {
+    status = err.code;
+    message = err.message;
+    headers = err.headers;
+  } else if (err instanceof NovactError) {
+    status = err.code;
+    message = err.message;
+  } else {
+    const f = fromFastify((err ?? {}) as FastifyLikeError);
+    if (f) {
+      status = f.status;
+      message = f.message;
+    } else {
+      status = 500;
+      message = 'Unexpected API Error. Please report this at the novact issue tracker, with the request id.';
+      unexpected = true;
+    }
+  }
+  if (style === 'keystone') {
+    return { status, headers, unexpected, body: { error: { code: status, title: STATUS_CODES[status] ?? 'Error', message } } };
+  }
+  const name = NOVA_FAULTS[status] ?? 'computeFault';
+  const inner: Record<string, unknown> = { code: status, message };
+  if (name === 'overLimit') inner.retryAfter = '0';
+  return { status, headers, unexpected, body: { [name]: inner } };
+}

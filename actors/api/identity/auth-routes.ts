@@ -1,0 +1,187 @@
+/**
+ * Keystone v3 authentication: version discovery (`GET /v3`), token issue (`POST /v3/auth/tokens`,
+ * password or token method, project scope; 201 with the token in `X-Subject-Token`), validation
+ * (`GET`/`HEAD`), revocation (`DELETE`), and the caller's catalog and projects.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProjectRow, UserRow } from '../../../runtime/db/entities/index.js';
+import { authOf } from '../context.js';
+import { ApiError, badRequest, notFound, unauthorized } from '../faults.js';
+import type { Links } from '../links.js';
+import { open, reader } from '../policy.js';
+import { one, query, type Route } from '../routes.js';
+import { catalog } from './catalog.js';
+import { DEFAULT_DOMAIN, type IdentityStore } from './identity-store.js';
+import { projectView } from './views.js';
+import type { TokenService } from './tokens.js';
+import { tokenBody } from './token-body.js';
+
+export interface IdentityDeps {
+  identity: IdentityStore;
+  tokens: TokenService;
+  links: Links;
+}
+
+const nameOrId = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 64 },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    domain: { type: 'object', properties: { id: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 255 } } },
+  },
+} as const;
+
+const AUTH_SCHEMA = {
+  type: 'object',
+  required: ['auth'],
+  properties: {
+    auth: {
+      type: 'object',
+      required: ['identity'],
+      properties: {
+        identity: {
+          type: 'object',
+          required: ['methods'],
+          properties: {
+            methods: { type: 'array', minItems: 1, maxItems: 4, items: { type: 'string', maxLength: 64 } },
+            password: {
+              type: 'object',
+              required: ['user'],
+              properties: { user: { ...nameOrId, required: ['password'], properties: { ...nameOrId.properties, password: { type: 'string', maxLength: 4096 } } } },
+            },
+            token: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 512 } } },
+          },
+        },
+        scope: { type: ['object', 'string'] },
+      },
+    },
+  },
+} as const;
+
+interface NameOrId {
+  id?: string;
+  name?: string;
+  domain?: { id?: string; name?: string };
+}
+
+interface AuthBody {
+  auth: {
+    identity: { methods: string[]; password?: { user: NameOrId & { password: string } }; token?: { id: string } };
+    scope?: { project?: NameOrId; domain?: unknown; system?: unknown } | string;
+  };
+}
+
+/** Only the default domain exists; naming another one finds nothing. */
+function inDefaultDomain(d: NameOrId['domain']): boolean {
+  return d === undefined || (d.id === undefined || d.id === DEFAULT_DOMAIN.id) && (d.name === undefined || d.name === DEFAULT_DOMAIN.name);
+}
+
+export function authRoutes(d: IdentityDeps): Route[] {
+  const { identity, tokens, links } = d;
+
+  const findUser = async (u: NameOrId): Promise<UserRow | null> => {
+    if (u.id !== undefined) return identity.user(u.id);
+    if (u.name === undefined || u.domain === undefined) throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    return inDefaultDomain(u.domain) ? identity.userByName(u.name) : null;
+  };
+
+  const findProject = async (p: NameOrId): Promise<ProjectRow | null> => {
+    if (p.id !== undefined) return identity.project(p.id);
+    if (p.name === undefined || p.domain === undefined) throw badRequest('Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    return inDefaultDomain(p.domain) ? identity.projectByName(p.name) : null;
+  };
+
+  const issue = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { identity: id, scope } = (req.body as AuthBody).auth;
+    let user: UserRow | null = null;
+    let methods: string[];
+    if (id.methods.includes('password')) {
+      if (!id.password) throw badRequest('Expecting to find password in identity.');
+      user = await findUser(id.password.user);
+      if (!user || !(await identity.checkPassword(user, id.password.user.password))) throw unauthorized();
+      methods = ['password'];
+    } else if (id.methods.includes('token')) {
+      if (!id.token) throw badRequest('Expecting to find token in identity.');
+      const t = await tokens.validate(id.token.id);
+      user = await identity.user(t.userId);
+      if (!user || !user.enabled) throw unauthorized();
+      methods = ['token'];
+    } else {
+      throw unauthorized(`Attempted to authenticate with an unsupported method: ${id.methods.join(', ')}.`);
+    }
+    if (typeof scope === 'string' || (scope !== undefined && scope.project === undefined)) {
+      throw badRequest('novact issues project-scoped tokens only: give scope.project.');
+    }
+    const project = scope?.project ? await findProject(scope.project) : user.defaultProjectId ? await identity.project(user.defaultProjectId) : null;
+    if (!scope?.project && !project) throw badRequest('novact issues project-scoped tokens only: give scope.project.');
+    if (!project || !project.enabled) throw unauthorized(`Could not find project or it is disabled.`);
+    const roles = await identity.rolesOn(user.id, project.id);
+    if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${project.id}`);
+    const { token, row } = await tokens.issue(user.id, project.id, roles, methods);
+    reply.code(201).header('X-Subject-Token', token);
+    return tokenBody(row, user, project, links, one(query(req).nocatalog) === undefined);
+  };
+
+  /** The token named by `X-Subject-Token`, which the caller may inspect (its own, or any for an admin). */
+  const subject = async (req: FastifyRequest) => {
+    const auth = authOf(req);
+    const raw = req.headers['x-subject-token'];
+    if (typeof raw !== 'string' || raw.length === 0) throw badRequest('Missing X-Subject-Token header.');
+    const t = await tokens.validate(raw).catch((err) => {
+      if (err instanceof ApiError && err.code === 401) throw notFound('Could not find token.');
+      throw err;
+    });
+    if (t.userId !== auth.userId && !auth.isAdmin) throw new ApiError(403, "You are not authorized to perform the requested action: identity:validate_token.");
+    return { raw, t };
+  };
+
+  return [
+    {
+      method: 'GET', url: '/v3', policy: open,
+      handler: async () => ({
+        version: {
+          id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z',
+          links: [{ rel: 'self', href: `${links.identity}/` }],
+          'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+        },
+      }),
+    },
+    { method: 'POST', url: '/v3/auth/tokens', policy: open, schema: { body: AUTH_SCHEMA }, handler: issue },
+    {
+      method: 'GET', url: '/v3/auth/tokens', policy: reader('identity:validate_token'),
+      handler: async (req, reply) => {
+        const { raw, t } = await subject(req);
+        const [user, project] = await Promise.all([identity.user(t.userId), identity.project(t.projectId)]);
+        if (!user || !project) throw notFound('Could not find token.');
+        reply.header('X-Subject-Token', raw);
+        return tokenBody(t, user, project, links, one(query(req).nocatalog) === undefined);
+      },
+    },
+    {
+      method: 'HEAD', url: '/v3/auth/tokens', policy: reader('identity:check_token'),
+      handler: async (req, reply) => {
+        await subject(req);
+        return reply.code(200).send();
+      },
+    },
+    {
+      method: 'DELETE', url: '/v3/auth/tokens', policy: reader('identity:revoke_token'),
+      handler: async (req, reply) => {
+        const { raw } = await subject(req);
+        await tokens.revoke(raw);
+        return reply.code(204).send();
+      },
+    },
+    {
+      method: 'GET', url: '/v3/auth/catalog', policy: reader('identity:get_auth_catalog'),
+      handler: async () => ({ catalog: catalog(links), links: { self: `${links.identity}/auth/catalog`, previous: null, next: null } }),
+    },
+    {
+      method: 'GET', url: '/v3/auth/projects', policy: reader('identity:get_auth_projects'),
+      handler: async (req) => ({
+        projects: (await identity.projectsOf(authOf(req).userId)).map((p) => projectView(p, links)),
+        links: { self: `${links.identity}/auth/projects`, previous: null, next: null },
+      }),
+    },
+  ];
+}

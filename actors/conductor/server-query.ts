@@ -1,0 +1,93 @@
+/**
+ * `conductor.query`: the server listing behind the REST API's `GET /servers[/detail]`, with Nova's
+ * filters: `name` is a regular expression (PostgreSQL's `~`, as Nova matches with the database's
+ * REGEXP), `status` is an API status, `changesSince` also returns deleted servers, and paging is by
+ * `marker` in the order newest first.
+ */
+import { BadRequestError } from '../../protocols/errors.js';
+import type { ListReply } from '../../protocols/messages.js';
+import { fieldsOf, isUuid, optInt, optStr } from '../../protocols/validate.js';
+import { Instance } from '../../runtime/db/entities/index.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import { serverView } from './views.js';
+
+export interface ServerQuery {
+  projectId?: string;
+  name?: string;
+  status?: string;
+  host?: string;
+  /** ISO 8601: servers changed at or after this time, deleted ones included. */
+  changesSince?: string;
+  image?: string;
+  flavor?: string;
+  availabilityZone?: string;
+  limit?: number;
+  marker?: string;
+}
+
+/** API status → the vm_state and task_state conditions that produce it (Nova's `_STATE_MAP` inverted). */
+const REBOOT_TASKS = ['rebooting', 'reboot_pending', 'reboot_started'];
+const HARD_REBOOT_TASKS = ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'];
+const BY_STATUS: Record<string, Record<string, unknown>> = {
+  ACTIVE: { vmState: 'active', $or: [{ taskState: null }, { taskState: { $nin: [...REBOOT_TASKS, ...HARD_REBOOT_TASKS] } }] },
+  REBOOT: { vmState: 'active', taskState: { $in: REBOOT_TASKS } },
+  HARD_REBOOT: { vmState: 'active', taskState: { $in: HARD_REBOOT_TASKS } },
+  BUILD: { vmState: 'building' },
+  SHUTOFF: { vmState: 'stopped' },
+  PAUSED: { vmState: 'paused' },
+  SUSPENDED: { vmState: 'suspended' },
+  RESCUE: { vmState: 'rescued' },
+  VERIFY_RESIZE: { vmState: 'resized' },
+  ERROR: { vmState: 'error' },
+  DELETED: { vmState: 'deleted' },
+  SOFT_DELETED: { vmState: 'soft-delete' },
+  SHELVED: { vmState: 'shelved' },
+  SHELVED_OFFLOADED: { vmState: 'shelved_offloaded' },
+};
+
+/** PostgreSQL's `invalid_regular_expression`. */
+const INVALID_REGEX = '2201B';
+
+export async function queryServers(orm: Orm, body: Record<string, unknown>): Promise<ListReply> {
+  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'limit', 'marker'], 'query');
+  const and: Record<string, unknown>[] = [];
+  const projectId = optStr(o, 'projectId', { max: 64 });
+  if (projectId !== undefined) and.push({ projectId });
+  const name = optStr(o, 'name', { min: 0, max: 255 });
+  if (name !== undefined) and.push({ name: { $re: name } });
+  for (const [key, column] of [['host', 'host'], ['image', 'imageRef'], ['flavor', 'flavorId'], ['availabilityZone', 'availabilityZone']] as const) {
+    const v = optStr(o, key);
+    if (v !== undefined) and.push({ [column]: v });
+  }
+  const status = optStr(o, 'status', { max: 32 });
+  const since = optStr(o, 'changesSince', { max: 64 });
+  if (since !== undefined) {
+    const t = new Date(since);
+    if (Number.isNaN(t.getTime())) throw new BadRequestError(`Invalid filter field: changes-since (${since}).`);
+    and.push({ updatedAt: { $gte: t } });
+  } else if (status?.toUpperCase() !== 'DELETED') {
+    and.push({ deletedAt: null });
+  }
+  if (status !== undefined) {
+    const cond = BY_STATUS[status.toUpperCase()];
+    // Nova answers an unknown status with an empty list, not an error.
+    if (!cond) return { servers: [] };
+    and.push(cond);
+  }
+  const limit = optInt(o, 'limit', { min: 0, max: 1000 }) ?? 1000;
+  const marker = optStr(o, 'marker', { max: 36 });
+  const em = orm.em.fork();
+  if (marker !== undefined) {
+    const m = isUuid(marker) ? await em.findOne(Instance, { uuid: marker.toLowerCase(), ...(projectId !== undefined ? { projectId } : {}) }) : null;
+    if (!m) throw new BadRequestError(`marker [${marker}] not found`);
+    and.push({ $or: [{ createdAt: { $lt: m.createdAt } }, { createdAt: m.createdAt, uuid: { $lt: m.uuid } }] });
+  }
+  if (limit === 0) return { servers: [] };
+  try {
+    const rows = await em.find(Instance, { $and: and }, { orderBy: { createdAt: 'desc', uuid: 'desc' }, limit });
+    return { servers: rows.map(serverView) };
+  } catch (err) {
+    if ((err as { code?: string }).code === INVALID_REGEX) throw new BadRequestError(`Invalid regular expression in the name filter: ${name}`);
+    throw err;
+  }
+}

@@ -35,6 +35,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: opts.reconnectTimeWaitMs ?? 250,
     pingInterval: 10_000,
+    // The client captures a stack trace per request for nicer timeout errors: ~3% of a busy
+    // process's CPU. Our timeouts are typed errors that name the subject instead.
+    noAsyncTraces: true,
   };
   const user = opts.user ?? creds?.user;
   const pass = opts.pass ?? creds?.pass;

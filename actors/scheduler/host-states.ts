@@ -86,6 +86,7 @@ export class HostStates {
   private readonly byName = new Map<string, HostState>();
   private readonly reportedZone = new Map<string, string | null>();
   private readonly lastReport = new Map<string, CapacityReport>();
+  private readonly disabled = new Set<string>();
   /** Dense array for the decision loop (Map iteration is slower at 100k hosts). */
   private list: HostState[] = [];
   private readonly consumers = new Map<string, { host: string; resources: Resources }>();
@@ -178,7 +179,10 @@ export class HostStates {
     if (h) h.lastSeenAt = Math.max(h.lastSeenAt, at);
   }
 
+  /** The operator's switch (os-services); remembered for hosts that have not reported yet. */
   setEnabled(host: string, enabled: boolean): void {
+    if (enabled) this.disabled.delete(host);
+    else this.disabled.add(host);
     const h = this.byName.get(host);
     if (h) h.enabled = enabled;
   }
@@ -230,7 +234,7 @@ export class HostStates {
         inventory: EMPTY_INVENTORY(),
         used: { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 },
         numInstances: 0,
-        enabled: true,
+        enabled: !this.disabled.has(host),
         lastSeenAt: 0,
         aggregates: [],
         capabilities: {},

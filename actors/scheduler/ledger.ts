@@ -134,6 +134,12 @@ export class PlacementLedger {
     return this.retrying(() => this.knex.transaction((trx) => this.releaseIn(trx, consumers, true)));
   }
 
+  /** Hosts an operator disabled or forced down (compute-node records, written by the conductor). */
+  async disabledHosts(): Promise<string[]> {
+    const res = await this.knex.raw(`select host from compute_nodes where disabled or forced_down`);
+    return (res.rows as { host: string }[]).map((r) => r.host);
+  }
+
   /** Every allocation, grouped per consumer (the scheduler's consumer map is warmed from this). */
   async allocations(): Promise<{ consumer: string; provider: string; resources: Resources }[]> {
     const res = await this.knex.raw(`select consumer, provider, resource_class, used from allocations`);

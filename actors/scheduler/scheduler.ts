@@ -70,6 +70,7 @@ type Msg =
   | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void }
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
+  | { kind: 'service'; host: string; enabled: boolean }
   | { kind: 'report'; report: CapacityReport }
   | { kind: 'heartbeat'; hb: HeartbeatReport }
   | { kind: 'get'; reply: ReplyTo<unknown> };
@@ -85,7 +86,7 @@ export interface SchedulerRole extends Role {
   readonly stats: SchedulerStats;
   readonly states: HostStates;
   readonly catalog: SchedulingCatalog;
-  /** Emits `report` (host name) after each capacity report is applied. */
+  /** Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an os-services change. */
   readonly events: EventEmitter;
 }
 
@@ -101,6 +102,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     return { aggregates: p.aggregates, zone: p.zone };
   });
   states.load(await ledger.snapshot(), await ledger.allocations());
+  for (const h of await ledger.disabledHosts()) states.setEnabled(h, false);
   const filters = [...filtersByName(cfg.filters), ...cfg.extraFilters];
   const weighers = cfg.driver === 'chance' ? [] : (cfg.weighers ?? defaultWeighers());
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
@@ -328,6 +330,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
             catalog.leave(r);
           }
           break;
+        case 'service':
+          states.setEnabled(m.host, m.enabled);
+          events.emit('service', m.host, m.enabled);
+          break;
         case 'catalog':
           states.refreshPlacement(m.hosts);
           // Aggregate metadata may carry allocation ratios: the ledger's capacity follows.
@@ -394,6 +400,11 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
   bridge.subscribe(`${subjects.root}.evt.aggregate.>`, onCatalogEvent);
+  // os-services disable/enable/force-down, announced by the conductor: ComputeFilter follows.
+  bridge.subscribe<{ service?: { host?: string; status?: string; forcedDown?: boolean } }>(`${subjects.root}.evt.service.*.update`, (e) => {
+    const svc = e.service;
+    if (typeof svc?.host === 'string') self.tell({ kind: 'service', host: svc.host, enabled: svc.status === 'enabled' && svc.forcedDown !== true });
+  });
   bridge.subscribe(`${subjects.root}.evt.servergroup.>`, onCatalogEvent);
 
   return {

@@ -172,3 +172,26 @@ t.test('allocation ratios per aggregate reach the ledger, lowest wins', async (t
   }
   t.equal(await ratioBecomes(16), 16, 'back to the global ratio');
 });
+
+t.test('a disabled compute service gets no builds; enabling it brings it back', async (t) => {
+  await cluster.conductor!.computeNodes.flush();
+  const applied = (host: string, enabled: boolean) =>
+    new Promise<void>((resolve) => {
+      const on = (h: string, e: boolean) => {
+        if (h !== host || e !== enabled) return;
+        cluster.scheduler!.events.off('service', on);
+        resolve();
+      };
+      cluster.scheduler!.events.on('service', on);
+    });
+  const disabledSeen = applied('compute-3', false);
+  await client.bridge.request(cluster.subjects.conductor('service-update'), 'service-update', { host: 'compute-3', disabled: true, disabledReason: 'maintenance' }, { timeoutMs: 5_000, idempotencyKey: 'svc-off' });
+  await disabledSeen;
+  const done = await bootMany(8, {});
+  t.ok(done.every((s) => s.status === 'ACTIVE' && s.host !== 'compute-3'), 'nothing lands on the disabled host');
+  const enabledSeen = applied('compute-3', true);
+  await client.bridge.request(cluster.subjects.conductor('service-update'), 'service-update', { host: 'compute-3', disabled: false }, { timeoutMs: 5_000, idempotencyKey: 'svc-on' });
+  await enabledSeen;
+  t.equal(cluster.scheduler!.states.get('compute-3')?.enabled, true);
+  await deleteAll(done.map((s) => s.id));
+});

@@ -3,13 +3,13 @@
  * Every server gets its own port (never the standard 4222, which may belong to someone else) and
  * its own JetStream store, and can be crashed, paused and restarted in place to test recovery.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { isAlive, launch, type Running } from './child-process.js';
 
 export interface NatsServerOptions {
   /** Passed as `-c file`; the port, store and name flags below still override it. */
@@ -48,9 +48,6 @@ const DEFAULT_BINARY = '/usr/sbin/nats-server';
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_MS = 20;
-// Error messages quote the first and last lines of output: usage errors come first, crashes last.
-const HEAD_LINES = 10;
-const TAIL_LINES = 30;
 
 // Servers still running when this process exits are SIGKILLed so aborted test runs leak nothing.
 const liveChildren = new Set<ChildProcess>();
@@ -65,42 +62,12 @@ function installExitHook(): void {
   });
 }
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-function launch(binary: string, args: string[], log?: (line: string) => void, env?: Record<string, string>): Running {
+function launchServer(binary: string, args: string[], log?: (line: string) => void, env?: Record<string, string>): Running {
   installExitHook();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
-  liveChildren.add(child);
-  const head: string[] = [];
-  const tail: string[] = [];
-  let dropped = 0;
-  const onLine = (line: string): void => {
-    if (head.length < HEAD_LINES) head.push(line);
-    else if (tail.push(line) > TAIL_LINES) {
-      tail.shift();
-      dropped++;
-    }
-    log?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    // A spawn failure (ENOENT, EACCES) emits 'error' and may never emit 'exit'.
-    child.once('error', (err) => {
-      onLine(`spawn ${binary}: ${err.message}`);
-      resolve();
-    });
-  }).finally(() => liveChildren.delete(child));
-  const output = (): string => [...head, ...(dropped ? [`[... ${dropped} lines ...]`] : []), ...tail].join('\n');
-  return { child, output, exited };
-}
-
-function isAlive(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const run = launch(binary, args, { env: env ? { ...process.env, ...env } : process.env }, log);
+  liveChildren.add(run.child);
+  void run.exited.then(() => liveChildren.delete(run.child));
+  return run;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -181,7 +148,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     ...(opts.args ?? []),
   ];
 
-  let run = launch(binary, argsFor(opts.port ?? -1), opts.log, opts.env);
+  let run = launchServer(binary, argsFor(opts.port ?? -1), opts.log, opts.env);
   let port: number;
   try {
     port = await waitReady(run, runDir);
@@ -214,7 +181,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     async restart() {
       if (stopped) throw new Error('nats-server: restart() after stop(); its directories are gone');
       await terminate(run, 'SIGTERM');
-      run = launch(binary, argsFor(port), opts.log, opts.env);
+      run = launchServer(binary, argsFor(port), opts.log, opts.env);
       await waitReady(run, runDir);
     },
     pause() {

@@ -4,12 +4,12 @@
  * daemonises) so we hold its pid to crash, pause and restart it. It never touches the standard
  * port 5432 or a system cluster.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { isAlive, launch, type Running } from './child-process.js';
 import { freePort } from './free-port.js';
 
 export interface PostgresOptions {
@@ -46,8 +46,6 @@ export interface PostgresHandle {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 // Error messages quote the first and last lines of output: usage errors come first, crashes last.
-const HEAD_LINES = 10;
-const TAIL_LINES = 30;
 const READY_LINE = 'database system is ready to accept connections';
 const PORT_ATTEMPTS = 5;
 
@@ -144,43 +142,19 @@ function toolEnv(): NodeJS.ProcessEnv {
   return { ...env, LC_ALL: 'C' };
 }
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
+interface Server extends Running {
+  /** Resolves when the postmaster logs that it accepts connections. */
   ready: Promise<void>;
 }
 
-function launch(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void): Running {
-  const child = spawn(bin, args, { ...spawnOpts, env: toolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const head: string[] = [];
-  const tail: string[] = [];
-  let dropped = 0;
+function launchTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void): Server {
   let markReady = (): void => {};
   const ready = new Promise<void>((r) => (markReady = r));
-  const onLine = (line: string): void => {
-    if (head.length < HEAD_LINES) head.push(line);
-    else if (tail.push(line) > TAIL_LINES) {
-      tail.shift();
-      dropped++;
-    }
+  const run = launch(bin, args, { ...spawnOpts, env: toolEnv() }, (line) => {
     if (line.includes(READY_LINE)) markReady();
     log?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
-  const exited = new Promise<void>((res) => {
-    child.once('exit', () => res());
-    child.once('error', (err) => {
-      onLine(`spawn ${bin}: ${err.message}`);
-      res();
-    });
   });
-  const output = (): string => [...head, ...(dropped ? [`[... ${dropped} lines ...]`] : []), ...tail].join('\n');
-  return { child, output, exited, ready };
-}
-
-function isAlive(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  return { ...run, ready };
 }
 
 function failure(why: string, run: Running): Error {
@@ -189,7 +163,7 @@ function failure(why: string, run: Running): Error {
 
 /** Run a short-lived tool (initdb, createdb) to completion; returns its output, throws on failure. */
 async function runTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void): Promise<string> {
-  const run = launch(bin, args, spawnOpts, log);
+  const run = launchTool(bin, args, spawnOpts, log);
   await run.exited;
   if (run.child.exitCode !== 0) throw failure(`${bin} ${args.join(' ')} failed`, run);
   return run.output();
@@ -223,7 +197,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     ...(fsync ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
   ];
   const startOn = async (p: number): Promise<Running> => {
-    const r = launch(join(binDir, 'postgres'), serverArgs(p), serverOpts, log);
+    const r = launchTool(join(binDir, 'postgres'), serverArgs(p), serverOpts, log);
     livePostmasters.add(r.child);
     void r.exited.then(() => livePostmasters.delete(r.child));
     let timer: NodeJS.Timeout | undefined;

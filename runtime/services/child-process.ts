@@ -1,0 +1,46 @@
+/**
+ * A server process started by novact (nats-server, postgres, initdb): its output kept as the first
+ * and last lines (usage errors come first, crashes last) for error messages, and its exit as a promise.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const HEAD_LINES = 10;
+const TAIL_LINES = 30;
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves on exit, or on a spawn failure (ENOENT, EACCES), which may never emit 'exit'. */
+  exited: Promise<void>;
+}
+
+/** `onLine` sees every line of stdout and stderr (readiness markers, logging). */
+export function launch(bin: string, args: string[], spawnOpts: SpawnOptions, onLine?: (line: string) => void): Running {
+  const child = spawn(bin, args, { ...spawnOpts, stdio: ['ignore', 'pipe', 'pipe'] });
+  const head: string[] = [];
+  const tail: string[] = [];
+  let dropped = 0;
+  const record = (line: string): void => {
+    if (head.length < HEAD_LINES) head.push(line);
+    else if (tail.push(line) > TAIL_LINES) {
+      tail.shift();
+      dropped++;
+    }
+    onLine?.(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', record);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      record(`spawn ${bin}: ${err.message}`);
+      resolve();
+    });
+  });
+  const output = (): string => [...head, ...(dropped ? [`[... ${dropped} lines ...]`] : []), ...tail].join('\n');
+  return { child, output, exited };
+}
+
+export function isAlive(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}

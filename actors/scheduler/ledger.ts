@@ -18,12 +18,19 @@ export interface Claim {
   resources: Resources;
   /** Server group the consumer joins with this claim (membership commits with the claim). */
   group?: string;
+  /**
+   * A move replaces the consumer's allocation (a build going to an alternate). Otherwise the first
+   * claim for a consumer wins: a later one (a retried select, another replica) learns where it is held.
+   */
+  move?: boolean;
 }
 
 export type ClaimResult =
   | { ok: true }
   /** `used` is the provider's ledger usage now, so the caller can refresh its cached view. */
-  | { ok: false; used: Partial<Resources> };
+  | { ok: false; used: Partial<Resources> }
+  /** The consumer already holds an allocation on `held` (the earlier claim won). */
+  | { ok: false; used: Partial<Resources>; held: string };
 
 export interface ProviderSnapshot {
   provider: string;
@@ -220,8 +227,26 @@ export class PlacementLedger {
     return [...out.values()];
   }
 
-  private async claimIn(trx: Knex.Transaction, claims: Claim[]): Promise<ClaimResult[]> {
-    await this.releaseIn(trx, claims.map((c) => c.consumer));
+  private async claimIn(trx: Knex.Transaction, all: Claim[]): Promise<ClaimResult[]> {
+    const results: ClaimResult[] = new Array(all.length);
+    const moves = all.filter((c) => c.move);
+    if (moves.length > 0) await this.releaseIn(trx, moves.map((c) => c.consumer));
+    // First claim wins: a consumer that already holds an allocation keeps it.
+    const held = await this.holders(trx, all.filter((c) => !c.move).map((c) => c.consumer));
+    const seen = new Set<string>();
+    const claims: Claim[] = [];
+    const index: number[] = [];
+    all.forEach((c, i) => {
+      const at = c.move ? undefined : held.get(c.consumer);
+      if (at !== undefined) results[i] = { ok: false, used: {}, held: at };
+      else if (seen.has(c.consumer)) results[i] = { ok: false, used: {} };
+      else {
+        seen.add(c.consumer);
+        claims.push(c);
+        index.push(i);
+      }
+    });
+    if (claims.length === 0) return results;
     await this.lockProviders(trx, claims.map((c) => c.provider));
 
     // Fast path: every provider's summed demand fits.
@@ -241,26 +266,46 @@ export class PlacementLedger {
     const undo = [...sums.entries()].filter(([k, d]) => failedProviders.has(d.p) && raised.has(k)).map(([, d]) => d);
     await this.lower(trx, undo);
 
-    const results: ClaimResult[] = new Array(claims.length);
     const granted: Claim[] = [];
-    for (let i = 0; i < claims.length; i++) {
-      const c = claims[i]!;
+    for (let j = 0; j < claims.length; j++) {
+      const c = claims[j]!;
       if (!failedProviders.has(c.provider)) {
-        results[i] = { ok: true };
+        results[index[j]!] = { ok: true };
         granted.push(c);
         continue;
       }
       const demands = demandsOf(c);
       const got = await this.raise(trx, demands);
       if (got.size === demands.length) {
-        results[i] = { ok: true };
+        results[index[j]!] = { ok: true };
         granted.push(c);
       } else {
         await this.lower(trx, demands.filter((d) => got.has(`${d.p}\u0000${d.rc}`)));
-        results[i] = { ok: false, used: await this.usedOf(trx, c.provider) };
+        results[index[j]!] = { ok: false, used: await this.usedOf(trx, c.provider) };
       }
     }
-    const joins = granted.filter((c) => c.group !== undefined).map((c) => ({ g: c.group, i: c.consumer }));
+    const rows = granted.flatMap((c) =>
+      demandsOf(c).map((d) => ({ consumer: c.consumer, provider: c.provider, rc: d.rc, used: d.amount, project: c.projectId })),
+    );
+    const inserted = new Set<string>();
+    if (rows.length > 0) {
+      // A concurrent transaction (another replica) may have claimed the same consumer first.
+      const res = await trx.raw(
+        `insert into allocations (consumer, provider, resource_class, used, project_id, created_at)
+         select d.consumer::uuid, d.provider, d.rc, d.used, d.project, now()
+         from jsonb_to_recordset(?::jsonb) as d(consumer text, provider text, rc text, used int, project text)
+         on conflict do nothing returning consumer`,
+        [JSON.stringify(rows)],
+      );
+      for (const r of res.rows as { consumer: string }[]) inserted.add(r.consumer);
+    }
+    const lostRace = granted.filter((c) => !inserted.has(c.consumer));
+    if (lostRace.length > 0) {
+      await this.lower(trx, lostRace.flatMap(demandsOf));
+      const now = await this.holders(trx, lostRace.map((c) => c.consumer));
+      for (const c of lostRace) results[index[claims.indexOf(c)]!] = { ok: false, used: {}, held: now.get(c.consumer) ?? c.provider };
+    }
+    const joins = granted.filter((c) => c.group !== undefined && inserted.has(c.consumer)).map((c) => ({ g: c.group, i: c.consumer }));
     if (joins.length > 0) {
       await trx.raw(
         `insert into server_group_members (group_uuid, instance_uuid)
@@ -270,18 +315,17 @@ export class PlacementLedger {
         [JSON.stringify(joins)],
       );
     }
-    const rows = granted.flatMap((c) =>
-      demandsOf(c).map((d) => ({ consumer: c.consumer, provider: c.provider, rc: d.rc, used: d.amount, project: c.projectId })),
-    );
-    if (rows.length > 0) {
-      await trx.raw(
-        `insert into allocations (consumer, provider, resource_class, used, project_id, created_at)
-         select d.consumer::uuid, d.provider, d.rc, d.used, d.project, now()
-         from jsonb_to_recordset(?::jsonb) as d(consumer text, provider text, rc text, used int, project text)`,
-        [JSON.stringify(rows)],
-      );
-    }
     return results;
+  }
+
+  /** Where each of these consumers holds its allocation now, if anywhere. */
+  private async holders(trx: Knex.Transaction, consumers: string[]): Promise<Map<string, string>> {
+    if (consumers.length === 0) return new Map();
+    const res = await trx.raw(
+      `select distinct consumer, provider from allocations where consumer in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+      [JSON.stringify(consumers)],
+    );
+    return new Map((res.rows as { consumer: string; provider: string }[]).map((r) => [r.consumer, r.provider]));
   }
 
   /** Raises `used` where the demand still fits; returns the keys that were raised. */

@@ -67,7 +67,7 @@ type Msg =
   | { kind: 'selectBatch'; reqs: SelectRequest[]; reply: ReplyTo<SelectBatchReply>; tries: number }
   | { kind: 'claim'; req: ClaimRequest; reply: ReplyTo<ClaimReply> }
   | { kind: 'release'; consumer: string; reply: ReplyTo<{ released: number }> }
-  | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void }
+  | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void; held: (host: string) => void }
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
@@ -138,11 +138,16 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   };
 
   let self!: ActorRef<Msg>;
-  const submit = (claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void) => {
+  // Consumers with a claim on its way to the ledger, and the requests for them that wait meanwhile:
+  // a repeated select must answer the claim that commits, not one that may still lose.
+  const pending = new Map<string, Msg[]>();
+  const submit = (claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void, held: (host: string) => void = () => then()) => {
+    pending.set(claim.consumer, pending.get(claim.consumer) ?? []);
+    const nothing = () => undefined;
     claims.add(claim).then(
-      (result) => self.tell({ kind: 'claimed', claim, result, then, lost }),
+      (result) => self.tell({ kind: 'claimed', claim, result, then, lost, held }),
       (err) => {
-        self.tell({ kind: 'claimed', claim, result: { ok: false, used: {} }, then: () => undefined, lost: () => undefined });
+        self.tell({ kind: 'claimed', claim, result: { ok: false, used: {} }, then: nothing, lost: nothing, held: nothing });
         fail(err);
       },
     );
@@ -213,6 +218,11 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   };
 
   const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
+    const waiting = pending.get(m.req.instanceUuid);
+    if (waiting) {
+      waiting.push(m);
+      return;
+    }
     // Selecting for an instance that already holds a claim answers that claim: a repeated select (a
     // resumed build, a retried request) must never leave the instance placed on one host and
     // charged on another.
@@ -234,6 +244,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
         else self.tell({ ...m, tries: m.tries + 1 });
       },
       (err) => m.reply.fail(err),
+      (host) => m.reply.ok({ host, alternates: [] }),
     );
   };
 
@@ -268,7 +279,13 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
         (err) => m.reply.fail(err),
       );
     };
-    for (const p of placed) submit(p.claim, done, () => { lost++; done(); }, (err) => m.reply.fail(err));
+    for (const p of placed) {
+      const onHeld = (host: string) => {
+        p.answer = { host, alternates: [] };
+        done();
+      };
+      submit(p.claim, done, () => { lost++; done(); }, (err) => m.reply.fail(err), onHeld);
+    }
   };
 
   self = actors.spawn<null, Msg>('scheduler', {
@@ -286,7 +303,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
             m.reply.fail(new NotFoundError(`host ${m.req.host} is unknown to the scheduler`));
             break;
           }
-          const claim: Claim = { consumer: m.req.instanceUuid, provider: m.req.host, projectId: m.req.projectId, resources: m.req.resources };
+          const claim: Claim = { consumer: m.req.instanceUuid, provider: m.req.host, projectId: m.req.projectId, resources: m.req.resources, move: true };
           states.claim(claim.consumer, claim.provider, claim.resources);
           submit(
             claim,
@@ -296,19 +313,27 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           );
           break;
         }
-        case 'claimed':
+        case 'claimed': {
+          const c = m.claim;
           if (m.result.ok) {
-            const c = m.claim;
             share((d) => d.claims.push(c.group ? { consumer: c.consumer, host: c.provider, resources: c.resources, group: c.group } : { consumer: c.consumer, host: c.provider, resources: c.resources }));
             m.then();
+          } else if ('held' in m.result) {
+            // An earlier claim for this instance won (a retried select, or another replica): that is the answer.
+            states.claim(c.consumer, m.result.held, c.resources);
+            m.held(m.result.held);
           } else {
             stats.lostClaims++;
-            if (states.allocationOf(m.claim.consumer)?.host === m.claim.provider) states.unclaim(m.claim.consumer);
-            if (m.claim.group !== undefined) catalog.leave(m.claim.consumer);
-            states.refreshUsed(m.claim.provider, m.result.used);
+            if (states.allocationOf(c.consumer)?.host === c.provider) states.unclaim(c.consumer);
+            if (c.group !== undefined) catalog.leave(c.consumer);
+            states.refreshUsed(c.provider, m.result.used);
             m.lost();
           }
+          const waiting = pending.get(c.consumer) ?? [];
+          pending.delete(c.consumer);
+          for (const w of waiting) self.tell(w);
           break;
+        }
         case 'release':
           states.unclaim(m.consumer);
           catalog.leave(m.consumer);

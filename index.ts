@@ -20,6 +20,11 @@ export { DEFAULT_CONDUCTOR_CONFIG } from './actors/conductor/conductor-role.js';
 export type { ConductorConfig, ConductorRole } from './actors/conductor/conductor-role.js';
 export { DEFAULT_COMPUTE_CONFIG } from './actors/compute/compute-role.js';
 export type { ComputeConfig, ComputeHost, ComputeRole } from './actors/compute/compute-role.js';
+export { DEFAULT_API_CONFIG, startApiRole } from './actors/api/api-role.js';
+export type { ApiConfig, ApiRole } from './actors/api/api-role.js';
+export type { ApiOptions } from './actors/api/api-config.js';
+export { FsImageStore } from './actors/image/image-store.js';
+export type { ImageStore } from './actors/image/image-store.js';
 
 // Scheduler extension points: filters and weighers are plain objects; register your own through
 // `ClusterOptions.scheduler.extraFilters` / `.weighers`.

@@ -24,6 +24,7 @@ const OPTIONS = {
   'database-url': { type: 'string' },
   'data-dir': { type: 'string' },
   demo: { type: 'string' },
+  'api-port': { type: 'string' },
   // server commands
   flavor: { type: 'string' },
   image: { type: 'string' },

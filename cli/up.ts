@@ -2,6 +2,7 @@
  * `novact up`: the all-in-one cluster in the foreground (embedded nats-server and PostgreSQL unless
  * given URLs), a state file for client commands, optional demo servers, graceful stop on SIGINT/SIGTERM.
  */
+import { createServer } from 'node:net';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
 import type { Cluster, ClusterOptions } from '../runtime/cluster.js';
@@ -20,8 +21,8 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root'],
-  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N]',
+  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port'],
+  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT]',
   summary: 'run a cluster in the foreground (Ctrl-C stops it)',
   run: runUp,
 };
@@ -44,7 +45,19 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
     options.dataDir = dataDir;
   }
   if (subjectRoot) options.subjectRoot = subjectRoot;
+  if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
   return { options, hosts, demo };
+}
+
+/** Nova's port. Without --api-port, `up` takes it when free and any free port otherwise. */
+const DEFAULT_API_PORT = 8774;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 async function runUp(ctx: RunContext): Promise<number> {
@@ -94,6 +107,7 @@ async function runUp(ctx: RunContext): Promise<number> {
   try {
     // Loaded here, not at the top: the cluster pulls in the ORM, which client commands do not need.
     const { startCluster } = await import('../runtime/cluster.js');
+    options.api ??= { port: (await portFree(DEFAULT_API_PORT)) ? DEFAULT_API_PORT : 0 };
     cluster = await startCluster(options);
   } catch (err) {
     process.off('SIGINT', onSignal);
@@ -120,6 +134,9 @@ async function runUp(ctx: RunContext): Promise<number> {
     hosts,
     subjectRoot: cluster.subjects.root,
     stateFile: statePath,
+    apiUrl: cluster.apiUrl ?? null,
+    // A password the operator chose is theirs to know; a generated one is shown once, here.
+    adminPassword: cluster.api?.passwordGenerated ? cluster.api.adminPassword : null,
   };
   ctx.out.write(ctx.values.json ? `${JSON.stringify(info)}\n` : banner(info, image?.name));
 
@@ -136,7 +153,10 @@ async function runUp(ctx: RunContext): Promise<number> {
 }
 
 function banner(
-  info: { pid: number; natsUrl: string; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number; subjectRoot: string; stateFile: string },
+  info: {
+    pid: number; natsUrl: string; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
+    subjectRoot: string; stateFile: string; apiUrl: string | null; adminPassword: string | null;
+  },
   imageName: string | undefined,
 ): string {
   const db = info.databaseEmbedded ? (info.dataDir ? `embedded, data in ${info.dataDir}` : 'embedded, temporary') : 'external';
@@ -151,12 +171,21 @@ function banner(
     `  hosts:       ${info.hosts} fake (${hostNames})`,
     `  subjects:    ${root}.>`,
     `  state file:  ${info.stateFile}`,
+    ...(info.apiUrl ? [
+      `  REST API:    ${info.apiUrl} (identity ${info.apiUrl}/v3, compute /v2.1, image /image)`,
+      `  admin:       user admin, project admin, password ${info.adminPassword ?? 'from NOVACT_ADMIN_PASSWORD'}`,
+    ] : []),
     '',
     'try it:',
     `  novact server create --flavor m1.tiny --image ${imageName ?? '<image>'} --wait`,
     '  novact server list',
     `  nats ${server} req ${root}.instance.<id>.get ''`,
     `  nats ${server} sub '${root}.evt.>'`,
+    ...(info.apiUrl ? [
+      `  export OS_AUTH_URL=${info.apiUrl}/v3 OS_USERNAME=admin OS_PASSWORD=${info.adminPassword ?? '"$NOVACT_ADMIN_PASSWORD"'} OS_PROJECT_NAME=admin \\`,
+      '         OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3',
+      '  openstack server list',
+    ] : []),
     '',
   ].join('\n');
 }

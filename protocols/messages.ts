@@ -83,6 +83,8 @@ export interface ServerReply { server: ServerView }
 export interface InstanceActionView {
   action: string;
   requestId: string;
+  projectId?: string;
+  userId?: string;
   startTime: string;
   finishTime: string | null;
   result: string | null;

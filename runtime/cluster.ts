@@ -9,6 +9,9 @@ import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
 import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
 import { startImageRole } from '../actors/image/image-role.js';
+import { FsImageStore } from '../actors/image/image-store.js';
+import { startApiRole, type ApiRole } from '../actors/api/api-role.js';
+import { resolveApiConfig, type ApiOptions } from '../actors/api/api-config.js';
 import { createImage } from '../actors/image/image-role.js';
 import { PlacementLedger } from '../actors/scheduler/ledger.js';
 import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig, type SchedulerRole } from '../actors/scheduler/scheduler.js';
@@ -27,7 +30,7 @@ import type { Role, RoleContext } from './role.js';
 import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
 import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
 
-export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image';
+export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image' | 'api';
 
 export interface ClusterOptions {
   /** NATS to join; when absent a `nats-server` child is started from the packaged nats.conf. */
@@ -53,6 +56,10 @@ export interface ClusterOptions {
   compute?: Partial<ComputeConfig>;
   /** Register a small default image when the catalog is empty (default true). */
   seedImages?: boolean;
+  /** The REST API (role `api`): listen address, bootstrap admin password, limits. */
+  api?: ApiOptions;
+  /** Where the image role keeps image data (default: a temporary directory, removed at stop). */
+  imageDataDir?: string;
 }
 
 export interface Cluster {
@@ -67,6 +74,9 @@ export interface Cluster {
   readonly scheduler?: SchedulerRole;
   readonly ledger?: PlacementLedger;
   readonly orm?: Orm;
+  /** The REST API's base URL, when this process runs the api role. */
+  readonly apiUrl?: string;
+  readonly api?: ApiRole & { adminPassword: string; passwordGenerated: boolean };
   readonly actors: ActorSystem;
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
@@ -84,7 +94,7 @@ export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', contai
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
-  const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image']);
+  const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image', 'api']);
   const subjects = new Subjects(options.subjectRoot);
   const embedded: Cluster['embedded'] = {};
   const connections: NatsConnection[] = [];
@@ -114,7 +124,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (auth[user]) Object.assign(o, { user: auth[user]!.user, pass: auth[user]!.pass });
       return connectNats(o);
     };
-    const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image');
+    const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image') || roles.has('api');
     if (needsDb && !options.databaseUrl) {
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
     }
@@ -129,7 +139,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
 
     if (roles.has('image')) {
-      started.push(await startImageRole(await context('image'), orm!));
+      const store = options.imageDataDir === undefined ? {} : { store: await FsImageStore.open(options.imageDataDir) };
+      started.push(await startImageRole(await context('image'), orm!, store));
       if (options.seedImages ?? true) await seedImages(orm!);
     }
     let ledger: PlacementLedger | undefined;
@@ -150,6 +161,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const hosts = typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {});
       compute = await startComputeRole(await context('compute'), hosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
       started.push(compute);
+    }
+    let api: Cluster['api'];
+    if (roles.has('api')) {
+      const { config, passwordGenerated } = resolveApiConfig(options.api);
+      const role = await startApiRole(await context('api'), orm!, config);
+      started.push(role);
+      api = Object.assign(role, { adminPassword: config.adminPassword, passwordGenerated });
     }
     const clientConn = await connect('client', 'novact-client');
     connections.push(clientConn);
@@ -175,7 +193,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
     };
     const cluster: Cluster = { natsUrl: urlWithAuth(natsUrl, auth.client), databaseUrl, subjects, client, actors, embedded, waitForHosts, stop: cleanup };
-    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm });
+    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, api, apiUrl: api?.url });
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

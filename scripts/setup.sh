@@ -18,6 +18,8 @@ as_root() {
 packages=()
 [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+# The real openstack CLI, which the REST API tests drive (test/api/openstack-cli.test.ts).
+[ -x /usr/bin/openstack ] || packages+=(python3-openstackclient)
 
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]}"
@@ -35,7 +37,7 @@ if [ ${#packages[@]} -gt 0 ]; then
   cleanup_policy
   trap - EXIT
 else
-  say "nats-server and postgresql already installed"
+  say "nats-server, postgresql and the openstack CLI already installed"
 fi
 
 # --- node dependencies -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { ApiError, faultReply } from './faults.js';
 import type { TokenService } from './identity/tokens.js';
 import { effectiveRoles } from './identity/roles.js';
 import type { Links } from './links.js';
-import { MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
+import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from './microversion.js';
 import { authorize } from './policy.js';
 import { RouteTable, type Route } from './routes.js';
 
@@ -38,13 +38,14 @@ function mediaType(req: FastifyRequest): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** The body kind a request actually carries, by its media type. */
-function carried(req: FastifyRequest): BodyKind {
+/** The body kind a request actually carries, by its media type (undefined: one no route takes). */
+function carried(req: FastifyRequest): BodyKind | undefined {
   const t = mediaType(req);
   if (t === '') return 'none';
   if (t === 'application/octet-stream') return 'octet';
   if (t === JSON_PATCH_TYPE) return 'json-patch';
-  return 'json';
+  if (t === 'application/json') return 'json';
+  return undefined;
 }
 
 export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyInstance> {
@@ -59,7 +60,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
     frameworkErrors: (err, req, reply) => {
       // A path segment longer than any id cannot name anything: Nova says 404 for unknown ids.
       const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ApiError(404, 'The resource could not be found.') : err;
@@ -67,7 +68,8 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     },
   });
   app.decorateRequest('auth', null);
-  app.decorateRequest('microversion', MIN_VERSION);
+  // Set per request in onRequest (Fastify refuses object defaults shared between requests).
+  app.decorateRequest('microversion', null as unknown as Microversion);
   app.decorateRequest('service', 'compute');
 
   const sendFault = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
@@ -80,11 +82,14 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
 
   // Glance's JSON-patch media type is JSON; octet streams reach their handler unread (image upload).
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Plain text is no OpenStack body: without a parser it is a 415, as in Nova.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'string' }, parseJson);
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.addHook('onRequest', async (req) => {
     req.service = serviceOf(req.url);
+    req.microversion = MIN_VERSION;
     if (req.service === 'compute') req.microversion = requestedVersion(req.headers);
     const policy = req.routeOptions.config.policy;
     // Unknown paths fall through to the 404/405 answer without needing a token.
@@ -116,7 +121,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
-    if (req.service === 'compute') {
+    if (req.service === 'compute' && req.microversion) {
       reply.header('x-compute-request-id', req.id);
       reply.headers(versionHeaders(req.microversion));
     }
@@ -130,7 +135,9 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     return sendFault(req, reply, new ApiError(404, 'The resource could not be found.'));
   });
 
-  for (const r of routes) {
+  // An explicit HEAD route must come before its GET, which would otherwise claim HEAD for itself.
+  const ordered = [...routes.filter((r) => r.method === 'HEAD'), ...routes.filter((r) => r.method !== 'HEAD')];
+  for (const r of ordered) {
     const body = r.body ?? (r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? 'json' : undefined);
     table.add(r.method, r.url);
     app.route({

@@ -107,8 +107,9 @@ export class Backend {
   async registerImage(req: ImageRegisterRequest, key: string): Promise<ImageMeta> {
     return (await this.write<ImageReply>(this.subjects.imageRole('register'), 'register', req, key)).image;
   }
-  async updateImage(id: string, ops: ImagePatchOp[], key: string): Promise<ImageMeta> {
-    return (await this.write<ImageReply>(this.subjects.image(id, 'update'), 'update', { ops }, key)).image;
+  /** A JSON-patch, or one tag added or removed, applied by the image's actor. */
+  async updateImage(id: string, change: { ops?: ImagePatchOp[]; addTag?: string; removeTag?: string }, key: string): Promise<ImageMeta> {
+    return (await this.write<ImageReply>(this.subjects.image(id, 'update'), 'update', change, key)).image;
   }
   /** `delete`, `deactivate`, `reactivate`. */
   async imageVerb(id: string, verb: 'delete' | 'deactivate' | 'reactivate', key: string): Promise<ImageMeta> {

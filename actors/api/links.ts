@@ -4,7 +4,8 @@
  * devstack mounts Glance), so one port serves them all without their version documents colliding.
  */
 export class Links {
-  constructor(readonly base: string) {}
+  /** Set once the server listens (the port may be chosen by the OS). */
+  constructor(public base: string) {}
 
   get identity(): string {
     return `${this.base}/v3`;

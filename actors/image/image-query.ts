@@ -6,7 +6,7 @@
  */
 import { BadRequestError } from '../../protocols/errors.js';
 import type { ImageListReply } from '../../protocols/messages.js';
-import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr } from '../../protocols/validate.js';
+import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr, stringMap } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { imageView } from './image-role.js';
@@ -26,6 +26,8 @@ export interface ImageQuery {
   sizeMin?: number;
   sizeMax?: number;
   tags?: string[];
+  /** Free-form property filters (Glance treats unknown query parameters as these). */
+  properties?: Record<string, string>;
   protected?: boolean;
   /** Glance hides `os_hidden` images unless asked (default false). */
   osHidden?: boolean;
@@ -43,7 +45,7 @@ const COLUMN: Record<ImageSortKey, string> = {
 };
 
 function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'viewer' | 'sort' | 'limit'>> & ImageQuery {
-  const o = fieldsOf(body, ['viewer', 'name', 'status', 'visibility', 'owner', 'diskFormat', 'containerFormat', 'sizeMin', 'sizeMax', 'tags', 'protected', 'osHidden', 'sort', 'limit', 'marker'], 'image query');
+  const o = fieldsOf(body, ['viewer', 'name', 'status', 'visibility', 'owner', 'diskFormat', 'containerFormat', 'sizeMin', 'sizeMax', 'tags', 'properties', 'protected', 'osHidden', 'sort', 'limit', 'marker'], 'image query');
   const v = fieldsOf(o.viewer, ['projectId', 'isAdmin'], 'viewer');
   const viewer = { projectId: optStr(v, 'projectId', { max: 64 }) ?? '', isAdmin: optBool(v, 'isAdmin') ?? false };
   const sortRaw = o.sort ?? [{ key: 'created_at', dir: 'desc' }];
@@ -54,7 +56,9 @@ function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'v
   });
   const tags = o.tags ?? [];
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new BadRequestError('tags must be a list of strings');
-  const q: ReturnType<typeof parseQuery> = { viewer, sort, limit: optInt(o, 'limit', { min: 0, max: MAX_IMAGE_LIMIT }) ?? DEFAULT_IMAGE_LIMIT, tags: tags as string[] };
+  const q: ReturnType<typeof parseQuery> = {
+    viewer, sort, limit: optInt(o, 'limit', { min: 0, max: MAX_IMAGE_LIMIT }) ?? DEFAULT_IMAGE_LIMIT, tags: tags as string[], properties: stringMap(o, 'properties'),
+  };
   for (const k of ['name', 'status', 'owner', 'diskFormat', 'containerFormat', 'marker'] as const) {
     const s = optStr(o, k, { min: 0, max: 255 });
     if (s !== undefined) q[k] = s;
@@ -92,6 +96,7 @@ export async function queryImages(orm: Orm, body: Record<string, unknown>): Prom
   if (q.sizeMin !== undefined) sql.where('size', '>=', q.sizeMin);
   if (q.sizeMax !== undefined) sql.where('size', '<=', q.sizeMax);
   if (q.tags && q.tags.length > 0) sql.whereRaw('tags @> ?::jsonb', [JSON.stringify(q.tags)]);
+  if (q.properties && Object.keys(q.properties).length > 0) sql.whereRaw('properties @> ?::jsonb', [JSON.stringify(q.properties)]);
   if (q.protected !== undefined) sql.where('protected', q.protected);
   sql.where('os_hidden', q.osHidden ?? false);
 

@@ -8,10 +8,10 @@
  * (a NATS request naming them is refused), so no client can mark an image active with a checksum of
  * its choosing.
  */
-import { ConflictError, ForbiddenError, BadRequestError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../protocols/errors.js';
 import type { ImageReply } from '../../protocols/messages.js';
 import type { ImageStatus } from '../../protocols/resources.js';
-import { fieldsOf, int } from '../../protocols/validate.js';
+import { fieldsOf, int, optStr } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -77,8 +77,16 @@ export class ImageVerbs {
   }
 
   private async update(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
-    const o = fieldsOf(body, ['ops'], 'update');
-    const next = applyImagePatch(mutableOf(row), parsePatchOps(o.ops), row.status);
+    const o = fieldsOf(body, ['ops', 'addTag', 'removeTag'], 'update');
+    const current = mutableOf(row);
+    // Single-tag changes (`PUT`/`DELETE /tags/{tag}`) apply to the tags as they are now, in this actor.
+    const tag = optStr(o, 'addTag') ?? optStr(o, 'removeTag');
+    const ops = tag === undefined ? parsePatchOps(o.ops) : [{
+      op: 'replace' as const, path: '/tags',
+      value: o.addTag !== undefined ? [...current.tags.filter((t) => t !== tag), tag] : current.tags.filter((t) => t !== tag),
+    }];
+    if (o.removeTag !== undefined && !current.tags.includes(tag!)) throw new NotFoundError(`Tag ${tag} not found`);
+    const next = applyImagePatch(current, ops, row.status);
     const written = await this.write(row, {
       name: next.name, visibility: next.visibility, minDisk: next.minDisk, minRam: next.minRam, protected: next.protected,
       osHidden: next.osHidden, tags: next.tags, diskFormat: next.diskFormat, containerFormat: next.containerFormat,

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const NATS_USERS = ['conductor', 'scheduler', 'compute', 'image', 'client'] as const;
+export const NATS_USERS = ['conductor', 'scheduler', 'compute', 'image', 'api', 'client'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 export interface NatsAuth {
   user: string;

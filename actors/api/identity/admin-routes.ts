@@ -5,12 +5,12 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../context.js';
-import { forbidden, notFound } from '../faults.js';
+import { badRequest, forbidden, notFound } from '../faults.js';
 import { admin, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
 import type { IdentityDeps } from './auth-routes.js';
 import { DEFAULT_DOMAIN } from './identity-store.js';
-import { ROLES, isRole, roleById, type RoleName } from './roles.js';
+import { ROLES, isRole, roleById, roleId, type RoleName } from './roles.js';
 import { collectionLinks, projectView, roleView, userView } from './views.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
@@ -24,6 +24,8 @@ const PROJECT_SCHEMA = {
         name: NAME, description: { type: ['string', 'null'], maxLength: 65535 }, enabled: { type: 'boolean' },
         domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] }, is_domain: { type: 'boolean', enum: [false] },
         parent_id: { type: ['string', 'null'], enum: [DEFAULT_DOMAIN.id, null] }, tags: { type: 'array', maxItems: 0 },
+        // Keystone's resource options (immutable, …) are not kept here: only an empty set is accepted.
+        options: { type: 'object', maxProperties: 0 },
       },
       additionalProperties: false,
     },
@@ -38,7 +40,7 @@ const USER_SCHEMA = {
       properties: {
         name: { ...NAME, maxLength: 255 }, password: { type: 'string', minLength: 1, maxLength: 4096 }, enabled: { type: 'boolean' },
         default_project_id: { type: ['string', 'null'], maxLength: 64 }, domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
-        description: { type: ['string', 'null'] }, email: { type: ['string', 'null'] },
+        description: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, options: { type: 'object', maxProperties: 0 },
       },
       additionalProperties: false,
     },
@@ -114,7 +116,9 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
     {
       method: 'POST', url: '/v3/users', policy: admin('identity:create_user'), schema: { body: USER_SCHEMA },
       handler: async (req, reply) => {
-        const b = (req.body as { user: { name: string; password: string; default_project_id?: string | null; enabled?: boolean } }).user;
+        const b = (req.body as { user: { name: string; password: string; default_project_id?: string | null; enabled?: boolean; description?: string | null; email?: string | null } }).user;
+        // Keystone keeps these as extra attributes; novact has nowhere to keep them, so it says so.
+        if (b.description != null || b.email != null) throw badRequest('User descriptions and e-mail addresses are not stored by novact.');
         if (b.default_project_id) await projectOr404(b.default_project_id);
         const u = await identity.createUser({ name: b.name, password: b.password, defaultProjectId: b.default_project_id ?? null, enabled: b.enabled ?? true });
         reply.code(201);
@@ -165,14 +169,23 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
         const projectId = one(q['scope.project.id']);
         if (userId !== undefined) filter.userId = userId;
         if (projectId !== undefined) filter.projectId = projectId;
-        const rows = await identity.assignments(filter);
+        const rows = (await identity.assignments(filter)).filter((a) => isRole(a.role));
+        // `include_names` adds names (and domains) for clients that print them.
+        const named = q.include_names !== undefined;
+        const [users, projects] = named ? await Promise.all([identity.users(), identity.projects()]) : [[], []];
+        const domain = { ...DEFAULT_DOMAIN };
         return {
-          role_assignments: rows.filter((a) => isRole(a.role)).map((a) => ({
-            role: { id: roleView(a.role as RoleName, links).id },
-            user: { id: a.userId },
-            scope: { project: { id: a.projectId } },
-            links: { assignment: `${links.identity}/projects/${a.projectId}/users/${a.userId}/roles/${roleView(a.role as RoleName, links).id}` },
-          })),
+          role_assignments: rows.map((a) => {
+            const rid = roleId(a.role as RoleName);
+            const userName = users.find((u) => u.id === a.userId)?.name;
+            const projectName = projects.find((p) => p.id === a.projectId)?.name;
+            return {
+              role: named ? { id: rid, name: a.role } : { id: rid },
+              user: named ? { id: a.userId, name: userName, domain } : { id: a.userId },
+              scope: { project: named ? { id: a.projectId, name: projectName, domain } : { id: a.projectId } },
+              links: { assignment: `${links.identity}/projects/${a.projectId}/users/${a.userId}/roles/${rid}` },
+            };
+          }),
           links: collectionLinks(links, '/role_assignments'),
         };
       },

@@ -1,0 +1,35 @@
+/**
+ * The api role's options as an embedder gives them (`ClusterOptions.api`), resolved into a full
+ * configuration. The bootstrap admin's password comes from the options, else `NOVACT_ADMIN_PASSWORD`,
+ * else it is generated (and reported, so `novact up` can print it once).
+ */
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_API_CONFIG, type ApiConfig } from './api-role.js';
+import type { QuotaLimits } from './compute/quota-store.js';
+import type { TokenConfig } from './identity/tokens.js';
+
+export interface ApiOptions {
+  host?: string;
+  /** 0 (the default) picks a free port; `novact up` asks for 8774. */
+  port?: number;
+  publicUrl?: string;
+  adminPassword?: string;
+  bodyLimitBytes?: number;
+  imageSizeCapBytes?: number;
+  token?: Partial<TokenConfig>;
+  quotaDefaults?: Partial<QuotaLimits>;
+}
+
+export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = process.env): { config: ApiConfig; passwordGenerated: boolean } {
+  const given = o.adminPassword ?? (env.NOVACT_ADMIN_PASSWORD || undefined);
+  const config: ApiConfig = {
+    ...DEFAULT_API_CONFIG,
+    adminPassword: given ?? randomBytes(12).toString('base64url'),
+    token: { ...DEFAULT_API_CONFIG.token, ...o.token },
+    quotaDefaults: { ...DEFAULT_API_CONFIG.quotaDefaults, ...o.quotaDefaults },
+  };
+  for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {
+    if (o[k] !== undefined) Object.assign(config, { [k]: o[k] });
+  }
+  return { config, passwordGenerated: given === undefined };
+}

@@ -1,0 +1,130 @@
+/**
+ * The api role: an OpenStack-compatible HTTP front (Identity v3, Compute v2.1, Image v2) over the
+ * other roles. Stateless: it reaches instances, flavors and images only over NATS; what it keeps in
+ * PostgreSQL is what the issue makes the API's own (Keystone identity and tokens, key pairs,
+ * quotas), so any number of replicas can serve behind a load balancer.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { Role, RoleContext } from '../../runtime/role.js';
+import { buildApp } from './app.js';
+import { Backend } from './backend.js';
+import { aggregateRoutes } from './compute/aggregates.js';
+import { availabilityZoneRoutes } from './compute/availability-zones.js';
+import { flavorRoutes } from './compute/flavors.js';
+import { hypervisorRoutes } from './compute/hypervisors.js';
+import { instanceActionRoutes } from './compute/instance-actions.js';
+import { KeypairStore } from './compute/keypair-store.js';
+import { keypairRoutes } from './compute/keypairs.js';
+import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
+import { quotaRoutes } from './compute/quotas.js';
+import { serverActionRoutes } from './compute/server-actions.js';
+import { serverMetadataRoutes } from './compute/server-metadata.js';
+import { serverGroupRoutes } from './compute/server-groups.js';
+import { serverRoutes } from './compute/servers.js';
+import { serviceRoutes } from './compute/services.js';
+import { versionRoutes } from './compute/versions.js';
+import type { ApiDeps } from './deps.js';
+import { identityAdminRoutes } from './identity/admin-routes.js';
+import { authRoutes } from './identity/auth-routes.js';
+import { bootstrapIdentity } from './identity/bootstrap.js';
+import { IdentityStore } from './identity/identity-store.js';
+import { DEFAULT_TOKEN_CONFIG, TokenService, type TokenConfig } from './identity/tokens.js';
+import { imageDataRoutes } from './image/image-data.js';
+import { imageRoutes } from './image/images.js';
+import { imageVersionRoutes } from './image/versions.js';
+import { Links } from './links.js';
+
+export interface ApiConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The base URL clients reach this server at (links, catalog); default `http://<host>:<port>`. */
+  publicUrl?: string;
+  adminUser: string;
+  adminProject: string;
+  adminPassword: string;
+  /** Largest JSON body (Nova's `max_request_body_size`, 112 KiB). Image data is streamed, not limited by this. */
+  bodyLimitBytes: number;
+  imageSizeCapBytes: number;
+  token: TokenConfig;
+  quotaDefaults: QuotaLimits;
+}
+
+export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
+  host: '127.0.0.1',
+  port: 0,
+  adminUser: 'admin',
+  adminProject: 'admin',
+  bodyLimitBytes: 114_688,
+  imageSizeCapBytes: 1024 ** 4,
+  token: DEFAULT_TOKEN_CONFIG,
+  quotaDefaults: { ...QUOTA_DEFAULTS },
+};
+
+export interface ApiRole extends Role {
+  /** The base URL (identity at `<url>/v3`, compute at `<url>/v2.1`, image at `<url>/image`). */
+  readonly url: string;
+  readonly app: FastifyInstance;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): Promise<ApiRole> {
+  const { bridge, subjects, clock, log } = ctx;
+  const links = new Links(cfg.publicUrl ?? '');
+  const identity = new IdentityStore(orm, clock);
+  await bootstrapIdentity(identity, cfg);
+  const tokens = new TokenService(orm, clock, log, cfg.token);
+  const deps: ApiDeps = {
+    backend: new Backend(bridge, subjects, ctx.requestTimeoutMs),
+    links,
+    identity,
+    tokens,
+    quotas: new QuotaStore(orm, cfg.quotaDefaults),
+    keypairs: new KeypairStore(orm, clock),
+    clock,
+    log,
+    imageSizeCapBytes: cfg.imageSizeCapBytes,
+  };
+  const identityDeps = { identity, tokens, links };
+  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log }, [
+    ...authRoutes(identityDeps),
+    ...identityAdminRoutes(identityDeps),
+    ...versionRoutes(links),
+    ...serverRoutes(deps),
+    ...serverActionRoutes(deps),
+    ...serverMetadataRoutes(deps),
+    ...instanceActionRoutes(deps),
+    ...flavorRoutes(deps),
+    ...keypairRoutes(deps),
+    ...quotaRoutes(deps),
+    ...hypervisorRoutes(deps),
+    ...serviceRoutes(deps),
+    ...availabilityZoneRoutes(deps),
+    ...aggregateRoutes(deps),
+    ...serverGroupRoutes(deps),
+    ...imageVersionRoutes(links),
+    ...imageRoutes(deps),
+    ...imageDataRoutes(deps),
+  ]);
+  await app.listen({ host: cfg.host, port: cfg.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : cfg.port;
+  links.base = (cfg.publicUrl ?? `http://${urlHost(cfg.host)}:${port}`).replace(/\/+$/, '');
+  tokens.start();
+  log.info('api listening', { url: links.base });
+
+  return {
+    name: 'api',
+    url: links.base,
+    app,
+    async stop() {
+      tokens.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Hypervisors (`os-hypervisors`, admin): one per compute host, from the records the conductor keeps
+ * of the hosts' capacity reports. By microversion: UUID ids, `with_servers` and
+ * `hypervisor_hostname_pattern` from 2.53, paging from 2.33, the usage statistics fields (and
+ * `/statistics`) only before 2.88, `cpu_info` an object from 2.28.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ServiceView } from '../backend.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest, notFound } from '../faults.js';
+import { atLeast, type Microversion } from '../microversion.js';
+import { admin } from '../policy.js';
+import { one, param, query, type Route } from '../routes.js';
+import { hostInt, hostUuid } from './host-ids.js';
+import { parseLimit } from './server-filters.js';
+
+function hypervisorId(h: ServiceView, mv: Microversion): string | number {
+  return atLeast(mv, 53) ? hostUuid('hypervisor', h.host) : hostInt('hypervisor', h.host);
+}
+
+function brief(h: ServiceView, mv: Microversion): Record<string, unknown> {
+  return { id: hypervisorId(h, mv), hypervisor_hostname: h.node, state: h.state, status: h.status };
+}
+
+function detail(h: ServiceView, mv: Microversion): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ...brief(h, mv),
+    host_ip: null,
+    hypervisor_type: h.hypervisorType,
+    hypervisor_version: h.hypervisorVersion,
+    service: { host: h.host, id: atLeast(mv, 53) ? hostUuid('service', h.host) : hostInt('service', h.host), disabled_reason: h.disabledReason },
+  };
+  if (atLeast(mv, 88)) {
+    out.uptime = null;
+  } else {
+    Object.assign(out, {
+      vcpus: h.vcpus, memory_mb: h.memoryMb, local_gb: h.localGb, vcpus_used: h.vcpusUsed, memory_mb_used: h.memoryMbUsed,
+      local_gb_used: h.localGbUsed, free_ram_mb: h.memoryMb - h.memoryMbUsed, free_disk_gb: h.localGb - h.localGbUsed,
+      current_workload: 0, running_vms: h.runningVms, disk_available_least: h.localGb - h.localGbUsed,
+      cpu_info: atLeast(mv, 28) ? { arch: h.cpuArch } : JSON.stringify({ arch: h.cpuArch }),
+    });
+  }
+  return out;
+}
+
+export function hypervisorRoutes(d: ApiDeps): Route[] {
+  const { backend, links } = d;
+
+  const listed = async (req: FastifyRequest, full: boolean) => {
+    const mv = req.microversion;
+    const p = query(req);
+    let all = await backend.services();
+    const pattern = one(p.hypervisor_hostname_pattern);
+    if (pattern !== undefined) {
+      if (!atLeast(mv, 53)) throw badRequest('hypervisor_hostname_pattern needs microversion 2.53 or later.');
+      all = all.filter((h) => h.node.includes(pattern));
+    }
+    let limit: number | undefined;
+    if (atLeast(mv, 33)) {
+      limit = parseLimit(one(p.limit));
+      const marker = one(p.marker);
+      if (marker !== undefined) {
+        const i = all.findIndex((h) => String(hypervisorId(h, mv)) === marker);
+        if (i < 0) throw badRequest(`marker [${marker}] not found`);
+        all = all.slice(i + 1);
+      }
+      if (limit !== undefined) all = all.slice(0, limit);
+    }
+    const withServers = atLeast(mv, 53) && ['1', 'true', 'yes'].includes((one(p.with_servers) ?? '').toLowerCase());
+    const views = await Promise.all(all.map(async (h) => {
+      const v = full ? detail(h, mv) : brief(h, mv);
+      if (withServers) v.servers = (await backend.servers({ host: h.host })).map((s) => ({ name: s.name, uuid: s.id }));
+      return v;
+    }));
+    const out: Record<string, unknown> = { hypervisors: views };
+    const last = all[all.length - 1];
+    if (limit !== undefined && last && all.length >= limit) {
+      out.hypervisors_links = [{ rel: 'next', href: `${links.compute}/os-hypervisors${full ? '/detail' : ''}?limit=${limit}&marker=${hypervisorId(last, mv)}` }];
+    }
+    return out;
+  };
+
+  return [
+    { method: 'GET', url: '/v2.1/os-hypervisors', policy: admin('os_compute_api:os-hypervisors:list'), handler: (req) => listed(req, false) },
+    { method: 'GET', url: '/v2.1/os-hypervisors/detail', policy: admin('os_compute_api:os-hypervisors:list-detail'), handler: (req) => listed(req, true) },
+    {
+      method: 'GET', url: '/v2.1/os-hypervisors/statistics', policy: admin('os_compute_api:os-hypervisors:statistics'),
+      handler: async (req) => {
+        if (atLeast(req.microversion, 88)) throw notFound('The resource could not be found.');
+        const all = await backend.services();
+        const sum = (f: (h: ServiceView) => number) => all.reduce((n, h) => n + f(h), 0);
+        return {
+          hypervisor_statistics: {
+            count: all.length, vcpus: sum((h) => h.vcpus), memory_mb: sum((h) => h.memoryMb), local_gb: sum((h) => h.localGb),
+            vcpus_used: sum((h) => h.vcpusUsed), memory_mb_used: sum((h) => h.memoryMbUsed), local_gb_used: sum((h) => h.localGbUsed),
+            free_ram_mb: sum((h) => h.memoryMb - h.memoryMbUsed), free_disk_gb: sum((h) => h.localGb - h.localGbUsed),
+            current_workload: 0, running_vms: sum((h) => h.runningVms), disk_available_least: sum((h) => h.localGb - h.localGbUsed),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET', url: '/v2.1/os-hypervisors/:id', policy: admin('os_compute_api:os-hypervisors:show'),
+      handler: async (req) => {
+        const mv = req.microversion;
+        const id = param(req, 'id');
+        const h = (await backend.services()).find((x) => String(hypervisorId(x, mv)) === id);
+        if (!h) throw notFound(`Hypervisor with ID ${id} could not be found.`);
+        const v = detail(h, mv);
+        if (atLeast(mv, 53) && ['1', 'true', 'yes'].includes((one(query(req).with_servers) ?? '').toLowerCase())) {
+          v.servers = (await backend.servers({ host: h.host })).map((s) => ({ name: s.name, uuid: s.id }));
+        }
+        return { hypervisor: v };
+      },
+    },
+  ];
+}

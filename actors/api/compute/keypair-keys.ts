@@ -1,0 +1,60 @@
+/**
+ * SSH public keys for Nova's key pairs: parse and check an OpenSSH public key line, its MD5
+ * fingerprint (colon-separated hex, as Nova prints it), and server-side generation of an RSA key
+ * pair (Nova generates one when no public key is given, before microversion 2.92).
+ */
+import { createHash, generateKeyPair } from 'node:crypto';
+import { badRequest } from '../faults.js';
+
+const KEY_TYPES = new Set([
+  'ssh-rsa', 'ssh-dss', 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com',
+]);
+
+export interface PublicKey {
+  /** The key line, normalised to `<type> <base64> [comment]`. */
+  line: string;
+  fingerprint: string;
+}
+
+function md5Fingerprint(blob: Buffer): string {
+  return createHash('md5').update(blob).digest('hex').match(/../g)!.join(':');
+}
+
+/** Validates an OpenSSH public key line; a 400 says what is wrong with it. */
+export function parsePublicKey(text: string): PublicKey {
+  const invalid = () => badRequest('Keypair data is invalid: failed to generate fingerprint');
+  const parts = text.trim().split(/\s+/);
+  const [type, b64, ...comment] = parts;
+  if (!type || !b64 || !KEY_TYPES.has(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw invalid();
+  const blob = Buffer.from(b64, 'base64');
+  // The blob starts with its own type as an SSH string (uint32 length + bytes): it must agree.
+  if (blob.length < 4) throw invalid();
+  const n = blob.readUInt32BE(0);
+  if (n > blob.length - 4 || blob.subarray(4, 4 + n).toString('latin1') !== type) throw invalid();
+  return { line: [type, b64, ...comment].join(' '), fingerprint: md5Fingerprint(blob) };
+}
+
+function sshString(b: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+/** An SSH mpint: big-endian, with a leading zero byte when the high bit is set. */
+function mpint(b64url: string): Buffer {
+  let b = Buffer.from(b64url, 'base64url');
+  while (b.length > 1 && b[0] === 0) b = b.subarray(1);
+  return sshString(b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+}
+
+/** A new RSA key pair: the public half as an OpenSSH line, the private half as PEM (PKCS#1). */
+export async function generateRsaKeyPair(comment = 'Generated-by-Nova'): Promise<{ publicKey: PublicKey; privateKey: string }> {
+  const { publicKey, privateKey } = await new Promise<{ publicKey: import('node:crypto').KeyObject; privateKey: import('node:crypto').KeyObject }>((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }))),
+  );
+  const jwk = publicKey.export({ format: 'jwk' });
+  const blob = Buffer.concat([sshString(Buffer.from('ssh-rsa')), mpint(jwk.e!), mpint(jwk.n!)]);
+  const line = `ssh-rsa ${blob.toString('base64')} ${comment}`;
+  return { publicKey: { line, fingerprint: md5Fingerprint(blob) }, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+}

@@ -1,0 +1,91 @@
+/**
+ * `GET /servers[/detail]` query parameters → the conductor's query. Nova's rules: non-admins are
+ * confined to their project and their admin-only filters (`host`, `node`, `project_id`) are dropped;
+ * `all_tenants` from a non-admin is a 403; `limit` is capped at 1000 and must be a non-negative
+ * integer; filters on things novact servers never have (IP addresses, tags, locks, key names) match
+ * nothing rather than being silently ignored.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ServerQuery } from '../../conductor/server-query.js';
+import type { AuthContext } from '../context.js';
+import { badRequest, forbidden } from '../faults.js';
+import { one, query } from '../routes.js';
+
+export const MAX_LIMIT = 1000;
+
+const TRUE = new Set(['', '1', 't', 'true', 'on', 'y', 'yes']);
+const FALSE = new Set(['0', 'f', 'false', 'off', 'n', 'no']);
+
+function bool(name: string, v: string): boolean {
+  const s = v.toLowerCase();
+  if (TRUE.has(s)) return true;
+  if (FALSE.has(s)) return false;
+  throw badRequest(`Invalid input for query parameters ${name}. Value: ${v}. '${v}' is not a valid boolean.`);
+}
+
+export function parseLimit(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(v)) throw badRequest('limit param must be an integer');
+  return Math.min(Number(v), MAX_LIMIT);
+}
+
+export interface ServerListParams {
+  q: ServerQuery;
+  /** The page size the caller asked for (for the `next` link). */
+  limit: number;
+  /** A filter no novact server can match: answer an empty list. */
+  matchesNothing: boolean;
+}
+
+export function serverListParams(req: FastifyRequest, auth: AuthContext, detail: boolean): ServerListParams {
+  const p = query(req);
+  const q: ServerQuery = {};
+  let matchesNothing = false;
+
+  const allTenants = one(p.all_tenants);
+  const everyone = allTenants !== undefined && bool('all_tenants', allTenants);
+  if (everyone && !auth.isAdmin) {
+    throw forbidden(`Policy doesn't allow os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants to be performed.`);
+  }
+  if (!everyone) q.projectId = auth.projectId;
+  else {
+    const project = one(p.project_id) ?? one(p.tenant_id);
+    if (project !== undefined) q.projectId = project;
+  }
+
+  const name = one(p.name);
+  if (name !== undefined) q.name = name;
+  const status = one(p.status);
+  if (status !== undefined) q.status = status;
+  const since = one(p['changes-since']);
+  if (since !== undefined) {
+    if (Number.isNaN(new Date(since).getTime())) throw badRequest(`Invalid input for query parameters changes-since. Value: ${since}. '${since}' is not a 'date-time'`);
+    q.changesSince = since;
+  }
+  const image = one(p.image);
+  if (image !== undefined) q.image = image.split('/').pop()!;
+  const flavor = one(p.flavor);
+  if (flavor !== undefined) q.flavor = flavor.split('/').pop()!;
+  const az = one(p.availability_zone);
+  if (az !== undefined) q.availabilityZone = az;
+  if (auth.isAdmin) {
+    const host = one(p.host) ?? one(p.node);
+    if (host !== undefined) q.host = host;
+  }
+  // Servers here have no addresses, tags, locks or key names: such filters match nothing.
+  for (const k of ['ip', 'ip6', 'tags', 'tags-any', 'key_name']) if (one(p[k]) !== undefined) matchesNothing = true;
+  const locked = one(p.locked);
+  if (locked !== undefined && bool('locked', locked)) matchesNothing = true;
+
+  const sortKey = one(p.sort_key);
+  const sortDir = one(p.sort_dir);
+  if ((sortKey !== undefined && sortKey !== 'created_at') || (sortDir !== undefined && sortDir !== 'desc')) {
+    throw badRequest('novact lists servers newest first only: sort_key=created_at, sort_dir=desc.');
+  }
+
+  const limit = parseLimit(one(p.limit));
+  q.limit = limit ?? MAX_LIMIT;
+  const marker = one(p.marker);
+  if (marker !== undefined) q.marker = marker;
+  return { q, limit: q.limit, matchesNothing };
+}

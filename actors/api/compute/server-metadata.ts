@@ -1,0 +1,70 @@
+/**
+ * Server metadata (`/servers/{id}/metadata[/{key}]`): read, replace all (PUT), merge (POST), set or
+ * delete one key. Changes run in the instance's actor (no lost updates between concurrent calls) and
+ * count against the project's `metadata_items` quota (403 when exceeded, as Nova).
+ */
+import { authOf } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest, notFound } from '../faults.js';
+import { member, reader } from '../policy.js';
+import { param, type Route } from '../routes.js';
+import { visibleServer } from './server-lookup.js';
+
+const KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
+const MAP = { type: 'object', patternProperties: { [KEY]: { type: 'string', maxLength: 255 } }, additionalProperties: false } as const;
+const METADATA_SCHEMA = { type: 'object', required: ['metadata'], properties: { metadata: MAP }, additionalProperties: false } as const;
+const META_SCHEMA = {
+  type: 'object', required: ['meta'],
+  properties: { meta: { ...MAP, minProperties: 1, maxProperties: 1 } },
+  additionalProperties: false,
+} as const;
+
+export function serverMetadataRoutes(d: ApiDeps): Route[] {
+  const { backend } = d;
+  const change = async (req: Parameters<Route['handler']>[0], body: Record<string, unknown>) => {
+    const auth = authOf(req);
+    const s = await visibleServer(backend, auth, param(req, 'id'));
+    const limits = await d.quotas.limits(auth.projectId);
+    return backend.serverVerb(s.id, 'update', { ...body, maxMetadataItems: limits.metadata_items }, req.id);
+  };
+  return [
+    {
+      method: 'GET', url: '/v2.1/servers/:id/metadata', policy: reader('os_compute_api:server-metadata:index'),
+      handler: async (req) => ({ metadata: (await visibleServer(backend, authOf(req), param(req, 'id'))).metadata }),
+    },
+    {
+      method: 'PUT', url: '/v2.1/servers/:id/metadata', policy: member('os_compute_api:server-metadata:update_all'), schema: { body: METADATA_SCHEMA },
+      handler: async (req) => ({ metadata: (await change(req, { setMetadata: (req.body as { metadata: Record<string, string> }).metadata })).metadata }),
+    },
+    {
+      method: 'POST', url: '/v2.1/servers/:id/metadata', policy: member('os_compute_api:server-metadata:create'), schema: { body: METADATA_SCHEMA },
+      handler: async (req) => ({ metadata: (await change(req, { mergeMetadata: (req.body as { metadata: Record<string, string> }).metadata })).metadata }),
+    },
+    {
+      method: 'GET', url: '/v2.1/servers/:id/metadata/:key', policy: reader('os_compute_api:server-metadata:show'),
+      handler: async (req) => {
+        const s = await visibleServer(backend, authOf(req), param(req, 'id'));
+        const key = param(req, 'key');
+        if (!Object.hasOwn(s.metadata, key)) throw notFound('Metadata item was not found');
+        return { meta: { [key]: s.metadata[key] } };
+      },
+    },
+    {
+      method: 'PUT', url: '/v2.1/servers/:id/metadata/:key', policy: member('os_compute_api:server-metadata:update'), schema: { body: META_SCHEMA },
+      handler: async (req) => {
+        const key = param(req, 'key');
+        const meta = (req.body as { meta: Record<string, string> }).meta;
+        if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
+        const s = await change(req, { mergeMetadata: meta });
+        return { meta: { [key]: s.metadata[key] } };
+      },
+    },
+    {
+      method: 'DELETE', url: '/v2.1/servers/:id/metadata/:key', policy: member('os_compute_api:server-metadata:delete'),
+      handler: async (req, reply) => {
+        await change(req, { deleteMetadataKey: param(req, 'key') });
+        return reply.code(204).send();
+      },
+    },
+  ];
+}

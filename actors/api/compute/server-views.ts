@@ -1,0 +1,116 @@
+/**
+ * Nova's server JSON, by microversion. The shape follows nova/api/openstack/compute/views/servers.py:
+ * the flavor is a link before 2.47 and an embedded copy from 2.47; `locked` from 2.9, `description`
+ * from 2.19, `tags` from 2.26, `trusted_image_certificates` from 2.63, `locked_reason` from 2.73;
+ * the `OS-EXT-SRV-ATTR:*` host attributes are an admin's (hostname for everyone from 2.90).
+ * Status is Nova's mapping of vm_state and task_state (protocols/states.ts `apiStatus`).
+ */
+import { createHash } from 'node:crypto';
+import type { ServerView } from '../../../protocols/messages.js';
+import type { AuthContext } from '../context.js';
+import type { Links } from '../links.js';
+import { atLeast, type Microversion } from '../microversion.js';
+
+export interface ServerViewContext {
+  mv: Microversion;
+  auth: AuthContext;
+  links: Links;
+  /** Extra specs of the server's flavor (2.47+ embeds them), when known. */
+  flavorSpecs?: (flavorId: string) => Record<string, string> | undefined;
+}
+
+/** `2012-08-20T21:11:09Z`: Nova's API timestamps have no fractional seconds. */
+export function novaTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+/** `2013-09-23T13:53:12.774549`: the `OS-SRV-USG` times are printed as naive datetimes. */
+export function usageTime(iso: string | null): string | null {
+  return iso === null ? null : iso.replace(/\.(\d{3})Z$/, '.$1000').replace(/Z$/, '');
+}
+
+/** Nova's `hostId`: sha224(project_id + host), so projects cannot correlate hosts. */
+export function hostId(projectId: string, host: string | null): string {
+  return host ? createHash('sha224').update(projectId + host).digest('hex') : '';
+}
+
+/** Nova's statuses that carry a `progress`. */
+const PROGRESS_STATUSES = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING']);
+
+export function serverLinks(s: { id: string }, links: Links): { rel: string; href: string }[] {
+  return links.compLinks(`/servers/${s.id}`);
+}
+
+export function serverBrief(s: ServerView, links: Links): Record<string, unknown> {
+  return { id: s.id, name: s.name, links: serverLinks(s, links) };
+}
+
+function flavorOf(s: ServerView, v: ServerViewContext): Record<string, unknown> {
+  if (!atLeast(v.mv, 47)) {
+    return { id: s.flavor.id, links: [{ rel: 'bookmark', href: `${v.links.base}/flavors/${s.flavor.id}` }] };
+  }
+  const f: Record<string, unknown> = {
+    vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: 0, original_name: s.flavor.name,
+  };
+  const specs = v.flavorSpecs?.(s.flavor.id);
+  if (specs !== undefined) f.extra_specs = specs;
+  return f;
+}
+
+export function serverDetail(s: ServerView, v: ServerViewContext): Record<string, unknown> {
+  const { mv, auth, links } = v;
+  const out: Record<string, unknown> = {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    tenant_id: s.projectId,
+    user_id: s.userId,
+    metadata: s.metadata,
+    hostId: hostId(s.projectId, s.host),
+    image: s.imageId ? { id: s.imageId, links: [{ rel: 'bookmark', href: `${links.base}/images/${s.imageId}` }] } : '',
+    flavor: flavorOf(s, v),
+    created: novaTime(s.createdAt),
+    updated: novaTime(s.updatedAt),
+    addresses: {},
+    accessIPv4: '',
+    accessIPv6: '',
+    links: serverLinks(s, links),
+    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),
+    config_drive: '',
+    key_name: null,
+    'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
+    'OS-SRV-USG:terminated_at': null,
+    'OS-EXT-STS:task_state': s.taskState,
+    'OS-EXT-STS:vm_state': s.vmState,
+    'OS-EXT-STS:power_state': s.powerState,
+    'os-extended-volumes:volumes_attached': [],
+    security_groups: [{ name: 'default' }],
+  };
+  if (PROGRESS_STATUSES.has(s.status)) out.progress = 0;
+  if (auth.isAdmin) {
+    out['OS-EXT-SRV-ATTR:host'] = s.host;
+    out['OS-EXT-SRV-ATTR:instance_name'] = `instance-${s.id.slice(0, 8)}`;
+    out['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.host;
+    if (atLeast(mv, 3)) {
+      Object.assign(out, {
+        'OS-EXT-SRV-ATTR:reservation_id': `r-${s.id.slice(0, 8)}`,
+        'OS-EXT-SRV-ATTR:launch_index': 0,
+        'OS-EXT-SRV-ATTR:hostname': s.name,
+        'OS-EXT-SRV-ATTR:kernel_id': '',
+        'OS-EXT-SRV-ATTR:ramdisk_id': '',
+        'OS-EXT-SRV-ATTR:root_device_name': null,
+        'OS-EXT-SRV-ATTR:user_data': null,
+      });
+    }
+  } else if (atLeast(mv, 90)) {
+    out['OS-EXT-SRV-ATTR:hostname'] = s.name;
+  }
+  if (atLeast(mv, 9)) out.locked = false;
+  if (atLeast(mv, 19)) out.description = null;
+  if (atLeast(mv, 26)) out.tags = [];
+  if (atLeast(mv, 63)) out.trusted_image_certificates = null;
+  if (atLeast(mv, 73)) out.locked_reason = null;
+  if (s.fault) out.fault = { code: s.fault.code, message: s.fault.message, created: novaTime(s.updatedAt) };
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * Servers: list (`GET /servers`), detail (`/servers/detail`), show, rename (`PUT`), delete (204).
+ * Listings page with `limit`/`marker` and answer `servers_links` with a `next` link when a page is
+ * full, as Nova does.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ServerView } from '../../../protocols/messages.js';
+import { authOf } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest } from '../faults.js';
+import { member, reader } from '../policy.js';
+import { param, type Route } from '../routes.js';
+import { atLeast } from '../microversion.js';
+import { createServerRoute } from './server-create.js';
+import { serverListParams } from './server-filters.js';
+import { flavorSpecs, visibleServer } from './server-lookup.js';
+import { serverBrief, serverDetail, type ServerViewContext } from './server-views.js';
+
+const UPDATE_SCHEMA = {
+  type: 'object',
+  required: ['server'],
+  properties: {
+    server: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        accessIPv4: { type: 'string' },
+        accessIPv6: { type: 'string' },
+        hostname: { type: 'string' },
+        'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+      },
+      additionalProperties: false,
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export function serverRoutes(d: ApiDeps): Route[] {
+  const { backend, links } = d;
+
+  const viewContext = async (req: FastifyRequest): Promise<ServerViewContext> => {
+    const v: ServerViewContext = { mv: req.microversion, auth: authOf(req), links };
+    if (atLeast(req.microversion, 47)) v.flavorSpecs = await flavorSpecs(backend);
+    return v;
+  };
+
+  const list = (detail: boolean) => async (req: FastifyRequest) => {
+    const auth = authOf(req);
+    const { q, limit, matchesNothing } = serverListParams(req, auth, detail);
+    const servers: ServerView[] = matchesNothing ? [] : await backend.servers(q);
+    const out: Record<string, unknown> = {};
+    if (detail) {
+      const v = await viewContext(req);
+      out.servers = servers.map((s) => serverDetail(s, v));
+    } else {
+      out.servers = servers.map((s) => serverBrief(s, links));
+    }
+    const last = servers[servers.length - 1];
+    if (last && servers.length >= limit) {
+      const next = new URLSearchParams(req.query as Record<string, string>);
+      next.set('limit', String(limit));
+      next.set('marker', last.id);
+      out.servers_links = [{ rel: 'next', href: `${links.compute}/servers${detail ? '/detail' : ''}?${next.toString()}` }];
+    }
+    return out;
+  };
+
+  return [
+    { method: 'GET', url: '/v2.1/servers', policy: reader('os_compute_api:servers:index'), handler: list(false) },
+    { method: 'GET', url: '/v2.1/servers/detail', policy: reader('os_compute_api:servers:detail'), handler: list(true) },
+    createServerRoute(d),
+    {
+      method: 'GET', url: '/v2.1/servers/:id', policy: reader('os_compute_api:servers:show'),
+      handler: async (req) => {
+        const s = await visibleServer(backend, authOf(req), param(req, 'id'));
+        return { server: serverDetail(s, await viewContext(req)) };
+      },
+    },
+    {
+      method: 'PUT', url: '/v2.1/servers/:id', policy: member('os_compute_api:servers:update'), schema: { body: UPDATE_SCHEMA },
+      handler: async (req) => {
+        const s = await visibleServer(backend, authOf(req), param(req, 'id'));
+        const b = (req.body as { server: Record<string, unknown> }).server;
+        const refused = Object.keys(b).filter((k) => k !== 'name' && k !== 'OS-DCF:diskConfig' && !(k === 'description' && b[k] === null));
+        if (refused.length > 0) throw badRequest(`Updating ${refused.join(', ')} is not supported by novact.`);
+        const updated = typeof b.name === 'string' ? await backend.serverVerb(s.id, 'update', { name: b.name }, req.id) : s;
+        return { server: serverDetail(updated, await viewContext(req)) };
+      },
+    },
+    {
+      method: 'DELETE', url: '/v2.1/servers/:id', policy: member('os_compute_api:servers:delete'),
+      handler: async (req, reply) => {
+        const s = await visibleServer(backend, authOf(req), param(req, 'id'));
+        await backend.serverVerb(s.id, 'delete', {}, req.id);
+        return reply.code(204).send();
+      },
+    },
+  ];
+}

@@ -1,18 +1,34 @@
 /**
  * `npm run bench -- <name> [flags]`: benchmarks print one JSON line each; nothing here asserts time.
- *   boot   --hosts 1000 --instances 5000 --concurrency 64 [--flavor m1.tiny] [--delete]
+ *   boot    --hosts 1000 --instances 5000 --concurrency 64 [--flavor m1.tiny] [--delete]
+ *   decide  --hosts 1000,10000,100000 --decisions 2000         (filter + weigh, in memory)
+ *   reports --hosts 10000 --rounds 5                           (capacity-report ingestion)
+ *   memory  --hosts 10000                                      (heap per idle host actor)
+ *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000]
+ *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  */
 import { parseArgs } from 'node:util';
+import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
+import { memoryBench } from './memory.js';
+import { reportsBench } from './reports.js';
+import { decideBench } from './scheduler.js';
+import { simBench } from './sim.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    hosts: { type: 'string', default: '1000' },
+    hosts: { type: 'string' },
     instances: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '64' },
     flavor: { type: 'string', default: 'm1.tiny' },
     delete: { type: 'boolean', default: false },
+    decisions: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '60' },
+    'report-interval': { type: 'string', default: '10000' },
+    'post-rate': { type: 'string', default: '100' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -24,17 +40,51 @@ const num = (s: string, what: string) => {
   }
   return n;
 };
+const hosts = (dflt: string) => num(values.hosts ?? dflt, 'hosts');
 
-if (name !== 'boot') {
-  process.stderr.write(`bench: unknown benchmark '${name}' (known: boot)\n`);
-  process.exit(2);
+let result: Record<string, unknown>;
+switch (name) {
+  case 'boot':
+    result = await bootBench({
+      hosts: hosts('1000'),
+      instances: num(values.instances!, 'instances'),
+      concurrency: num(values.concurrency!, 'concurrency'),
+      flavor: values.flavor!,
+      deleteAfter: values.delete!,
+    });
+    break;
+  case 'decide':
+    result = await decideBench({
+      hosts: (values.hosts ?? '1000,10000,100000').split(',').map((h) => num(h.trim(), 'hosts')),
+      decisions: num(values.decisions!, 'decisions'),
+    });
+    break;
+  case 'reports':
+    result = await reportsBench({ hosts: hosts('10000'), rounds: num(values.rounds!, 'rounds') });
+    break;
+  case 'memory':
+    result = await memoryBench({ hosts: hosts('10000') });
+    break;
+  case 'sim':
+    result = await simBench({
+      hosts: hosts('10000'),
+      rate: num(values.rate!, 'rate'),
+      seconds: num(values.seconds!, 'seconds'),
+      flavor: values.flavor!,
+      reportIntervalMs: num(values['report-interval']!, 'report-interval'),
+    });
+    break;
+  case 'api':
+    result = await apiBench({
+      hosts: hosts('10'),
+      getRate: num(values.rate!, 'rate'),
+      postRate: num(values['post-rate']!, 'post-rate'),
+      seconds: num(values.seconds!, 'seconds'),
+    });
+    break;
+  default:
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api)\n`);
+    process.exit(2);
 }
-const result = await bootBench({
-  hosts: num(values.hosts!, 'hosts'),
-  instances: num(values.instances!, 'instances'),
-  concurrency: num(values.concurrency!, 'concurrency'),
-  flavor: values.flavor!,
-  deleteAfter: values.delete!,
-});
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

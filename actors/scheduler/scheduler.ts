@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { NoValidHostError, NotFoundError } from '../../protocols/errors.js';
+import { NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
@@ -63,7 +63,7 @@ interface Delta {
 }
 
 type Msg =
-  | { kind: 'select'; req: SelectRequest; reply: ReplyTo<SelectReply>; tries: number }
+  | { kind: 'select'; req: SelectRequest; reply: ReplyTo<SelectReply>; tries: number; deadline: number }
   | { kind: 'selectBatch'; reqs: SelectRequest[]; reply: ReplyTo<SelectBatchReply>; tries: number }
   | { kind: 'claim'; req: ClaimRequest; reply: ReplyTo<ClaimReply> }
   | { kind: 'release'; consumer: string; reply: ReplyTo<{ released: number }> }
@@ -72,7 +72,6 @@ type Msg =
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
   | { kind: 'report'; report: CapacityReport }
-  | { kind: 'heartbeat'; hb: HeartbeatReport }
   | { kind: 'get'; reply: ReplyTo<unknown> };
 
 export interface SchedulerStats {
@@ -116,14 +115,17 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   );
   const events = new EventEmitter();
 
+  let stopped = false;
   // Deltas for the other replicas, sent once per turn.
   let outgoing: Delta | undefined;
   const share = (f: (d: Delta) => void) => {
     if (!outgoing) {
       outgoing = { replica, claims: [], releases: [] };
       setImmediate(() => {
-        bridge.publish(subjects.scheduler('delta'), outgoing);
+        const d = outgoing;
         outgoing = undefined;
+        // A stopping role's connection may already be draining; the other replicas resync from the ledger.
+        if (d && !stopped && !bridge.nc.isClosed() && !bridge.nc.isDraining()) bridge.publish(subjects.scheduler('delta'), d);
       });
     }
     f(outgoing);
@@ -218,6 +220,11 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   };
 
   const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
+    // Under overload, a request whose caller has already given up is not worth a decision or a claim.
+    if (clock.now() > m.deadline) {
+      m.reply.fail(new TimeoutError(`select for ${m.req.instanceUuid} expired in the scheduler's queue`));
+      return;
+    }
     const waiting = pending.get(m.req.instanceUuid);
     if (waiting) {
       waiting.push(m);
@@ -370,9 +377,6 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           else events.emit('report', m.report.host);
           break;
         }
-        case 'heartbeat':
-          states.heartbeat(m.hb.host, m.hb.sentAt);
-          break;
         case 'get':
           m.reply.ok({
             replica,
@@ -395,7 +399,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   }));
   const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
   bridge.endpoint(svc, 'select', subjects.scheduler('select'), ({ envelope }) =>
-    ask<SelectReply>((reply) => ({ kind: 'select', req: parseSelect(envelope.body), reply, tries: 0 })), opts);
+    ask<SelectReply>((reply) => ({ kind: 'select', req: parseSelect(envelope.body), reply, tries: 0, deadline: envelope.deadline })), opts);
   bridge.endpoint(svc, 'select-batch', subjects.scheduler('select-batch'), ({ envelope }) => {
     const reqs = parseSelectBatch(envelope.body);
     return ask<SelectBatchReply>((reply) => ({ kind: 'selectBatch', reqs, reply, tries: 0 }));
@@ -413,7 +417,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
 
   // Every replica needs every report, delta and catalog change: no queue group here.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (report) => self.tell({ kind: 'report', report }));
-  bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => self.tell({ kind: 'heartbeat', hb }));
+  // Liveness is applied at once, not queued behind a backlog of selects: under overload a host must
+  // not look dead just because the scheduler is busy (decisions are synchronous, so this is safe).
+  bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => states.heartbeat(hb.host, hb.sentAt));
   bridge.subscribe<Delta>(subjects.scheduler('delta'), (delta) => {
     if (delta.replica !== replica) self.tell({ kind: 'delta', delta });
   });
@@ -439,6 +445,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     catalog,
     events,
     async stop() {
+      stopped = true;
       self.stop();
       await inventories.drain();
     },

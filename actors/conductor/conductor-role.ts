@@ -5,10 +5,10 @@
  * writes compute node records from the hosts' reports.
  */
 import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
-import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply, ListRequest } from '../../protocols/messages.js';
+import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
-import { fieldsOf, int, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
+import { fieldsOf, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
@@ -199,7 +199,6 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   bridge.endpoint(svc, 'list', subjects.conductor('list'), async ({ envelope }) => {
     const o = fieldsOf(envelope.body, ['projectId', 'name', 'status', 'host', 'limit', 'marker'], 'list');
-    const q: ListRequest = {};
     const projectId = optStr(o, 'projectId', { max: 64 });
     const name = optStr(o, 'name');
     const status = optStr(o, 'status', { max: 32 });
@@ -207,7 +206,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     const marker = optStr(o, 'marker', { max: 36 });
     const limit = optInt(o, 'limit', { min: 1, max: 1000 }) ?? 1000;
     const where: Record<string, unknown> = { deletedAt: null };
-    if (projectId !== undefined) where.projectId = (q.projectId = projectId);
+    if (projectId !== undefined) where.projectId = projectId;
     if (name !== undefined) where.name = name;
     if (host !== undefined) where.host = host;
     if (status !== undefined) {

@@ -147,8 +147,9 @@ t.test('systemClock', async (t) => {
     let fired = false;
     const timer = systemClock.setTimeout(() => { fired = true; }, 1);
     timer.cancel();
-    // Node runs equal-delay timers in creation order: once this one ran, the cancelled one would have.
-    await new Promise<void>((resolve) => systemClock.setTimeout(resolve, 1));
+    // The system clock's own timer is what is under test here. Node runs equal-delay timers in
+    // creation order: once this one ran, the cancelled one would have.
+    await new Promise<void>((later) => systemClock.setTimeout(() => later(), 1));
     t.notOk(fired, 'a cancelled system timeout does not fire');
 
     let ticks = 0;

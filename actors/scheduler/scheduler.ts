@@ -18,42 +18,16 @@ import { isMutatingVerb } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { SchedulingCatalog } from './catalog.js';
 import { serveCatalog } from './catalog-endpoints.js';
-import { DEFAULT_FILTERS, filtersByName } from './filters/index.js';
-import { HostStates, DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
+import { filtersByName } from './filters/index.js';
+import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
+import { Placer, type SchedulerStats } from './placer.js';
+import { HostStates } from './host-states.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
-import { selectHosts } from './select.js';
 import { parseClaim, parseRelease, parseSelect, parseSelectBatch } from './select-request.js';
-import type { FilterContext, HostFilter, HostWeigher, RequestSpec } from './types.js';
 import { defaultWeighers } from './weighers/index.js';
 
-export interface SchedulerConfig {
-  /** `filter` (filters + weighers) or `chance` (filters, then a random passing host). */
-  driver: 'filter' | 'chance';
-  filters: readonly string[];
-  /** Embedders' own filters, run after the configured ones. */
-  extraFilters: HostFilter[];
-  /** Weighers with their multipliers (default: every built-in weigher at Nova's multiplier). */
-  weighers: HostWeigher[] | undefined;
-  capacity: CapacityPolicy;
-  /** Chosen host plus alternates (Nova's `[scheduler] max_attempts`). */
-  maxAttempts: number;
-  /** Pick the chosen host at random among the best N (Nova's `host_subset_size`). */
-  hostSubsetSize: number;
-  serviceDownTimeMs: number;
-  maxInstancesPerHost: number;
-}
-
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
-  driver: 'filter',
-  filters: DEFAULT_FILTERS,
-  extraFilters: [],
-  weighers: undefined,
-  capacity: DEFAULT_CAPACITY_POLICY,
-  maxAttempts: 3,
-  hostSubsetSize: 1,
-  serviceDownTimeMs: 60_000,
-  maxInstancesPerHost: 50,
-};
+export { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
+export type { SchedulerStats } from './placer.js';
 
 /** What one replica tells the others after its ledger commits. */
 interface Delta {
@@ -74,12 +48,6 @@ type Msg =
   | { kind: 'report'; report: CapacityReport }
   | { kind: 'get'; reply: ReplyTo<unknown> };
 
-export interface SchedulerStats {
-  decisions: number;
-  noValidHost: number;
-  lostClaims: number;
-  decisionUs: number[];
-}
 
 export interface SchedulerRole extends Role {
   readonly stats: SchedulerStats;
@@ -155,69 +123,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
-  const groupSpec = (id: string | undefined, instance: string): RequestSpec['group'] => {
-    const g = id === undefined ? undefined : catalog.group(id);
-    if (!g) return undefined;
-    const hosts: string[] = [];
-    for (const m of g.members) {
-      const at = m === instance ? undefined : states.allocationOf(m)?.host;
-      if (at !== undefined) hosts.push(at);
-    }
-    const spec: NonNullable<RequestSpec['group']> = { id: g.row.uuid, policy: g.row.policy, hosts };
-    if (g.row.maxServerPerHost !== null) spec.maxServerPerHost = g.row.maxServerPerHost;
-    return spec;
-  };
-
-  /**
-   * Decides one request in memory and records its claim there (the ledger write comes after).
-   * Returns the claim and the answer, or the NoValidHost error explaining which filters removed
-   * how many hosts.
-   */
-  const place = (req: SelectRequest): { claim: Claim; answer: SelectReply } | NoValidHostError => {
-    const hints = req.schedulerHints ?? {};
-    const groupId = typeof hints.group === 'string' ? hints.group : undefined;
-    if (groupId !== undefined && !catalog.group(groupId)) return new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`);
-    const spec: RequestSpec = {
-      instanceUuid: req.instanceUuid,
-      projectId: req.projectId,
-      resources: req.resources,
-      flavor: req.flavor,
-      image: req.image,
-      availabilityZone: req.availabilityZone,
-      ignoreHosts: req.ignoreHosts,
-      schedulerHints: hints,
-    };
-    const group = groupSpec(groupId, spec.instanceUuid);
-    if (group) spec.group = group;
-    const fctx: FilterContext = { now: clock.now(), serviceDownTimeMs: cfg.serviceDownTimeMs, maxInstancesPerHost: cfg.maxInstancesPerHost };
-    const t0 = process.hrtime.bigint();
-    // The chance driver: every passing host weighs the same, and the subset draw spans them all.
-    const subset = cfg.driver === 'chance' ? states.size : cfg.hostSubsetSize;
-    const sel = selectHosts(states.all(), spec, filters, weighers, fctx, { count: req.count ?? cfg.maxAttempts, hostSubsetSize: subset });
-    stats.decisions++;
-    if (stats.decisionUs.length < 100_000) stats.decisionUs.push(Number(process.hrtime.bigint() - t0) / 1000);
-    const [chosen, ...alternates] = sel.hosts;
-    if (!chosen) {
-      stats.noValidHost++;
-      const removed = Object.entries(sel.removedBy).filter(([, n]) => n > 0).map(([f, n]) => `${f} removed ${n}`).join(', ');
-      return new NoValidHostError(
-        `No valid host was found. There are not enough hosts available.${removed ? ` (${states.size} hosts: ${removed})` : ''}`,
-        { filters: sel.removedBy, hosts: states.size },
-      );
-    }
-    const claim: Claim = { consumer: spec.instanceUuid, provider: chosen.host, projectId: spec.projectId, resources: spec.resources };
-    if (groupId !== undefined) {
-      claim.group = groupId;
-      catalog.join(groupId, spec.instanceUuid);
-    }
-    states.claim(claim.consumer, claim.provider, claim.resources);
-    return { claim, answer: { host: chosen.host, alternates: alternates.map((h) => h.host) } };
-  };
-
-  const unplace = (claim: Claim) => {
-    states.unclaim(claim.consumer);
-    catalog.leave(claim.consumer);
-  };
+  const placer = new Placer({ states, catalog, filters, weighers, cfg, clock, stats });
 
   const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
     // Under overload, a request whose caller has already given up is not worth a decision or a claim.
@@ -238,7 +144,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       m.reply.ok({ host: held.host, alternates: [] });
       return;
     }
-    const placed = place(m.req);
+    const placed = placer.place(m.req);
     if (placed instanceof NoValidHostError) {
       m.reply.fail(placed);
       return;
@@ -259,9 +165,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const decideBatch = (m: Extract<Msg, { kind: 'selectBatch' }>): void => {
     const placed: { claim: Claim; answer: SelectReply }[] = [];
     for (const req of m.reqs) {
-      const p = place(req);
+      const p = placer.place(req);
       if (p instanceof NoValidHostError) {
-        placed.forEach((x) => unplace(x.claim));
+        placed.forEach((x) => placer.unplace(x.claim));
         m.reply.fail(new NoValidHostError(`No valid host was found for ${m.reqs.length} instances (placed ${placed.length}): ${p.message}`, p.details));
         return;
       }
@@ -277,7 +183,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       }
       // Some claims lost a race: give back the ones that won, then decide the whole batch again.
       const won = placed.filter((p) => states.allocationOf(p.claim.consumer)?.host === p.claim.provider).map((p) => p.claim);
-      won.forEach(unplace);
+      won.forEach((c) => placer.unplace(c));
       ledger.release(won.map((c) => c.consumer)).then(
         () => {
           if (m.tries + 1 >= MAX_DECISION_TRIES) m.reply.fail(new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.'));

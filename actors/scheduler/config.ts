@@ -1,0 +1,33 @@
+/** The scheduler role's configuration and Nova's defaults. */
+import { DEFAULT_FILTERS } from './filters/index.js';
+import { DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
+import type { HostFilter, HostWeigher } from './types.js';
+
+export interface SchedulerConfig {
+  /** `filter` (filters + weighers) or `chance` (filters, then a random passing host). */
+  driver: 'filter' | 'chance';
+  filters: readonly string[];
+  /** Embedders' own filters, run after the configured ones. */
+  extraFilters: HostFilter[];
+  /** Weighers with their multipliers (default: every built-in weigher at Nova's multiplier). */
+  weighers: HostWeigher[] | undefined;
+  capacity: CapacityPolicy;
+  /** Chosen host plus alternates (Nova's `[scheduler] max_attempts`). */
+  maxAttempts: number;
+  /** Pick the chosen host at random among the best N (Nova's `host_subset_size`). */
+  hostSubsetSize: number;
+  serviceDownTimeMs: number;
+  maxInstancesPerHost: number;
+}
+
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  driver: 'filter',
+  filters: DEFAULT_FILTERS,
+  extraFilters: [],
+  weighers: undefined,
+  capacity: DEFAULT_CAPACITY_POLICY,
+  maxAttempts: 3,
+  hostSubsetSize: 1,
+  serviceDownTimeMs: 60_000,
+  maxInstancesPerHost: 50,
+};

@@ -84,12 +84,12 @@ function buildCluster(h: number, now: number): Cluster {
       memoryMbUsed: 0,
       diskGbUsed: 0,
       runningVms: 0,
+      failedBuilds: rand() < 0.002 ? 1 : 0,
       seq: 1,
       sentAt: down ? now - 10 * 60_000 : now - Math.floor(rand() * 30_000),
     };
     states.applyReport(report);
     if (rand() < 0.005) states.setEnabled(host, false);
-    if (rand() < 0.002) states.recordBuildFailure(host);
   }
   for (let i = 0; i < h; i++) {
     const [, memoryMb] = SHAPES[i % SHAPES.length]!;

@@ -83,6 +83,8 @@ export interface CapacityReport {
   memoryMbUsed: number;
   diskGbUsed: number;
   runningVms: number;
+  /** Consecutive failed builds on this host (0 after a success). */
+  failedBuilds?: number;
   /** Monotonic per host actor, so a stale report is ignored. */
   seq: number;
   sentAt: number;

@@ -75,6 +75,9 @@ async function power(driver: HypervisorDriver, uuid: string, op: PowerOp): Promi
 export function spawnHostActor(ctx: RoleContext, opts: HostOptions): ActorRef<HostMsg> {
   const { bridge, subjects, actors, clock } = ctx;
   const { host, driver } = opts;
+  // Consecutive failed builds (Nova's compute manager counts them too): reported with the capacity,
+  // so the scheduler's BuildFailureWeigher steers new builds away from a host that keeps failing.
+  let failedBuilds = 0;
 
   const run = async (verb: string, body: Record<string, unknown>): Promise<unknown> => {
     switch (verb) {
@@ -83,8 +86,17 @@ export function spawnHostActor(ctx: RoleContext, opts: HostOptions): ActorRef<Ho
         const view: HostView = { host, info, usage, guests, enabled: true, reportSeq: 0 };
         return view;
       }
-      case 'spawn':
-        return { guest: await driver.spawn(parseGuest(body)) } satisfies GuestReply;
+      case 'spawn': {
+        const spec = parseGuest(body);
+        try {
+          const guest = await driver.spawn(spec);
+          failedBuilds = 0;
+          return { guest } satisfies GuestReply;
+        } catch (err) {
+          failedBuilds++;
+          throw err;
+        }
+      }
       case 'destroy': {
         const o = fieldsOf(body, ['uuid'], 'destroy');
         await driver.destroy(str(o, 'uuid', { max: 64 }));
@@ -115,6 +127,7 @@ export function spawnHostActor(ctx: RoleContext, opts: HostOptions): ActorRef<Ho
       memoryMbUsed: usage.memoryMbUsed,
       diskGbUsed: usage.diskGbUsed,
       runningVms: usage.runningVms,
+      failedBuilds,
       seq,
       sentAt: clock.now(),
     };

@@ -147,6 +147,7 @@ export class HostStates {
     }
     h.lastSeenAt = Math.max(h.lastSeenAt, r.sentAt);
     h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
+    h.failedBuilds = r.failedBuilds ?? 0;
     this.lastReport.set(r.host, r);
     return this.recompute(h);
   }
@@ -214,11 +215,6 @@ export class HostStates {
   refreshUsed(host: string, used: Partial<Resources>): void {
     const h = this.byName.get(host);
     if (h) h.used = { ...h.used, ...used };
-  }
-
-  recordBuildFailure(host: string): void {
-    const h = this.byName.get(host);
-    if (h) h.failedBuilds++;
   }
 
   private ensure(host: string): HostState {

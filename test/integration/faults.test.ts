@@ -54,6 +54,26 @@ t.test('a spawn fault on the chosen host reschedules to an alternate and ends AC
   t.same((await cluster.ledger!.totals()).allocations, { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 });
 });
 
+t.test('a host that keeps failing builds is weighed last (BuildFailureWeigher, from its reports)', async (t) => {
+  // compute-1 failed the previous build; its next capacity report says so.
+  while ((cluster.scheduler!.states.get('compute-1')?.failedBuilds ?? 0) === 0) {
+    await new Promise<void>((resolve) => cluster.scheduler!.events.once('report', () => resolve()));
+  }
+  let attempts = 0;
+  const counted = failing.spawn.bind(failing);
+  failing.spawn = (spec) => {
+    attempts++;
+    return counted(spec);
+  };
+  const s = await client.createServer({ name: 'steered', flavorRef: 'm1.tiny', imageRef: image.id });
+  const done = await client.waitForServer(s.id, settled);
+  t.equal(done.status, 'ACTIVE');
+  t.equal(attempts, 0, 'the failing host, though it has the most free RAM, was not tried first');
+  failing.spawn = counted;
+  await client.deleteServer(s.id);
+  await client.waitForServer(s.id, (x) => x.status === 'DELETED');
+});
+
 t.test('when every host fails the build ends in ERROR with the reason, and nothing stays claimed', async (t) => {
   healthy.faults.addRule({ op: 'spawn', action: 'fail', times: 1, message: 'injected on compute-2' });
   gated.faults.addRule({ op: 'spawn', action: 'fail', times: 1, message: 'injected on compute-3' });

@@ -13,23 +13,14 @@ import { RAMWeigher } from '../actors/scheduler/weighers/RAMWeigher.js';
 import { defaultWeighers } from '../actors/scheduler/weighers/index.js';
 import type { CapacityReport, Resources } from '../protocols/resources.js';
 import { percentiles } from './percentiles.js';
+import { mulberry32 } from '../hosts/fake/fault-plan.js';
 
 export interface DecideBenchOptions {
   hosts: number[];
   decisions: number;
 }
 
-/** Deterministic PRNG (mulberry32), so every run and variant sees the same cluster and requests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 // Nova's m1.* flavors; requests cycle through them weighted towards the small ones.
 const FLAVORS = [
@@ -64,7 +55,7 @@ interface Cluster {
  */
 function buildCluster(h: number, now: number): Cluster {
   const states = new HostStates(DEFAULT_CAPACITY_POLICY);
-  const rand = rng(h);
+  const rand = mulberry32(h);
   let nextConsumer = 1;
   for (let i = 0; i < h; i++) {
     const [vcpus, memoryMb, diskGb] = SHAPES[i % SHAPES.length]!;
@@ -143,7 +134,7 @@ function runVariant(h: number, decisions: number, variant: string, weighers: Hos
   const buildMs = performance.now() - b0;
   const filters = filtersByName(DEFAULT_FILTERS);
   const ctx: FilterContext = { now, serviceDownTimeMs: 60_000, maxInstancesPerHost: 50 };
-  const rand = rng(h * 7 + 1);
+  const rand = mulberry32(h * 7 + 1);
   const list = cluster.states.all();
   const decide = (spec: RequestSpec): boolean => {
     const sel = selectHosts(list, spec, filters, weighers, ctx, { count: 3, hostSubsetSize: 1 });

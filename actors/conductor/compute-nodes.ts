@@ -4,7 +4,7 @@
  */
 import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
 import type { ComputeNodeView } from '../../protocols/messages.js';
-import { ComputeNode } from '../../runtime/db/entities/index.js';
+import { ComputeNode, type ComputeNodeRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log/logger.js';
@@ -50,21 +50,7 @@ export class ComputeNodeWriter {
   async list(): Promise<ComputeNodeView[]> {
     const rows = await this.orm.em.fork().find(ComputeNode, {}, { orderBy: { host: 'asc' } });
     const now = this.clock.now();
-    return rows.map((r) => ({
-      host: r.host,
-      node: r.node,
-      state: now - r.lastSeenAt.getTime() <= this.serviceDownTimeMs && !r.forcedDown ? 'up' : 'down',
-      status: r.disabled ? 'disabled' : 'enabled',
-      hypervisorType: r.hypervisorType,
-      vcpus: r.vcpus,
-      vcpusUsed: r.vcpusUsed,
-      memoryMb: r.memoryMb,
-      memoryMbUsed: r.memoryMbUsed,
-      localGb: r.localGb,
-      localGbUsed: r.localGbUsed,
-      runningVms: r.runningVms,
-      lastSeenAt: r.lastSeenAt.toISOString(),
-    }));
+    return rows.map((r) => nodeView(r, now, this.serviceDownTimeMs));
   }
 
   private async write(): Promise<void> {
@@ -104,4 +90,23 @@ export class ComputeNodeWriter {
       );
     }
   }
+}
+
+/** A compute-node record as readers see it: up when heard from within the service-down time and not forced down. */
+export function nodeView(r: ComputeNodeRow, now: number, serviceDownTimeMs: number): ComputeNodeView {
+  return {
+    host: r.host,
+    node: r.node,
+    state: now - r.lastSeenAt.getTime() <= serviceDownTimeMs && !r.forcedDown ? 'up' : 'down',
+    status: r.disabled ? 'disabled' : 'enabled',
+    hypervisorType: r.hypervisorType,
+    vcpus: r.vcpus,
+    vcpusUsed: r.vcpusUsed,
+    memoryMb: r.memoryMb,
+    memoryMbUsed: r.memoryMbUsed,
+    localGb: r.localGb,
+    localGbUsed: r.localGbUsed,
+    runningVms: r.runningVms,
+    lastSeenAt: r.lastSeenAt.toISOString(),
+  };
 }

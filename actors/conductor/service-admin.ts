@@ -5,33 +5,22 @@
  * `<root>.evt.service.<host>.update` for whoever keeps host state in memory.
  */
 import { NotFoundError } from '../../protocols/errors.js';
+import type { ComputeNodeView } from '../../protocols/messages.js';
 import type { Subjects } from '../../protocols/subjects.js';
+import { nodeView } from './compute-nodes.js';
 import { fieldsOf, optBool, optStr, str } from '../../protocols/validate.js';
 import { ComputeNode, type ComputeNodeRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 
-export interface ServiceView {
-  host: string;
-  node: string;
-  /** Heard from within the service-down time, and not forced down. */
-  state: 'up' | 'down';
-  status: 'enabled' | 'disabled';
+/** A compute-node record with the operator's switches and the hypervisor's identity (os-services, os-hypervisors). */
+export interface ServiceView extends ComputeNodeView {
   disabledReason: string | null;
   forcedDown: boolean;
   availabilityZone: string | null;
-  hypervisorType: string;
   hypervisorVersion: number;
   cpuArch: string;
-  vcpus: number;
-  vcpusUsed: number;
-  memoryMb: number;
-  memoryMbUsed: number;
-  localGb: number;
-  localGbUsed: number;
-  runningVms: number;
-  lastSeenAt: string;
   createdAt: string;
 }
 
@@ -76,24 +65,12 @@ export class ServiceAdmin {
 
   private view(r: ComputeNodeRow): ServiceView {
     return {
-      host: r.host,
-      node: r.node,
-      state: this.clock.now() - r.lastSeenAt.getTime() <= this.serviceDownTimeMs && !r.forcedDown ? 'up' : 'down',
-      status: r.disabled ? 'disabled' : 'enabled',
+      ...nodeView(r, this.clock.now(), this.serviceDownTimeMs),
       disabledReason: r.disabledReason,
       forcedDown: r.forcedDown,
       availabilityZone: r.availabilityZone,
-      hypervisorType: r.hypervisorType,
       hypervisorVersion: r.hypervisorVersion,
       cpuArch: r.cpuArch,
-      vcpus: r.vcpus,
-      vcpusUsed: r.vcpusUsed,
-      memoryMb: r.memoryMb,
-      memoryMbUsed: r.memoryMbUsed,
-      localGb: r.localGb,
-      localGbUsed: r.localGbUsed,
-      runningVms: r.runningVms,
-      lastSeenAt: r.lastSeenAt.toISOString(),
       createdAt: r.createdAt.toISOString(),
     };
   }

@@ -5,6 +5,7 @@
  * applied at once, as the scheduler actor does, so hosts fill up as they would. Timed exactly as the
  * actor times `decisionUs` (the `selectHosts` call only). Prints one JSON line; asserts nothing.
  */
+import { DEFAULT_SCHEDULER_CONFIG } from '../actors/scheduler/config.js';
 import { DEFAULT_FILTERS, filtersByName } from '../actors/scheduler/filters/index.js';
 import { DEFAULT_CAPACITY_POLICY, HostStates } from '../actors/scheduler/host-states.js';
 import { selectHosts } from '../actors/scheduler/select.js';
@@ -50,7 +51,7 @@ interface Cluster {
  * disabled, each already 0–85% full (RAM) with m1.small/medium guests claimed through `claim`.
  * Built in the order the scheduler builds its states (every host first, as `load` and the first
  * round of reports do, then the allocations), which keeps each host's hot objects close together
- * in the heap; interleaving the guests' allocations between hosts makes the same decisions ~5×
+ * in the heap; interleaving the guests' allocations between hosts made row-wise decisions ~5×
  * slower at 10k hosts (cache misses), see the note in the report.
  */
 function buildCluster(h: number, now: number): Cluster {
@@ -118,6 +119,8 @@ function makeSpec(n: number, rand: () => number): RequestSpec {
 interface VariantResult {
   hosts: number;
   weighers: string;
+  /** Nova's max_placement_results; 0 = every host filtered and weighed. */
+  maxCandidates: number;
   decisionUs: Record<string, number>;
   maxUs: number;
   meanUs: number;
@@ -127,7 +130,7 @@ interface VariantResult {
   buildMs: number;
 }
 
-function runVariant(h: number, decisions: number, variant: string, weighers: HostWeigher[]): VariantResult {
+function runVariant(h: number, decisions: number, variant: string, weighers: HostWeigher[], maxCandidates: number): VariantResult {
   const now = Date.now();
   const b0 = performance.now();
   const cluster = buildCluster(h, now);
@@ -135,9 +138,9 @@ function runVariant(h: number, decisions: number, variant: string, weighers: Hos
   const filters = filtersByName(DEFAULT_FILTERS);
   const ctx: FilterContext = { now, serviceDownTimeMs: 60_000, maxInstancesPerHost: 50 };
   const rand = mulberry32(h * 7 + 1);
-  const list = cluster.states.all();
+  const list = cluster.states.columns();
   const decide = (spec: RequestSpec): boolean => {
-    const sel = selectHosts(list, spec, filters, weighers, ctx, { count: 3, hostSubsetSize: 1 });
+    const sel = selectHosts(list, spec, filters, weighers, ctx, { count: 3, hostSubsetSize: 1, maxCandidates });
     const chosen = sel.hosts[0];
     if (!chosen) return false;
     cluster.states.claim(spec.instanceUuid, chosen.host, spec.resources);
@@ -154,7 +157,7 @@ function runVariant(h: number, decisions: number, variant: string, weighers: Hos
   for (let i = 0; i < decisions; i++) {
     const spec = specs[i]!;
     const s = process.hrtime.bigint();
-    const sel = selectHosts(list, spec, filters, weighers, ctx, { count: 3, hostSubsetSize: 1 });
+    const sel = selectHosts(list, spec, filters, weighers, ctx, { count: 3, hostSubsetSize: 1, maxCandidates });
     us[i] = Number(process.hrtime.bigint() - s) / 1000;
     const chosen = sel.hosts[0];
     if (chosen) {
@@ -173,6 +176,7 @@ function runVariant(h: number, decisions: number, variant: string, weighers: Hos
   return {
     hosts: h,
     weighers: variant,
+    maxCandidates,
     decisionUs: percentiles(sample, [50, 99]),
     maxUs: Math.round(max * 10) / 10,
     meanUs: Math.round((sum / decisions) * 10) / 10,
@@ -188,8 +192,11 @@ export async function decideBench(o: DecideBenchOptions): Promise<Record<string,
   const results: VariantResult[] = [];
   for (const h of o.hosts) {
     // The scheduler's own default is RAMWeigher only; `defaultWeighers()` is Nova's full set.
-    results.push(runVariant(h, o.decisions, 'default', defaultWeighers()));
-    results.push(runVariant(h, o.decisions, 'RAMWeigher', [RAMWeigher()]));
+    // Every host filtered and weighed, then the scheduler's default cap (Nova's max_placement_results).
+    for (const cap of [0, DEFAULT_SCHEDULER_CONFIG.maxPlacementResults]) {
+      results.push(runVariant(h, o.decisions, 'default', defaultWeighers(), cap));
+      results.push(runVariant(h, o.decisions, 'RAMWeigher', [RAMWeigher()], cap));
+    }
   }
   return {
     bench: 'decide',

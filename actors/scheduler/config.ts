@@ -16,6 +16,11 @@ export interface SchedulerConfig {
   maxAttempts: number;
   /** Pick the chosen host at random among the best N (Nova's `host_subset_size`). */
   hostSubsetSize: number;
+  /**
+   * Candidates weighed per decision (Nova's `max_placement_results`, default 1000): filtering stops
+   * once this many hosts passed, scanning on from where the previous decision stopped. 0: all hosts.
+   */
+  maxPlacementResults: number;
   serviceDownTimeMs: number;
   maxInstancesPerHost: number;
 }
@@ -28,6 +33,7 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   capacity: DEFAULT_CAPACITY_POLICY,
   maxAttempts: 3,
   hostSubsetSize: 1,
+  maxPlacementResults: 1000,
   serviceDownTimeMs: 60_000,
   maxInstancesPerHost: 50,
 };

@@ -4,6 +4,7 @@
  * never collide and no decision reads the database.
  */
 import { RESOURCE_CLASSES, type CapacityReport, type Inventory, type ResourceClass, type Resources } from '../../protocols/resources.js';
+import { HostColumns } from './host-columns.js';
 import type { ProviderSnapshot } from './ledger.js';
 import type { HostState } from './types.js';
 
@@ -87,8 +88,8 @@ export class HostStates {
   private readonly reportedZone = new Map<string, string | null>();
   private readonly lastReport = new Map<string, CapacityReport>();
   private readonly disabled = new Set<string>();
-  /** Dense array for the decision loop (Map iteration is slower at 100k hosts). */
-  private list: HostState[] = [];
+  /** Dense columns for the decision loop, kept in step with every change below. */
+  private readonly cols = new HostColumns();
   private readonly consumers = new Map<string, { host: string; resources: Resources }>();
 
   constructor(
@@ -104,14 +105,19 @@ export class HostStates {
       const p = this.placementOf(name, this.reportedZone.get(name) ?? null);
       h.aggregates = p.aggregates;
       h.availabilityZone = p.zone;
+      this.sync(h);
     }
   }
 
   get size(): number {
-    return this.list.length;
+    return this.cols.size;
   }
-  all(): HostState[] {
-    return this.list;
+  all(): readonly HostState[] {
+    return this.cols.hosts;
+  }
+  /** What `selectHosts` scans. */
+  columns(): HostColumns {
+    return this.cols;
   }
   get(host: string): HostState | undefined {
     return this.byName.get(host);
@@ -127,6 +133,7 @@ export class HostStates {
       h.inventory = { ...EMPTY_INVENTORY(), ...s.inventory };
       h.used = { ...s.used };
       h.numInstances = s.consumers;
+      this.sync(h);
     }
     for (const a of allocations) {
       this.consumers.set(a.consumer, { host: a.provider, resources: a.resources });
@@ -149,7 +156,9 @@ export class HostStates {
     h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
     h.failedBuilds = r.failedBuilds ?? 0;
     this.lastReport.set(r.host, r);
-    return this.recompute(h);
+    const changed = this.recompute(h);
+    this.sync(h);
+    return changed;
   }
 
   /**
@@ -172,12 +181,15 @@ export class HostStates {
     const inv = inventoryFromReport(r, this.policy, ratiosFor(h.host, h.aggregates, this.policy));
     if (sameInventory(h.inventory, inv)) return undefined;
     h.inventory = inv;
+    this.sync(h);
     return inv;
   }
 
   heartbeat(host: string, at: number): void {
     const h = this.byName.get(host);
-    if (h) h.lastSeenAt = Math.max(h.lastSeenAt, at);
+    if (!h) return;
+    h.lastSeenAt = Math.max(h.lastSeenAt, at);
+    this.cols.lastSeenAt[this.cols.slotOf(host)!] = h.lastSeenAt;
   }
 
   /** The operator's switch (os-services); remembered for hosts that have not reported yet. */
@@ -185,7 +197,9 @@ export class HostStates {
     if (enabled) this.disabled.delete(host);
     else this.disabled.add(host);
     const h = this.byName.get(host);
-    if (h) h.enabled = enabled;
+    if (!h) return;
+    h.enabled = enabled;
+    this.sync(h);
   }
 
   /** Records a claim (before the ledger confirms it, so the next decision already sees it). */
@@ -196,6 +210,7 @@ export class HostStates {
     for (const rc of RESOURCE_CLASSES) h.used[rc] += resources[rc];
     h.numInstances++;
     h.instances.add(consumer);
+    this.sync(h);
     this.consumers.set(consumer, { host, resources });
   }
 
@@ -209,12 +224,20 @@ export class HostStates {
     for (const rc of RESOURCE_CLASSES) h.used[rc] = Math.max(0, h.used[rc] - prev.resources[rc]);
     h.numInstances = Math.max(0, h.numInstances - 1);
     h.instances.delete(consumer);
+    this.sync(h);
   }
 
   /** Replaces a host's usage with the ledger's (after a lost race with another scheduler). */
   refreshUsed(host: string, used: Partial<Resources>): void {
     const h = this.byName.get(host);
-    if (h) h.used = { ...h.used, ...used };
+    if (!h) return;
+    h.used = { ...h.used, ...used };
+    this.sync(h);
+  }
+
+  private sync(h: HostState): void {
+    const slot = this.cols.slotOf(h.host);
+    if (slot !== undefined) this.cols.sync(slot);
   }
 
   private ensure(host: string): HostState {
@@ -238,7 +261,7 @@ export class HostStates {
         failedBuilds: 0,
       };
       this.byName.set(host, h);
-      this.list.push(h);
+      this.cols.add(h);
       this.refreshPlacement([host]);
     }
     return h;

@@ -71,7 +71,11 @@ export class Placer {
     const t0 = process.hrtime.bigint();
     // The chance driver: every passing host weighs the same, and the subset draw spans them all.
     const subset = this.d.cfg.driver === 'chance' ? this.d.states.size : this.d.cfg.hostSubsetSize;
-    const sel = selectHosts(this.d.states.all(), spec, this.d.filters, this.d.weighers, fctx, { count: req.count ?? this.d.cfg.maxAttempts, hostSubsetSize: subset });
+    const sel = selectHosts(this.d.states.columns(), spec, this.d.filters, this.d.weighers, fctx, {
+      count: req.count ?? this.d.cfg.maxAttempts,
+      hostSubsetSize: subset,
+      maxCandidates: this.d.cfg.maxPlacementResults,
+    });
     this.d.stats.decisions++;
     if (this.d.stats.decisionUs.length < 100_000) this.d.stats.decisionUs.push(Number(process.hrtime.bigint() - t0) / 1000);
     const [chosen, ...alternates] = sel.hosts;

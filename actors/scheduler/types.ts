@@ -4,6 +4,7 @@
  * Filters (`HostFilter`) and weighers (`HostWeigher`) are pure functions over these.
  */
 import type { Inventory, ResourceClass, Resources } from '../../protocols/resources.js';
+import type { HostColumns } from './host-columns.js';
 
 export interface HostState {
   host: string;
@@ -62,6 +63,12 @@ export interface HostFilter {
    * out of its per-host loop. Absent means "always applies".
    */
   appliesTo?(spec: RequestSpec, ctx: FilterContext): boolean;
+  /**
+   * Optional columnar form of `passes`, for speed: keeps, in order, the slots among `slots[0..n)`
+   * whose host passes, compacting them to the front; returns how many passed. Must agree with
+   * `passes` on every host (tested). Absent means the runner calls `passes` per surviving host.
+   */
+  narrow?(cols: HostColumns, slots: Int32Array, n: number, spec: RequestSpec, ctx: FilterContext): number;
 }
 
 /**
@@ -74,4 +81,6 @@ export interface HostWeigher {
   weigh(host: HostState, spec: RequestSpec): number;
   /** Optional, for speed: false when `weigh` gives every host the same value for this request (skipped). */
   appliesTo?(spec: RequestSpec): boolean;
+  /** Optional columnar form of `weigh`: `out[k]` = raw weight of the host in `slots[k]`, for k < n. */
+  weighAll?(cols: HostColumns, slots: Int32Array, n: number, spec: RequestSpec, out: Float64Array): void;
 }

@@ -4,4 +4,14 @@ import type { HostFilter } from '../types.js';
 export const ComputeFilter: HostFilter = {
   name: 'ComputeFilter',
   passes: (host, _spec, ctx) => host.enabled && ctx.now - host.lastSeenAt <= ctx.serviceDownTimeMs,
+  narrow: (cols, slots, n, _spec, ctx) => {
+    const { enabled, lastSeenAt } = cols;
+    const oldest = ctx.now - ctx.serviceDownTimeMs;
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = slots[k]!;
+      if (enabled[i] === 1 && lastSeenAt[i]! >= oldest) slots[m++] = i;
+    }
+    return m;
+  },
 };

@@ -5,5 +5,13 @@ import type { HostWeigher } from '../types.js';
  * one failure outweighs every other weigher and a broken host does not attract every boot).
  */
 export function BuildFailureWeigher(multiplier = 1000000.0): HostWeigher {
-  return { name: 'BuildFailureWeigher', multiplier, weigh: (host) => -host.failedBuilds };
+  return {
+    name: 'BuildFailureWeigher',
+    multiplier,
+    weigh: (host) => -host.failedBuilds,
+    weighAll: (cols, slots, n, _spec, out) => {
+      const failed = cols.failedBuilds;
+      for (let k = 0; k < n; k++) out[k] = -failed[slots[k]!]!;
+    },
+  };
 }

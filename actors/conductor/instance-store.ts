@@ -115,13 +115,18 @@ export class InstanceStore {
       deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
     }));
     const res = await trx.raw(
-      `update instances i set vm_state = d.vm_state, task_state = d.task_state, power_state = d.power_state, host = d.host,
+      // The redundant `= any(array(...))` gives the planner an index condition whatever its row
+      // estimates (see docs/architecture.md, "Batched SQL"): joined to jsonb_to_recordset alone, a
+      // growing table whose statistics lag is read whole on every batch.
+      `with d as materialized (
+         select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
+           host text, node text, alternates jsonb, fault jsonb, launched_at timestamptz, terminated_at timestamptz,
+           deleted_at timestamptz, updated_at timestamptz))
+       update instances i set vm_state = d.vm_state, task_state = d.task_state, power_state = d.power_state, host = d.host,
          node = d.node, alternates = d.alternates, fault = d.fault, launched_at = d.launched_at, terminated_at = d.terminated_at,
          deleted_at = d.deleted_at, updated_at = d.updated_at, version = i.version + 1
-       from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
-         host text, node text, alternates jsonb, fault jsonb, launched_at timestamptz, terminated_at timestamptz,
-         deleted_at timestamptz, updated_at timestamptz)
-       where i.uuid = d.uuid and i.version = d.expected
+       from d
+       where i.uuid = any(array(select uuid from d)) and i.uuid = d.uuid and i.version = d.expected
        returning i.uuid`,
       [JSON.stringify(rows)],
     );
@@ -147,10 +152,14 @@ export class InstanceStore {
     const rows = items.map((i) => ({ instance_uuid: i.instanceUuid, action: i.action, result: i.result, message: i.message, finish_time: iso(i.at) }));
     // Finishes the newest unfinished action of that name (one operation of a kind runs at a time per instance).
     await trx.raw(
-      `update instance_actions a set finish_time = d.finish_time, result = d.result, message = d.message
-       from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, result text, message text, finish_time timestamptz)
-       where a.id = (select id from instance_actions x where x.instance_uuid = d.instance_uuid and x.action = d.action
-                     and x.finish_time is null order by x.start_time desc, x.id desc limit 1)`,
+      `with d as materialized (
+         select * from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, result text, message text, finish_time timestamptz)),
+       t as materialized (
+         select d.*, (select id from instance_actions x where x.instance_uuid = d.instance_uuid and x.action = d.action
+                        and x.finish_time is null order by x.start_time desc, x.id desc limit 1) as id
+         from d)
+       update instance_actions a set finish_time = t.finish_time, result = t.result, message = t.message
+       from t where a.id = any(array(select id from t)) and a.id = t.id`,
       [JSON.stringify(rows)],
     );
   }

@@ -1,18 +1,22 @@
 /**
- * Memory per idle host actor: heap of the compute role with H FakeDrivers against a real nats-server
+ * Memory per idle host: heap of the compute role with H FakeDrivers against a real nats-server
  * (no database), beyond the drivers' own state. Needs `global.gc`; when this process was not started
  * with `--expose-gc` (plain `npm run bench`), the measurement runs in a child started with
  * `node --expose-gc --import tsx`, and the output says so. Prints one JSON line.
  *
  * Phases, each measured as the heapUsed delta after forced GCs, divided by H:
  *   A. H FakeDrivers and their `{ name, driver }` entries (what `fakeHosts()` makes): the driver's state;
- *   B. startComputeRole over them, after the first report and heartbeat went out: the host actors;
- *   C. breakdown of B: H bare NATS subscriptions like the one each host actor holds, then H bare
- *      nact actors spawned through the same ActorSystem.
+ *   B. startComputeRole over them, after the first report and heartbeat went out: idle hosts (a
+ *      record each, one wildcard subscription, no actors) — the issue's target is ≤ 1 KiB;
+ *   C. breakdown of B: H bare host records in a map, as the role keeps them; the rest is shared
+ *      (subscription, registry, ticker) or per-host overhead outside the record;
+ *   D. every host woken by one `get` over NATS: the cost of a live host actor (per live actor), then
+ *      the heap once they have all passivated again.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeHost } from '../actors/compute/compute-role.js';
+import { startComputeRole, type ComputeHost } from '../actors/compute/compute-role.js';
+import { newHostRecord } from '../actors/compute/host-record.js';
 import { FakeDriver } from '../hosts/fake/fake-driver.js';
 import { Subjects } from '../protocols/subjects.js';
 import { ActorSystem } from '../runtime/actors/system.js';
@@ -66,15 +70,17 @@ async function inChild(o: MemoryBenchOptions): Promise<Record<string, unknown>> 
   return { ...(JSON.parse(line) as Record<string, unknown>), measuredIn: 'child: node --expose-gc --import tsx' };
 }
 
+/** Idle time after which a woken host actor passivates in phase D. */
+const BENCH_HOST_IDLE_MS = 5_000;
+
 async function measure(o: MemoryBenchOptions): Promise<Record<string, unknown>> {
   const H = o.hosts;
   const auth = generateAuth();
   const nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(auth) });
   const log = createLogger('error');
   const actors = new ActorSystem(systemClock, log);
-  const connect = (name: string) => connectNats({ servers: nats.url, name, user: auth.compute.user, pass: auth.compute.pass });
-  const nc = await connect('novact-compute');
-  const nc2 = await connect('bench-subs');
+  const nc = await connectNats({ servers: nats.url, name: 'novact-compute', user: auth.compute.user, pass: auth.compute.pass });
+  const clientNc = await connectNats({ servers: nats.url, name: 'bench-client', user: auth.client.user, pass: auth.client.pass });
   const subjects = new Subjects();
   const ctx: RoleContext = { bridge: new Bridge(nc, systemClock, log, 10_000), subjects, actors, clock: systemClock, log, requestTimeoutMs: 10_000 };
   const keep: unknown[] = [];
@@ -88,49 +94,54 @@ async function measure(o: MemoryBenchOptions): Promise<Record<string, unknown>> 
     });
     const m1 = await settle();
 
-    // B. The compute role: a host actor and a subscription per host, first report and heartbeat sent.
-    const role = await startComputeRole(ctx, hosts, DEFAULT_COMPUTE_CONFIG);
+    // B. The compute role, idle: first report and heartbeat sent.
+    const role = await startComputeRole(ctx, hosts, { hostIdleMs: BENCH_HOST_IDLE_MS });
     await nc.flush();
     await sleep(1000);
     await nc.flush();
     const m2 = await settle();
 
-    // C1. What one plain subscription per host costs (as Bridge.serve makes for each host actor).
-    const bridge2 = new Bridge(nc2, systemClock, log, 10_000);
-    for (let i = 0; i < H; i++) {
-      keep.push(bridge2.serve(`novact.host.sub-${i + 1}.*`, () => ({}), { isMutating: () => false }));
-    }
-    await nc2.flush();
+    // C. What the per-host records alone cost (a copy kept beside the role's).
+    const records = new Map(hosts.map((h) => [h.name, newHostRecord(h.name, h.driver, null)]));
+    keep.push(records);
     const m3 = await settle();
 
-    // C2. What a bare nact actor costs (no state, no subscription).
-    for (let i = 0; i < H; i++) {
-      keep.push(actors.spawn<null, unknown>(`bare-${i + 1}`, { init: () => null, handle: (s) => s }));
+    // D. Wake every host with one read, then let them all passivate.
+    let passivated = 0;
+    const allPassivated = new Promise<void>((resolve) => role.events.on('passivated', () => ++passivated === H && resolve()));
+    const client = new Bridge(clientNc, systemClock, log, 10_000);
+    for (let i = 0; i < H; i += 500) {
+      const batch = hosts.slice(i, i + 500).map((h) => client.request(subjects.host(h.name, 'get'), 'get', {}, { timeoutMs: 30_000 }));
+      await Promise.all(batch);
     }
-    await sleep(100);
+    const live = role.liveHostActors;
     const m4 = await settle();
+    await allPassivated;
+    const m5 = await settle();
 
-    const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: 'heapUsed' | 'external' | 'arrayBuffers' | 'rss') => Math.round((b[k] - a[k]) / H);
-    const actorBytes = per(m1, m2, 'heapUsed');
+    const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: 'heapUsed' | 'external', n = H) => Math.round((b[k] - a[k]) / Math.max(1, n));
+    const idle = per(m1, m2, 'heapUsed');
+    const record = per(m2, m3, 'heapUsed');
     const result = {
       bench: 'memory',
       hosts: H,
       gcExposed: gcFn !== undefined,
+      routing: role.routing,
       bytesPerHost: {
         driverState: per(m0, m1, 'heapUsed'),
-        hostActor: actorBytes,
-        hostActorExternal: per(m1, m2, 'external'),
-        breakdown: {
-          natsSubscription: per(m2, m3, 'heapUsed'),
-          bareNactActor: per(m3, m4, 'heapUsed'),
-          rest: actorBytes - per(m2, m3, 'heapUsed') - per(m3, m4, 'heapUsed'),
-        },
+        idleHost: idle,
+        idleHostExternal: per(m1, m2, 'external'),
+        breakdown: { hostRecord: record, rest: idle - record },
+        liveHostActor: per(m3, m4, 'heapUsed', live),
+        afterPassivation: per(m3, m5, 'heapUsed'),
       },
-      targetBytesPerHostActor: 1024,
+      liveHostActorsWoken: live,
+      targetBytesPerIdleHost: 1024,
       heapUsedMb: {
         base: Math.round(m0.heapUsed / 1048576),
         drivers: Math.round(m1.heapUsed / 1048576),
         role: Math.round(m2.heapUsed / 1048576),
+        woken: Math.round(m4.heapUsed / 1048576),
       },
       rssMb: Math.round(m2.rss / 1048576),
     };
@@ -139,7 +150,7 @@ async function measure(o: MemoryBenchOptions): Promise<Record<string, unknown>> 
     return result;
   } finally {
     actors.stop();
-    await Promise.allSettled([nc.drain(), nc2.drain()]);
+    await Promise.allSettled([nc.drain(), clientNc.drain()]);
     await nats.stop();
   }
 }

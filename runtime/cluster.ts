@@ -128,7 +128,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (needsDb && !options.databaseUrl) {
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
     }
-    const databaseUrl = options.databaseUrl ?? embedded.postgres?.url ?? '';
+    const databaseUrl = options.databaseUrl ?? embedded.postgres?.socketUrl ?? '';
     if (needsDb) orm = await openDatabase({ url: databaseUrl });
 
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;

@@ -1,14 +1,24 @@
 /**
- * The compute role: any number of host actors in one process (one for a real hypervisor, thousands
- * of fake ones in a simulation). One shared ticker drives every host's heartbeat and periodic
- * capacity report, instead of a timer per host.
+ * The compute role: any number of hosts in one process (one for a real hypervisor, thousands of
+ * fake ones in a simulation). Each host is a small record (host-record.ts) plus, while it has
+ * requests to serve, a supervised virtual actor (host-actor.ts) reached through its NATS subjects
+ * (host-router.ts). One shared ticker publishes every host's heartbeat and periodic capacity report
+ * from the records, without a timer per host and without waking idle hosts' actors.
  */
+import { EventEmitter } from 'node:events';
+import type { Subscription } from 'nats';
 import type { HypervisorDriver } from '../../hosts/driver.js';
+import { NotFoundError } from '../../protocols/errors.js';
+import { EntityRegistry } from '../../runtime/actors/registry.js';
 import type { Timer } from '../../runtime/clock.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
-import { spawnHostActor, type HostMsg } from './host-actor.js';
-import type { ActorRef } from '../../runtime/actors/system.js';
+import { hostActorDef, type HostMsg } from './host-actor.js';
+import { newHostRecord, type ComputeHostView, type HostRecord } from './host-record.js';
+import { HostReports } from './host-reports.js';
+import { routeHostRequests, type HostRouting } from './host-router.js';
+
+export type { ComputeHostView } from './host-record.js';
 
 export interface ComputeHost {
   name: string;
@@ -21,49 +31,88 @@ export interface ComputeConfig {
   reportIntervalMs: number;
   /** Liveness (Nova: report_interval, 10 s). */
   heartbeatIntervalMs: number;
+  /** With more hosts than this, one wildcard subscription serves them all instead of one per host. */
+  wildcardSubscriptionAbove: number;
+  /** A host's actor is passivated after this long without a request (its record stays). */
+  hostIdleMs: number;
 }
 
-export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = { reportIntervalMs: 60_000, heartbeatIntervalMs: 10_000 };
+export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
+  reportIntervalMs: 60_000,
+  heartbeatIntervalMs: 10_000,
+  wildcardSubscriptionAbove: 32,
+  hostIdleMs: 60_000,
+};
 
 export interface ComputeRole extends Role {
-  readonly hosts: ReadonlyMap<string, { driver: HypervisorDriver; actor: ActorRef<HostMsg> }>;
+  readonly hosts: ReadonlyMap<string, ComputeHostView>;
+  readonly routing: HostRouting;
+  /** Host actors alive right now (idle hosts have none). */
+  readonly liveHostActors: number;
+  /** `activated` (host) when a host's actor is spawned, `passivated` (host) when it stops. */
+  readonly events: EventEmitter;
 }
 
-export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], cfg: ComputeConfig = DEFAULT_COMPUTE_CONFIG): Promise<ComputeRole> {
-  const byName = new Map<string, { driver: HypervisorDriver; actor: ActorRef<HostMsg> }>();
+export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], config: Partial<ComputeConfig> = {}): Promise<ComputeRole> {
+  const cfg = { ...DEFAULT_COMPUTE_CONFIG, ...config };
+  const byName = new Map<string, HostRecord>();
   for (const h of hosts) {
     if (byName.has(h.name)) throw new Error(`duplicate host name ${h.name}`);
-    const actor = spawnHostActor(ctx, { host: h.name, driver: h.driver, availabilityZone: h.availabilityZone ?? null });
-    byName.set(h.name, { driver: h.driver, actor });
+    byName.set(h.name, newHostRecord(h.name, h.driver, h.availabilityZone ?? null));
   }
+  const events = new EventEmitter();
+  const reports = new HostReports(ctx);
+  const actorDeps = {
+    idleMs: cfg.hostIdleMs,
+    changed: (rec: HostRecord) => reports.changed(rec),
+    stopped: (rec: HostRecord) => events.emit('passivated', rec.name),
+  };
+  const registry = new EntityRegistry<HostMsg>(ctx.actors, undefined, 'host', (name) => {
+    const rec = byName.get(name);
+    if (!rec) throw new NotFoundError(`host ${name} is not served by this process`);
+    events.emit('activated', name);
+    return hostActorDef(rec, actorDeps);
+  });
+
+  const routing: HostRouting = byName.size > cfg.wildcardSubscriptionAbove ? 'wildcard' : 'per-host';
+  const subs: Subscription[] = routeHostRequests(ctx, [...byName.keys()], routing, (name) => byName.has(name), (name, verb, env) =>
+    registry.ask<unknown>(name, (reply) => ({ verb, body: env.body, key: env.idempotencyKey, reply }), Math.max(1, env.deadline - ctx.clock.now())),
+  );
+
   const svc = await ctx.bridge.addService('novact-compute', 'host actors wrapping hypervisor drivers', () => ({
     hosts: byName.size,
+    liveHostActors: registry.size,
+    routing,
     restarts: ctx.actors.stats.restarts,
     lastError: ctx.actors.stats.lastError,
   }));
   // Lists this process's hosts; each compute process answers (no queue group), `nats req` takes the first.
   ctx.bridge.endpoint(svc, 'hosts', `${ctx.subjects.root}.compute.hosts`, () => ({ hosts: [...byName.keys()] }), { isMutating: isMutatingVerb });
 
-  const tell = (m: HostMsg) => {
-    for (const { actor } of byName.values()) actor.tell(m);
+  const everyHost = (publish: (rec: HostRecord) => void) => () => {
+    for (const rec of byName.values()) publish(rec);
   };
+  const reportAll = everyHost((rec) => reports.capacity(rec));
+  const heartbeatAll = everyHost((rec) => reports.heartbeat(rec));
   await ctx.bridge.nc.flush();
-  tell({ kind: 'report' });
-  tell({ kind: 'heartbeat' });
-  const timers: Timer[] = [
-    ctx.clock.setInterval(() => tell({ kind: 'report' }), cfg.reportIntervalMs),
-    ctx.clock.setInterval(() => tell({ kind: 'heartbeat' }), cfg.heartbeatIntervalMs),
-  ];
+  reportAll();
+  heartbeatAll();
+  const timers: Timer[] = [ctx.clock.setInterval(reportAll, cfg.reportIntervalMs), ctx.clock.setInterval(heartbeatAll, cfg.heartbeatIntervalMs)];
 
   return {
     name: 'compute',
     hosts: byName,
+    routing,
+    get liveHostActors() {
+      return registry.size;
+    },
+    events,
     async stop() {
       for (const t of timers) t.cancel();
-      for (const { actor, driver } of byName.values()) {
-        actor.stop();
-        await driver.close();
-      }
+      for (const s of subs) s.unsubscribe();
+      reports.stop();
+      registry.stopAll();
+      for (const rec of byName.values()) await rec.driver.close();
     },
   };
 }

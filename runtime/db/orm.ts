@@ -18,8 +18,12 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Orm> {
+  // libpq's `?host=/socket/dir` selects a unix socket; MikroORM reads only the URL's hostname, so
+  // the socket directory is passed as the host explicitly.
+  const socketDir = new URL(opts.url).searchParams.get('host');
   const orm = await MikroORM.init({
     clientUrl: opts.url,
+    ...(socketDir?.startsWith('/') ? { host: socketDir } : {}),
     entities: ENTITIES,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },

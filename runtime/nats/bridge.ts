@@ -42,6 +42,11 @@ export interface ServeOptions {
   verb?: string;
   /** Verbs that change state: they must carry an idempotency key. */
   isMutating: (verb: string) => boolean;
+  /**
+   * Under a wildcard, whether this server answers a subject at all: a message it does not accept is
+   * dropped unanswered (another process that shares the wildcard answers it). Default: every one.
+   */
+  accept?: (subject: string) => boolean;
 }
 
 export interface RequestOptions {
@@ -97,7 +102,7 @@ export class Bridge {
   serve(subject: string, handler: Handler, opts: ServeOptions): Subscription {
     const subOpts: { callback: (err: NatsError | null, msg: Msg) => void; queue?: string } = {
       callback: (err, msg) => {
-        if (!err) void this.dispatch(msg, handler, opts);
+        if (!err && (opts.accept === undefined || opts.accept(msg.subject))) void this.dispatch(msg, handler, opts);
       },
     };
     if (opts.queue) subOpts.queue = opts.queue;

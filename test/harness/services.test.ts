@@ -114,6 +114,12 @@ t.test('postgres: SELECT 1, rows survive kill + restart', async (t) => {
   t.teardown(() => fresh.end());
   const rows = await fresh.query<{ name: string; vcpus: number }>('SELECT name, vcpus FROM host');
   t.same(rows.rows, [{ name: 'h1', vcpus: 8 }]);
+
+  // The embedded cluster's URL reaches the same database over the unix socket (no server address).
+  const local = await pgClient(db.socketUrl);
+  t.teardown(() => local.end());
+  const viaSocket = await local.query<{ n: number; addr: string | null }>('SELECT count(*)::int AS n, inet_server_addr()::text AS addr FROM host');
+  t.same(viaSocket.rows, [{ n: 1, addr: null }], 'socketUrl: same rows, over a unix socket');
 });
 
 t.test('postgres: pause hangs new connections, resume recovers', async (t) => {

@@ -1,0 +1,32 @@
+/**
+ * Host requests (`<root>.host.<host>.<verb>`) from NATS to host actors. Above a threshold of hosts
+ * one wildcard subscription serves them all: a subscription costs ~1.9 KB of heap, 19 MB at 10,000
+ * hosts. With few hosts (a real hypervisor: one) it subscribes per host, so the process does not hear
+ * every other host's traffic.
+ *
+ * Under the wildcard every such process hears every host's requests; one for a host this process
+ * does not run is dropped unanswered, since the process that runs it answers. So a request for a
+ * host no process runs times out rather than failing at once with "no responders".
+ */
+import type { Subscription } from 'nats';
+import type { RequestEnvelope } from '../../protocols/envelope.js';
+import type { RoleContext } from '../../runtime/role.js';
+import { isMutatingHostVerb } from './host-verbs.js';
+
+export type HostRouting = 'wildcard' | 'per-host';
+
+export type AskHost = (host: string, verb: string, envelope: RequestEnvelope<Record<string, unknown>>) => Promise<unknown>;
+
+/** Subscribes for `hosts`; `owns` says whether a host is (still) served by this process. */
+export function routeHostRequests(ctx: RoleContext, hosts: readonly string[], routing: HostRouting, owns: (host: string) => boolean, ask: AskHost): Subscription[] {
+  const hostOf = (subject: string) => ctx.subjects.parseEntity(subject, 'host')?.id;
+  const accept = (subject: string) => {
+    const host = hostOf(subject);
+    return host !== undefined && owns(host);
+  };
+  // `<root>.host.*.*` matches exactly the host grammar (host and verb tokens), as allHostVerbs does per host.
+  const patterns = routing === 'wildcard' ? [`${ctx.subjects.root}.host.*.*`] : hosts.map((h) => ctx.subjects.allHostVerbs(h));
+  return patterns.map((subject) =>
+    ctx.bridge.serve(subject, ({ subject: s, verb, envelope }) => ask(hostOf(s)!, verb, envelope), { isMutating: isMutatingHostVerb, accept }),
+  );
+}

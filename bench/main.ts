@@ -4,7 +4,7 @@
  *   decide  --hosts 1000,10000,100000 --decisions 2000         (filter + weigh, in memory)
  *   reports --hosts 10000 --rounds 5                           (capacity-report ingestion)
  *   memory  --hosts 10000                                      (heap per idle host actor)
- *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000]
+ *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  */
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ const { positionals, values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     flavor: { type: 'string', default: 'm1.tiny' },
     delete: { type: 'boolean', default: false },
+    split: { type: 'boolean', default: false },
     decisions: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '5' },
     rate: { type: 'string', default: '500' },
@@ -72,6 +73,7 @@ switch (name) {
       seconds: num(values.seconds!, 'seconds'),
       flavor: values.flavor!,
       reportIntervalMs: num(values['report-interval']!, 'report-interval'),
+      split: values.split!,
     });
     break;
   case 'api':

@@ -1,11 +1,17 @@
 /**
- * Simulation: the all-in-one cluster (embedded NATS + PostgreSQL, four roles in this process) with
- * H fake hosts reporting every `reportIntervalMs`; once every host is up, boots are issued open loop
+ * Simulation: the all-in-one cluster (embedded NATS + PostgreSQL, the roles in this process) with
+ * H fake hosts reporting every `reportIntervalMs` — or, with `split`, the compute role and its hosts
+ * in a second process (bench/compute-process.ts), as compute nodes are in a real deployment; once
+ * every host is up, boots are issued open loop
  * at R per second for D seconds (on a timer schedule, whether or not earlier ones finished), and each
  * is timed from its scheduled send time to its `create.end` event. Then every instance is deleted.
  * Prints one JSON line: achieved boots/s, time-to-ACTIVE percentiles, errors, CPU split, RSS.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { COMPUTE_PROCESS_ENV, type ComputeProcessConfig } from './compute-process.js';
 import { startCluster, type ClusterOptions } from '../runtime/cluster.js';
 import { percentiles } from './percentiles.js';
 import { nodeCpuSeconds, procCpuSeconds, progress, stopCollectingErrors } from './reports.js';
@@ -16,6 +22,27 @@ export interface SimBenchOptions {
   seconds: number;
   flavor: string;
   reportIntervalMs: number;
+  /** Run the compute role (the fake hosts) in a second process. */
+  split: boolean;
+}
+
+/** Starts bench/compute-process.ts with the hosts and resolves once it is ready. */
+async function startComputeProcess(cfg: ComputeProcessConfig): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./compute-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, [COMPUTE_PROCESS_ENV]: JSON.stringify(cfg) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`compute process exited (${code}) before it was ready`)));
+  });
+  return child;
 }
 
 const TICK_MS = 5;
@@ -31,11 +58,21 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     logLevel: 'error',
     compute: { reportIntervalMs: o.reportIntervalMs, heartbeatIntervalMs: 10_000 },
   };
+  if (o.split) opts.roles = ['conductor', 'scheduler', 'image'];
   if (process.env.NATS_URL) opts.natsUrl = process.env.NATS_URL;
   if (process.env.DATABASE_URL) opts.databaseUrl = process.env.DATABASE_URL;
   const cluster = await startCluster(opts);
   let result: Record<string, unknown> | undefined;
+  let computeProcess: ChildProcess | undefined;
   try {
+    if (o.split) {
+      computeProcess = await startComputeProcess({
+        ...cluster.join,
+        subjectRoot: cluster.subjects.root,
+        hosts: o.hosts,
+        compute: opts.compute!,
+      });
+    }
     progress('cluster started; waiting for hosts', { hosts: o.hosts, s: round((performance.now() - s0) / 1000) });
     await cluster.waitForHosts(o.hosts, 600_000);
     const startupSeconds = (performance.now() - s0) / 1000;
@@ -110,7 +147,13 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     loopDelay.enable();
     const pgPid = cluster.embedded.postgres?.pid;
     const natsPid = cluster.embedded.nats?.pid;
-    const cpu0 = { node: nodeCpuSeconds(), nats: natsPid ? procCpuSeconds(natsPid) : 0, pg: pgPid ? procCpuSeconds(pgPid, true) : 0 };
+    const computePid = computeProcess?.pid;
+    const cpu0 = {
+      node: nodeCpuSeconds(),
+      compute: computePid ? procCpuSeconds(computePid) : 0,
+      nats: natsPid ? procCpuSeconds(natsPid) : 0,
+      pg: pgPid ? procCpuSeconds(pgPid, true) : 0,
+    };
     let maxRss = 0;
     // Hosts the scheduler currently takes for down (no report or heartbeat within service_down_time).
     let maxHostsDown = 0;
@@ -164,6 +207,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     progress('load end', { uptimeS: round(process.uptime(), 100) });
     const cpu = {
       node: round(nodeCpuSeconds() - cpu0.node, 100),
+      computeProcess: computePid ? round(procCpuSeconds(computePid) - cpu0.compute, 100) : null,
       natsServer: natsPid ? round(procCpuSeconds(natsPid) - cpu0.nats, 100) : null,
       postgres: pgPid ? round(procCpuSeconds(pgPid, true) - cpu0.pg, 100) : null,
     };
@@ -208,6 +252,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     result = {
       bench: 'sim',
       hosts: o.hosts,
+      computeInOwnProcess: o.split,
       rate: o.rate,
       seconds: o.seconds,
       flavor: o.flavor,
@@ -245,6 +290,10 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       maxRssMb: Math.round(maxRss / 1048576),
     };
   } finally {
+    if (computeProcess && computeProcess.exitCode === null) {
+      computeProcess.kill('SIGTERM');
+      await once(computeProcess, 'exit');
+    }
     const errors = await stopCollectingErrors(() => cluster.stop());
     if (result && errors.length) result.shutdownErrors = errors;
   }

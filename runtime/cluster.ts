@@ -78,6 +78,11 @@ export interface Cluster {
   readonly apiUrl?: string;
   readonly api?: ApiRole & { adminPassword: string; passwordGenerated: boolean };
   readonly actors: ActorSystem;
+  /**
+   * NATS as another novact process joins it: the server without credentials in it, and the per-role
+   * users (generated for an embedded server), e.g. to run the compute role in a process of its own.
+   */
+  readonly join: { natsUrl: string; natsAuth: NatsAuthTable };
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
   /** Resolves once this process's scheduler sees `count` hosts up (ready to place builds). */
@@ -192,7 +197,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         s.events.on('report', onReport);
       });
     };
-    const cluster: Cluster = { natsUrl: urlWithAuth(natsUrl, auth.client), databaseUrl, subjects, client, actors, embedded, waitForHosts, stop: cleanup };
+    const cluster: Cluster = {
+      natsUrl: urlWithAuth(natsUrl, auth.client),
+      databaseUrl,
+      subjects,
+      client,
+      actors,
+      join: { natsUrl, natsAuth: auth },
+      embedded,
+      waitForHosts,
+      stop: cleanup,
+    };
     return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, api, apiUrl: api?.url });
   } catch (err) {
     await cleanup().catch(() => undefined);

@@ -2,8 +2,9 @@
  * The compute role: any number of hosts in one process (one for a real hypervisor, thousands of
  * fake ones in a simulation). Each host is a small record (host-record.ts) plus, while it has
  * requests to serve, a supervised virtual actor (host-actor.ts) reached through its NATS subjects
- * (host-router.ts). One shared ticker publishes every host's heartbeat and periodic capacity report
- * from the records, without a timer per host and without waking idle hosts' actors.
+ * (host-router.ts). Shared tickers publish every host's heartbeat and periodic capacity report from
+ * the records, spread over each interval (spread-ticker.ts), without a timer per host and without
+ * waking idle hosts' actors.
  */
 import { EventEmitter } from 'node:events';
 import type { Subscription } from 'nats';
@@ -17,6 +18,7 @@ import { hostActorDef, type HostMsg } from './host-actor.js';
 import { newHostRecord, type ComputeHostView, type HostRecord } from './host-record.js';
 import { HostReports } from './host-reports.js';
 import { routeHostRequests, type HostRouting } from './host-router.js';
+import { spreadTicker } from './spread-ticker.js';
 
 export type { ComputeHostView } from './host-record.js';
 
@@ -89,15 +91,17 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   // Lists this process's hosts; each compute process answers (no queue group), `nats req` takes the first.
   ctx.bridge.endpoint(svc, 'hosts', `${ctx.subjects.root}.compute.hosts`, () => ({ hosts: [...byName.keys()] }), { isMutating: isMutatingVerb });
 
-  const everyHost = (publish: (rec: HostRecord) => void) => () => {
-    for (const rec of byName.values()) publish(rec);
-  };
-  const reportAll = everyHost((rec) => reports.capacity(rec));
-  const heartbeatAll = everyHost((rec) => reports.heartbeat(rec));
+  // Everyone reports at once on start (the scheduler waits for it), then spread over each interval.
+  const records = [...byName.values()];
   await ctx.bridge.nc.flush();
-  reportAll();
-  heartbeatAll();
-  const timers: Timer[] = [ctx.clock.setInterval(reportAll, cfg.reportIntervalMs), ctx.clock.setInterval(heartbeatAll, cfg.heartbeatIntervalMs)];
+  for (const rec of records) {
+    reports.capacity(rec);
+    reports.heartbeat(rec);
+  }
+  const timers: Timer[] = [
+    spreadTicker(ctx.clock, records, cfg.reportIntervalMs, (rec) => reports.capacity(rec)),
+    spreadTicker(ctx.clock, records, cfg.heartbeatIntervalMs, (rec) => reports.heartbeat(rec)),
+  ];
 
   return {
     name: 'compute',

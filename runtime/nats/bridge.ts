@@ -27,6 +27,7 @@ import {
 import { PROTOCOL_VERSION, errorReply, okReply, parseReply, parseRequest, type RequestEnvelope } from '../../protocols/envelope.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { RequestMux } from './request-mux.js';
 
 export interface IncomingRequest<B = Record<string, unknown>> {
   subject: string;
@@ -65,13 +66,16 @@ export const isMutatingVerb = (verb: string): boolean => !READ_VERBS.has(verb);
 export class Bridge {
   private readonly services: Service[] = [];
   private readonly subs: Subscription[] = [];
+  private readonly mux: RequestMux;
 
   constructor(
     readonly nc: NatsConnection,
     private readonly clock: Clock,
     private readonly log: Logger,
     readonly defaultTimeoutMs = 5_000,
-  ) {}
+  ) {
+    this.mux = new RequestMux(nc);
+  }
 
   /** Registers a NATS micro service (visible to `nats micro ls/info/stats`). */
   async addService(name: string, description: string, statsData?: () => unknown): Promise<Service> {
@@ -148,9 +152,9 @@ export class Bridge {
     if (opts.idempotencyKey !== undefined) env.idempotencyKey = opts.idempotencyKey;
     let msg: Msg;
     try {
-      msg = await this.nc.request(subject, enc.encode(JSON.stringify(env)), { timeout: opts.timeoutMs });
+      msg = await this.mux.request(subject, enc.encode(JSON.stringify(env)), opts.timeoutMs);
     } catch (err) {
-      throw translateNatsError(err, subject, opts.timeoutMs);
+      throw err instanceof NovactError ? err : translateNatsError(err, subject, opts.timeoutMs);
     }
     const reply = parseReply(dec.decode(msg.data));
     if (reply.ok) return reply.body as R;

@@ -1,18 +1,15 @@
 /**
  * Simulation: the all-in-one cluster (embedded NATS + PostgreSQL, the roles in this process) with
- * H fake hosts reporting every `reportIntervalMs` — or, with `split`, the compute role and its hosts
- * in a second process (bench/compute-process.ts), as compute nodes are in a real deployment; once
- * every host is up, boots are issued open loop
- * at R per second for D seconds (on a timer schedule, whether or not earlier ones finished), and each
+ * H fake hosts reporting every `reportIntervalMs` — or, with `split`, the scheduler and the compute
+ * role (the hosts) each in a process of its own (bench/role-process.ts), as they would be deployed,
+ * the conductor and the load here; once every host is up, boots are issued open loop at R per second for D seconds (on a timer schedule, whether or not earlier ones finished), and each
  * is timed from its scheduled send time to its `create.end` event. Then every instance is deleted.
  * Prints one JSON line: achieved boots/s, time-to-ACTIVE percentiles, errors, CPU split, RSS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { COMPUTE_PROCESS_ENV, type ComputeProcessConfig } from './compute-process.js';
-import { startCluster, type ClusterOptions } from '../runtime/cluster.js';
+import { startCluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
+import type { SchedulerFigures } from './role-process.js';
+import { RoleProcess } from './role-process-handle.js';
 import { percentiles } from './percentiles.js';
 import { nodeCpuSeconds, procCpuSeconds, progress, stopCollectingErrors } from './reports.js';
 
@@ -22,27 +19,8 @@ export interface SimBenchOptions {
   seconds: number;
   flavor: string;
   reportIntervalMs: number;
-  /** Run the compute role (the fake hosts) in a second process. */
+  /** Run the scheduler and the compute role (the fake hosts) in processes of their own. */
   split: boolean;
-}
-
-/** Starts bench/compute-process.ts with the hosts and resolves once it is ready. */
-async function startComputeProcess(cfg: ComputeProcessConfig): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./compute-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, [COMPUTE_PROCESS_ENV]: JSON.stringify(cfg) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: string) => {
-      out += d;
-      if (out.includes('ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`compute process exited (${code}) before it was ready`)));
-  });
-  return child;
 }
 
 const TICK_MS = 5;
@@ -58,23 +36,22 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     logLevel: 'error',
     compute: { reportIntervalMs: o.reportIntervalMs, heartbeatIntervalMs: 10_000 },
   };
-  if (o.split) opts.roles = ['conductor', 'scheduler', 'image'];
+  if (o.split) opts.roles = ['conductor', 'image'];
   if (process.env.NATS_URL) opts.natsUrl = process.env.NATS_URL;
   if (process.env.DATABASE_URL) opts.databaseUrl = process.env.DATABASE_URL;
+  const warmupMs = Math.min(5, Math.floor(o.seconds / 4)) * 1000;
   const cluster = await startCluster(opts);
   let result: Record<string, unknown> | undefined;
-  let computeProcess: ChildProcess | undefined;
+  const children: RoleProcess[] = [];
   try {
     if (o.split) {
-      computeProcess = await startComputeProcess({
-        ...cluster.join,
-        subjectRoot: cluster.subjects.root,
-        hosts: o.hosts,
-        compute: opts.compute!,
-      });
+      const child = (roles: RoleName[]) =>
+        RoleProcess.start({ ...cluster.join, databaseUrl: cluster.databaseUrl, subjectRoot: cluster.subjects.root, roles, hosts: o.hosts, compute: opts.compute! });
+      children.push(await child(['scheduler']), await child(['compute']));
     }
     progress('cluster started; waiting for hosts', { hosts: o.hosts, s: round((performance.now() - s0) / 1000) });
-    await cluster.waitForHosts(o.hosts, 600_000);
+    if (o.split) await children[0]!.line((l) => l.startsWith('{"hostsUp"'));
+    else await cluster.waitForHosts(o.hosts, 600_000);
     const startupSeconds = (performance.now() - s0) / 1000;
     progress('all hosts up', { s: round(startupSeconds) });
     const { client, subjects } = cluster;
@@ -85,6 +62,9 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     const sentAt = new Map<string, number>();
     const early = new Map<string, { phase: string; at: number }>();
     const latencies: number[] = [];
+    // Boots sent after the warm-up (the first seconds: JIT, pools, first actors): steady-state latency.
+    const steadyLatencies: number[] = [];
+    let loadStart = Infinity;
     const endTimes: number[] = [];
     let buildErrors = 0; // create.error events
     let requestErrors = 0; // the build request itself failed (timeout, rejection)
@@ -98,6 +78,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       sentAt.delete(id);
       if (phase === 'end') {
         latencies.push(at - t0);
+        if (t0 - loadStart >= warmupMs) steadyLatencies.push(at - t0);
         endTimes.push(at);
       } else buildErrors++;
     };
@@ -147,10 +128,10 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     loopDelay.enable();
     const pgPid = cluster.embedded.postgres?.pid;
     const natsPid = cluster.embedded.nats?.pid;
-    const computePid = computeProcess?.pid;
+    const childCpu = () => children.map((c) => procCpuSeconds(c.pid));
     const cpu0 = {
       node: nodeCpuSeconds(),
-      compute: computePid ? procCpuSeconds(computePid) : 0,
+      children: childCpu(),
       nats: natsPid ? procCpuSeconds(natsPid) : 0,
       pg: pgPid ? procCpuSeconds(pgPid, true) : 0,
     };
@@ -180,6 +161,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     // Open loop: every tick, issue whatever the schedule says is due by now, stamped with its slot.
     progress('load start', { uptimeS: round(process.uptime(), 100) });
     const t0 = performance.now();
+    loadStart = t0;
     const windowMs = o.seconds * 1000;
     await new Promise<void>((resolve) => {
       const tick = () => {
@@ -207,7 +189,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     progress('load end', { uptimeS: round(process.uptime(), 100) });
     const cpu = {
       node: round(nodeCpuSeconds() - cpu0.node, 100),
-      computeProcess: computePid ? round(procCpuSeconds(computePid) - cpu0.compute, 100) : null,
+      ...(o.split ? { schedulerProcess: round(childCpu()[0]! - cpu0.children[0]!, 100), computeProcess: round(childCpu()[1]! - cpu0.children[1]!, 100) } : {}),
       natsServer: natsPid ? round(procCpuSeconds(natsPid) - cpu0.nats, 100) : null,
       postgres: pgPid ? round(procCpuSeconds(pgPid, true) - cpu0.pg, 100) : null,
     };
@@ -222,7 +204,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       const s = Math.floor((t - t0) / 1000);
       if (s >= 0 && s < o.seconds) perSecond[s]!++;
     }
-    const steady = perSecond.slice(Math.min(5, Math.floor(o.seconds / 4))); // skip the ramp
+    const steady = perSecond.slice(warmupMs / 1000); // skip the ramp
     const lastEnd = endTimes.length ? endTimes.reduce((a, b) => Math.max(a, b), 0) : tEnd;
     const stats = cluster.scheduler?.stats;
     const unfinished = total - latencies.length - buildErrors - requestErrors;
@@ -252,7 +234,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     result = {
       bench: 'sim',
       hosts: o.hosts,
-      computeInOwnProcess: o.split,
+      split: o.split,
       rate: o.rate,
       seconds: o.seconds,
       flavor: o.flavor,
@@ -268,6 +250,8 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       bootsPerSecOverall: round(latencies.length / ((lastEnd - t0) / 1000)),
       bootsPerSecPerSecond: { min: Math.min(...steady), p50: percentiles(steady, [50]).p50, max: Math.max(...steady) },
       timeToActiveMs: percentiles(latencies, [50, 95, 99]),
+      warmupSeconds: warmupMs / 1000,
+      timeToActiveAfterWarmupMs: percentiles(steadyLatencies, [50, 95, 99]),
       timeToActiveMaxMs: round(latencies.reduce((a, b) => Math.max(a, b), 0)),
       buildErrors,
       requestErrors,
@@ -290,9 +274,15 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       maxRssMb: Math.round(maxRss / 1048576),
     };
   } finally {
-    if (computeProcess && computeProcess.exitCode === null) {
-      computeProcess.kill('SIGTERM');
-      await once(computeProcess, 'exit');
+    const figures = (await Promise.all(children.map((c) => c.stop()))).flat()[0] as SchedulerFigures | undefined;
+    if (result && figures) {
+      Object.assign(result, {
+        schedulerDecisionUs: figures.decisionUs,
+        noValidHost: figures.noValidHost,
+        decisions: figures.decisions,
+        lostClaims: figures.lostClaims,
+        maxHostsDownAtScheduler: figures.maxHostsDown,
+      });
     }
     const errors = await stopCollectingErrors(() => cluster.stop());
     if (result && errors.length) result.shutdownErrors = errors;

@@ -74,6 +74,17 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const weighers = cfg.driver === 'chance' ? [] : (cfg.weighers ?? defaultWeighers());
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
   const claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2 });
+  // Releases share transactions as claims do: a burst of deletes (thousands at once) is a few
+  // transactions, not one each, which under a 10 s request timeout queued until every one timed out.
+  const releases = new Batcher<string, number>(
+    async (consumers) => {
+      const released = await ledger.release(consumers);
+      const per = new Map<string, number>();
+      for (const r of released) per.set(r.consumer, (per.get(r.consumer) ?? 0) + 1);
+      return consumers.map((c) => per.get(c) ?? 0);
+    },
+    { maxSize: 1_000, maxInFlight: 1 },
+  );
   const inventories = new Batcher<{ provider: string; inventory: Parameters<PlacementLedger['setInventory']>[1] }, void>(
     async (batch) => {
       await ledger.setInventories(batch);
@@ -250,10 +261,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
         case 'release':
           states.unclaim(m.consumer);
           catalog.leave(m.consumer);
-          ledger.release([m.consumer]).then(
-            (rel) => {
+          releases.add(m.consumer).then(
+            (released) => {
               share((d) => d.releases.push(m.consumer));
-              m.reply.ok({ released: rel.length });
+              m.reply.ok({ released });
             },
             (err) => m.reply.fail(err),
           );
@@ -353,7 +364,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     async stop() {
       stopped = true;
       self.stop();
-      await inventories.drain();
+      await Promise.all([inventories.drain(), releases.drain()]);
     },
   };
 }

@@ -274,7 +274,8 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       maxRssMb: Math.round(maxRss / 1048576),
     };
   } finally {
-    const figures = (await Promise.all(children.map((c) => c.stop()))).flat()[0] as SchedulerFigures | undefined;
+    const printed = (await Promise.all(children.map((c) => c.stop()))).flat();
+    const figures = printed.find((o) => 'decisions' in o) as SchedulerFigures | undefined;
     if (result && figures) {
       Object.assign(result, {
         schedulerDecisionUs: figures.decisionUs,

@@ -178,24 +178,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     connections.push(clientConn);
     const client = new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
 
-    const waitForHosts = (count: number, timeoutMs = 30_000): Promise<void> => {
-      if (!scheduler) return Promise.reject(new Error('this process runs no scheduler'));
+    const waitForHosts = async (count: number, timeoutMs = 30_000): Promise<void> => {
+      if (!scheduler) throw new Error('this process runs no scheduler');
       const s = scheduler;
       const up = () => s.states.all().filter((h) => clock.now() - h.lastSeenAt <= schedulerConfig.serviceDownTimeMs && h.inventory.MEMORY_MB.total > 0).length >= count;
-      if (up()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = clock.setTimeout(() => {
-          s.events.off('report', onReport);
-          reject(new Error(`only ${s.states.size} of ${count} hosts reported within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onReport = () => {
-          if (!up()) return;
-          s.events.off('report', onReport);
-          timer.cancel();
-          resolve();
-        };
-        s.events.on('report', onReport);
-      });
+      if (!up()) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = clock.setTimeout(() => {
+            s.events.off('report', onReport);
+            reject(new Error(`only ${s.states.size} of ${count} hosts reported within ${timeoutMs} ms`));
+          }, timeoutMs);
+          const onReport = () => {
+            if (!up()) return;
+            s.events.off('report', onReport);
+            timer.cancel();
+            resolve();
+          };
+          s.events.on('report', onReport);
+        });
+      }
+      // Ready to place builds means their claims can commit: the hosts' inventories are in the ledger.
+      await s.inventoriesWritten();
     };
     const cluster: Cluster = {
       natsUrl: urlWithAuth(natsUrl, auth.client),

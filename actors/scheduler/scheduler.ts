@@ -55,6 +55,8 @@ export interface SchedulerRole extends Role {
   readonly catalog: SchedulingCatalog;
   /** Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an os-services change. */
   readonly events: EventEmitter;
+  /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
+  inventoriesWritten(): Promise<void>;
 }
 
 const MAX_DECISION_TRIES = 8;
@@ -361,6 +363,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     states,
     catalog,
     events,
+    inventoriesWritten: () => inventories.drain(),
     async stop() {
       stopped = true;
       self.stop();

@@ -1,9 +1,8 @@
 /**
  * Every instance write the conductor makes, batched: inserts of new instances (with their `create`
- * action), compare-and-swap state updates, and action start/finish records share one transaction per
+ * action), compare-and-swap state updates, and action start/finish records share one statement per
  * batch. A CAS update names the version it expects; a stale writer matches no row and learns so.
  */
-import type { Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 import { Batcher } from '../../runtime/batcher.js';
@@ -67,100 +66,91 @@ export class InstanceStore {
     return { batches: this.batcher.batches, items: this.batcher.items };
   }
 
+  /**
+   * The whole batch in one statement (one round trip, atomic without BEGIN/COMMIT): inserts, CAS
+   * updates, then the action records of the items that applied — `applied` is what the insert and
+   * update sub-statements returned. Sub-statements share one snapshot, so a finish cannot see a
+   * start written by the same statement; none is needed, since an instance has at most one write in
+   * flight (its actor waits for each), so a start and the finish of that action are never in one batch.
+   */
   private async write(items: Item[]): Promise<Result[]> {
+    const inserts = items.filter((i): i is Extract<Item, { t: 'insert' }> => i.t === 'insert');
+    const updates = items.filter((i): i is Extract<Item, { t: 'update' }> => i.t === 'update');
+    const starts = items.flatMap((i) => (i.t === 'insert' ? [i.action] : i.records.start ? [i.records.start] : []));
+    const finishes = updates.flatMap((i) => (i.records.finish ? [i.records.finish] : []));
     const knex = this.orm.em.getConnection().getKnex();
-    return knex.transaction(async (trx) => {
-      const inserted = await this.inserts(trx, items.filter((i): i is Extract<Item, { t: 'insert' }> => i.t === 'insert'));
-      const updated = await this.updates(trx, items.filter((i): i is Extract<Item, { t: 'update' }> => i.t === 'update'));
-      const applied = (i: Item) => (i.t === 'insert' ? inserted.has(i.row.uuid) : updated.has(i.uuid));
-      const starts = items.filter(applied).flatMap((i) => (i.t === 'insert' ? [i.action] : i.records.start ? [i.records.start] : []));
-      await this.actionStarts(trx, starts);
-      await this.actionFinishes(trx, items.filter(applied).flatMap((i) => (i.t === 'update' && i.records.finish ? [i.records.finish] : [])));
-      return items.map(applied);
-    });
-  }
-
-  private async inserts(trx: Knex.Transaction, items: Extract<Item, { t: 'insert' }>[]): Promise<Set<string>> {
-    if (items.length === 0) return new Set();
-    const rows = items.map(({ row: r }) => ({
-      uuid: r.uuid, name: r.name, project_id: r.projectId, user_id: r.userId, flavor_id: r.flavorId,
-      flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb,
-      image_ref: r.imageRef, vm_state: r.vmState, task_state: r.taskState, power_state: r.powerState, host: r.host,
-      node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, scheduler_hints: r.schedulerHints, fault: r.fault,
-      idempotency_key: r.idempotencyKey, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), version: r.version,
-    }));
-    const res = await trx.raw(
-      `insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb,
-         image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, scheduler_hints, fault,
-         idempotency_key, created_at, updated_at, version)
-       select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb,
-         d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.scheduler_hints, d.fault,
-         d.idempotency_key, d.created_at, d.updated_at, d.version
-       from jsonb_to_recordset(?::jsonb) as d(uuid uuid, name text, project_id text, user_id text, flavor_id text, flavor_name text,
-         vcpus int, memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
-         host text, node text, alternates jsonb, availability_zone text, metadata jsonb, scheduler_hints jsonb, fault jsonb, idempotency_key text,
-         created_at timestamptz, updated_at timestamptz, version int)
-       on conflict (idempotency_key) do nothing
-       returning uuid`,
-      [JSON.stringify(rows)],
-    );
-    return new Set((res.rows as { uuid: string }[]).map((r) => r.uuid));
-  }
-
-  private async updates(trx: Knex.Transaction, items: Extract<Item, { t: 'update' }>[]): Promise<Set<string>> {
-    if (items.length === 0) return new Set();
-    const rows = items.map(({ uuid, expected, fields: f }) => ({
-      uuid, expected, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
-      alternates: f.alternates, fault: f.fault, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
-      deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
-    }));
-    const res = await trx.raw(
-      // The redundant `= any(array(...))` gives the planner an index condition whatever its row
-      // estimates (see docs/architecture.md, "Batched SQL"): joined to jsonb_to_recordset alone, a
-      // growing table whose statistics lag is read whole on every batch.
-      `with d as materialized (
-         select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
-           host text, node text, alternates jsonb, fault jsonb, launched_at timestamptz, terminated_at timestamptz,
-           deleted_at timestamptz, updated_at timestamptz))
-       update instances i set vm_state = d.vm_state, task_state = d.task_state, power_state = d.power_state, host = d.host,
-         node = d.node, alternates = d.alternates, fault = d.fault, launched_at = d.launched_at, terminated_at = d.terminated_at,
-         deleted_at = d.deleted_at, updated_at = d.updated_at, version = i.version + 1
-       from d
-       where i.uuid = any(array(select uuid from d)) and i.uuid = d.uuid and i.version = d.expected
-       returning i.uuid`,
-      [JSON.stringify(rows)],
-    );
-    return new Set((res.rows as { uuid: string }[]).map((r) => r.uuid));
-  }
-
-  private async actionStarts(trx: Knex.Transaction, actions: ActionRecord[]): Promise<void> {
-    if (actions.length === 0) return;
-    const rows = actions.map((a) => ({
-      instance_uuid: a.instanceUuid, action: a.action, request_id: a.requestId, project_id: a.projectId, user_id: a.userId, start_time: iso(a.at),
-    }));
-    await trx.raw(
-      `insert into instance_actions (instance_uuid, action, request_id, project_id, user_id, start_time)
-       select d.instance_uuid, d.action, d.request_id, d.project_id, d.user_id, d.start_time
-       from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, request_id text, project_id text, user_id text, start_time timestamptz)
-       on conflict (instance_uuid, request_id) do nothing`,
-      [JSON.stringify(rows)],
-    );
-  }
-
-  private async actionFinishes(trx: Knex.Transaction, items: ActionFinish[]): Promise<void> {
-    if (items.length === 0) return;
-    const rows = items.map((i) => ({ instance_uuid: i.instanceUuid, action: i.action, result: i.result, message: i.message, finish_time: iso(i.at) }));
-    // Finishes the newest unfinished action of that name (one operation of a kind runs at a time per instance).
-    await trx.raw(
-      `with d as materialized (
-         select * from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, result text, message text, finish_time timestamptz)),
-       t as materialized (
-         select d.*, (select id from instance_actions x where x.instance_uuid = d.instance_uuid and x.action = d.action
-                        and x.finish_time is null order by x.start_time desc, x.id desc limit 1) as id
-         from d)
-       update instance_actions a set finish_time = t.finish_time, result = t.result, message = t.message
-       from t where a.id = any(array(select id from t)) and a.id = t.id`,
-      [JSON.stringify(rows)],
-    );
+    const res = await knex.raw(BATCH_SQL, [
+      JSON.stringify(inserts.map(({ row }) => insertRow(row))),
+      JSON.stringify(updates.map(updateRow)),
+      JSON.stringify(starts.map(startRow)),
+      JSON.stringify(finishes.map(finishRow)),
+    ]);
+    const applied = new Set((res.rows as { uuid: string }[]).map((r) => r.uuid));
+    return items.map((i) => applied.has(i.t === 'insert' ? i.row.uuid : i.uuid));
   }
 }
+
+const insertRow = (r: InstanceRow) => ({
+  uuid: r.uuid, name: r.name, project_id: r.projectId, user_id: r.userId, flavor_id: r.flavorId,
+  flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb,
+  image_ref: r.imageRef, vm_state: r.vmState, task_state: r.taskState, power_state: r.powerState, host: r.host,
+  node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, scheduler_hints: r.schedulerHints, fault: r.fault,
+  idempotency_key: r.idempotencyKey, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), version: r.version,
+});
+
+const updateRow = ({ uuid, expected, fields: f }: Extract<Item, { t: 'update' }>) => ({
+  uuid, expected, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
+  alternates: f.alternates, fault: f.fault, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
+  deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
+});
+
+const startRow = (a: ActionRecord) => ({
+  instance_uuid: a.instanceUuid, action: a.action, request_id: a.requestId, project_id: a.projectId, user_id: a.userId, start_time: iso(a.at),
+});
+
+const finishRow = (f: ActionFinish) => ({ instance_uuid: f.instanceUuid, action: f.action, result: f.result, message: f.message, finish_time: iso(f.at) });
+
+// Lookups by the batch's keys carry `= any(array(select …))`: an index condition whatever the
+// planner's statistics say (see docs/architecture.md, "Batched SQL").
+const BATCH_SQL = `
+with ins as (
+  insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb,
+    image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, scheduler_hints, fault,
+    idempotency_key, created_at, updated_at, version)
+  select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb,
+    d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.scheduler_hints, d.fault,
+    d.idempotency_key, d.created_at, d.updated_at, d.version
+  from jsonb_to_recordset(?::jsonb) as d(uuid uuid, name text, project_id text, user_id text, flavor_id text, flavor_name text,
+    vcpus int, memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
+    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, scheduler_hints jsonb, fault jsonb, idempotency_key text,
+    created_at timestamptz, updated_at timestamptz, version int)
+  on conflict (idempotency_key) do nothing
+  returning uuid),
+du as materialized (
+  select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
+    host text, node text, alternates jsonb, fault jsonb, launched_at timestamptz, terminated_at timestamptz,
+    deleted_at timestamptz, updated_at timestamptz)),
+upd as (
+  update instances i set vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
+    node = du.node, alternates = du.alternates, fault = du.fault, launched_at = du.launched_at, terminated_at = du.terminated_at,
+    deleted_at = du.deleted_at, updated_at = du.updated_at, version = i.version + 1
+  from du
+  where i.uuid = any(array(select uuid from du)) and i.uuid = du.uuid and i.version = du.expected
+  returning i.uuid),
+applied as (select uuid from ins union all select uuid from upd),
+starts as (
+  insert into instance_actions (instance_uuid, action, request_id, project_id, user_id, start_time)
+  select d.instance_uuid, d.action, d.request_id, d.project_id, d.user_id, d.start_time
+  from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, request_id text, project_id text, user_id text, start_time timestamptz)
+  where d.instance_uuid in (select uuid from applied)
+  on conflict (instance_uuid, request_id) do nothing),
+-- A finish ends the newest unfinished action of that name (one operation of a kind runs at a time per instance).
+df as materialized (
+  select d.*, (select id from instance_actions x where x.instance_uuid = d.instance_uuid and x.action = d.action
+                 and x.finish_time is null order by x.start_time desc, x.id desc limit 1) as id
+  from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, result text, message text, finish_time timestamptz)
+  where d.instance_uuid in (select uuid from upd)),
+fin as (
+  update instance_actions a set finish_time = df.finish_time, result = df.result, message = df.message
+  from df where a.id = any(array(select id from df)) and a.id = df.id)
+select uuid from applied`;

@@ -19,7 +19,7 @@ export type { CapacityPolicy } from './actors/scheduler/host-states.js';
 export { DEFAULT_CONDUCTOR_CONFIG } from './actors/conductor/conductor-role.js';
 export type { ConductorConfig, ConductorRole } from './actors/conductor/conductor-role.js';
 export { DEFAULT_COMPUTE_CONFIG } from './actors/compute/compute-role.js';
-export type { ComputeConfig, ComputeHost, ComputeRole } from './actors/compute/compute-role.js';
+export type { ComputeConfig, ComputeHost, ComputeHostView, ComputeRole } from './actors/compute/compute-role.js';
 export { DEFAULT_API_CONFIG, startApiRole } from './actors/api/api-role.js';
 export type { ApiConfig, ApiRole } from './actors/api/api-role.js';
 export type { ApiOptions } from './actors/api/api-config.js';
@@ -33,6 +33,9 @@ export { builtinWeighers, defaultWeighers, DEFAULT_WEIGHER_MULTIPLIERS } from '.
 export { selectHosts } from './actors/scheduler/select.js';
 export type { SelectOptions, Selection } from './actors/scheduler/select.js';
 export type { FilterContext, HostFilter, HostState, HostWeigher, RequestSpec } from './actors/scheduler/types.js';
+// Columnar filters and weighers (`HostFilter.narrow`, `HostWeigher.weighAll`) read these.
+export { HostColumns } from './actors/scheduler/host-columns.js';
+export type { ResourceColumn } from './actors/scheduler/host-columns.js';
 
 // Hypervisor drivers.
 export { DriverError } from './hosts/driver.js';

@@ -60,6 +60,18 @@ function demandsOf(c: Claim): Demand[] {
   return RESOURCE_CLASSES.filter((rc) => c.resources[rc] > 0).map((rc) => ({ p: c.provider, rc, amount: c.resources[rc] }));
 }
 
+interface AllocationRow {
+  consumer: string;
+  provider: string;
+  rc: string;
+  used: number;
+  project: string;
+}
+
+function allocationRows(c: Claim): AllocationRow[] {
+  return demandsOf(c).map((d) => ({ consumer: c.consumer, provider: c.provider, rc: d.rc, used: d.amount, project: c.projectId }));
+}
+
 function zero(): Resources {
   return { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 };
 }
@@ -262,14 +274,16 @@ export class PlacementLedger {
         else sums.set(k, { ...d });
       }
     }
-    const raised = await this.raise(trx, [...sums.values()]);
+    // One statement raises every summed demand that fits and writes the allocations of the claims
+    // whose provider took all of its demands; the rest is undone and retried claim by claim below.
+    const fast = await this.raiseAndAllocate(trx, [...sums.values()], claims.flatMap(allocationRows));
     const failedProviders = new Set<string>();
-    for (const [k, d] of sums) if (!raised.has(k)) failedProviders.add(d.p);
-    // Undo the partial raises of providers where something did not fit, then take those claims one by one.
-    const undo = [...sums.entries()].filter(([k, d]) => failedProviders.has(d.p) && raised.has(k)).map(([, d]) => d);
+    for (const [k, d] of sums) if (!fast.raised.has(k)) failedProviders.add(d.p);
+    const undo = [...sums.entries()].filter(([k, d]) => failedProviders.has(d.p) && fast.raised.has(k)).map(([, d]) => d);
     await this.lower(trx, undo);
 
     const granted: Claim[] = [];
+    const grantedSlowly: Claim[] = [];
     for (let j = 0; j < claims.length; j++) {
       const c = claims[j]!;
       if (!failedProviders.has(c.provider)) {
@@ -282,23 +296,21 @@ export class PlacementLedger {
       if (got.size === demands.length) {
         results[index[j]!] = { ok: true };
         granted.push(c);
+        grantedSlowly.push(c);
       } else {
         await this.lower(trx, demands.filter((d) => got.has(`${d.p}\u0000${d.rc}`)));
         results[index[j]!] = { ok: false, used: await this.usedOf(trx, c.provider) };
       }
     }
-    const rows = granted.flatMap((c) =>
-      demandsOf(c).map((d) => ({ consumer: c.consumer, provider: c.provider, rc: d.rc, used: d.amount, project: c.projectId })),
-    );
-    const inserted = new Set<string>();
-    if (rows.length > 0) {
+    const inserted = fast.inserted;
+    if (grantedSlowly.length > 0) {
       // A concurrent transaction (another replica) may have claimed the same consumer first.
       const res = await trx.raw(
         `insert into allocations (consumer, provider, resource_class, used, project_id, created_at)
          select d.consumer::uuid, d.provider, d.rc, d.used, d.project, now()
          from jsonb_to_recordset(?::jsonb) as d(consumer text, provider text, rc text, used int, project text)
          on conflict do nothing returning consumer`,
-        [JSON.stringify(rows)],
+        [JSON.stringify(grantedSlowly.flatMap(allocationRows))],
       );
       for (const r of res.rows as { consumer: string }[]) inserted.add(r.consumer);
     }
@@ -329,6 +341,44 @@ export class PlacementLedger {
       [JSON.stringify(consumers)],
     );
     return new Map((res.rows as { consumer: string; provider: string }[]).map((r) => [r.consumer, r.provider]));
+  }
+
+  /**
+   * The fast path of a claim batch in one statement: raises `used` where each summed demand fits,
+   * and inserts the allocation rows of providers whose every demand was raised (a consumer that
+   * already holds an allocation — another replica won — is skipped by the conflict). Returns the
+   * raised keys and the consumers whose rows were inserted.
+   */
+  private async raiseAndAllocate(trx: Knex.Transaction, demands: Demand[], rows: AllocationRow[]): Promise<{ raised: Set<string>; inserted: Set<string> }> {
+    const res = await trx.raw(
+      `with d as materialized (select * from jsonb_to_recordset(?::jsonb) as d(p text, rc text, amount int)),
+       raised as (
+         update inventories i set used = i.used + d.amount
+         from d
+         where i.provider = any(array(select p from d)) and i.provider = d.p and i.resource_class = d.rc
+           and i.used + d.amount <= floor((i.total - i.reserved) * i.allocation_ratio)
+         returning i.provider, i.resource_class),
+       whole as (
+         select d.p from d left join raised r on r.provider = d.p and r.resource_class = d.rc
+         group by d.p having count(r.provider) = count(*)),
+       ins as (
+         insert into allocations (consumer, provider, resource_class, used, project_id, created_at)
+         select a.consumer::uuid, a.provider, a.rc, a.used, a.project, now()
+         from jsonb_to_recordset(?::jsonb) as a(consumer text, provider text, rc text, used int, project text)
+         where a.provider in (select p from whole)
+         on conflict do nothing
+         returning consumer)
+       select provider, resource_class, null as consumer from raised
+       union all select null, null, consumer::text from ins`,
+      [JSON.stringify(demands), JSON.stringify(rows)],
+    );
+    const raised = new Set<string>();
+    const inserted = new Set<string>();
+    for (const r of res.rows as { provider: string | null; resource_class: string | null; consumer: string | null }[]) {
+      if (r.consumer !== null) inserted.add(r.consumer);
+      else raised.add(`${r.provider}\u0000${r.resource_class}`);
+    }
+    return { raised, inserted };
   }
 
   /** Raises `used` where the demand still fits; returns the keys that were raised. */

@@ -18,6 +18,13 @@ export interface ResourceColumn {
   stepSize: Float64Array;
 }
 
+/** What ImagePropertiesFilter compares: as the host reports it (`vmMode` defaults to `hvm`). */
+export interface Platform {
+  cpuArch: string;
+  hypervisorType: string;
+  vmMode: string;
+}
+
 function resourceColumn(n: number): ResourceColumn {
   return { free: new Float64Array(n), minUnit: new Float64Array(n), maxUnit: new Float64Array(n), stepSize: new Float64Array(n) };
 }
@@ -37,8 +44,17 @@ export class HostColumns {
   enabled: Uint8Array;
   numInstances: Int32Array;
   failedBuilds: Int32Array;
+  /** Hosts with at least one recent failed build (when 0, BuildFailureWeigher cannot tell hosts apart). */
+  failingHosts = 0;
   /** Availability zone as an interned id (see `zoneId`); -1 for none. */
   zone: Int32Array;
+  /**
+   * The host's platform (cpu arch, hypervisor type, vm mode) as an interned id into `platforms`:
+   * a fleet has a handful, so a filter on them decides each platform once, then reads one column.
+   */
+  platform: Int32Array;
+  readonly platforms: Platform[] = [];
+  private readonly platformIds = new Map<string, number>();
   /** Where the next capped scan starts (see `SelectOptions.maxCandidates`). */
   cursor = 0;
   private readonly zoneIds = new Map<string, number>();
@@ -52,6 +68,7 @@ export class HostColumns {
     this.numInstances = new Int32Array(capacity);
     this.failedBuilds = new Int32Array(capacity);
     this.zone = new Int32Array(capacity);
+    this.platform = new Int32Array(capacity);
   }
 
   /** Columns for a plain list of host states (a snapshot: later changes to the states are not seen). */
@@ -104,8 +121,27 @@ export class HostColumns {
     this.lastSeenAt[slot] = h.lastSeenAt;
     this.enabled[slot] = h.enabled ? 1 : 0;
     this.numInstances[slot] = h.numInstances;
+    this.failingHosts += (h.failedBuilds > 0 ? 1 : 0) - (this.failedBuilds[slot]! > 0 ? 1 : 0);
     this.failedBuilds[slot] = h.failedBuilds;
     this.zone[slot] = this.zoneId(h.availabilityZone);
+    this.platform[slot] = this.platformId(slot, h);
+  }
+
+  private platformId(slot: number, h: HostState): number {
+    const vm: unknown = h.capabilities['vm_mode'];
+    const vmMode = typeof vm === 'string' ? vm : 'hvm';
+    // Claims and releases re-sync a slot many times; its platform rarely changes.
+    const cur = this.platforms[this.platform[slot]!];
+    if (cur !== undefined && cur.cpuArch === h.cpuArch && cur.hypervisorType === h.hypervisorType && cur.vmMode === vmMode) return this.platform[slot]!;
+    const p: Platform = { cpuArch: h.cpuArch, hypervisorType: h.hypervisorType, vmMode };
+    const key = `${p.cpuArch}\u0000${p.hypervisorType}\u0000${p.vmMode}`;
+    let id = this.platformIds.get(key);
+    if (id === undefined) {
+      id = this.platforms.length;
+      this.platforms.push(p);
+      this.platformIds.set(key, id);
+    }
+    return id;
   }
 
   private grow(): void {
@@ -119,6 +155,7 @@ export class HostColumns {
     this.numInstances = grown(this.numInstances, n);
     this.failedBuilds = grown(this.failedBuilds, n);
     this.zone = grown(this.zone, n);
+    this.platform = grown(this.platform, n);
     this.capacity = n;
   }
 }

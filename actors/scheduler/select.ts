@@ -154,7 +154,7 @@ export function selectHosts(
   const hi = new Float64Array(nw);
   for (let k = 0; k < nw; k++) {
     const w = weighers[k]!;
-    if (w.multiplier === 0 || (w.appliesTo !== undefined && !w.appliesTo(spec))) continue;
+    if (w.multiplier === 0 || (w.appliesTo !== undefined && !w.appliesTo(spec, cols))) continue;
     wOn[k] = 1;
     const row = rawRows[k]!;
     if (w.weighAll !== undefined) w.weighAll(cols, slots, n, spec, row);

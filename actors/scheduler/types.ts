@@ -79,8 +79,11 @@ export interface HostWeigher {
   readonly name: string;
   readonly multiplier: number;
   weigh(host: HostState, spec: RequestSpec): number;
-  /** Optional, for speed: false when `weigh` gives every host the same value for this request (skipped). */
-  appliesTo?(spec: RequestSpec): boolean;
+  /**
+   * Optional, for speed: false when `weigh` gives every host the same value for this request, or,
+   * given the columns, for the whole fleet right now (skipped).
+   */
+  appliesTo?(spec: RequestSpec, cols?: HostColumns): boolean;
   /** Optional columnar form of `weigh`: `out[k]` = raw weight of the host in `slots[k]`, for k < n. */
   weighAll?(cols: HostColumns, slots: Int32Array, n: number, spec: RequestSpec, out: Float64Array): void;
 }

@@ -20,6 +20,9 @@ function variedFleet(n: number, seed: number): HostState[] {
       enabled: rand() > 0.1,
       lastSeenAt: NOW - pick([0, 30_000, 60_000, 60_001, 1e9]),
       availabilityZone: pick(['nova', 'az1', 'az2']),
+      cpuArch: pick(['x86_64', 'x86_64', 'aarch64', 'i686']),
+      hypervisorType: pick(['QEMU', 'QEMU', 'xen']),
+      capabilities: pick<Record<string, string>>([{}, {}, { vm_mode: 'xen' }]),
       numInstances: pick([0, 10, 49, 50, 51]),
       failedBuilds: pick([0, 0, 1, 3]),
       used: { VCPU: pick([0, 30, 62, 64]), MEMORY_MB: pick([0, 32_000, 60_000, 65_000]), DISK_GB: pick([0, 500, 990, 1000]) },
@@ -38,13 +41,16 @@ const SPECS: RequestSpec[] = [
   makeSpec({ resources: { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 } }),
   makeSpec({ resources: { VCPU: 3, MEMORY_MB: 16_384, DISK_GB: 0 }, availabilityZone: 'az1' }),
   makeSpec({ resources: { VCPU: 2, MEMORY_MB: 9000, DISK_GB: 10 }, availabilityZone: 'nowhere' }),
+  makeSpec({ imageProperties: { hw_architecture: 'amd64' } }),
+  makeSpec({ imageProperties: { hypervisor_type: 'qemu', hw_vm_mode: 'hvm' } }),
+  makeSpec({ imageProperties: { architecture: 'i386', img_hv_type: 'xapi', vm_mode: 'pv' } }),
 ];
 
 t.test('every columnar filter keeps exactly the hosts its passes() keeps, in order', async (t) => {
   const fleet = variedFleet(400, 7);
   const cols = HostColumns.of(fleet);
   const columnar = Object.values(builtinFilters).filter((f) => f.narrow !== undefined);
-  t.ok(columnar.length >= 6, 'resource, compute, zone and instance-count filters are columnar');
+  t.ok(columnar.length >= 7, 'resource, compute, zone, image-property and instance-count filters are columnar');
   for (const f of columnar) {
     for (const spec of SPECS) {
       const slots = Int32Array.from(fleet.keys());
@@ -68,6 +74,14 @@ t.test('every columnar weigher gives the raw weights its weigh() gives', async (
   }
 });
 
+t.test('BuildFailureWeigher is skipped while no host has failed builds', async (t) => {
+  const w = defaultWeighers().find((x) => x.name === 'BuildFailureWeigher')!;
+  const healthy = [makeHost({ host: 'a' }), makeHost({ host: 'b' })];
+  t.equal(w.appliesTo!(SPECS[0]!, HostColumns.of(healthy)), false);
+  t.equal(w.appliesTo!(SPECS[0]!, HostColumns.of([...healthy, makeHost({ host: 'c', failedBuilds: 2 })])), true);
+  t.equal(w.appliesTo!(SPECS[0]!), true, 'without columns it cannot know: it applies');
+});
+
 const report = (host: string, over: Partial<CapacityReport> = {}): CapacityReport => ({
   host, node: host, hypervisorType: 'fake', hypervisorVersion: 1, cpuArch: 'x86_64', availabilityZone: null,
   vcpus: 8, memoryMb: 16_384, diskGb: 100, vcpusUsed: 0, memoryMbUsed: 0, diskGbUsed: 0, runningVms: 0, seq: 1, sentAt: 1_000, ...over,
@@ -83,7 +97,7 @@ t.test('HostStates keeps its columns equal to the states after every kind of cha
     const ok =
       RESOURCE_CLASSES.every((rc) => (['free', 'minUnit', 'maxUnit', 'stepSize'] as const).every((k) => eq(live.resources[rc][k], fresh.resources[rc][k]))) &&
       eq(live.lastSeenAt, fresh.lastSeenAt) && eq(live.enabled, fresh.enabled) && eq(live.numInstances, fresh.numInstances) &&
-      eq(live.failedBuilds, fresh.failedBuilds) &&
+      eq(live.failedBuilds, fresh.failedBuilds) && live.failingHosts === fresh.failingHosts &&
       s.all().every((h, i) => live.zone[i] === live.zoneId(h.availabilityZone));
     t.ok(ok, what);
   };
@@ -101,6 +115,9 @@ t.test('HostStates keeps its columns equal to the states after every kind of cha
   s.setEnabled('h5', false);
   s.refreshUsed('h6', { VCPU: 7 });
   same('after a changed report, a heartbeat, a disable and a ledger refresh');
+  t.equal(s.columns().failingHosts, 1, 'one host reports failed builds');
+  s.applyReport(report('h3', { seq: 3, sentAt: 6_000, memoryMb: 4096, failedBuilds: 0 }));
+  t.equal(s.columns().failingHosts, 0, 'and then none');
   t.equal(s.columns().lastSeenAt[s.columns().slotOf('h4')!], 9_000);
 });
 

@@ -67,15 +67,29 @@ function hostVmMode(host: HostState): string {
   return typeof v === 'string' ? v : 'hvm';
 }
 
+function matches(cpuArch: string, hypervisorType: string, vmMode: string, w: Wanted): boolean {
+  if (w.arch !== null && !same(cpuArch, w.arch, ARCH)) return false;
+  if (w.hvType !== null && !same(hypervisorType, w.hvType, HV_TYPE)) return false;
+  if (w.vmMode !== null && !same(vmMode, w.vmMode, VM_MODE)) return false;
+  return true;
+}
+
 /** Image `hw_architecture`, `img_hv_type`, `hw_vm_mode` against the host; an absent property passes. */
 export const ImagePropertiesFilter: HostFilter = {
   name: 'ImagePropertiesFilter',
-  passes: (host, spec) => {
+  passes: (host, spec) => matches(host.cpuArch, host.hypervisorType, hostVmMode(host), wanted(spec.image.properties)),
+  // Each platform in the fleet is decided once; the hosts are then a lookup by their platform id.
+  narrow: (cols, slots, n, spec) => {
     const w = wanted(spec.image.properties);
-    if (w.arch !== null && !same(host.cpuArch, w.arch, ARCH)) return false;
-    if (w.hvType !== null && !same(host.hypervisorType, w.hvType, HV_TYPE)) return false;
-    if (w.vmMode !== null && !same(hostVmMode(host), w.vmMode, VM_MODE)) return false;
-    return true;
+    const verdict = new Uint8Array(cols.platforms.length);
+    cols.platforms.forEach((p, id) => (verdict[id] = matches(p.cpuArch, p.hypervisorType, p.vmMode, w) ? 1 : 0));
+    const platform = cols.platform;
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = slots[k]!;
+      if (verdict[platform[i]!] === 1) slots[m++] = i;
+    }
+    return m;
   },
   appliesTo: (spec) => {
     const w = wanted(spec.image.properties);

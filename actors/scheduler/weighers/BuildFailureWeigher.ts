@@ -9,6 +9,7 @@ export function BuildFailureWeigher(multiplier = 1000000.0): HostWeigher {
     name: 'BuildFailureWeigher',
     multiplier,
     weigh: (host) => -host.failedBuilds,
+    appliesTo: (_spec, cols) => cols === undefined || cols.failingHosts > 0,
     weighAll: (cols, slots, n, _spec, out) => {
       const failed = cols.failedBuilds;
       for (let k = 0; k < n; k++) out[k] = -failed[slots[k]!]!;

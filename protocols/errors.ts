@@ -108,5 +108,21 @@ export function fromWire(w: WireError): NovactError {
 export function asNovactError(err: unknown): NovactError {
   if (err instanceof NovactError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new InternalError(message);
+  return isTransientIoError(err) ? new UnavailableError(message) : new InternalError(message);
+}
+
+/** Socket errors that a reconnect cures. */
+const TRANSIENT_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
+
+/**
+ * A dependency that is down or restarting (the database, a socket), as opposed to a bug: callers may
+ * retry. SQLSTATE class 08 is "connection exception"; 57P01–57P03 are a server shutting down,
+ * crashing or still starting ("the database system is not yet accepting connections").
+ */
+export function isTransientIoError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (TRANSIENT_NET_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code))) return true;
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /^Connection terminated|Connection ended unexpectedly/.test(message);
 }

@@ -31,6 +31,9 @@ export interface CallOptions {
   idempotencyKey?: string;
 }
 
+/** How often `waitForServer` looks again when no event woke it. */
+const WAIT_POLL_MS = 1_000;
+
 export class NovactClient {
   readonly bridge: Bridge;
   readonly subjects: Subjects;
@@ -101,30 +104,39 @@ export class NovactClient {
    * server that was deleted meanwhile when `done` accepts that.
    */
   async waitForServer(id: string, done: (s: ServerView) => boolean, timeoutMs = 60_000): Promise<ServerView> {
-    const nc = this.bridge.nc;
-    const sub = nc.subscribe(this.subjects.entityEvents('instance', id));
+    // Woken by the instance's events, and polled every WAIT_POLL_MS besides: events published while
+    // this connection was away (a NATS restart) are not replayed. Transient errors (timeouts, no
+    // responders while a role reconnects) are waited out until the deadline.
+    const deadline = Date.now() + timeoutMs;
+    const sub = this.bridge.nc.subscribe(this.subjects.entityEvents('instance', id));
+    let dirty = false;
+    let wake = () => undefined as void;
+    void (async () => {
+      for await (const _ of sub) {
+        dirty = true;
+        wake();
+      }
+    })().catch(() => undefined);
     try {
-      const check = async (): Promise<ServerView | undefined> => {
-        const s = await this.getServer(id).catch((err) => {
+      for (;;) {
+        dirty = false;
+        const s = await this.getServer(id).catch((err: unknown) => {
           if ((err as { code?: number }).code === 404) return { ...({} as ServerView), id, status: 'DELETED', vmState: 'deleted' } as ServerView;
+          if ((err as { retryable?: boolean }).retryable === true) return undefined;
           throw err;
         });
-        return done(s) ? s : undefined;
-      };
-      const first = await check();
-      if (first) return first;
-      const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-      try {
-        for await (const _ of sub) {
-          const s = await check();
-          if (s) return s;
-        }
-      } finally {
-        clearTimeout(timer);
+        if (s !== undefined && done(s)) return s;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new TimeoutError(`server ${id} did not reach the expected state within ${timeoutMs} ms`);
+        if (dirty) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, WAIT_POLL_MS));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
-      const last = await check();
-      if (last) return last;
-      throw new TimeoutError(`server ${id} did not reach the expected state within ${timeoutMs} ms`);
     } finally {
       if (!sub.isClosed()) sub.unsubscribe();
     }

@@ -112,3 +112,16 @@ t.test('asNovactError', async (t) => {
   t.equal(asNovactError(undefined).message, 'undefined');
   t.ok(asNovactError({}) instanceof InternalError);
 });
+
+t.test('asNovactError: a dependency that is down is retryable Unavailable, a bug is a computeFault', async (t) => {
+  const down = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  for (const e of [down('ECONNREFUSED'), down('ECONNRESET'), down('57P03', 'the database system is not yet accepting connections'), down('57P01'), down('08006')]) {
+    const n = asNovactError(e);
+    t.ok(n instanceof UnavailableError && n.retryable, `${(e as { code: string }).code} → retryable 503`);
+  }
+  t.ok(asNovactError(new Error('Connection terminated unexpectedly')) instanceof UnavailableError, 'pg: connection terminated');
+  for (const e of [new TypeError('x is undefined'), down('23505', 'duplicate key'), down('42P01', 'no such table'), 'plain string']) {
+    const n = asNovactError(e);
+    t.ok(n instanceof InternalError && !n.retryable, `${String((e as { code?: string }).code ?? e)} → computeFault, not retried`);
+  }
+});

@@ -37,24 +37,16 @@ async function assertHonest(t: Test, c: Cluster): Promise<void> {
   }
 }
 
-t.test('PostgreSQL killed during a burst of builds, then restarted', async (t) => {
-  const ids = await burst(24, 'pg');
-  await servers.pg.kill();
-  await servers.pg.restart();
-  const done = await waitAll(cluster, ids, settled, 90_000);
-  t.equal(done.length, 24, 'every build settled (none stuck in BUILD)');
-  // A restart takes ~0.1 s here; the conductor retries retryable failures for several seconds, so
-  // the outage costs no build.
-  t.same(done.filter((s) => s.status !== 'ACTIVE').map((s) => s.fault), [], 'every build ACTIVE: the outage was waited out');
-  await assertHonest(t, cluster);
-});
-
-t.test('nats-server killed during a burst of builds, then restarted', async (t) => {
-  const ids = await burst(24, 'nats');
-  await servers.nats.kill();
-  await servers.nats.restart();
-  const done = await waitAll(cluster, ids, settled, 90_000);
-  t.equal(done.length, 24, 'every build settled (none stuck in BUILD)');
-  t.same(done.filter((s) => s.status !== 'ACTIVE').map((s) => s.fault), [], 'every build ACTIVE: the outage was waited out');
-  await assertHonest(t, cluster);
-});
+// A restart takes ~0.1 s here; the conductor retries retryable failures for several seconds, so an
+// outage costs no build.
+for (const [what, server] of [['PostgreSQL', servers.pg], ['nats-server', servers.nats]] as const) {
+  t.test(`${what} killed during a burst of builds, then restarted`, async (t) => {
+    const ids = await burst(24, what);
+    await server.kill();
+    await server.restart();
+    const done = await waitAll(cluster, ids, settled, 90_000);
+    t.equal(done.length, 24, 'every build settled (none stuck in BUILD)');
+    t.same(done.filter((s) => s.status !== 'ACTIVE').map((s) => s.fault), [], 'every build ACTIVE: the outage was waited out');
+    await assertHonest(t, cluster);
+  });
+}

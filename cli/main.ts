@@ -25,6 +25,8 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   demo: { type: 'string' },
   'api-port': { type: 'string' },
+  roles: { type: 'string' },
+  join: { type: 'boolean' },
   // server commands
   flavor: { type: 'string' },
   image: { type: 'string' },

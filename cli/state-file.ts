@@ -5,11 +5,14 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { NatsAuthTable } from '../runtime/nats/credentials.js';
 
 export interface ClusterState {
   natsUrl: string;
   subjectRoot: string;
   pid: number;
+  /** What `novact up --join` needs to run more roles in another process (per-role NATS users). */
+  join?: { natsUrl: string; natsAuth: NatsAuthTable; databaseUrl: string };
 }
 
 export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -30,7 +33,10 @@ export function readState(path: string): ClusterState | undefined {
   try {
     const o = JSON.parse(text) as Partial<ClusterState>;
     if (typeof o.natsUrl !== 'string' || typeof o.subjectRoot !== 'string' || typeof o.pid !== 'number') return undefined;
-    return { natsUrl: o.natsUrl, subjectRoot: o.subjectRoot, pid: o.pid };
+    const state: ClusterState = { natsUrl: o.natsUrl, subjectRoot: o.subjectRoot, pid: o.pid };
+    const j = o.join;
+    if (j && typeof j.natsUrl === 'string' && typeof j.databaseUrl === 'string' && typeof j.natsAuth === 'object' && j.natsAuth !== null) state.join = j;
+    return state;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
-import type { Cluster, ClusterOptions } from '../runtime/cluster.js';
+import type { Cluster, ClusterOptions, RoleName } from '../runtime/cluster.js';
 import type { LogLevel } from '../runtime/log/logger.js';
 import * as fmt from './format.js';
 import { isAlive, readState, removeState, stateFilePath, writeState } from './state-file.js';
@@ -21,19 +21,38 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port'],
-  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT]',
-  summary: 'run a cluster in the foreground (Ctrl-C stops it)',
+  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join'],
+  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join]',
+  summary: 'run a cluster in the foreground (Ctrl-C stops it); --join runs more roles for the one already up',
   run: runUp,
 };
 
-function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; demo: number } {
-  const hosts = intOption(ctx.values, 'hosts', 5, UP_COMMAND);
+const ALL_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'compute', 'image', 'api'];
+
+function rolesOption(ctx: RunContext, join: boolean): RoleName[] {
+  const given = strOption(ctx.values, 'roles');
+  if (given === undefined) return join ? ['compute'] : [...ALL_ROLES];
+  const roles = given.split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => !ALL_ROLES.includes(r as RoleName));
+  if (unknown.length > 0 || roles.length === 0) throw new UsageError(`--roles takes some of ${ALL_ROLES.join(',')}; got '${given}'`, UP_COMMAND);
+  return [...new Set(roles as RoleName[])];
+}
+
+function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; demo: number; join: boolean } {
+  const join = ctx.values.join === true;
+  const roles = rolesOption(ctx, join);
+  const hosts = roles.includes('compute') ? intOption(ctx.values, 'hosts', 5, UP_COMMAND) : 0;
   const demo = intOption(ctx.values, 'demo', 0, UP_COMMAND);
-  if (demo > 0 && hosts === 0) throw new UsageError('--demo needs at least one host', UP_COMMAND);
+  if (demo > 0 && (hosts === 0 || join)) throw new UsageError('--demo needs at least one host, in a cluster of its own (not with --join)', UP_COMMAND);
   const level = (ctx.env.NOVACT_LOG || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`NOVACT_LOG must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`, UP_COMMAND);
-  const options: ClusterOptions = { hosts, logLevel: level };
+  const options: ClusterOptions = { hosts, logLevel: level, roles };
+  if (join) {
+    for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root']) {
+      if (ctx.values[flag] !== undefined) throw new UsageError(`--join takes the cluster's own settings from its state file; drop --${flag}`, UP_COMMAND);
+    }
+    return { options, hosts, demo, join };
+  }
   const natsUrl = strOption(ctx.values, 'nats-url') ?? (ctx.env.NATS_URL || undefined);
   const databaseUrl = strOption(ctx.values, 'database-url') ?? (ctx.env.DATABASE_URL || undefined);
   const dataDir = strOption(ctx.values, 'data-dir');
@@ -46,7 +65,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
   }
   if (subjectRoot) options.subjectRoot = subjectRoot;
   if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
-  return { options, hosts, demo };
+  return { options, hosts, demo, join };
 }
 
 /** Nova's port. Without --api-port, `up` takes it when free and any free port otherwise. */
@@ -61,12 +80,19 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function runUp(ctx: RunContext): Promise<number> {
-  const { options, hosts, demo } = clusterOptions(ctx);
+  const { options, hosts, demo, join } = clusterOptions(ctx);
   const statePath = stateFilePath(ctx.env);
   const previous = readState(statePath);
-  if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
+  const running = previous && previous.pid !== process.pid && isAlive(previous.pid);
+  if (join) {
+    // Another process of the cluster that is up: its NATS (with the per-role users), its database.
+    if (!running || !previous.join) throw new CliError(`--join needs a running 'novact up' recorded in ${statePath}`, 2);
+    Object.assign(options, { natsUrl: previous.join.natsUrl, natsAuth: previous.join.natsAuth, databaseUrl: previous.join.databaseUrl, subjectRoot: previous.subjectRoot });
+  } else if (running) {
     throw new CliError(`another novact cluster (pid ${previous.pid}) is recorded in ${statePath}; stop it, or set NOVACT_STATE_FILE to run a second one`, 2);
   }
+  // The state file belongs to the process that started the cluster; a joined one leaves it alone.
+  const ownsState = !join;
 
   let cluster: Cluster | undefined;
   let stopping: Promise<number> | undefined;
@@ -76,7 +102,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 
   const stop = (): Promise<number> => {
     stopping ??= (async () => {
-      removeState(statePath, process.pid);
+      if (ownsState) removeState(statePath, process.pid);
       if (!cluster) return 0; // still starting: stopped once startCluster returns
       ctx.err.write('novact: stopping…\n');
       try {
@@ -102,12 +128,12 @@ async function runUp(ctx: RunContext): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('exit', () => removeState(statePath, process.pid));
+  if (ownsState) process.on('exit', () => removeState(statePath, process.pid));
 
   try {
     // Loaded here, not at the top: the cluster pulls in the ORM, which client commands do not need.
     const { startCluster } = await import('../runtime/cluster.js');
-    options.api ??= { port: (await portFree(DEFAULT_API_PORT)) ? DEFAULT_API_PORT : 0 };
+    if (options.roles!.includes('api')) options.api ??= { port: (await portFree(DEFAULT_API_PORT)) ? DEFAULT_API_PORT : 0 };
     cluster = await startCluster(options);
   } catch (err) {
     process.off('SIGINT', onSignal);
@@ -120,7 +146,14 @@ async function runUp(ctx: RunContext): Promise<number> {
     stopping = undefined;
     return stop();
   }
-  writeState(statePath, { natsUrl: cluster.natsUrl, subjectRoot: cluster.subjects.root, pid: process.pid });
+  if (ownsState) {
+    writeState(statePath, {
+      natsUrl: cluster.natsUrl,
+      subjectRoot: cluster.subjects.root,
+      pid: process.pid,
+      join: { ...cluster.join, databaseUrl: cluster.databaseUrl },
+    });
+  }
 
   const images = await cluster.client.listImages().catch(() => []);
   const image = images.find((i) => i.status === 'active') ?? images[0];
@@ -132,6 +165,8 @@ async function runUp(ctx: RunContext): Promise<number> {
     databaseEmbedded: !!cluster.embedded.postgres,
     dataDir: cluster.embedded.postgres ? (options.dataDir ?? null) : null,
     hosts,
+    roles: options.roles!,
+    joined: join,
     subjectRoot: cluster.subjects.root,
     stateFile: statePath,
     apiUrl: cluster.apiUrl ?? null,
@@ -155,7 +190,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 function banner(
   info: {
     pid: number; natsUrl: string; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
-    subjectRoot: string; stateFile: string; apiUrl: string | null; adminPassword: string | null;
+    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPassword: string | null;
   },
   imageName: string | undefined,
 ): string {
@@ -165,7 +200,8 @@ function banner(
   const server = `--server ${info.natsUrl}`;
   const bare = splitCredentials(info.natsUrl);
   return [
-    `novact is up (pid ${info.pid})`,
+    info.joined ? `novact joined the cluster in ${info.stateFile} (pid ${info.pid})` : `novact is up (pid ${info.pid})`,
+    `  roles:       ${info.roles.join(', ')}`,
     `  NATS:        ${bare.url} (${info.natsEmbedded ? 'embedded nats-server' : 'external'}${bare.user ? `; user ${bare.user}, password in the state file` : ''})`,
     `  PostgreSQL:  ${info.databaseUrl} (${db})`,
     `  hosts:       ${info.hosts} fake (${hostNames})`,

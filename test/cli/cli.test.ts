@@ -199,9 +199,9 @@ t.test('the state file finds the cluster', async (t) => {
   t.match(stale.stderr, /is not running/);
 });
 
-t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
-  const state = join(dir, 'up.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', '--hosts', '1'], {
+/** `novact up …` in the foreground; resolves once it says it is running (or has joined). */
+async function upProcess(t: Test, args: string[], state: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up', ...args], {
     cwd: ROOT,
     env: { ...process.env, NOVACT_STATE_FILE: state, NATS_URL: undefined, DATABASE_URL: undefined, NOVACT_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -221,6 +221,15 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   await running;
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
+  const state = join(dir, 'up.json');
+  const up = await upProcess(t, ['--hosts', '1'], state);
+  const { child, exited } = up;
+  const stdout = up.stdout();
+  const stderr = up.stderr();
 
   t.match(stdout, /NATS: +nats:\/\/127\.0\.0\.1:\d+ \(embedded nats-server; user client/);
   t.match(stdout, /PostgreSQL: +postgresql:\/\/\S+ \(embedded, temporary\)/);
@@ -241,4 +250,34 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
   t.equal(code, 0, 'exits 0 after SIGINT', { stderr });
   t.equal(signal, null);
   t.notOk(existsSync(state), 'state file removed');
+});
+
+t.test('novact up --join: the compute role in a second process serves the first one\'s cluster', async (t) => {
+  const state = join(dir, 'split.json');
+  const main = await upProcess(t, ['--roles', 'conductor,scheduler,image'], state);
+  t.match(main.stdout(), /roles: +conductor, scheduler, image/);
+  const computes = await upProcess(t, ['--join', '--hosts', '2'], state);
+  t.match(computes.stdout(), /joined the cluster in .*split\.json/);
+  t.match(computes.stdout(), /roles: +compute/);
+
+  const env = { NATS_URL: undefined, NOVACT_STATE_FILE: state };
+  const boot = await novact(['server', 'create', '--name', 'split-1', '--flavor', 'm1.tiny', '--image', imageName, '--wait', '--json'], env);
+  t.equal(boot.code, 0, 'a server boots on a host of the joined process', { stderr: boot.stderr });
+  const server = JSON.parse(boot.stdout) as ServerView;
+  t.equal(server.status, 'ACTIVE');
+  t.match(server.host, /^compute-[12]$/);
+
+  computes.child.kill('SIGINT');
+  t.equal((await computes.exited).code, 0, 'the joined process stops cleanly');
+  t.ok(existsSync(state), 'and leaves the state file to its owner');
+  main.child.kill('SIGINT');
+  t.equal((await main.exited).code, 0);
+  t.notOk(existsSync(state), 'the owner removes it');
+
+  const orphan = await novact(['up', '--join'], { NATS_URL: undefined, NOVACT_STATE_FILE: state });
+  t.equal(orphan.code, 2, '--join without a running cluster is a clear error');
+  t.match(orphan.stderr, /--join needs a running 'novact up'/);
+  const bad = await novact(['up', '--roles', 'compute,teapot'], { NATS_URL: undefined, NOVACT_STATE_FILE: state });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--roles takes some of conductor,scheduler,compute,image,api; got 'compute,teapot'/);
 });

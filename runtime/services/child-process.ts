@@ -3,6 +3,7 @@
  * and last lines (usage errors come first, crashes last) for error messages, and its exit as a promise.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const HEAD_LINES = 10;
@@ -43,4 +44,40 @@ export function launch(bin: string, args: string[], spawnOpts: SpawnOptions, onL
 
 export function isAlive(child: ChildProcess): boolean {
   return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** State and parent of a process (or thread) from /proc; undefined once it is gone. */
+export function procStat(pid: number, tid?: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Fields after "(comm)" — comm itself may contain spaces and parentheses.
+    const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return state && ppid ? { state, ppid: Number(ppid) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once every thread of these processes is stopped (state T): SIGSTOP is delivered
+ * asynchronously, and a thread running on another core may still act on a message meanwhile.
+ */
+export async function waitStopped(pids: number[], timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const threadsOf = (pid: number): number[] => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  for (;;) {
+    const running = pids.some((pid) => threadsOf(pid).some((tid) => {
+      const s = procStat(pid, tid);
+      return s !== undefined && s.state !== 'T' && s.state !== 't' && s.state !== 'Z';
+    }));
+    if (!running) return;
+    if (Date.now() > deadline) throw new Error(`processes ${pids.join(', ')} did not stop within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }

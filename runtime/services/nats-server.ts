@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, launch, type Running } from './child-process.js';
+import { isAlive, launch, waitStopped, type Running } from './child-process.js';
 
 export interface NatsServerOptions {
   /** Passed as `-c file`; the port, store and name flags below still override it. */
@@ -40,7 +40,8 @@ export interface NatsServerHandle {
   kill(): Promise<void>;
   /** Start again on the same port and store (stops the running process gracefully first). */
   restart(): Promise<void>;
-  pause(): void;
+  /** SIGSTOP; resolves once every thread of the server is stopped. */
+  pause(): Promise<void>;
   resume(): void;
 }
 
@@ -184,8 +185,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       run = launchServer(binary, argsFor(port), opts.log, opts.env);
       await waitReady(run, runDir);
     },
-    pause() {
-      if (isAlive(run.child)) run.child.kill('SIGSTOP');
+    async pause() {
+      if (!isAlive(run.child)) return;
+      run.child.kill('SIGSTOP');
+      await waitStopped([run.child.pid!]);
     },
     resume() {
       if (isAlive(run.child)) run.child.kill('SIGCONT');

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isAlive, launch, type Running } from './child-process.js';
+import { isAlive, launch, procStat, waitStopped, type Running } from './child-process.js';
 import { freePort } from './free-port.js';
 
 export interface PostgresOptions {
@@ -45,7 +45,8 @@ export interface PostgresHandle {
   /** Start again on the same port and data (stops a running server gracefully first). */
   restart(): Promise<void>;
   /** SIGSTOP/SIGCONT the postmaster and its backends, so the whole server hangs. */
-  pause(): void;
+  /** SIGSTOP to the server and its backends; resolves once every one of them is stopped. */
+  pause(): Promise<void>;
   resume(): void;
 }
 
@@ -77,17 +78,6 @@ function childPids(pid: number): number[] {
     if (stat?.ppid === pid) kids.push(Number(entry));
   }
   return kids;
-}
-
-function procStat(pid: number): { state: string; ppid: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)" — comm itself may contain spaces and parentheses.
-    const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return state && ppid ? { state, ppid: Number(ppid) } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function trySignal(pid: number, signal: NodeJS.Signals): void {
@@ -304,8 +294,10 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       await shutdown();
       current = await startOn(port);
     },
-    pause() {
-      if (isAlive(current.child)) signalTree(current.child.pid, 'SIGSTOP');
+    async pause() {
+      if (!isAlive(current.child)) return;
+      const kids = signalTree(current.child.pid, 'SIGSTOP');
+      await waitStopped([current.child.pid!, ...kids]);
     },
     resume() {
       if (isAlive(current.child)) signalTree(current.child.pid, 'SIGCONT');

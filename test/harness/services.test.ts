@@ -79,7 +79,7 @@ t.test('nats: pause makes requests time out, resume recovers', async (t) => {
   const nc = await connect({ servers: server.url });
   t.teardown(() => nc.close());
   nc.subscribe('echo', { callback: (_err, msg) => msg.respond(msg.data) });
-  server.pause();
+  await server.pause();
   await t.rejects(nc.request('echo', sc.encode('x'), { timeout: 300 }));
   server.resume();
   t.equal(sc.decode((await nc.request('echo', sc.encode('y'), { timeout: 2000 })).data), 'y');
@@ -125,7 +125,7 @@ t.test('postgres: SELECT 1, rows survive kill + restart', async (t) => {
 t.test('postgres: pause hangs new connections, resume recovers', async (t) => {
   const db = await startPostgres();
   t.teardown(() => db.stop());
-  db.pause();
+  await db.pause();
   await t.rejects(pgClient(db.url, 300));
   db.resume();
   const client = await pgClient(db.url);

@@ -22,6 +22,8 @@ export interface ServerView {
   imageId: string;
   availabilityZone: string | null;
   metadata: Record<string, string>;
+  /** The key pair named at create (Nova keeps the name; the key itself is the API's). */
+  keyName: string | null;
   fault: { code: number; message: string } | null;
   createdAt: string;
   updatedAt: string;
@@ -39,6 +41,7 @@ export interface BuildRequest {
   userId?: string;
   availabilityZone?: string;
   metadata?: Record<string, string>;
+  keyName?: string;
   schedulerHints?: Record<string, string | string[]>;
   /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
   minCount?: number;

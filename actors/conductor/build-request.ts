@@ -13,7 +13,7 @@ const NAME = /^[^\x00-\x1f\x7f]+$/;
 export const MAX_COUNT = 100;
 
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
-  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'schedulerHints', 'minCount', 'maxCount'], 'server');
+  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'schedulerHints', 'minCount', 'maxCount'], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
     flavorRef: str(o, 'flavorRef', { max: 255 }),
@@ -24,6 +24,8 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   const projectId = optStr(o, 'projectId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
   const userId = optStr(o, 'userId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
   const az = optStr(o, 'availabilityZone');
+  const keyName = optStr(o, 'keyName', { max: 255 });
+  if (keyName !== undefined) req.keyName = keyName;
   if (projectId !== undefined) req.projectId = projectId;
   if (userId !== undefined) req.userId = userId;
   if (az !== undefined) req.availabilityZone = az;
@@ -63,6 +65,7 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     alternates: [],
     availabilityZone: req.availabilityZone ?? null,
     metadata: req.metadata ?? {},
+    keyName: req.keyName ?? null,
     schedulerHints: req.schedulerHints ?? {},
     fault: null,
     idempotencyKey,

@@ -21,6 +21,7 @@ export interface ServerQuery {
   image?: string;
   flavor?: string;
   availabilityZone?: string;
+  keyName?: string;
   limit?: number;
   marker?: string;
 }
@@ -49,13 +50,13 @@ const BY_STATUS: Record<string, Record<string, unknown>> = {
 const INVALID_REGEX = '2201B';
 
 export async function queryServers(orm: Orm, body: Record<string, unknown>): Promise<ListReply> {
-  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'limit', 'marker'], 'query');
+  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'keyName', 'limit', 'marker'], 'query');
   const and: Record<string, unknown>[] = [];
   const projectId = optStr(o, 'projectId', { max: 64 });
   if (projectId !== undefined) and.push({ projectId });
   const name = optStr(o, 'name', { min: 0, max: 255 });
   if (name !== undefined) and.push({ name: { $re: name } });
-  for (const [key, column] of [['host', 'host'], ['image', 'imageRef'], ['flavor', 'flavorId'], ['availabilityZone', 'availabilityZone']] as const) {
+  for (const [key, column] of [['host', 'host'], ['image', 'imageRef'], ['flavor', 'flavorId'], ['availabilityZone', 'availabilityZone'], ['keyName', 'keyName']] as const) {
     const v = optStr(o, key);
     if (v !== undefined) and.push({ [column]: v });
   }

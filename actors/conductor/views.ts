@@ -18,6 +18,7 @@ export function serverView(r: InstanceRow): ServerView {
     imageId: r.imageRef,
     availabilityZone: r.availabilityZone,
     metadata: r.metadata,
+    keyName: r.keyName,
     fault: r.fault,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),

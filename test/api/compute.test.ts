@@ -261,6 +261,11 @@ t.test('key pairs: import and generate, per user, codes by microversion', async 
   t.equal((await http.get(`/v2.1/os-keypairs?user_id=${a.userId}`, { token: admin, headers: { 'OpenStack-API-Version': 'compute 2.10' } })).body.keypairs.length, 2);
   const booted = await boot(a.token, 'keyed', { key_name: 'laptop' });
   t.equal(booted.status, 202, 'a server may name an existing key pair');
+  const keyedId = booted.body.server.id as string;
+  t.equal((await http.get(`/v2.1/servers/${keyedId}`, { token: a.token })).body.server.key_name, 'laptop', 'the server shows its key name');
+  const byKey = await http.get('/v2.1/servers/detail?key_name=laptop', { token: a.token });
+  t.same(byKey.body.servers.map((x: { id: string }) => x.id), [keyedId], 'and is found by it');
+  t.equal((await http.get('/v2.1/servers/detail?key_name=other', { token: a.token })).body.servers.length, 0, 'another key name finds nothing');
   t.equal((await http.delete('/v2.1/os-keypairs/gen', { token: a.token, headers: v22 })).status, 204);
   t.equal((await http.delete('/v2.1/os-keypairs/laptop', { token: a.token })).status, 202, '202 at 2.1');
   t.equal((await http.get('/v2.1/os-keypairs/laptop', { token: a.token })).status, 404);

@@ -173,6 +173,7 @@ export function createServerRoute(d: ApiDeps): Route {
     const build: BuildRequest = { name: s.name, flavorRef: flavor.id, imageRef: image.id, projectId: auth.projectId, userId: auth.userId };
     if (s.metadata) build.metadata = s.metadata;
     if (s.availability_zone !== undefined) build.availabilityZone = s.availability_zone;
+    if (s.key_name !== undefined) build.keyName = s.key_name;
     const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'];
     if (hints) build.schedulerHints = hints as Record<string, string | string[]>;
     if (count > 1) Object.assign(build, { minCount: count, maxCount: count });

@@ -68,12 +68,14 @@ export function serverListParams(req: FastifyRequest, auth: AuthContext, detail:
   if (flavor !== undefined) q.flavor = flavor.split('/').pop()!;
   const az = one(p.availability_zone);
   if (az !== undefined) q.availabilityZone = az;
+  const keyName = one(p.key_name);
+  if (keyName !== undefined) q.keyName = keyName;
   if (auth.isAdmin) {
     const host = one(p.host) ?? one(p.node);
     if (host !== undefined) q.host = host;
   }
-  // Servers here have no addresses, tags, locks or key names: such filters match nothing.
-  for (const k of ['ip', 'ip6', 'tags', 'tags-any', 'key_name']) if (one(p[k]) !== undefined) matchesNothing = true;
+  // Servers here have no addresses, tags or locks: such filters match nothing.
+  for (const k of ['ip', 'ip6', 'tags', 'tags-any']) if (one(p[k]) !== undefined) matchesNothing = true;
   const locked = one(p.locked);
   if (locked !== undefined && bool('locked', locked)) matchesNothing = true;
 

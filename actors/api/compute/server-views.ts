@@ -78,7 +78,7 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),
     config_drive: '',
-    key_name: null,
+    key_name: s.keyName,
     'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
     'OS-EXT-STS:task_state': s.taskState,

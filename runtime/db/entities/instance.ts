@@ -22,6 +22,7 @@ export interface InstanceRow {
   alternates: string[];
   availabilityZone: string | null;
   metadata: Record<string, string>;
+  keyName: string | null;
   /** Scheduler hints of the build (`group`, `same_host`, `different_host`), kept for reschedules. */
   schedulerHints: Record<string, string | string[]>;
   fault: { code: number; message: string } | null;
@@ -60,6 +61,7 @@ export const Instance = new EntitySchema<InstanceRow>({
     alternates: { type: 'json' },
     availabilityZone: { type: 'string', length: 255, nullable: true },
     metadata: { type: 'json' },
+    keyName: { type: 'string', length: 255, nullable: true },
     schedulerHints: { type: 'json', default: '{}' },
     fault: { type: 'json', nullable: true },
     idempotencyKey: { type: 'string', length: 128, nullable: true },

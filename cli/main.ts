@@ -7,6 +7,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NovactError } from '../protocols/errors.js';
+import { createLogger } from '../runtime/log/logger.js';
+import { installProcessGuard } from '../runtime/process-guard.js';
 import { CLIENT_COMMANDS } from './commands.js';
 import { stdout, type Output } from './format.js';
 import { UP_COMMAND } from './up.js';
@@ -123,6 +125,8 @@ const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => s
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isEntry) {
+  // A stray rejection in a long-running `novact up` is logged, not fatal to every role.
+  installProcessGuard(createLogger('info'));
   const code = await main(process.argv.slice(2));
   // Exit for sure once the output is out: a stopped cluster or a failed connect may leave handles behind.
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

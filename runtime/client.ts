@@ -43,7 +43,7 @@ export class NovactClient {
     opts: { subjectRoot?: string; timeoutMs?: number; clock?: Clock } = {},
   ) {
     this.subjects = new Subjects(opts.subjectRoot);
-    this.bridge = new Bridge(nc, opts.clock ?? systemClock, createLogger('silent'), opts.timeoutMs ?? 10_000);
+    this.bridge = new Bridge(nc, opts.clock ?? systemClock, createLogger('silent'), opts.timeoutMs ?? 10_000, this.subjects);
   }
 
   private call<R>(subject: string, verb: string, body: unknown, o: CallOptions = {}, mutating = true): Promise<R> {

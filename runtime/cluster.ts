@@ -24,6 +24,7 @@ import { systemClock, type Clock } from './clock.js';
 import { openDatabase, type Orm } from './db/orm.js';
 import { createLogger, type Logger, type LogLevel } from './log/logger.js';
 import { Bridge } from './nats/bridge.js';
+import { installProcessGuard } from './process-guard.js';
 import { connectNats, type NatsOptions } from './nats/connection.js';
 import { authEnv, authFromEnv, generateAuth, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
 import type { Role, RoleContext } from './role.js';
@@ -49,6 +50,8 @@ export interface ClusterOptions {
   subjectRoot?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Install the process-level guard (unhandled rejections logged, not fatal) until stop. Default false. */
+  processGuard?: boolean;
   logLevel?: LogLevel;
   requestTimeoutMs?: number;
   scheduler?: Partial<SchedulerConfig>;
@@ -106,8 +109,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const started: Role[] = [];
   let orm: Orm | undefined;
   const actors = new ActorSystem(clock, log);
+  const guard = options.processGuard ? installProcessGuard(log) : undefined;
 
   const cleanup = async () => {
+    guard?.uninstall();
     for (const r of started.reverse()) await r.stop().catch((err) => log.error('role stop failed', { role: r.name, err: String(err) }));
     actors.stop();
     await Promise.allSettled(connections.map((c) => c.drain()));
@@ -140,7 +145,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const context = async (role: RoleName): Promise<RoleContext> => {
       const nc = await connect(role, `novact-${role}`);
       connections.push(nc);
-      return { bridge: new Bridge(nc, clock, log.child({ role }), requestTimeoutMs), subjects, actors, clock, log: log.child({ role }), requestTimeoutMs };
+      return { bridge: new Bridge(nc, clock, log.child({ role }), requestTimeoutMs, subjects), subjects, actors, clock, log: log.child({ role }), requestTimeoutMs };
     };
 
     if (roles.has('image')) {

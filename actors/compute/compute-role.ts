@@ -7,7 +7,7 @@
  * waking idle hosts' actors.
  */
 import { EventEmitter } from 'node:events';
-import type { Subscription } from 'nats';
+import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import type { HypervisorDriver } from '../../hosts/driver.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
@@ -77,7 +77,7 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   });
 
   const routing: HostRouting = byName.size > cfg.wildcardSubscriptionAbove ? 'wildcard' : 'per-host';
-  const subs: Subscription[] = routeHostRequests(ctx, [...byName.keys()], routing, (name) => byName.has(name), (name, verb, env) =>
+  const subs: BridgeSubscription[] = routeHostRequests(ctx, [...byName.keys()], routing, (name) => byName.has(name), (name, verb, env) =>
     registry.ask<unknown>(name, (reply) => ({ verb, body: env.body, key: env.idempotencyKey, reply }), Math.max(1, env.deadline - ctx.clock.now())),
   );
 

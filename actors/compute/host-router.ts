@@ -8,7 +8,7 @@
  * does not run is dropped unanswered, since the process that runs it answers. So a request for a
  * host no process runs times out rather than failing at once with "no responders".
  */
-import type { Subscription } from 'nats';
+import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import type { RequestEnvelope } from '../../protocols/envelope.js';
 import type { RoleContext } from '../../runtime/role.js';
 import { isMutatingHostVerb } from './host-verbs.js';
@@ -18,7 +18,7 @@ export type HostRouting = 'wildcard' | 'per-host';
 export type AskHost = (host: string, verb: string, envelope: RequestEnvelope<Record<string, unknown>>) => Promise<unknown>;
 
 /** Subscribes for `hosts`; `owns` says whether a host is (still) served by this process. */
-export function routeHostRequests(ctx: RoleContext, hosts: readonly string[], routing: HostRouting, owns: (host: string) => boolean, ask: AskHost): Subscription[] {
+export function routeHostRequests(ctx: RoleContext, hosts: readonly string[], routing: HostRouting, owns: (host: string) => boolean, ask: AskHost): BridgeSubscription[] {
   const hostOf = (subject: string) => ctx.subjects.parseEntity(subject, 'host')?.id;
   const accept = (subject: string) => {
     const host = hostOf(subject);

@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Subscription } from 'nats';
+import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import { BadRequestError, ConflictError, NovactError, OverLimitError } from '../../protocols/errors.js';
 import { token } from '../../protocols/subjects.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -56,7 +56,7 @@ interface Session {
   sha512: Hash;
   written: number;
   timer: Timer;
-  sub: Subscription;
+  sub: BridgeSubscription;
   /** Chunks are handled one at a time, in arrival order. */
   queue: Promise<unknown>;
   closed: boolean;
@@ -88,7 +88,7 @@ export class UploadSessions {
     const s: Session = {
       id, imageId, staging, file, md5: createHash('md5'), sha512: createHash('sha512'), written: 0,
       timer: this.clock.setTimeout(() => void this.abort(s, 'idle'), this.cfg.idleTimeoutMs),
-      sub: undefined as unknown as Subscription, queue: Promise.resolve(), closed: false,
+      sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
     };
     s.sub = this.bridge.serve(subject, ({ envelope }) => this.enqueue(s, envelope.body), { verb: 'upload', isMutating: () => false });
     this.sessions.set(id, s);

@@ -65,33 +65,5 @@ export function usableCapacity(inv: Inventory): number {
   return Math.floor((inv.total - inv.reserved) * inv.allocationRatio);
 }
 
-/** What a host actor publishes on `<root>.report.host.<host>.capacity`. */
-export interface CapacityReport {
-  host: string;
-  /** Hypervisor node name (equals host for one-node hosts). */
-  node: string;
-  hypervisorType: string;
-  hypervisorVersion: number;
-  cpuArch: string;
-  availabilityZone: string | null;
-  /** Physical totals from the driver. */
-  vcpus: number;
-  memoryMb: number;
-  diskGb: number;
-  /** What the guests on the host actually use (driver view). */
-  vcpusUsed: number;
-  memoryMbUsed: number;
-  diskGbUsed: number;
-  runningVms: number;
-  /** Consecutive failed builds on this host (0 after a success). */
-  failedBuilds?: number;
-  /** Monotonic per host actor, so a stale report is ignored. */
-  seq: number;
-  sentAt: number;
-}
-
-export interface HeartbeatReport {
-  host: string;
-  seq: number;
-  sentAt: number;
-}
+/** What a host actor publishes on `<root>.report.host.<host>.<kind>` (schemas in catalog/reports.ts). */
+export type { CapacityReport, HeartbeatReport } from './catalog/reports.js';

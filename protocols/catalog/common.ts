@@ -1,0 +1,39 @@
+/** Schema building blocks shared by the catalog: bounded names, ids, maps, resources. No I/O. */
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** No C0/C1 control characters (NUL, CR, LF …): they break headers, logs and PostgreSQL. */
+const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
+export const Name = (maxLength = 255) => Type.String({ maxLength, pattern: NO_CONTROL });
+export const NonEmptyName = (maxLength = 255) => Type.String({ minLength: 1, maxLength, pattern: NO_CONTROL });
+/** A token usable in a subject (a host name, an id). */
+export const SubjectToken = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^.*>\\s\\u0000-\\u001f\\u007f-\\u009f]+$' });
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+export const ProjectId = NonEmptyName(64);
+export const Int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
+/** Epoch milliseconds (a sender's clock: informative only, never trusted for liveness). */
+export const EpochMs = Type.Number({ minimum: 0, maximum: 8.64e15 });
+export const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const StringMap = (maxProperties = 128, keyMax = 255, valueMax = 65_535) =>
+  Type.Record(Type.String({ maxLength: keyMax }), Type.String({ maxLength: valueMax }), { maxProperties });
+
+/** Capacity bounds (C4): a report beyond them is a lie or a bug, dropped either way. */
+export const MAX_VCPUS = 4096;
+export const MAX_MEMORY_MB = 64 * 1024 * 1024; // 64 TiB
+export const MAX_DISK_GB = 1_000_000; // 1 PB
+export const MAX_RUNNING_VMS = 100_000;
+
+export const Resources = Type.Object(
+  { VCPU: Int(0, MAX_VCPUS), MEMORY_MB: Int(0, MAX_MEMORY_MB), DISK_GB: Int(0, MAX_DISK_GB) },
+  { additionalProperties: false },
+);
+
+/** A closed object: unknown fields are refused, as the hand-written parsers did. */
+export const Closed = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { additionalProperties: false });
+/** An empty body (reads that take no arguments); extra fields are ignored. */
+export const Empty = Type.Object({});
+/** A reply whose shape this catalog does not pin down (yet): any JSON object. */
+export const AnyObject = Type.Object({}, { additionalProperties: true });
+
+/** An optional field that may also be sent as `null` (the hand-written parsers treated both as absent). */
+export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));

@@ -1,0 +1,121 @@
+/**
+ * The conductor (`<root>.conductor.<verb>` and `<root>.flavor.<verb>`, queue group `conductor`):
+ * builds, listings, compute-node and service records, flavors.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { defineRequest } from './define.js';
+import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken } from './common.js';
+import { SchedulerHintsSchema } from './scheduler.js';
+import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
+
+const IdToken = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const MAX_BUILD_COUNT = 100;
+
+/** `build`: create one instance (the envelope's idempotency key makes a retried build return the same). */
+export const BuildRequestSchema = Closed({
+  name: NonEmptyName(255),
+  flavorRef: NonEmptyName(255),
+  imageRef: NonEmptyName(255),
+  projectId: Opt(IdToken),
+  userId: Opt(IdToken),
+  availabilityZone: Opt(NonEmptyName(255)),
+  metadata: Opt(StringMap(128, 255, 255)),
+  keyName: Opt(NonEmptyName(255)),
+  schedulerHints: Opt(SchedulerHintsSchema),
+  /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
+  minCount: Opt(Int(1, MAX_BUILD_COUNT)),
+  maxCount: Opt(Int(1, MAX_BUILD_COUNT)),
+});
+/** The normalised build (nulls dropped, hints lower-cased). */
+export interface BuildRequest {
+  name: string;
+  flavorRef: string;
+  imageRef: string;
+  projectId?: string;
+  userId?: string;
+  availabilityZone?: string;
+  metadata?: Record<string, string>;
+  keyName?: string;
+  schedulerHints?: Record<string, string | string[]>;
+  minCount?: number;
+  maxCount?: number;
+}
+/** `server` is the first instance; `servers` every instance of a multi-create. */
+export const BuildReplySchema = Type.Object({ server: ServerViewSchema, servers: Type.Array(ServerViewSchema) });
+export type BuildReply = Static<typeof BuildReplySchema>;
+
+export const ListRequestSchema = Closed({
+  projectId: Opt(Name(64)),
+  name: Opt(Name(255)),
+  status: Opt(Name(32)),
+  host: Opt(Name(255)),
+  limit: Opt(Int(1, 1000)),
+  marker: Opt(Name(36)),
+});
+export type ListRequest = { [K in keyof Static<typeof ListRequestSchema>]?: Exclude<Static<typeof ListRequestSchema>[K], null> };
+export const ListReplySchema = Type.Object({ servers: Type.Array(ServerViewSchema) });
+export type ListReply = Static<typeof ListReplySchema>;
+
+export const HostsReplySchema = Type.Object({ hosts: Type.Array(ComputeNodeViewSchema) });
+export type HostsReply = Static<typeof HostsReplySchema>;
+
+export const QueryRequestSchema = Closed({
+  projectId: Opt(Name(64)),
+  name: Opt(Name(255)),
+  status: Opt(Name(32)),
+  host: Opt(Name(255)),
+  changesSince: Opt(Name(64)),
+  image: Opt(Name(255)),
+  flavor: Opt(Name(255)),
+  availabilityZone: Opt(Name(255)),
+  keyName: Opt(Name(255)),
+  limit: Opt(Int(0, 1000)),
+  marker: Opt(Name(255)),
+});
+
+const FlavorReplySchema = Type.Object({ flavor: FlavorSchema });
+export type FlavorReply = Static<typeof FlavorReplySchema>;
+export const FlavorListReplySchema = Type.Object({ flavors: Type.Array(FlavorSchema) });
+export type FlavorListReply = Static<typeof FlavorListReplySchema>;
+export const FlavorGetRequestSchema = Closed({ id: NonEmptyName(255) });
+export type FlavorGetRequest = Static<typeof FlavorGetRequestSchema>;
+
+const served = { servedBy: 'conductor', calledBy: ['api', 'client'] } as const;
+const conductor = (verb: string) => (s: { conductor(v: string): string }) => s.conductor(verb);
+const flavor = (verb: string) => (s: { flavor(v: string): string }) => s.flavor(verb);
+
+export const Build = defineRequest({ verb: 'build', pattern: conductor('build'), mutating: true, body: BuildRequestSchema, reply: BuildReplySchema, ...served });
+export const List = defineRequest({ verb: 'list', pattern: conductor('list'), mutating: false, body: ListRequestSchema, reply: ListReplySchema, ...served });
+export const Hosts = defineRequest({ verb: 'hosts', pattern: conductor('hosts'), mutating: false, body: Empty, reply: HostsReplySchema, ...served });
+export const Query = defineRequest({ verb: 'query', pattern: conductor('query'), mutating: false, body: QueryRequestSchema, reply: ListReplySchema, ...served });
+export const Usage = defineRequest({
+  verb: 'usage', pattern: conductor('usage'), mutating: false, body: Closed({ projectId: ProjectId }),
+  reply: Type.Object({ instances: Type.Number(), cores: Type.Number(), ram: Type.Number() }), ...served,
+});
+export const Services = defineRequest({ verb: 'services', pattern: conductor('services'), mutating: false, body: Empty, reply: Type.Object({ services: Type.Array(ServiceViewSchema) }), ...served });
+export const ServiceUpdate = defineRequest({
+  verb: 'service-update', pattern: conductor('service-update'), mutating: true,
+  body: Closed({ host: SubjectToken, disabled: Opt(Type.Boolean()), disabledReason: Opt(Name(255)), forcedDown: Opt(Type.Boolean()) }),
+  reply: Type.Object({ service: ServiceViewSchema }), ...served,
+});
+
+export const FlavorList = defineRequest({ verb: 'list', pattern: flavor('list'), mutating: false, body: Empty, reply: FlavorListReplySchema, ...served });
+export const FlavorGet = defineRequest({ verb: 'get', pattern: flavor('get'), mutating: false, body: FlavorGetRequestSchema, reply: FlavorReplySchema, ...served });
+export const FlavorCreate = defineRequest({
+  verb: 'create', pattern: flavor('create'), mutating: true,
+  body: Closed({
+    id: Opt(NonEmptyName(255)), name: NonEmptyName(255), vcpus: Int(1, 2_147_483_647), memoryMb: Int(1, 2_147_483_647),
+    diskGb: Int(0, 2_147_483_647), ephemeralGb: Opt(Int(0, 2_147_483_647)), isPublic: Opt(Type.Boolean()),
+  }),
+  reply: FlavorReplySchema, ...served,
+});
+export const FlavorDelete = defineRequest({ verb: 'delete', pattern: flavor('delete'), mutating: true, body: Closed({ id: NonEmptyName(255) }), reply: Type.Object({ deleted: Type.String() }), ...served });
+export const FlavorSetSpecs = defineRequest({
+  verb: 'set-specs', pattern: flavor('set-specs'), mutating: true,
+  body: Closed({ id: NonEmptyName(255), specs: Type.Record(Type.String(), Type.Unknown()) }), reply: FlavorReplySchema, ...served,
+});
+export const FlavorUnsetSpec = defineRequest({
+  verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
+});
+
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ServiceUpdate, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;

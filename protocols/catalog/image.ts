@@ -1,0 +1,114 @@
+/**
+ * The image role (`<root>.image.<verb>`, queue group `image`) and image actors
+ * (`<root>.image.<uuid>.<verb>`), plus upload sessions (`<root>.image.<uuid>.upload.<session>`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { defineFamily, defineRequest } from './define.js';
+import { AnyObject, Closed, Count, Empty, Int, Name, NonEmptyName, Opt, StringMap, Uuid } from './common.js';
+import { ImageMetaSchema } from './views.js';
+
+export const ImageReplySchema = Type.Object({ image: ImageMetaSchema });
+export type ImageReply = Static<typeof ImageReplySchema>;
+export const ImageListReplySchema = Type.Object({ images: Type.Array(ImageMetaSchema) });
+export type ImageListReply = Static<typeof ImageListReplySchema>;
+
+const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('shared'), Type.Literal('community')]);
+export const ImageCreateRequestSchema = Closed({
+  name: NonEmptyName(255),
+  diskFormat: Opt(Name(64)),
+  containerFormat: Opt(Name(64)),
+  minDiskGb: Opt(Int(0, 1_000_000)),
+  minRamMb: Opt(Int(0, 100_000_000)),
+  visibility: Opt(Visibility),
+  properties: Opt(StringMap(128, 255, 255)),
+  /** Register metadata for data that already exists elsewhere: the image is `active` at once. */
+  sizeBytes: Opt(Count),
+  id: Opt(Uuid),
+});
+export interface ImageCreateRequest {
+  name: string;
+  diskFormat?: string;
+  containerFormat?: string;
+  minDiskGb?: number;
+  minRamMb?: number;
+  visibility?: Static<typeof Visibility>;
+  properties?: Record<string, string>;
+  sizeBytes?: number;
+  id?: string;
+}
+
+/** Glance's create (REST shapes, checked in detail by image-register.ts). */
+export const ImageRegisterRequestSchema = Closed({
+  id: Opt(Type.String({ maxLength: 36 })),
+  name: Opt(Name(255)),
+  visibility: Opt(Type.String({ maxLength: 32 })),
+  diskFormat: Opt(Type.String({ maxLength: 64 })),
+  containerFormat: Opt(Type.String({ maxLength: 64 })),
+  minDisk: Opt(Type.Integer()),
+  minRam: Opt(Type.Integer()),
+  protected: Opt(Type.Boolean()),
+  osHidden: Opt(Type.Boolean()),
+  tags: Opt(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 128 })),
+  owner: Opt(Type.String({ maxLength: 64 })),
+  properties: Opt(Type.Record(Type.String(), Type.Unknown())),
+});
+
+export const ImageQueryRequestSchema = Closed({
+  viewer: Closed({ projectId: Opt(Name(64)), isAdmin: Opt(Type.Boolean()) }),
+  name: Opt(Name(255)), status: Opt(Name(255)), visibility: Opt(Type.String({ maxLength: 32 })), owner: Opt(Name(255)),
+  diskFormat: Opt(Name(255)), containerFormat: Opt(Name(255)),
+  sizeMin: Opt(Count), sizeMax: Opt(Count),
+  tags: Opt(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 128 })),
+  properties: Opt(StringMap(128, 255, 255)),
+  protected: Opt(Type.Boolean()), osHidden: Opt(Type.Boolean()),
+  sort: Opt(Type.Array(Closed({ key: Type.String({ maxLength: 64 }), dir: Type.String({ maxLength: 8 }) }), { minItems: 1, maxItems: 11 })),
+  limit: Opt(Int(0, 1000)),
+  marker: Opt(Name(255)),
+});
+
+const role = (verb: string) => ({ verb, pattern: (s: { imageRole(v: string): string }) => s.imageRole(verb) });
+const served = { servedBy: 'image', calledBy: ['api', 'conductor', 'client'] } as const;
+
+export const ImageList = defineRequest({ ...role('list'), mutating: false, body: Empty, reply: ImageListReplySchema, ...served });
+export const ImageCreate = defineRequest({ ...role('create'), mutating: true, body: ImageCreateRequestSchema, reply: ImageReplySchema, ...served });
+export const ImageRegister = defineRequest({ ...role('register'), mutating: true, body: ImageRegisterRequestSchema, reply: ImageReplySchema, ...served });
+export const ImageQuery = defineRequest({ ...role('query'), mutating: false, body: ImageQueryRequestSchema, reply: AnyObject, ...served });
+
+const actor = (verb: string) => ({
+  verb,
+  pattern: (s: { allImages: string }) => s.allImages,
+  subject: (s: { image(id: string, v: string): string }, id?: string) => s.image(id!, verb),
+});
+export const ImageGet = defineRequest({ ...actor('get'), mutating: false, body: Empty, reply: ImageReplySchema, ...served });
+export const ImageUpdate = defineRequest({
+  ...actor('update'), mutating: true,
+  body: Closed({ ops: Opt(Type.Array(Type.Unknown(), { maxItems: 1000 })), addTag: Opt(Type.String({ maxLength: 255 })), removeTag: Opt(Type.String({ maxLength: 255 })) }),
+  reply: ImageReplySchema, ...served,
+});
+export const ImageDelete = defineRequest({ ...actor('delete'), mutating: true, body: Empty, reply: AnyObject, ...served });
+export const ImageDeactivate = defineRequest({ ...actor('deactivate'), mutating: true, body: Empty, reply: ImageReplySchema, ...served });
+export const ImageReactivate = defineRequest({ ...actor('reactivate'), mutating: true, body: Empty, reply: ImageReplySchema, ...served });
+export const ImageUploadBegin = defineRequest({ ...actor('upload-begin'), mutating: true, body: Empty, reply: AnyObject, ...served });
+export const ImageDownload = defineRequest({
+  ...actor('download'), mutating: false, body: Closed({ offset: Count, length: Int(1, 16 * 1024 * 1024) }),
+  reply: Type.Object({ data: Type.String(), eof: Type.Boolean(), missing: Type.Optional(Type.Boolean()) }), ...served,
+});
+
+export const ImageVerbs = defineFamily('image', (s) => s.allImages, [
+  ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload,
+]);
+
+/** One chunk of an upload session; `offset` is where it starts (0 for `abort`). */
+export const UploadChunkSchema = Closed({
+  offset: Opt(Count),
+  data: Opt(Type.String({ maxLength: 1024 * 1024 })),
+  done: Opt(Type.Boolean()),
+  abort: Opt(Type.Boolean()),
+});
+export const ImageUploadChunk = defineRequest({
+  verb: 'upload',
+  pattern: (s) => `${s.allImages}.*`,
+  subject: (s, id, session) => `${s.image(id!, 'upload')}.${session!}`,
+  mutating: false, body: UploadChunkSchema, reply: AnyObject,
+  servedBy: 'image', calledBy: ['api', 'client'],
+});

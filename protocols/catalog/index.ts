@@ -1,0 +1,43 @@
+/**
+ * The catalog of every NATS subject novact uses: one definition per request verb, report, delta and
+ * event, each with its subject, schema(s) and the roles on either end. Receivers validate through
+ * it (Bridge.endpoint / endpointFamily / serveFamily / on); the permissions test checks nats.conf
+ * against it.
+ */
+import type { MessageDef, RequestDef } from './define.js';
+import { CONDUCTOR_REQUESTS } from './conductor.js';
+import { AggregateEvent, ImageEvent, InstanceEvent, ServerGroupEvent, ServiceEvent } from './events.js';
+import { ComputeHosts, HostVerbs } from './host.js';
+import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
+import { InstanceVerbs } from './instance.js';
+import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
+import { CapacityReportMsg, HeartbeatMsg } from './reports.js';
+import { DeltaMsg, SCHEDULER_REQUESTS } from './scheduler.js';
+
+export * from './define.js';
+export * from './common.js';
+export * from './views.js';
+export * from './reports.js';
+export * from './scheduler.js';
+export * from './placement-catalog.js';
+export * from './conductor.js';
+export * from './instance.js';
+export * from './host.js';
+export * from './image.js';
+export * from './events.js';
+
+export const ALL_REQUESTS: readonly RequestDef[] = [
+  ...SCHEDULER_REQUESTS,
+  ...PLACEMENT_CATALOG_REQUESTS,
+  ...CONDUCTOR_REQUESTS,
+  ...Object.values(InstanceVerbs.verbs),
+  ...Object.values(HostVerbs.verbs),
+  ComputeHosts,
+  ImageList, ImageCreate, ImageRegister, ImageQuery,
+  ...Object.values(ImageVerbs.verbs),
+  ImageUploadChunk,
+];
+
+export const ALL_MESSAGES: readonly MessageDef[] = [
+  CapacityReportMsg, HeartbeatMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, AggregateEvent, ServerGroupEvent,
+];

@@ -1,0 +1,40 @@
+/** Instance actors (`<root>.instance.<uuid>.<verb>`), answered by the conductor through one wildcard endpoint. */
+import { Type, type Static } from '@sinclair/typebox';
+import { defineFamily, defineRequest } from './define.js';
+import { Closed, Empty, Int, NonEmptyName, Opt, StringMap } from './common.js';
+import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
+
+export const RebootRequestSchema = Closed({ type: Opt(Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')])) });
+export interface RebootRequest { type?: 'SOFT' | 'HARD' }
+/** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
+export const ServerReplySchema = Type.Object({ server: ServerViewSchema });
+export type ServerReply = Static<typeof ServerReplySchema>;
+export const ActionsReplySchema = Type.Object({ actions: Type.Array(InstanceActionViewSchema) });
+export type ActionsReply = Static<typeof ActionsReplySchema>;
+
+export const UpdateRequestSchema = Closed({
+  name: Opt(NonEmptyName(255)),
+  setMetadata: Opt(StringMap(128, 255, 255)),
+  mergeMetadata: Opt(StringMap(128, 255, 255)),
+  deleteMetadataKey: Opt(NonEmptyName(255)),
+  maxMetadataItems: Opt(Int(0, 100_000)),
+});
+
+const instance = (verb: string) => ({
+  verb,
+  pattern: (s: { allInstances: string }) => s.allInstances,
+  subject: (s: { instance(id: string, v: string): string }, id?: string) => s.instance(id!, verb),
+});
+const served = { servedBy: 'conductor', calledBy: ['api', 'client'] } as const;
+
+export const InstanceGet = defineRequest({ ...instance('get'), mutating: false, body: Empty, reply: ServerReplySchema, ...served });
+export const InstanceActions = defineRequest({ ...instance('actions'), mutating: false, body: Empty, reply: ActionsReplySchema, ...served });
+export const InstanceDelete = defineRequest({ ...instance('delete'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
+export const InstanceStop = defineRequest({ ...instance('stop'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
+export const InstanceStart = defineRequest({ ...instance('start'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
+export const InstanceReboot = defineRequest({ ...instance('reboot'), mutating: true, body: RebootRequestSchema, reply: ServerReplySchema, ...served });
+export const InstanceUpdate = defineRequest({ ...instance('update'), mutating: true, body: UpdateRequestSchema, reply: ServerReplySchema, ...served });
+
+export const InstanceVerbs = defineFamily('instance', (s) => s.allInstances, [
+  InstanceGet, InstanceActions, InstanceDelete, InstanceStop, InstanceStart, InstanceReboot, InstanceUpdate,
+]);

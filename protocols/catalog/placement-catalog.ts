@@ -1,0 +1,48 @@
+/** Host aggregates, availability zones and server groups (`<root>.aggregate.*`, `<root>.servergroup.*`), served by the scheduler. */
+import { Type } from '@sinclair/typebox';
+import { defineRequest } from './define.js';
+import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, ProjectId, SubjectToken, Uuid } from './common.js';
+
+const AggId = Int(1, 2_147_483_647);
+const AggregateReply = Type.Object({ aggregate: AnyObject });
+const GroupReply = Type.Object({ serverGroup: AnyObject });
+const byAdmin = { servedBy: 'scheduler', calledBy: ['api', 'client'] } as const;
+
+export const AggregateList = defineRequest({ verb: 'list', pattern: (s) => s.aggregate('list'), mutating: false, body: Empty, reply: Type.Object({ aggregates: Type.Array(AnyObject) }), ...byAdmin });
+export const AggregateGet = defineRequest({ verb: 'get', pattern: (s) => s.aggregate('get'), mutating: false, body: Closed({ id: AggId }), reply: AggregateReply, ...byAdmin });
+export const AggregateZones = defineRequest({ verb: 'zones', pattern: (s) => s.aggregate('zones'), mutating: false, body: Empty, reply: Type.Object({ zones: Type.Array(AnyObject) }), ...byAdmin });
+export const AggregateCreate = defineRequest({
+  verb: 'create', pattern: (s) => s.aggregate('create'), mutating: true,
+  body: Closed({ name: NonEmptyName(255), availabilityZone: Type.Optional(NonEmptyName(255)) }), reply: AggregateReply, ...byAdmin,
+});
+export const AggregateDelete = defineRequest({ verb: 'delete', pattern: (s) => s.aggregate('delete'), mutating: true, body: Closed({ id: AggId }), reply: Empty, ...byAdmin });
+export const AggregateAddHost = defineRequest({ verb: 'add-host', pattern: (s) => s.aggregate('add-host'), mutating: true, body: Closed({ id: AggId, host: SubjectToken }), reply: AggregateReply, ...byAdmin });
+export const AggregateRemoveHost = defineRequest({ verb: 'remove-host', pattern: (s) => s.aggregate('remove-host'), mutating: true, body: Closed({ id: AggId, host: SubjectToken }), reply: AggregateReply, ...byAdmin });
+export const AggregateSetMetadata = defineRequest({
+  verb: 'set-metadata', pattern: (s) => s.aggregate('set-metadata'), mutating: true,
+  body: Closed({ id: AggId, metadata: Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.Union([Name(255), Type.Null()]), { maxProperties: 256 }) }),
+  reply: AggregateReply, ...byAdmin,
+});
+
+export const GroupList = defineRequest({ verb: 'list', pattern: (s) => s.serverGroup('list'), mutating: false, body: Closed({ projectId: Type.Optional(ProjectId) }), reply: Type.Object({ serverGroups: Type.Array(AnyObject) }), ...byAdmin });
+export const GroupGet = defineRequest({
+  verb: 'get', pattern: (s) => s.serverGroup('get'), mutating: false, body: Closed({ id: Uuid }), reply: GroupReply,
+  servedBy: 'scheduler', calledBy: ['api', 'client', 'conductor'],
+});
+export const GroupCreate = defineRequest({
+  verb: 'create', pattern: (s) => s.serverGroup('create'), mutating: true,
+  body: Closed({
+    name: NonEmptyName(255),
+    policy: Type.Union([Type.Literal('affinity'), Type.Literal('anti-affinity'), Type.Literal('soft-affinity'), Type.Literal('soft-anti-affinity')]),
+    maxServerPerHost: Type.Optional(Int(1, 1000)),
+    projectId: Type.Optional(ProjectId),
+    userId: Type.Optional(NonEmptyName(64)),
+  }),
+  reply: GroupReply, ...byAdmin,
+});
+export const GroupDelete = defineRequest({ verb: 'delete', pattern: (s) => s.serverGroup('delete'), mutating: true, body: Closed({ id: Uuid }), reply: Empty, ...byAdmin });
+
+export const PLACEMENT_CATALOG_REQUESTS = [
+  AggregateList, AggregateGet, AggregateZones, AggregateCreate, AggregateDelete, AggregateAddHost, AggregateRemoveHost, AggregateSetMetadata,
+  GroupList, GroupGet, GroupCreate, GroupDelete,
+] as const;

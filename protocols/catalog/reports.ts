@@ -1,0 +1,59 @@
+/**
+ * What hosts publish on `<root>.report.host.<host>.<kind>`: capacity reports and heartbeats. The
+ * body's host must be the subject's host (C4), numbers are bounded integers, and `sentAt` is the
+ * sender's clock: receivers record their own time for liveness.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { defineMessage } from './define.js';
+import { Count, EpochMs, Int, MAX_DISK_GB, MAX_MEMORY_MB, MAX_RUNNING_VMS, MAX_VCPUS, Name, SubjectToken } from './common.js';
+import type { Subjects } from '../subjects.js';
+
+export const CapacityReportSchema = Type.Object({
+  host: SubjectToken,
+  /** Hypervisor node name (equals host for one-node hosts). */
+  node: SubjectToken,
+  hypervisorType: Name(64),
+  hypervisorVersion: Int(0, 2_147_483_647),
+  cpuArch: Name(32),
+  availabilityZone: Type.Union([Name(255), Type.Null()]),
+  /** Physical totals from the driver. */
+  vcpus: Int(0, MAX_VCPUS),
+  memoryMb: Int(0, MAX_MEMORY_MB),
+  diskGb: Int(0, MAX_DISK_GB),
+  /** What the guests on the host actually use (driver view). */
+  vcpusUsed: Int(0, MAX_VCPUS),
+  memoryMbUsed: Int(0, MAX_MEMORY_MB),
+  diskGbUsed: Int(0, MAX_DISK_GB),
+  runningVms: Int(0, MAX_RUNNING_VMS),
+  /** Consecutive failed builds on this host (0 after a success). */
+  failedBuilds: Type.Optional(Int(0, 1_000_000)),
+  /** Monotonic per host actor, so a stale report is ignored. */
+  seq: Count,
+  sentAt: EpochMs,
+});
+export type CapacityReport = Static<typeof CapacityReportSchema>;
+
+export const HeartbeatReportSchema = Type.Object({ host: SubjectToken, seq: Count, sentAt: EpochMs });
+export type HeartbeatReport = Static<typeof HeartbeatReportSchema>;
+
+const sameHost = (s: Subjects, subject: string, body: { host: string }) => s.parseReportHost(subject) === body.host;
+
+export const CapacityReportMsg = defineMessage({
+  name: 'report.capacity',
+  pattern: (s) => s.allReports('capacity'),
+  subject: (s, host) => s.report(host!, 'capacity'),
+  body: CapacityReportSchema,
+  matches: sameHost,
+  publishedBy: ['compute'],
+  subscribedBy: ['scheduler', 'conductor'],
+});
+
+export const HeartbeatMsg = defineMessage({
+  name: 'report.heartbeat',
+  pattern: (s) => s.allReports('heartbeat'),
+  subject: (s, host) => s.report(host!, 'heartbeat'),
+  body: HeartbeatReportSchema,
+  matches: sameHost,
+  publishedBy: ['compute'],
+  subscribedBy: ['scheduler', 'conductor'],
+});

@@ -80,7 +80,7 @@ function buildCluster(h: number, now: number): Cluster {
       seq: 1,
       sentAt: down ? now - 10 * 60_000 : now - Math.floor(rand() * 30_000),
     };
-    states.applyReport(report);
+    states.applyReport(report, report.sentAt);
     if (rand() < 0.005) states.setEnabled(host, false);
   }
   for (let i = 0; i < h; i++) {

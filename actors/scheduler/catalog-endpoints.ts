@@ -7,7 +7,8 @@ import type { Service } from 'nats';
 import { BadRequestError } from '../../protocols/errors.js';
 import { fieldsOf, int, isUuid, oneOf, optInt, optStr, str } from '../../protocols/validate.js';
 import type { ServerGroupPolicy } from '../../runtime/db/entities/index.js';
-import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import * as C from '../../protocols/catalog/placement-catalog.js';
+import type { RequestDef } from '../../protocols/catalog/define.js';
 import type { RoleContext } from '../../runtime/role.js';
 import type { SchedulingCatalog } from './catalog.js';
 
@@ -28,7 +29,7 @@ function metadataChanges(value: unknown): Record<string, string | null> {
 
 export function serveCatalog(ctx: RoleContext, svc: Service, catalog: SchedulingCatalog, replica: string, onPlacementChange: (hosts: string[]) => void): void {
   const { bridge, subjects, clock } = ctx;
-  const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
+  const opts = { queue: 'scheduler' };
   let chain: Promise<unknown> = Promise.resolve();
   /** Runs writes one after another, then tells every replica (including this one) what changed. */
   const write = <T>(kind: 'aggregate' | 'servergroup', id: () => string, hosts: () => string[], fn: () => Promise<T>): Promise<T> => {
@@ -44,13 +45,14 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
   const aggId = (o: Record<string, unknown>) => int(o, 'id', { min: 1 });
   const now = () => new Date(clock.now());
 
-  const ep = (name: string, subject: string, handler: (body: Record<string, unknown>) => unknown) =>
-    bridge.endpoint(svc, name, subject, ({ envelope }) => handler(envelope.body), opts);
+  // The catalog's schema checks each body first; the checks below add the semantic rules.
+  const ep = (name: string, def: RequestDef, handler: (body: Record<string, unknown>) => unknown) =>
+    bridge.endpoint(svc, def, (body) => handler(body as Record<string, unknown>) as never, { ...opts, name });
 
-  ep('aggregate-list', subjects.aggregate('list'), () => ({ aggregates: catalog.listAggregates() }));
-  ep('aggregate-get', subjects.aggregate('get'), (b) => ({ aggregate: catalog.getAggregate(aggId(fieldsOf(b, ['id'], 'aggregate'))) }));
-  ep('aggregate-zones', subjects.aggregate('zones'), () => ({ zones: catalog.zones() }));
-  ep('aggregate-create', subjects.aggregate('create'), (b) => {
+  ep('aggregate-list', C.AggregateList, () => ({ aggregates: catalog.listAggregates() }));
+  ep('aggregate-get', C.AggregateGet, (b) => ({ aggregate: catalog.getAggregate(aggId(fieldsOf(b, ['id'], 'aggregate'))) }));
+  ep('aggregate-zones', C.AggregateZones, () => ({ zones: catalog.zones() }));
+  ep('aggregate-create', C.AggregateCreate, (b) => {
     const o = fieldsOf(b, ['name', 'availabilityZone'], 'aggregate');
     const name = str(o, 'name', NAME);
     const zone = optStr(o, 'availabilityZone', NAME) ?? null;
@@ -61,7 +63,7 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
       return { aggregate: a };
     });
   });
-  ep('aggregate-delete', subjects.aggregate('delete'), (b) => {
+  ep('aggregate-delete', C.AggregateDelete, (b) => {
     const id = aggId(fieldsOf(b, ['id'], 'aggregate'));
     return write('aggregate', () => String(id), () => [], async () => {
       await catalog.deleteAggregate(id);
@@ -69,7 +71,7 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
     });
   });
   for (const verb of ['add-host', 'remove-host'] as const) {
-    ep(`aggregate-${verb}`, subjects.aggregate(verb), (b) => {
+    ep(`aggregate-${verb}`, verb === 'add-host' ? C.AggregateAddHost : C.AggregateRemoveHost, (b) => {
       const o = fieldsOf(b, ['id', 'host'], 'aggregate');
       const id = aggId(o);
       const host = str(o, 'host');
@@ -78,24 +80,24 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
       }));
     });
   }
-  ep('aggregate-set-metadata', subjects.aggregate('set-metadata'), (b) => {
+  ep('aggregate-set-metadata', C.AggregateSetMetadata, (b) => {
     const o = fieldsOf(b, ['id', 'metadata'], 'aggregate');
     const id = aggId(o);
     const changes = metadataChanges(o.metadata);
     return write('aggregate', () => String(id), () => catalog.hostsOf(id), async () => ({ aggregate: await catalog.setMetadata(id, changes, now()) }));
   });
 
-  ep('servergroup-list', subjects.serverGroup('list'), (b) => {
+  ep('servergroup-list', C.GroupList, (b) => {
     const o = fieldsOf(b, ['projectId'], 'servergroup');
     return { serverGroups: catalog.listGroups(optStr(o, 'projectId', { max: 64 })) };
   });
-  ep('servergroup-get', subjects.serverGroup('get'), (b) => {
+  ep('servergroup-get', C.GroupGet, (b) => {
     const o = fieldsOf(b, ['id'], 'servergroup');
     const id = str(o, 'id', { max: 36 });
     if (!isUuid(id)) throw new BadRequestError("'id' must be a UUID");
     return { serverGroup: catalog.getGroup(id.toLowerCase()) };
   });
-  ep('servergroup-create', subjects.serverGroup('create'), (b) => {
+  ep('servergroup-create', C.GroupCreate, (b) => {
     const o = fieldsOf(b, ['name', 'policy', 'maxServerPerHost', 'projectId', 'userId'], 'servergroup');
     const req = {
       name: str(o, 'name', NAME),
@@ -111,7 +113,7 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
       return { serverGroup: g };
     });
   });
-  ep('servergroup-delete', subjects.serverGroup('delete'), (b) => {
+  ep('servergroup-delete', C.GroupDelete, (b) => {
     const id = str(fieldsOf(b, ['id'], 'servergroup'), 'id', { max: 36 });
     if (!isUuid(id)) throw new BadRequestError("'id' must be a UUID");
     return write('servergroup', () => id.toLowerCase(), () => [], async () => {

@@ -141,8 +141,12 @@ export class HostStates {
     }
   }
 
-  /** Applies a capacity report; returns the inventory to write to the ledger if it changed. */
-  applyReport(r: CapacityReport): Record<ResourceClass, Inventory> | undefined {
+  /**
+   * Applies a capacity report received at `receivedAt` (the receiver's clock: a sender's `sentAt`
+   * in the future must not keep a host up, C4); returns the inventory to write to the ledger if it
+   * changed.
+   */
+  applyReport(r: CapacityReport, receivedAt: number): Record<ResourceClass, Inventory> | undefined {
     const h = this.ensure(r.host);
     h.node = r.node;
     h.hypervisorType = r.hypervisorType;
@@ -152,7 +156,7 @@ export class HostStates {
       this.reportedZone.set(r.host, r.availabilityZone);
       this.refreshPlacement([r.host]);
     }
-    h.lastSeenAt = Math.max(h.lastSeenAt, r.sentAt);
+    h.lastSeenAt = Math.max(h.lastSeenAt, receivedAt);
     h.capabilities = { hypervisor_type: r.hypervisorType, cpu_arch: r.cpuArch, vm_mode: 'hvm' };
     h.failedBuilds = r.failedBuilds ?? 0;
     this.lastReport.set(r.host, r);
@@ -185,6 +189,7 @@ export class HostStates {
     return inv;
   }
 
+  /** A heartbeat heard at `at`, the receiver's clock. */
   heartbeat(host: string, at: number): void {
     const h = this.byName.get(host);
     if (!h) return;

@@ -9,12 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
-import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
+import type { CapacityReport } from '../../protocols/resources.js';
+import type { Static } from '@sinclair/typebox';
+import { Claim as ClaimDef, DeltaMsg, Release, SchedulerGet, Select, SelectBatch, type Delta } from '../../protocols/catalog/scheduler.js';
+import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
+import { AggregateEvent, ServerGroupEvent, ServiceEvent } from '../../protocols/catalog/events.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
-import { isMutatingVerb } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { SchedulingCatalog } from './catalog.js';
 import { serveCatalog } from './catalog-endpoints.js';
@@ -23,18 +26,12 @@ import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 import { Placer, type SchedulerStats } from './placer.js';
 import { HostStates } from './host-states.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
-import { parseClaim, parseRelease, parseSelect, parseSelectBatch } from './select-request.js';
+import { normaliseBatch, normaliseSelect } from './select-request.js';
 import { defaultWeighers } from './weighers/index.js';
 
 export { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 export type { SchedulerStats } from './placer.js';
 
-/** What one replica tells the others after its ledger commits. */
-interface Delta {
-  replica: string;
-  claims: { consumer: string; host: string; resources: Resources; group?: string }[];
-  releases: string[];
-}
 
 type Msg =
   | { kind: 'select'; req: SelectRequest; reply: ReplyTo<SelectReply>; tries: number; deadline: number }
@@ -45,8 +42,8 @@ type Msg =
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
-  | { kind: 'report'; report: CapacityReport }
-  | { kind: 'get'; reply: ReplyTo<unknown> };
+  | { kind: 'report'; report: CapacityReport; at: number }
+  | { kind: 'get'; reply: ReplyTo<Static<typeof SchedulerGet.reply>> };
 
 
 export interface SchedulerRole extends Role {
@@ -291,7 +288,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           for (const [host, inv] of states.recomputeInventories(m.hosts)) writeInventory(host, inv);
           break;
         case 'report': {
-          const inv = states.applyReport(m.report);
+          const inv = states.applyReport(m.report, m.at);
           if (inv) writeInventory(m.report.host, inv);
           else events.emit('report', m.report.host);
           break;
@@ -316,46 +313,49 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const svc = await bridge.addService('novact-scheduler', 'placement decisions, the claim ledger, aggregates and server groups', () => ({
     hosts: states.size, decisions: stats.decisions, noValidHost: stats.noValidHost, lostClaims: stats.lostClaims, restarts: actors.stats.restarts,
   }));
-  const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
-  bridge.endpoint(svc, 'select', subjects.scheduler('select'), ({ envelope }) =>
-    ask<SelectReply>((reply) => ({ kind: 'select', req: parseSelect(envelope.body), reply, tries: 0, deadline: envelope.deadline })), opts);
-  bridge.endpoint(svc, 'select-batch', subjects.scheduler('select-batch'), ({ envelope }) => {
-    const reqs = parseSelectBatch(envelope.body);
+  // Bodies are validated against the catalog before these run (a 400 otherwise).
+  const opts = { queue: 'scheduler' };
+  bridge.endpoint(svc, Select, (body, { envelope }) =>
+    ask<SelectReply>((reply) => ({ kind: 'select', req: normaliseSelect(body), reply, tries: 0, deadline: envelope.deadline })), opts);
+  bridge.endpoint(svc, SelectBatch, (body) => {
+    const reqs = normaliseBatch(body);
     return ask<SelectBatchReply>((reply) => ({ kind: 'selectBatch', reqs, reply, tries: 0 }));
   }, opts);
-  bridge.endpoint(svc, 'claim', subjects.scheduler('claim'), ({ envelope }) => {
-    const req = parseClaim(envelope.body);
+  bridge.endpoint(svc, ClaimDef, (body) => {
+    const req = { ...body, instanceUuid: body.instanceUuid.toLowerCase() };
     return ask<ClaimReply>((reply) => ({ kind: 'claim', req, reply }));
   }, opts);
-  bridge.endpoint(svc, 'release', subjects.scheduler('release'), ({ envelope }) => {
-    const consumer = parseRelease(envelope.body);
+  bridge.endpoint(svc, Release, (body) => {
+    const consumer = body.instanceUuid.toLowerCase();
     return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
   }, opts);
-  bridge.endpoint(svc, 'get', subjects.scheduler('get'), () => ask<unknown>((reply) => ({ kind: 'get', reply })), opts);
+  bridge.endpoint(svc, SchedulerGet, () => ask<Static<typeof SchedulerGet.reply>>((reply) => ({ kind: 'get', reply })), opts);
   serveCatalog(ctx, svc, catalog, replica, (hosts) => self.tell({ kind: 'catalog', hosts }));
 
-  // Every replica needs every report, delta and catalog change: no queue group here.
-  bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (report) => self.tell({ kind: 'report', report }));
+  // Every replica needs every report, delta and catalog change: no queue group here. Each message
+  // is checked against its catalog schema (a report's host must be its subject's); what does not
+  // fit is dropped and counted by the bridge, and never reaches the actor (C3).
+  bridge.on(CapacityReportMsg, (report) => self.tell({ kind: 'report', report, at: clock.now() }));
   // Liveness is applied at once, not queued behind a backlog of selects: under overload a host must
   // not look dead just because the scheduler is busy (decisions are synchronous, so this is safe).
-  bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => states.heartbeat(hb.host, hb.sentAt));
-  bridge.subscribe<Delta>(subjects.scheduler('delta'), (delta) => {
+  // The receiver's clock decides liveness, never the sender's `sentAt` (C4).
+  bridge.on(HeartbeatMsg, (hb) => states.heartbeat(hb.host, clock.now()));
+  bridge.on(DeltaMsg, (delta) => {
     if (delta.replica !== replica) self.tell({ kind: 'delta', delta });
   });
-  const onCatalogEvent = (e: { replica?: string }) => {
+  const onCatalogEvent = (e: { replica: string }) => {
     if (e.replica === replica) return;
     catalog.load().then(
       () => self.tell({ kind: 'catalog', hosts: undefined }),
       (err) => log.error('catalog reload failed', errorFields(err)),
     );
   };
-  bridge.subscribe(`${subjects.root}.evt.aggregate.>`, onCatalogEvent);
+  bridge.on(AggregateEvent, onCatalogEvent);
   // os-services disable/enable/force-down, announced by the conductor: ComputeFilter follows.
-  bridge.subscribe<{ service?: { host?: string; status?: string; forcedDown?: boolean } }>(`${subjects.root}.evt.service.*.update`, (e) => {
-    const svc = e.service;
-    if (typeof svc?.host === 'string') self.tell({ kind: 'service', host: svc.host, enabled: svc.status === 'enabled' && svc.forcedDown !== true });
+  bridge.on(ServiceEvent, ({ service }) => {
+    self.tell({ kind: 'service', host: service.host, enabled: service.status === 'enabled' && service.forcedDown !== true });
   });
-  bridge.subscribe(`${subjects.root}.evt.servergroup.>`, onCatalogEvent);
+  bridge.on(ServerGroupEvent, onCatalogEvent);
 
   return {
     name: 'scheduler',

@@ -1,7 +1,7 @@
 /** Host aggregates, availability zones and server groups (`<root>.aggregate.*`, `<root>.servergroup.*`), served by the scheduler. */
 import { Type } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, ProjectId, SubjectToken, Uuid } from './common.js';
+import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
 
 const AggId = Int(1, 2_147_483_647);
 const AggregateReply = Type.Object({ aggregate: AnyObject });
@@ -13,7 +13,7 @@ export const AggregateGet = defineRequest({ verb: 'get', pattern: (s) => s.aggre
 export const AggregateZones = defineRequest({ verb: 'zones', pattern: (s) => s.aggregate('zones'), mutating: false, body: Empty, reply: Type.Object({ zones: Type.Array(AnyObject) }), ...byAdmin });
 export const AggregateCreate = defineRequest({
   verb: 'create', pattern: (s) => s.aggregate('create'), mutating: true,
-  body: Closed({ name: NonEmptyName(255), availabilityZone: Type.Optional(NonEmptyName(255)) }), reply: AggregateReply, ...byAdmin,
+  body: Closed({ name: NonEmptyName(255), availabilityZone: Opt(NonEmptyName(255)) }), reply: AggregateReply, ...byAdmin,
 });
 export const AggregateDelete = defineRequest({ verb: 'delete', pattern: (s) => s.aggregate('delete'), mutating: true, body: Closed({ id: AggId }), reply: Empty, ...byAdmin });
 export const AggregateAddHost = defineRequest({ verb: 'add-host', pattern: (s) => s.aggregate('add-host'), mutating: true, body: Closed({ id: AggId, host: SubjectToken }), reply: AggregateReply, ...byAdmin });
@@ -24,7 +24,7 @@ export const AggregateSetMetadata = defineRequest({
   reply: AggregateReply, ...byAdmin,
 });
 
-export const GroupList = defineRequest({ verb: 'list', pattern: (s) => s.serverGroup('list'), mutating: false, body: Closed({ projectId: Type.Optional(ProjectId) }), reply: Type.Object({ serverGroups: Type.Array(AnyObject) }), ...byAdmin });
+export const GroupList = defineRequest({ verb: 'list', pattern: (s) => s.serverGroup('list'), mutating: false, body: Closed({ projectId: Opt(ProjectId) }), reply: Type.Object({ serverGroups: Type.Array(AnyObject) }), ...byAdmin });
 export const GroupGet = defineRequest({
   verb: 'get', pattern: (s) => s.serverGroup('get'), mutating: false, body: Closed({ id: Uuid }), reply: GroupReply,
   servedBy: 'scheduler', calledBy: ['api', 'client', 'conductor'],
@@ -34,9 +34,9 @@ export const GroupCreate = defineRequest({
   body: Closed({
     name: NonEmptyName(255),
     policy: Type.Union([Type.Literal('affinity'), Type.Literal('anti-affinity'), Type.Literal('soft-affinity'), Type.Literal('soft-anti-affinity')]),
-    maxServerPerHost: Type.Optional(Int(1, 1000)),
-    projectId: Type.Optional(ProjectId),
-    userId: Type.Optional(NonEmptyName(64)),
+    maxServerPerHost: Opt(Int(1, 1000)),
+    projectId: Opt(ProjectId),
+    userId: Opt(NonEmptyName(64)),
   }),
   reply: GroupReply, ...byAdmin,
 });

@@ -71,6 +71,8 @@ export interface ServeOptions {
 /** Options for the catalog-typed serving methods. */
 export interface DefServeOptions {
   queue?: string;
+  /** The endpoint's name in the NATS micro service (default: the verb; must be unique per service). */
+  name?: string;
   accept?: (subject: string) => boolean;
 }
 
@@ -146,12 +148,12 @@ export class Bridge {
     }
     const handler = b as (body: unknown, req: IncomingRequest) => unknown;
     const opts = (c ?? {}) as DefServeOptions;
-    this.addEndpoint(svc, a.verb, a.pattern(this.subjects), (req) => handler(req.envelope.body, req), opts.queue, defRoute(a), a.verb);
+    this.addEndpoint(svc, opts.name ?? a.verb, a.pattern(this.subjects), (req) => handler(req.envelope.body, req), opts.queue, defRoute(a), a.verb, opts.accept);
   }
 
   /** One endpoint for a family of verbs under a wildcard (instance, image verbs): each verb's body is validated. */
   endpointFamily(svc: Service, family: RequestFamily, handler: Handler, opts: DefServeOptions = {}): void {
-    this.addEndpoint(svc, family.name, family.pattern(this.subjects), handler, opts.queue, familyRoute(family), undefined, opts.accept);
+    this.addEndpoint(svc, opts.name ?? family.name, family.pattern(this.subjects), handler, opts.queue, familyRoute(family), undefined, opts.accept);
   }
 
   /** A plain subscription with the same request pipeline (for per-host subjects in bulk, upload sessions). */

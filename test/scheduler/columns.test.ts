@@ -102,7 +102,7 @@ t.test('HostStates keeps its columns equal to the states after every kind of cha
     t.ok(ok, what);
   };
   // More hosts than the initial column capacity, so the columns grow.
-  for (let i = 0; i < 1500; i++) s.applyReport(report(`h${i}`, { availabilityZone: i % 2 ? 'az1' : null }));
+  for (let i = 0; i < 1500; i++) s.applyReport(report(`h${i}`, { availabilityZone: i % 2 ? 'az1' : null }), 1_000);
   same('after first reports');
   s.claim('i1', 'h1', { VCPU: 2, MEMORY_MB: 1024, DISK_GB: 10 });
   s.claim('i2', 'h1400', { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 });
@@ -110,13 +110,13 @@ t.test('HostStates keeps its columns equal to the states after every kind of cha
   s.claim('i1', 'h2', { VCPU: 2, MEMORY_MB: 1024, DISK_GB: 10 });
   s.unclaim('i2');
   same('after a move and a release');
-  s.applyReport(report('h3', { seq: 2, sentAt: 5_000, memoryMb: 4096, failedBuilds: 2 }));
+  s.applyReport(report('h3', { seq: 2, sentAt: 5_000, memoryMb: 4096, failedBuilds: 2 }), 5_000);
   s.heartbeat('h4', 9_000);
   s.setEnabled('h5', false);
   s.refreshUsed('h6', { VCPU: 7 });
   same('after a changed report, a heartbeat, a disable and a ledger refresh');
   t.equal(s.columns().failingHosts, 1, 'one host reports failed builds');
-  s.applyReport(report('h3', { seq: 3, sentAt: 6_000, memoryMb: 4096, failedBuilds: 0 }));
+  s.applyReport(report('h3', { seq: 3, sentAt: 6_000, memoryMb: 4096, failedBuilds: 0 }), 6_000);
   t.equal(s.columns().failingHosts, 0, 'and then none');
   t.equal(s.columns().lastSeenAt[s.columns().slotOf('h4')!], 9_000);
 });

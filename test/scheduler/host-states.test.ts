@@ -22,12 +22,12 @@ t.test('ratios: aggregate metadata (lowest) over per-host over global', async (t
 t.test('reports become inventories; only changes are returned; deltas move usage', async (t) => {
   const zones = new Map([['h1', 'az1']]);
   const s = new HostStates(DEFAULT_CAPACITY_POLICY, (h, reported) => ({ aggregates: [], zone: zones.get(h) ?? reported ?? 'nova' }));
-  const inv = s.applyReport(report('h1'));
+  const inv = s.applyReport(report('h1'), 1_000);
   t.match(inv, { VCPU: { total: 8, allocationRatio: 16 }, MEMORY_MB: { total: 16_384, reserved: 512, allocationRatio: 1.5 } });
-  t.equal(s.applyReport(report('h1', { seq: 2, sentAt: 2_000 })), undefined, 'same capacity: nothing to write');
+  t.equal(s.applyReport(report('h1', { seq: 2, sentAt: 2_000 }), 2_000), undefined, 'same capacity: nothing to write');
   t.equal(s.get('h1')?.lastSeenAt, 2_000);
   t.equal(s.get('h1')?.availabilityZone, 'az1', 'zone from the catalog');
-  s.applyReport(report('h2', { availabilityZone: 'edge' }));
+  s.applyReport(report('h2', { availabilityZone: 'edge' }), 1_000);
   t.equal(s.get('h2')?.availabilityZone, 'edge', 'else the reported zone');
 
   s.claim('i1', 'h1', { VCPU: 2, MEMORY_MB: 1024, DISK_GB: 10 });

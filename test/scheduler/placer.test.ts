@@ -17,7 +17,7 @@ function hosts(memory: number[]): HostStates {
   memory.forEach((memoryMb, i) => s.applyReport({
     host: `h${i + 1}`, node: `h${i + 1}`, hypervisorType: 'fake', hypervisorVersion: 1, cpuArch: 'x86_64', availabilityZone: null,
     vcpus: 64, memoryMb, diskGb: 1000, vcpusUsed: 0, memoryMbUsed: 0, diskGbUsed: 0, runningVms: 0, seq: 1, sentAt: clock.now(),
-  }));
+  }, clock.now()));
   return s;
 }
 

@@ -12,7 +12,7 @@ import type { HypervisorDriver } from '../../hosts/driver.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
 import type { Timer } from '../../runtime/clock.js';
-import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { ComputeHosts } from '../../protocols/catalog/host.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { hostActorDef, type HostMsg } from './host-actor.js';
 import { newHostRecord, type ComputeHostView, type HostRecord } from './host-record.js';
@@ -89,7 +89,7 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     lastError: ctx.actors.stats.lastError,
   }));
   // Lists this process's hosts; each compute process answers (no queue group), `nats req` takes the first.
-  ctx.bridge.endpoint(svc, 'hosts', `${ctx.subjects.root}.compute.hosts`, () => ({ hosts: [...byName.keys()] }), { isMutating: isMutatingVerb });
+  ctx.bridge.endpoint(svc, ComputeHosts, () => ({ hosts: [...byName.keys()] }));
 
   // Everyone reports at once on start (the scheduler waits for it), then spread over each interval.
   const records = [...byName.values()];

@@ -4,6 +4,7 @@
  * the same way. The sequence number is bumped here and only here, so it stays monotonic per host
  * whether or not the host's actor was passivated and spawned again in between.
  */
+import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
 import type { RoleContext } from '../../runtime/role.js';
 import type { HostRecord } from './host-record.js';
@@ -16,7 +17,7 @@ export class HostReports {
   heartbeat(rec: HostRecord): void {
     if (this.stopped) return;
     const hb: HeartbeatReport = { host: rec.name, seq: rec.seq, sentAt: this.ctx.clock.now() };
-    this.ctx.bridge.publish(this.ctx.subjects.report(rec.name, 'heartbeat'), hb);
+    this.ctx.bridge.emit(HeartbeatMsg, [rec.name], hb);
   }
 
   capacity(rec: HostRecord): void {
@@ -58,6 +59,6 @@ export class HostReports {
       seq,
       sentAt: this.ctx.clock.now(),
     };
-    this.ctx.bridge.publish(this.ctx.subjects.report(rec.name, 'capacity'), report);
+    this.ctx.bridge.emit(CapacityReportMsg, [rec.name], report);
   }
 }

@@ -11,7 +11,7 @@
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import type { RequestEnvelope } from '../../protocols/envelope.js';
 import type { RoleContext } from '../../runtime/role.js';
-import { isMutatingHostVerb } from './host-verbs.js';
+import { HostVerbs } from '../../protocols/catalog/host.js';
 
 export type HostRouting = 'wildcard' | 'per-host';
 
@@ -27,6 +27,7 @@ export function routeHostRequests(ctx: RoleContext, hosts: readonly string[], ro
   // `<root>.host.*.*` matches exactly the host grammar (host and verb tokens), as allHostVerbs does per host.
   const patterns = routing === 'wildcard' ? [`${ctx.subjects.root}.host.*.*`] : hosts.map((h) => ctx.subjects.allHostVerbs(h));
   return patterns.map((subject) =>
-    ctx.bridge.serve(subject, ({ subject: s, verb, envelope }) => ask(hostOf(s)!, verb, envelope), { isMutating: isMutatingHostVerb, accept }),
+    // Each verb's body is checked against the catalog (protocols/catalog/host.ts) before the host actor sees it.
+    ctx.bridge.serveFamily(subject, HostVerbs, ({ subject: s, verb, envelope }) => ask(hostOf(s)!, verb, envelope), { accept }),
   );
 }

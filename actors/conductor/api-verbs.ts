@@ -4,6 +4,7 @@
  *   <root>.flavor.create | delete | set-specs | unset-spec
  */
 import type { Service } from 'nats';
+import * as C from '../../protocols/catalog/conductor.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
@@ -13,8 +14,6 @@ import type { FlavorCatalog } from './flavors.js';
 import { projectUsage } from './project-usage.js';
 import { queryServers } from './server-query.js';
 import { ServiceAdmin } from './service-admin.js';
-
-const READS = new Set(['query', 'usage', 'services']);
 
 export interface ConductorApiDeps {
   bridge: Bridge;
@@ -28,15 +27,17 @@ export interface ConductorApiDeps {
 
 export function registerConductorApiVerbs(d: ConductorApiDeps): void {
   const { bridge, svc, subjects } = d;
-  const opts = { queue: 'conductor', isMutating: (verb: string) => !READS.has(verb) };
+  const opts = { queue: 'conductor' };
   const flavors = new FlavorAdmin(d.orm, d.flavors, d.clock);
   const services = new ServiceAdmin(d.orm, d.clock, bridge, subjects, d.serviceDownTimeMs);
-  bridge.endpoint(svc, 'query', subjects.conductor('query'), ({ envelope }) => queryServers(d.orm, envelope.body), opts);
-  bridge.endpoint(svc, 'usage', subjects.conductor('usage'), ({ envelope }) => projectUsage(d.orm, envelope.body), opts);
-  bridge.endpoint(svc, 'services', subjects.conductor('services'), () => services.list(), opts);
-  bridge.endpoint(svc, 'service-update', subjects.conductor('service-update'), ({ envelope }) => services.update(envelope.body), opts);
-  bridge.endpoint(svc, 'flavor-create', subjects.flavor('create'), ({ envelope }) => flavors.create(envelope.body), opts);
-  bridge.endpoint(svc, 'flavor-delete', subjects.flavor('delete'), ({ envelope }) => flavors.remove(envelope.body), opts);
-  bridge.endpoint(svc, 'flavor-set-specs', subjects.flavor('set-specs'), ({ envelope }) => flavors.setSpecs(envelope.body), opts);
-  bridge.endpoint(svc, 'flavor-unset-spec', subjects.flavor('unset-spec'), ({ envelope }) => flavors.unsetSpec(envelope.body), opts);
+  // Bodies fit the catalog's schemas before these run; the handlers add the semantic checks.
+  const body = (b: unknown) => b as Record<string, unknown>;
+  bridge.endpoint(svc, C.Query, (b) => queryServers(d.orm, body(b)), opts);
+  bridge.endpoint(svc, C.Usage, (b) => projectUsage(d.orm, body(b)), opts);
+  bridge.endpoint(svc, C.Services, () => services.list() as never, opts);
+  bridge.endpoint(svc, C.ServiceUpdate, (b) => services.update(body(b)) as never, opts);
+  bridge.endpoint(svc, C.FlavorCreate, (b) => flavors.create(body(b)), { ...opts, name: 'flavor-create' });
+  bridge.endpoint(svc, C.FlavorDelete, (b) => flavors.remove(body(b)), { ...opts, name: 'flavor-delete' });
+  bridge.endpoint(svc, C.FlavorSetSpecs, (b) => flavors.setSpecs(body(b)), { ...opts, name: 'flavor-set-specs' });
+  bridge.endpoint(svc, C.FlavorUnsetSpec, (b) => flavors.unsetSpec(body(b)) as never, { ...opts, name: 'flavor-unset-spec' });
 }

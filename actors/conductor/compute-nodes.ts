@@ -11,7 +11,8 @@ import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
 
 export class ComputeNodeWriter {
-  private reports = new Map<string, CapacityReport>();
+  /** The last report per host, with when this conductor received it (the sender's clock is not trusted, C4). */
+  private reports = new Map<string, { r: CapacityReport; at: number }>();
   private beats = new Map<string, number>();
   private timer: Timer | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -27,13 +28,13 @@ export class ComputeNodeWriter {
     this.timer = this.clock.setInterval(() => void this.flush(), flushMs);
   }
 
-  report(r: CapacityReport): void {
-    const prev = this.reports.get(r.host);
-    if (!prev || prev.seq <= r.seq || r.sentAt > prev.sentAt) this.reports.set(r.host, r);
+  /** A report received at `receivedAt`: one host's reports arrive in order, so the latest wins. */
+  report(r: CapacityReport, receivedAt: number): void {
+    this.reports.set(r.host, { r, at: receivedAt });
   }
 
-  heartbeat(hb: HeartbeatReport): void {
-    this.beats.set(hb.host, Math.max(this.beats.get(hb.host) ?? 0, hb.sentAt));
+  heartbeat(hb: HeartbeatReport, receivedAt: number): void {
+    this.beats.set(hb.host, Math.max(this.beats.get(hb.host) ?? 0, receivedAt));
   }
 
   /** Writes what arrived since the last flush. Flushes never overlap. */
@@ -60,10 +61,10 @@ export class ComputeNodeWriter {
     this.beats = new Map();
     const knex = this.orm.em.getConnection().getKnex();
     if (reports.length > 0) {
-      const rows = reports.map((r) => ({
+      const rows = reports.map(({ r, at }) => ({
         host: r.host, node: r.node, hypervisor_type: r.hypervisorType, hypervisor_version: r.hypervisorVersion, cpu_arch: r.cpuArch,
         availability_zone: r.availabilityZone, vcpus: r.vcpus, memory_mb: r.memoryMb, local_gb: r.diskGb, vcpus_used: r.vcpusUsed,
-        memory_mb_used: r.memoryMbUsed, local_gb_used: r.diskGbUsed, running_vms: r.runningVms, seen: new Date(r.sentAt).toISOString(),
+        memory_mb_used: r.memoryMbUsed, local_gb_used: r.diskGbUsed, running_vms: r.runningVms, seen: new Date(at).toISOString(),
       }));
       await knex.raw(
         `insert into compute_nodes (host, node, hypervisor_type, hypervisor_version, cpu_arch, availability_zone, vcpus, memory_mb,

@@ -6,16 +6,18 @@
  */
 import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
 import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply } from '../../protocols/messages.js';
-import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
+import type { ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
-import { fieldsOf, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
+import { fieldsOf, isUuid, optInt, optStr } from '../../protocols/validate.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
-import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { Build, FlavorGet, FlavorList, Hosts, List } from '../../protocols/catalog/conductor.js';
+import { InstanceVerbs } from '../../protocols/catalog/instance.js';
+import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
@@ -155,10 +157,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     writeBatches: store.stats.batches,
     writesBatched: store.stats.items,
   }));
-  const opts = { queue: 'conductor', isMutating: isMutatingVerb };
+  // Every body is checked against its catalog schema before these handlers run.
+  const opts = { queue: 'conductor' };
 
-  bridge.endpoint(svc, 'build', subjects.conductor('build'), async ({ envelope }) => {
-    const req = parseBuild(envelope.body);
+  bridge.endpoint(svc, Build, async (body, { envelope }) => {
+    const req = parseBuild(body as Record<string, unknown>);
     const flavor = flavors.find(req.flavorRef);
     if (!flavor) throw new BadRequestError(`Flavor ${req.flavorRef} could not be found.`);
     const image = await images.bootable(req.imageRef);
@@ -197,8 +200,8 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     return { server: servers[0]!, servers } satisfies BuildReply;
   }, opts);
 
-  bridge.endpoint(svc, 'list', subjects.conductor('list'), async ({ envelope }) => {
-    const o = fieldsOf(envelope.body, ['projectId', 'name', 'status', 'host', 'limit', 'marker'], 'list');
+  bridge.endpoint(svc, List, async (body) => {
+    const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'limit', 'marker'], 'list');
     const projectId = optStr(o, 'projectId', { max: 64 });
     const name = optStr(o, 'name');
     const status = optStr(o, 'status', { max: 32 });
@@ -225,9 +228,9 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     return { servers: rows.map(serverView) } satisfies ListReply;
   }, opts);
 
-  bridge.endpoint(svc, 'hosts', subjects.conductor('hosts'), async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
+  bridge.endpoint(svc, Hosts, async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
 
-  bridge.endpoint(svc, 'instance', subjects.allInstances, ({ subject, verb, envelope }) => {
+  bridge.endpointFamily(svc, InstanceVerbs, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'instance');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
     return registry.ask<unknown>(
@@ -237,16 +240,14 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     );
   }, opts);
 
-  bridge.endpoint(svc, 'flavor-list', subjects.flavor('list'), () => ({ flavors: flavors.list() }) satisfies FlavorListReply, opts);
-  bridge.endpoint(svc, 'flavor-get', subjects.flavor('get'), ({ envelope }) => {
-    const o = fieldsOf(envelope.body, ['id'], 'flavor');
-    return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
-  }, opts);
+  bridge.endpoint(svc, FlavorList, () => ({ flavors: flavors.list() }) satisfies FlavorListReply, { ...opts, name: 'flavor-list' });
+  bridge.endpoint(svc, FlavorGet, (body) => ({ flavor: flavors.get(body.id) }) satisfies FlavorReply, { ...opts, name: 'flavor-get' });
   registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
 
   // One conductor writes each report (queue group); the records back `host list`.
-  bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');
-  bridge.subscribe<HeartbeatReport>(subjects.allReports('heartbeat'), (hb) => computeNodes.heartbeat(hb), 'conductor');
+  // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).
+  bridge.on(CapacityReportMsg, (r) => computeNodes.report(r, clock.now()), 'conductor');
+  bridge.on(HeartbeatMsg, (hb) => computeNodes.heartbeat(hb, clock.now()), 'conductor');
   computeNodes.start(cfg.computeNodeFlushMs);
   await ensureEventStream(bridge.nc, subjects.allEvents, log, {
     name: `${subjects.root.replace(/\./g, '_').toUpperCase()}_EVENTS`,

@@ -7,18 +7,20 @@ import type { ImageReply } from '../../protocols/messages.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import { isMutatingVerb, type Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge } from '../../runtime/nats/bridge.js';
+import { ImageQuery, ImageRegister } from '../../protocols/catalog/image.js';
 import { queryImages } from './image-query.js';
 import { registerImage } from './image-register.js';
 import { imageView } from './image-role.js';
 
 export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock): void {
-  const opts = { queue: 'image', isMutating: (verb: string) => verb !== 'query' && isMutatingVerb(verb) };
-  bridge.endpoint(svc, 'register', subjects.imageRole('register'), async ({ envelope }) => {
-    const row = await registerImage(orm, envelope.body, new Date(clock.now()));
+  // Bodies fit the catalog's schemas before these run; image-register.ts and image-query.ts add the rules.
+  const opts = { queue: 'image' };
+  bridge.endpoint(svc, ImageRegister, async (body) => {
+    const row = await registerImage(orm, body as Record<string, unknown>, new Date(clock.now()));
     const reply = { image: imageView(row) } satisfies ImageReply;
     bridge.publish(subjects.event('image', row.id, 'create'), reply);
     return reply;
   }, opts);
-  bridge.endpoint(svc, 'query', subjects.imageRole('query'), ({ envelope }) => queryImages(orm, envelope.body), opts);
+  bridge.endpoint(svc, ImageQuery, (body) => queryImages(orm, body as Record<string, unknown>) as never, opts);
 }

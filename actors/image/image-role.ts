@@ -12,7 +12,7 @@ import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
-import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { ImageCreate, ImageList, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from './image-formats.js';
 import { registerImageApiVerbs } from './api-verbs.js';
@@ -170,17 +170,18 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     liveActors: registry.size,
     restarts: actors.stats.restarts,
   }));
-  const opts = { queue: 'image', isMutating: isMutatingVerb };
-  bridge.endpoint(svc, 'list', subjects.imageRole('list'), async () => {
+  // Bodies are checked against the catalog (protocols/catalog/image.ts) before these run.
+  const opts = { queue: 'image' };
+  bridge.endpoint(svc, ImageList, async () => {
     const rows = await orm.em.fork().find(Image, { status: { $ne: 'deleted' } }, { orderBy: { createdAt: 'asc' }, limit: 1000 });
     return { images: rows.map(imageView) } satisfies ImageListReply;
   }, opts);
-  bridge.endpoint(svc, 'create', subjects.imageRole('create'), async ({ envelope }) => {
-    const row = await createImage(orm, parseImageCreate(envelope.body), null, new Date(clock.now()));
+  bridge.endpoint(svc, ImageCreate, async (body) => {
+    const row = await createImage(orm, parseImageCreate(body as Record<string, unknown>), null, new Date(clock.now()));
     bridge.publish(subjects.event('image', row.id, 'create'), { image: imageView(row) });
     return { image: imageView(row) } satisfies ImageReply;
   }, opts);
-  bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb, envelope }) => {
+  bridge.endpointFamily(svc, ImageVerbFamily, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'image');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
     return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);

@@ -10,6 +10,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
+import { ImageUploadChunk } from '../../protocols/catalog/image.js';
 import { BadRequestError, ConflictError, NovactError, OverLimitError } from '../../protocols/errors.js';
 import { token } from '../../protocols/subjects.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -90,7 +91,8 @@ export class UploadSessions {
       timer: this.clock.setTimeout(() => void this.abort(s, 'idle'), this.cfg.idleTimeoutMs),
       sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
     };
-    s.sub = this.bridge.serve(subject, ({ envelope }) => this.enqueue(s, envelope.body), { verb: 'upload', isMutating: () => false });
+    // Chunks are checked against the catalog's schema before they reach the session.
+    s.sub = this.bridge.serve(subject, ({ envelope }) => this.enqueue(s, envelope.body), { verb: 'upload', isMutating: () => false, body: ImageUploadChunk.checkBody });
     this.sessions.set(id, s);
     await this.bridge.nc.flush();
     return { session: id, subject, chunkBytes: CHUNK_BYTES };

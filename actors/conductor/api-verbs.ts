@@ -21,6 +21,8 @@ export interface ConductorApiDeps {
   svc: Service;
   subjects: Subjects;
   orm: Orm;
+  /** For the listings a tenant drives (`query`, `usage`): a pool of their own, so they cannot starve `orm`. */
+  readOrm?: Orm;
   clock: Clock;
   flavors: FlavorCatalog;
   serviceDownTimeMs: number;
@@ -31,8 +33,9 @@ export function registerConductorApiVerbs(d: ConductorApiDeps): void {
   const opts = { queue: 'conductor', isMutating: (verb: string) => !READS.has(verb) };
   const flavors = new FlavorAdmin(d.orm, d.flavors, d.clock);
   const services = new ServiceAdmin(d.orm, d.clock, bridge, subjects, d.serviceDownTimeMs);
-  bridge.endpoint(svc, 'query', subjects.conductor('query'), ({ envelope }) => queryServers(d.orm, envelope.body), opts);
-  bridge.endpoint(svc, 'usage', subjects.conductor('usage'), ({ envelope }) => projectUsage(d.orm, envelope.body), opts);
+  const reads = d.readOrm ?? d.orm;
+  bridge.endpoint(svc, 'query', subjects.conductor('query'), ({ envelope }) => queryServers(reads, envelope.body), opts);
+  bridge.endpoint(svc, 'usage', subjects.conductor('usage'), ({ envelope }) => projectUsage(reads, envelope.body), opts);
   bridge.endpoint(svc, 'services', subjects.conductor('services'), () => services.list(), opts);
   bridge.endpoint(svc, 'service-update', subjects.conductor('service-update'), ({ envelope }) => services.update(envelope.body), opts);
   bridge.endpoint(svc, 'flavor-create', subjects.flavor('create'), ({ envelope }) => flavors.create(envelope.body), opts);

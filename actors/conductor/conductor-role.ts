@@ -70,7 +70,8 @@ const STATUS_TO_VM: Record<string, VmState> = {
   ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', ERROR: 'error', PAUSED: 'paused', SUSPENDED: 'suspended', DELETED: 'deleted',
 };
 
-export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: ConductorConfig = DEFAULT_CONDUCTOR_CONFIG): Promise<ConductorRole> {
+/** `readOrm` serves the tenant-driven listings (its own bounded pool, short statement timeout). */
+export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: ConductorConfig = DEFAULT_CONDUCTOR_CONFIG, readOrm: Orm = orm): Promise<ConductorRole> {
   const { bridge, subjects, actors, clock, log } = ctx;
   const flavors = new FlavorCatalog(orm);
   await flavors.load();
@@ -242,7 +243,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     const o = fieldsOf(envelope.body, ['id'], 'flavor');
     return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
   }, opts);
-  registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
+  registerConductorApiVerbs({ bridge, svc, subjects, orm, readOrm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
 
   // One conductor writes each report (queue group); the records back `host list`.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');

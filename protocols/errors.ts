@@ -107,8 +107,22 @@ export function fromWire(w: WireError): NovactError {
 /** Anything thrown, as a NovactError (foreign errors become a non-retryable computeFault). */
 export function asNovactError(err: unknown): NovactError {
   if (err instanceof NovactError) return err;
+  const db = databaseLimitError(err);
+  if (db) return db;
   const message = err instanceof Error ? err.message : String(err);
   return isTransientIoError(err) ? new UnavailableError(message) : new InternalError(message);
+}
+
+/**
+ * The database's own limits, answered without the statement's text: SQLSTATE 57014 (query_canceled:
+ * `statement_timeout` cut it off) and a full connection pool. Both are load, so a later retry may pass.
+ */
+function databaseLimitError(err: unknown): NovactError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  if ((err as { code?: unknown }).code === '57014') return new UnavailableError('A database statement took too long and was cancelled; try again later.');
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string' && message.startsWith('Knex: Timeout acquiring a connection')) return new UnavailableError('The database is busy; try again later.');
+  return undefined;
 }
 
 /** Socket errors that a reconnect cures. */

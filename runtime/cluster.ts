@@ -21,7 +21,8 @@ import { Subjects } from '../protocols/subjects.js';
 import { ActorSystem } from './actors/system.js';
 import { NovactClient } from './client.js';
 import { systemClock, type Clock } from './clock.js';
-import { openDatabase, type Orm } from './db/orm.js';
+import type { Orm } from './db/orm.js';
+import { openRoleDatabases, type DatabasePoolOptions, type DbPool, type RoleDatabases } from './db/role-databases.js';
 import { createLogger, type Logger, type LogLevel } from './log/logger.js';
 import { Bridge } from './nats/bridge.js';
 import { installProcessGuard } from './process-guard.js';
@@ -42,6 +43,8 @@ export interface ClusterOptions {
   databaseUrl?: string;
   /** Keep the embedded PostgreSQL here across runs. */
   dataDir?: string;
+  /** Each role's own connection pool: sizes, statement and idle-transaction timeouts (`role-databases.ts`). */
+  database?: DatabasePoolOptions;
   roles?: RoleName[];
   /** Fake hosts to run (a number: `compute-1` … `compute-N`), or explicit hosts with their drivers. */
   hosts?: number | ComputeHost[];
@@ -76,7 +79,10 @@ export interface Cluster {
   readonly compute?: ComputeRole;
   readonly scheduler?: SchedulerRole;
   readonly ledger?: PlacementLedger;
+  /** The admin pool (migrations, direct reads): no statement timeout. The roles use `databases`. */
   readonly orm?: Orm;
+  /** Each role's own pool. */
+  readonly databases?: RoleDatabases;
   /** The REST API's base URL, when this process runs the api role. */
   readonly apiUrl?: string;
   readonly api?: ApiRole & { adminPassword: string; passwordGenerated: boolean };
@@ -108,6 +114,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const connections: NatsConnection[] = [];
   const started: Role[] = [];
   let orm: Orm | undefined;
+  let dbs: RoleDatabases | undefined;
   const actors = new ActorSystem(clock, log);
   const guard = options.processGuard ? installProcessGuard(log) : undefined;
 
@@ -116,7 +123,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     for (const r of started.reverse()) await r.stop().catch((err) => log.error('role stop failed', { role: r.name, err: String(err) }));
     actors.stop();
     await Promise.allSettled(connections.map((c) => c.drain()));
-    await orm?.close();
+    await dbs?.close();
     await embedded.nats?.stop();
     await embedded.postgres?.stop();
   };
@@ -139,7 +146,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
     }
     const databaseUrl = options.databaseUrl ?? embedded.postgres?.socketUrl ?? '';
-    if (needsDb) orm = await openDatabase({ url: databaseUrl });
+    if (needsDb) {
+      const pools: DbPool[] = [...roles].flatMap((r): DbPool[] => (r === 'conductor' ? ['conductor', 'conductorReads'] : r === 'compute' ? [] : [r]));
+      dbs = await openRoleDatabases(databaseUrl, pools, options.database);
+      orm = dbs.admin;
+    }
 
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     const context = async (role: RoleName): Promise<RoleContext> => {
@@ -150,20 +161,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     if (roles.has('image')) {
       const store = options.imageDataDir === undefined ? {} : { store: await FsImageStore.open(options.imageDataDir) };
-      started.push(await startImageRole(await context('image'), orm!, store));
-      if (options.seedImages ?? true) await seedImages(orm!);
+      started.push(await startImageRole(await context('image'), dbs!.get('image'), store));
+      if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
     }
     let ledger: PlacementLedger | undefined;
     let scheduler: SchedulerRole | undefined;
     const schedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
     if (roles.has('scheduler')) {
-      ledger = new PlacementLedger(orm!);
+      ledger = new PlacementLedger(dbs!.get('scheduler'));
       scheduler = await startSchedulerRole(await context('scheduler'), ledger, schedulerConfig);
       started.push(scheduler);
     }
     let conductor: ConductorRole | undefined;
     if (roles.has('conductor')) {
-      conductor = await startConductorRole(await context('conductor'), orm!, { ...DEFAULT_CONDUCTOR_CONFIG, requestTimeoutMs, ...options.conductor });
+      const conductorConfig = { ...DEFAULT_CONDUCTOR_CONFIG, requestTimeoutMs, ...options.conductor };
+      conductor = await startConductorRole(await context('conductor'), dbs!.get('conductor'), conductorConfig, dbs!.get('conductorReads'));
       started.push(conductor);
     }
     let compute: ComputeRole | undefined;
@@ -175,7 +187,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let api: Cluster['api'];
     if (roles.has('api')) {
       const { config, passwordGenerated } = resolveApiConfig(options.api);
-      const role = await startApiRole(await context('api'), orm!, config);
+      const role = await startApiRole(await context('api'), dbs!.get('api'), config);
       started.push(role);
       api = Object.assign(role, { adminPassword: config.adminPassword, passwordGenerated });
     }
@@ -216,7 +228,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       waitForHosts,
       stop: cleanup,
     };
-    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, api, apiUrl: api?.url });
+    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, databases: dbs, api, apiUrl: api?.url });
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

@@ -20,6 +20,8 @@ export interface ConductorApiDeps {
   svc: Service;
   subjects: Subjects;
   orm: Orm;
+  /** For the listings a tenant drives (`query`, `usage`): a pool of their own, so they cannot starve `orm`. */
+  readOrm?: Orm;
   clock: Clock;
   flavors: FlavorCatalog;
   serviceDownTimeMs: number;
@@ -30,10 +32,11 @@ export function registerConductorApiVerbs(d: ConductorApiDeps): void {
   const opts = { queue: 'conductor' };
   const flavors = new FlavorAdmin(d.orm, d.flavors, d.clock);
   const services = new ServiceAdmin(d.orm, d.clock, bridge, subjects, d.serviceDownTimeMs);
+  const reads = d.readOrm ?? d.orm;
   // Bodies fit the catalog's schemas before these run; the handlers add the semantic checks.
   const body = (b: unknown) => b as Record<string, unknown>;
-  bridge.endpoint(svc, C.Query, (b) => queryServers(d.orm, body(b)), opts);
-  bridge.endpoint(svc, C.Usage, (b) => projectUsage(d.orm, body(b)), opts);
+  bridge.endpoint(svc, C.Query, (b) => queryServers(reads, body(b)), opts);
+  bridge.endpoint(svc, C.Usage, (b) => projectUsage(reads, body(b)), opts);
   bridge.endpoint(svc, C.Services, () => services.list() as never, opts);
   bridge.endpoint(svc, C.ServiceUpdate, (b) => services.update(body(b)) as never, opts);
   bridge.endpoint(svc, C.FlavorCreate, (b) => flavors.create(body(b)), { ...opts, name: 'flavor-create' });

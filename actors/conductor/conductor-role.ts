@@ -72,7 +72,8 @@ const STATUS_TO_VM: Record<string, VmState> = {
   ACTIVE: 'active', BUILD: 'building', SHUTOFF: 'stopped', ERROR: 'error', PAUSED: 'paused', SUSPENDED: 'suspended', DELETED: 'deleted',
 };
 
-export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: ConductorConfig = DEFAULT_CONDUCTOR_CONFIG): Promise<ConductorRole> {
+/** `readOrm` serves the tenant-driven listings (its own bounded pool, short statement timeout). */
+export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: ConductorConfig = DEFAULT_CONDUCTOR_CONFIG, readOrm: Orm = orm): Promise<ConductorRole> {
   const { bridge, subjects, actors, clock, log } = ctx;
   const flavors = new FlavorCatalog(orm);
   await flavors.load();
@@ -242,7 +243,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   bridge.endpoint(svc, FlavorList, () => ({ flavors: flavors.list() }) satisfies FlavorListReply, { ...opts, name: 'flavor-list' });
   bridge.endpoint(svc, FlavorGet, (body) => ({ flavor: flavors.get(body.id) }) satisfies FlavorReply, { ...opts, name: 'flavor-get' });
-  registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
+  registerConductorApiVerbs({ bridge, svc, subjects, orm, readOrm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
 
   // One conductor writes each report (queue group); the records back `host list`.
   // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).

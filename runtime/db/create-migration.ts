@@ -13,6 +13,7 @@ const pg = await startPostgres();
 try {
   const orm = await MikroORM.init({
     clientUrl: pg.url,
+    host: pg.socketDir, // MikroORM reads only the URL's hostname; the server listens on its socket only.
     entities: ENTITIES,
     extensions: [Migrator],
     migrations: {

@@ -16,9 +16,16 @@ export interface Running {
   exited: Promise<void>;
 }
 
-/** `onLine` sees every line of stdout and stderr (readiness markers, logging). */
-export function launch(bin: string, args: string[], spawnOpts: SpawnOptions, onLine?: (line: string) => void): Running {
-  const child = spawn(bin, args, { ...spawnOpts, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `onLine` sees every line of stdout and stderr (readiness markers, logging). `input` is written to
+ * stdin and closed (secrets go there, never into argv, which every local user can read).
+ */
+export function launch(bin: string, args: string[], spawnOpts: SpawnOptions, onLine?: (line: string) => void, input?: string): Running {
+  const child = spawn(bin, args, { ...spawnOpts, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined && child.stdin) {
+    child.stdin.on('error', () => undefined); // A tool that exits early closes the pipe: its exit code tells.
+    child.stdin.end(input);
+  }
   const head: string[] = [];
   const tail: string[] = [];
   let dropped = 0;

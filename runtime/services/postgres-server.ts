@@ -2,7 +2,8 @@
  * A private PostgreSQL cluster run as a child process: a throwaway one per test file, or a persistent
  * embedded one when `dataDir` is given. We run the postmaster ourselves (not `pg_ctl start`, which
  * daemonises) so we hold its pid to crash, pause and restart it. It never touches the standard
- * port 5432 or a system cluster.
+ * port 5432 or a system cluster. It is private (`postgres-auth.ts`): no TCP listener, a unix socket
+ * in a 0700 directory, a generated superuser password checked with scram-sha-256.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAlive, launch, procStat, waitStopped, type Running } from './child-process.js';
 import { freePort } from './free-port.js';
+import { generatePassword, readStoredPassword, socketUrl, storePassword, SUPERUSER, writeHba, writePrivate, type ServerUser } from './postgres-auth.js';
 
 export interface PostgresOptions {
   /** Reused if already initialised (persistent embedded DB), else initialised; kept by stop(). */
@@ -25,14 +27,21 @@ export interface PostgresOptions {
 }
 
 export interface PostgresHandle {
-  /** postgresql://postgres@127.0.0.1:PORT/DB (trust auth, loopback only). */
+  /**
+   * `postgresql://postgres:<password>@localhost:PORT/DB?host=<socket dir>`: the superuser over the
+   * unix socket, the only way in (nothing listens on TCP). The port only names the socket file.
+   */
   readonly url: string;
   /**
-   * The same database over the server's unix socket (`?host=<dir>`, as libpq writes it): what the
-   * embedded cluster connects with, since a loopback TCP round trip costs several times more CPU in
-   * the kernel than a unix socket one and a busy control plane makes tens of thousands per second.
+   * The same URL (kept for callers that asked for the socket explicitly): a unix socket round trip
+   * also costs several times less CPU in the kernel than a loopback TCP one.
    */
   readonly socketUrl: string;
+  /** The directory holding the socket (0700, the server's OS user's). */
+  readonly socketDir: string;
+  readonly user: string;
+  /** The superuser's generated password (stored 0600 in the data dir for a persistent cluster). */
+  readonly password: string;
   readonly port: number;
   readonly dataDir: string;
   readonly database: string;
@@ -120,7 +129,7 @@ function findBinDir(): string {
 }
 
 /** PostgreSQL refuses to run as root, so as root we run it as the `postgres` system user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
@@ -143,13 +152,13 @@ interface Server extends Running {
   ready: Promise<void>;
 }
 
-function launchTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void): Server {
+function launchTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void, input?: string): Server {
   let markReady = (): void => {};
   const ready = new Promise<void>((r) => (markReady = r));
-  const run = launch(bin, args, { ...spawnOpts, env: toolEnv() }, (line) => {
+  const run = launch(bin, args, { ...spawnOpts, env: { ...toolEnv(), ...spawnOpts.env } }, (line) => {
     if (line.includes(READY_LINE)) markReady();
     log?.(line);
-  });
+  }, input);
   return { ...run, ready };
 }
 
@@ -158,8 +167,8 @@ function failure(why: string, run: Running): Error {
 }
 
 /** Run a short-lived tool (initdb, createdb) to completion; returns its output, throws on failure. */
-async function runTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void): Promise<string> {
-  const run = launchTool(bin, args, spawnOpts, log);
+async function runTool(bin: string, args: string[], spawnOpts: SpawnOptions, log?: (line: string) => void, input?: string): Promise<string> {
+  const run = launchTool(bin, args, spawnOpts, log, input);
   await run.exited;
   if (run.child.exitCode !== 0) throw failure(`${bin} ${args.join(' ')} failed`, run);
   return run.output();
@@ -187,7 +196,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
 
   const serverArgs = (p: number): string[] => [
     ...['-D', dataDir, '-p', String(p), '-k', runDir],
-    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'lc_messages=C'],
+    // No TCP at all: the socket, in the 0700 run dir, is the only way in (review H2).
+    ...['-c', 'listen_addresses=', '-c', 'unix_socket_permissions=0700', '-c', 'max_connections=200', '-c', 'lc_messages=C'],
     // Not synchronous_commit=off: a killed server would lose its last commits (WAL still in shared
     // memory), and crash tests must see what a real crash keeps. fsync=off only risks an OS crash.
     ...(fsync ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
@@ -214,6 +224,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
 
   let run: Running | undefined;
   let port = opts.port ?? 0;
+  let password: string;
   try {
     if (user) await chown(runDir, user.uid, user.gid);
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -221,12 +232,21 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         await mkdir(dataDir, { recursive: true });
         if (user) await chown(dataDir, user.uid, user.gid);
       }
-      const initArgs = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'];
+      password = generatePassword();
+      // initdb wants an empty data dir, so the password goes through the run dir, then into the data dir.
+      const pwfile = join(runDir, 'pwfile');
+      await writePrivate(pwfile, `${password}\n`, user);
+      const initArgs = ['-D', dataDir, '-U', SUPERUSER, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'];
       await runTool(join(binDir, 'initdb'), fsync ? initArgs : [...initArgs, '--no-sync'], serverOpts, log).catch((err: Error) => {
         if (!user || !err.message.includes('Permission denied')) throw err;
         throw new Error(`${err.message}\nhint: as root, PostgreSQL runs as "postgres", which needs x permission on every parent of ${dataDir}`);
-      });
+      }).finally(() => rm(pwfile, { force: true }));
+      await storePassword(dataDir, password, user);
+    } else {
+      // A data dir without a stored password (older novact used trust): give the superuser one.
+      password = (await readStoredPassword(dataDir)) ?? (await resetPassword(binDir, dataDir, serverOpts, log, user));
     }
+    await writeHba(dataDir, user);
 
     // A port from freePort() can be taken before the postmaster binds it: retry with another.
     for (let attempt = 1; ; attempt++) {
@@ -241,9 +261,10 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     }
 
     if (database !== 'postgres') {
-      const createArgs = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database];
+      const createArgs = ['-h', runDir, '-p', String(port), '-U', SUPERUSER, '-w', database];
       try {
-        await runTool(join(binDir, 'createdb'), createArgs, { cwd: runDir }, log);
+        // The password in the child's environment (readable only by us), never in argv.
+        await runTool(join(binDir, 'createdb'), createArgs, { cwd: runDir, env: { PGPASSWORD: password } }, log);
       } catch (err) {
         // A reused data dir already has it.
         if (!String(err).includes('already exists')) throw err;
@@ -273,9 +294,13 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     clearTimeout(timer);
   };
 
+  const url = socketUrl({ user: SUPERUSER, password, port, database, socketDir: runDir });
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    socketUrl: `postgresql://postgres@localhost:${port}/${encodeURIComponent(database)}?host=${encodeURIComponent(runDir)}`,
+    url,
+    socketUrl: url,
+    socketDir: runDir,
+    user: SUPERUSER,
+    password,
     port,
     dataDir,
     database,
@@ -303,4 +328,18 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       if (isAlive(current.child)) signalTree(current.child.pid, 'SIGCONT');
     },
   };
+}
+
+/**
+ * Sets a new generated superuser password in single-user mode (no server running, nothing listening)
+ * and stores it. The statement goes through stdin, so the password is never in argv or a log line.
+ */
+async function resetPassword(binDir: string, dataDir: string, spawnOpts: SpawnOptions, log: ((line: string) => void) | undefined, owner?: ServerUser): Promise<string> {
+  const password = generatePassword();
+  const out = await runTool(join(binDir, 'postgres'), ['--single', '-D', dataDir, '-c', 'lc_messages=C', 'postgres'], spawnOpts, log,
+    `ALTER ROLE ${SUPERUSER} PASSWORD '${password}';\n`);
+  // Single-user mode exits 0 even when the statement failed.
+  if (/\bERROR:/.test(out)) throw new Error(`PostgreSQL: could not set the superuser password in ${dataDir}\n--- output ---\n${out}`);
+  await storePassword(dataDir, password, owner);
+  return password;
 }

@@ -96,9 +96,12 @@ function inDefaultDomain(d: NameOrId['domain']): boolean {
   return (d.id === undefined || d.id === DEFAULT_DOMAIN.id) && (d.name === undefined || d.name === DEFAULT_DOMAIN.name);
 }
 
-/** The key a user's login limit is kept under: the user as the request names them. */
-function userKey(u: NameOrId): string {
-  return u.id !== undefined ? `id:${u.id}` : `name:${u.domain?.id ?? ''}:${u.domain?.name ?? ''}:${u.name ?? ''}`;
+/**
+ * The key a user's login limit is kept under: the user's id once found (so naming them by id or by
+ * name spends from one bucket), else the name as given.
+ */
+function userKey(u: NameOrId, found: UserRow | null): string {
+  return found ? `id:${found.id}` : u.id !== undefined ? `id:${u.id}` : `name:${JSON.stringify(u.domain ?? null)}:${u.name ?? ''}`;
 }
 
 export function authRoutes(d: IdentityDeps): Route[] {
@@ -126,8 +129,8 @@ export function authRoutes(d: IdentityDeps): Route[] {
     if (id.methods.includes('password')) {
       if (!id.password) throw badRequest('Expecting to find password in identity.');
       const named = id.password.user;
-      checkLimit(limiter.user(userKey(named), clock.now()));
       user = await findUser(named);
+      checkLimit(limiter.user(userKey(named, user), clock.now()));
       if (!(await identity.authenticate(user, named.password)) || !user) throw unauthorized();
       methods = ['password'];
     } else if (id.methods.includes('token')) {

@@ -5,7 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_API_CONFIG, type ApiConfig } from './api-role.js';
+import type { HttpTimeouts } from './app.js';
 import type { QuotaLimits } from './compute/quota-store.js';
+import type { BucketConfig } from './identity/login-limiter.js';
+import type { ScryptParams } from './identity/passwords.js';
+import type { PasswordPolicy } from './identity/password-policy.js';
 import type { TokenConfig } from './identity/tokens.js';
 
 export interface ApiOptions {
@@ -18,6 +22,14 @@ export interface ApiOptions {
   imageSizeCapBytes?: number;
   token?: Partial<TokenConfig>;
   quotaDefaults?: Partial<QuotaLimits>;
+  /** HTTP request, header, connection and keep-alive timeouts. */
+  http?: Partial<HttpTimeouts>;
+  /** Login rate limits per source address and per user (token buckets). */
+  loginLimits?: { perSource?: Partial<BucketConfig>; perUser?: Partial<BucketConfig>; maxKeys?: number };
+  /** Rules new passwords must meet (minimum length). */
+  passwordPolicy?: Partial<PasswordPolicy>;
+  /** scrypt cost for new password hashes (default OWASP's N=2^17, r=8, p=1); old hashes keep theirs. */
+  passwordHash?: Partial<ScryptParams>;
 }
 
 export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = process.env): { config: ApiConfig; passwordGenerated: boolean } {
@@ -27,6 +39,14 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     adminPassword: given ?? randomBytes(12).toString('base64url'),
     token: { ...DEFAULT_API_CONFIG.token, ...o.token },
     quotaDefaults: { ...DEFAULT_API_CONFIG.quotaDefaults, ...o.quotaDefaults },
+    http: { ...DEFAULT_API_CONFIG.http, ...o.http },
+    loginLimits: {
+      perSource: { ...DEFAULT_API_CONFIG.loginLimits.perSource, ...o.loginLimits?.perSource },
+      perUser: { ...DEFAULT_API_CONFIG.loginLimits.perUser, ...o.loginLimits?.perUser },
+      maxKeys: o.loginLimits?.maxKeys ?? DEFAULT_API_CONFIG.loginLimits.maxKeys,
+    },
+    passwordPolicy: { ...DEFAULT_API_CONFIG.passwordPolicy, ...o.passwordPolicy },
+    passwordHash: { ...DEFAULT_API_CONFIG.passwordHash, ...o.passwordHash },
   };
   for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {
     if (o[k] !== undefined) Object.assign(config, { [k]: o[k] });

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
-import { buildApp } from './app.js';
+import { DEFAULT_HTTP_TIMEOUTS, buildApp, type HttpTimeouts } from './app.js';
 import { Backend } from './backend.js';
 import { aggregateRoutes } from './compute/aggregates.js';
 import { availabilityZoneRoutes } from './compute/availability-zones.js';
@@ -26,10 +26,14 @@ import { serviceRoutes } from './compute/services.js';
 import { versionRoutes } from './compute/versions.js';
 import type { ApiDeps } from './deps.js';
 import { identityAdminRoutes } from './identity/admin-routes.js';
-import { authRoutes } from './identity/auth-routes.js';
+import { authRoutes, type IdentityDeps } from './identity/auth-routes.js';
 import { bootstrapIdentity } from './identity/bootstrap.js';
 import { IdentityStore } from './identity/identity-store.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './identity/login-limiter.js';
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './identity/password-policy.js';
+import { DEFAULT_SCRYPT, scryptHasher, type ScryptParams } from './identity/passwords.js';
 import { DEFAULT_TOKEN_CONFIG, TokenService, type TokenConfig } from './identity/tokens.js';
+import { userRoutes } from './identity/user-routes.js';
 import { imageDataRoutes } from './image/image-data.js';
 import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
@@ -49,6 +53,10 @@ export interface ApiConfig {
   imageSizeCapBytes: number;
   token: TokenConfig;
   quotaDefaults: QuotaLimits;
+  http: HttpTimeouts;
+  loginLimits: LoginLimits;
+  passwordPolicy: PasswordPolicy;
+  passwordHash: ScryptParams;
 }
 
 export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
@@ -60,6 +68,10 @@ export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
   imageSizeCapBytes: 1024 ** 4,
   token: DEFAULT_TOKEN_CONFIG,
   quotaDefaults: { ...QUOTA_DEFAULTS },
+  http: DEFAULT_HTTP_TIMEOUTS,
+  loginLimits: DEFAULT_LOGIN_LIMITS,
+  passwordPolicy: DEFAULT_PASSWORD_POLICY,
+  passwordHash: DEFAULT_SCRYPT,
 };
 
 export interface ApiRole extends Role {
@@ -76,9 +88,11 @@ function urlHost(host: string): string {
 export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): Promise<ApiRole> {
   const { bridge, subjects, clock, log } = ctx;
   const links = new Links(cfg.publicUrl ?? '');
-  const identity = new IdentityStore(orm, clock);
-  await bootstrapIdentity(identity, cfg);
+  const identity = new IdentityStore(orm, clock, scryptHasher(cfg.passwordHash));
   const tokens = new TokenService(orm, clock, log, cfg.token);
+  const boot = await bootstrapIdentity(identity, cfg);
+  // A configured admin password that differs from the stored one is a password change.
+  if (boot.passwordChanged) await tokens.revokeUser(boot.userId);
   const deps: ApiDeps = {
     backend: new Backend(bridge, subjects, ctx.requestTimeoutMs),
     links,
@@ -90,10 +104,11 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     log,
     imageSizeCapBytes: cfg.imageSizeCapBytes,
   };
-  const identityDeps = { identity, tokens, links };
-  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log }, [
+  const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
+  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http }, [
     ...authRoutes(identityDeps),
     ...identityAdminRoutes(identityDeps),
+    ...userRoutes(identityDeps),
     ...versionRoutes(links),
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),

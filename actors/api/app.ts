@@ -13,7 +13,6 @@ import type { Logger } from '../../runtime/log/logger.js';
 import type { ApiService, AuthContext, BodyKind } from './context.js';
 import { ApiError, faultReply } from './faults.js';
 import type { TokenService } from './identity/tokens.js';
-import { effectiveRoles } from './identity/roles.js';
 import type { Links } from './links.js';
 import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from './microversion.js';
 import { authorize } from './policy.js';
@@ -21,11 +20,31 @@ import { RouteTable, type Route } from './routes.js';
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
+/** HTTP timeouts (Fastify's defaults are 0: none, which lets a client hold a socket forever). */
+export interface HttpTimeouts {
+  /** A request's headers and body must have arrived within this (0: no limit). Image uploads stream and are the image API's to bound. */
+  requestTimeoutMs: number;
+  /** The headers alone (slow-headers clients). */
+  headersTimeoutMs: number;
+  /** A socket with no traffic at all for this long is closed. */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 30_000,
+  connectionTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+};
+
 export interface AppOptions {
   bodyLimitBytes: number;
   tokens: TokenService;
   links: Links;
   log: Logger;
+  timeouts?: HttpTimeouts;
 }
 
 function serviceOf(url: string): ApiService {
@@ -50,9 +69,14 @@ function carried(req: FastifyRequest): BodyKind | undefined {
 
 export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyInstance> {
   const table = new RouteTable();
+  const timeouts = o.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     logger: false,
     bodyLimit: o.bodyLimitBytes,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    // Node checks header deadlines on this interval; a tenth of the limit keeps the check close.
+    http: { headersTimeout: timeouts.headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(timeouts.headersTimeoutMs / 10))) },
     genReqId: () => `req-${randomUUID()}`,
     // A client's own request id header is not trusted as ours.
     requestIdHeader: false,
@@ -87,7 +111,24 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
   app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'string' }, parseJson);
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-  app.addHook('onRequest', async (req) => {
+  /**
+   * Node's own `requestTimeout` would also cut off a long image upload, so the whole-request deadline
+   * is kept here, for every route but the streamed (octet) ones: a body still arriving when it passes
+   * is answered 408 and the connection closed.
+   */
+  const bodyDeadline = (req: FastifyRequest, reply: FastifyReply) => {
+    if (timeouts.requestTimeoutMs <= 0 || req.routeOptions.config.body === 'octet') return;
+    const timer = setTimeout(() => {
+      if (req.raw.complete || reply.sent) return;
+      reply.raw.once('finish', () => req.raw.socket?.destroy());
+      void sendFault(req, reply.header('Connection', 'close'), new ApiError(408, 'The request body did not arrive in time.'));
+    }, timeouts.requestTimeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    bodyDeadline(req, reply);
     req.service = serviceOf(req.url);
     req.microversion = MIN_VERSION;
     if (req.service === 'compute') req.microversion = requestedVersion(req.headers);
@@ -96,9 +137,13 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     if (!policy || policy.level === 'public') return;
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || token.length === 0 || token.length > 512) throw new ApiError(401, 'The request you have made requires authentication.');
-    const row = await o.tokens.validate(token);
+    // The roles are the user's current ones on the token's project (resolved at validation, cached ≤ cacheMs).
+    const { token: row, roles } = await o.tokens.validate(token);
     const auth: AuthContext = {
-      userId: row.userId, projectId: row.projectId, roles: effectiveRoles(row.roles), isAdmin: row.roles.includes('admin'),
+      userId: row.userId, projectId: row.projectId, roles,
+      // Legacy Keystone semantics, kept on purpose: `admin` on the token's project is cloud admin
+      // (Nova's and Glance's `role:admin` rules). Grant `admin` only to operators (docs/architecture.md).
+      isAdmin: roles.includes('admin'),
       auditId: row.auditId, issuedAt: row.issuedAt, expiresAt: row.expiresAt, methods: row.methods,
     };
     req.auth = auth;

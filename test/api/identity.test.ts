@@ -97,7 +97,7 @@ t.test('projects, users and role grants; admin-only administration', async (t) =
   t.match(alice.projectId, /^[0-9a-f]{32}$/);
   const dup = await http.post('/v3/projects', { token: admin, body: { project: { name: 'acme' } } });
   t.equal(dup.status, 409);
-  const dupUser = await http.post('/v3/users', { token: admin, body: { user: { name: 'alice', password: 'x' } } });
+  const dupUser = await http.post('/v3/users', { token: admin, body: { user: { name: 'alice', password: 'long-enough' } } });
   t.equal(dupUser.status, 409);
   t.equal((await http.get('/v3/projects', { token: alice.token })).status, 403, 'members cannot list projects');
   t.equal((await http.post('/v3/projects', { token: alice.token, body: { project: { name: 'mine' } } })).status, 403);
@@ -110,13 +110,13 @@ t.test('projects, users and role grants; admin-only administration', async (t) =
   t.equal(assignments.body.role_assignments[0].scope.project.id, alice.projectId);
   const projects = await http.get('/v3/auth/projects', { token: alice.token });
   t.same(projects.body.projects.map((p: { name: string }) => p.name), ['acme']);
-  const unknownField = await http.post('/v3/users', { token: admin, body: { user: { name: 'x', password: 'y', shoe_size: 42 } } });
+  const unknownField = await http.post('/v3/users', { token: admin, body: { user: { name: 'x', password: 'long-enough', shoe_size: 42 } } });
   t.equal(unknownField.status, 400);
   t.equal(unknownField.body.error.code, 400, 'identity errors use Keystone’s body');
   // No role on a project, no token for it.
-  const outsider = await http.post('/v3/users', { token: admin, body: { user: { name: 'outsider', password: 'pw' } } });
+  const outsider = await http.post('/v3/users', { token: admin, body: { user: { name: 'outsider', password: 'outsider-pw' } } });
   t.equal(outsider.status, 201);
-  const refused = await http.post('/v3/auth/tokens', { body: passwordAuth('outsider', 'pw', 'acme') });
+  const refused = await http.post('/v3/auth/tokens', { body: passwordAuth('outsider', 'outsider-pw', 'acme') });
   t.equal(refused.status, 401);
 });
 

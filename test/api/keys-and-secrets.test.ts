@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { generateRsaKeyPair, parsePublicKey } from '../../actors/api/compute/keypair-keys.js';
 import { hostInt, hostUuid } from '../../actors/api/compute/host-ids.js';
-import { hashPassword, verifyPassword } from '../../actors/api/identity/passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from '../../actors/api/identity/passwords.js';
 import { effectiveRoles, roleById, roleId } from '../../actors/api/identity/roles.js';
 import { ApiError } from '../../actors/api/faults.js';
 
@@ -27,7 +27,11 @@ t.test('generated RSA key pairs: the public half parses back to the same fingerp
 t.test('passwords: scrypt, salted, verified in constant time, unreadable hashes refused', async (t) => {
   const h1 = await hashPassword('correct horse');
   const h2 = await hashPassword('correct horse');
-  t.match(h1, /^scrypt\$16384\$8\$1\$/);
+  t.match(h1, /^scrypt\$131072\$8\$1\$/, 'new hashes at OWASP’s N=2^17 (maxmem raised so it runs)');
+  const old = await hashPassword('correct horse', { N: 2 ** 14, r: 8, p: 1 });
+  t.ok(await verifyPassword('correct horse', old), 'hashes made at the old cost still verify');
+  t.ok(needsRehash(old) && !needsRehash(h1), 'and are told apart');
+  t.notOk(await verifyPassword('x', 'scrypt$1073741824$8$1$AAAA$AAAA'), 'absurd parameters in a stored hash are refused, not run');
   t.not(h1, h2, 'salted');
   t.ok(await verifyPassword('correct horse', h1));
   t.notOk(await verifyPassword('wrong', h1));

@@ -75,12 +75,12 @@ t.test('token issue: Keystone password auth, project scope', async (t) => {
 t.test('project create, user create, role add: the new member gets a token for the project', async (t) => {
   const [project, user] = await Promise.all([
     json(t, ['project', 'create', 'cli-project']),
-    json(t, ['user', 'create', '--password', 'cli-pw', 'cli-user']),
+    json(t, ['user', 'create', '--password', 'cli-password', 'cli-user']),
   ]);
   t.equal(project.name, 'cli-project');
   t.equal(user.name, 'cli-user');
   await ok(t, ['role', 'add', '--user', 'cli-user', '--project', 'cli-project', 'member']);
-  const tok = await json(t, ['token', 'issue'], { name: 'cli-user', password: 'cli-pw', project: 'cli-project' });
+  const tok = await json(t, ['token', 'issue'], { name: 'cli-user', password: 'cli-password', project: 'cli-project' });
   t.equal(tok.project_id, project.id);
   t.equal(tok.user_id, user.id);
 });

@@ -104,8 +104,14 @@ async function recordHosts(cluster: Cluster, n: number): Promise<void> {
   }
 }
 
+/**
+ * API tests hash passwords at a low scrypt cost: the default (N=2^17, ~0.5–2 s of CPU per login on
+ * this machine) is checked in keys-and-secrets.test.ts and would otherwise dominate every file.
+ */
+export const TEST_PASSWORD_HASH = { N: 2 ** 12 };
+
 export async function startApiCluster(t: Test, opts: ClusterOptions = {}) {
-  const { cluster, servers } = await startTestCluster(t, { hosts: 2, ...opts, api: { adminPassword: ADMIN_PASSWORD, ...opts.api } });
+  const { cluster, servers } = await startTestCluster(t, { hosts: 2, ...opts, api: { adminPassword: ADMIN_PASSWORD, passwordHash: TEST_PASSWORD_HASH, ...opts.api } });
   await recordHosts(cluster, typeof opts.hosts === 'number' ? opts.hosts : 2);
   const http = new Http(cluster.apiUrl!);
   const admin = await http.token('admin', ADMIN_PASSWORD, 'admin');

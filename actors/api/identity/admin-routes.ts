@@ -1,17 +1,17 @@
 /**
- * Keystone v3 administration, the part clouds need to onboard people: projects, users, the fixed
- * roles, and role assignments on projects. Admin only, except that anyone may read their own user
- * and the projects they hold a role on.
+ * Keystone v3 administration, the part clouds need to onboard people: projects (create, update,
+ * delete), the fixed roles, and role assignments on projects (users are in user-routes.ts). Admin
+ * only, except that anyone may read the project they are scoped to.
  */
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../context.js';
-import { badRequest, forbidden, notFound } from '../faults.js';
+import { forbidden, notFound } from '../faults.js';
 import { admin, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
 import type { IdentityDeps } from './auth-routes.js';
-import { DEFAULT_DOMAIN } from './identity-store.js';
+import { DEFAULT_DOMAIN, type ProjectPatch } from './identity-store.js';
 import { ROLES, isRole, roleById, roleId, type RoleName } from './roles.js';
-import { collectionLinks, projectView, roleView, userView } from './views.js';
+import { collectionLinks, projectView, roleView } from './views.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
 
@@ -32,15 +32,15 @@ const PROJECT_SCHEMA = {
   },
 } as const;
 
-const USER_SCHEMA = {
-  type: 'object', required: ['user'],
+const PROJECT_UPDATE_SCHEMA = {
+  type: 'object', required: ['project'],
   properties: {
-    user: {
-      type: 'object', required: ['name', 'password'],
+    project: {
+      type: 'object',
       properties: {
-        name: { ...NAME, maxLength: 255 }, password: { type: 'string', minLength: 1, maxLength: 4096 }, enabled: { type: 'boolean' },
-        default_project_id: { type: ['string', 'null'], maxLength: 64 }, domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
-        description: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, options: { type: 'object', maxProperties: 0 },
+        name: NAME, description: { type: ['string', 'null'], maxLength: 65535, pattern: '^[^\\x00]*$' }, enabled: { type: 'boolean' },
+        domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] }, is_domain: { type: 'boolean', enum: [false] },
+        tags: { type: 'array', maxItems: 0 }, options: { type: 'object', maxProperties: 0 },
       },
       additionalProperties: false,
     },
@@ -89,40 +89,39 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
       },
     },
     {
+      method: 'PATCH', url: '/v3/projects/:project', policy: admin('identity:update_project'), schema: { body: PROJECT_UPDATE_SCHEMA },
+      handler: async (req) => {
+        const id = param(req, 'project');
+        const b = (req.body as { project: { name?: string; description?: string | null; enabled?: boolean } }).project;
+        const before = await projectOr404(id);
+        const patch: ProjectPatch = {};
+        if (b.name !== undefined) patch.name = b.name;
+        if (b.enabled !== undefined) patch.enabled = b.enabled;
+        if (b.description !== undefined) patch.description = b.description ?? '';
+        const p = await identity.updateProject(id, patch);
+        if (!p) throw notFound(`Could not find project: ${id}.`);
+        // As Keystone: disabling a project revokes the tokens scoped to it.
+        if (b.enabled === false && before.enabled) await d.tokens.revokeProject(id);
+        return { project: projectView(p, links) };
+      },
+    },
+    {
+      method: 'DELETE', url: '/v3/projects/:project', policy: admin('identity:delete_project'),
+      handler: async (req, reply) => {
+        const id = param(req, 'project');
+        // Its servers, images and key pairs are left as they are, as Keystone leaves them to each service.
+        if (!(await identity.deleteProject(id))) throw notFound(`Could not find project: ${id}.`);
+        d.tokens.forget((t) => t.projectId === id);
+        return reply.code(204).send();
+      },
+    },
+    {
       method: 'POST', url: '/v3/projects', policy: admin('identity:create_project'), schema: { body: PROJECT_SCHEMA },
       handler: async (req, reply) => {
         const b = (req.body as { project: { name: string; description?: string | null; enabled?: boolean } }).project;
         const p = await identity.createProject({ name: b.name, description: b.description ?? '', enabled: b.enabled ?? true });
         reply.code(201);
         return { project: projectView(p, links) };
-      },
-    },
-    {
-      method: 'GET', url: '/v3/users', policy: admin('identity:list_users'),
-      handler: async (req) => {
-        const name = one(query(req).name);
-        return { users: (await identity.users(name !== undefined ? { name } : {})).map((u) => userView(u, links)), links: collectionLinks(links, '/users') };
-      },
-    },
-    {
-      method: 'GET', url: '/v3/users/:user', policy: reader('identity:get_user'),
-      handler: async (req) => {
-        const auth = authOf(req);
-        const id = param(req, 'user');
-        if (!auth.isAdmin && id !== auth.userId) throw forbidden('You are not authorized to perform the requested action: identity:get_user.');
-        return { user: userView(await userOr404(id), links) };
-      },
-    },
-    {
-      method: 'POST', url: '/v3/users', policy: admin('identity:create_user'), schema: { body: USER_SCHEMA },
-      handler: async (req, reply) => {
-        const b = (req.body as { user: { name: string; password: string; default_project_id?: string | null; enabled?: boolean; description?: string | null; email?: string | null } }).user;
-        // Keystone keeps these as extra attributes; novact has nowhere to keep them, so it says so.
-        if (b.description != null || b.email != null) throw badRequest('User descriptions and e-mail addresses are not stored by novact.');
-        if (b.default_project_id) await projectOr404(b.default_project_id);
-        const u = await identity.createUser({ name: b.name, password: b.password, defaultProjectId: b.default_project_id ?? null, enabled: b.enabled ?? true });
-        reply.code(201);
-        return { user: userView(u, links) };
       },
     },
     {
@@ -141,6 +140,8 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
       handler: async (req, reply) => {
         const { p, u, r } = await grantArgs(req);
         await identity.grant(u.id, p.id, r);
+        // Validation resolves roles: this replica sees the new role at once, others within the cache window.
+        d.tokens.forget((t) => t.userId === u.id && t.projectId === p.id);
         return reply.code(204).send();
       },
     },
@@ -157,6 +158,8 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
       handler: async (req, reply) => {
         const { p, u, r } = await grantArgs(req);
         if (!(await identity.revoke(u.id, p.id, r))) throw notFound(`Could not find role assignment with role: ${r}, user or group: ${u.id}, project, domain, or system: ${p.id}.`);
+        // The user's tokens on the project lose the role here at once, on other replicas within the cache window.
+        d.tokens.forget((t) => t.userId === u.id && t.projectId === p.id);
         return reply.code(204).send();
       },
     },

@@ -4,7 +4,8 @@
  * (`GET`/`HEAD`), revocation (`DELETE`), and the caller's catalog and projects.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProjectRow, UserRow } from '../../../runtime/db/entities/index.js';
+import type { ProjectRow, TokenRow, UserRow } from '../../../runtime/db/entities/index.js';
+import type { Clock } from '../../../runtime/clock.js';
 import { authOf } from '../context.js';
 import { ApiError, badRequest, notFound, unauthorized } from '../faults.js';
 import type { Links } from '../links.js';
@@ -12,6 +13,8 @@ import { open, reader } from '../policy.js';
 import { one, query, type Route } from '../routes.js';
 import { catalog } from './catalog.js';
 import { DEFAULT_DOMAIN, type IdentityStore } from './identity-store.js';
+import type { LoginLimiter } from './login-limiter.js';
+import type { PasswordPolicy } from './password-policy.js';
 import { projectView } from './views.js';
 import type { TokenService } from './tokens.js';
 import { tokenBody } from './token-body.js';
@@ -20,6 +23,16 @@ export interface IdentityDeps {
   identity: IdentityStore;
   tokens: TokenService;
   links: Links;
+  limiter: LoginLimiter;
+  passwordPolicy: PasswordPolicy;
+  clock: Clock;
+}
+
+/** Keystone-style 429 when a login limit is spent; `waitMs` 0 lets the attempt through. */
+export function checkLimit(waitMs: number): void {
+  if (waitMs > 0) {
+    throw new ApiError(429, 'Too many authentication attempts. Retry later.', { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+  }
 }
 
 const nameOrId = {
@@ -27,7 +40,7 @@ const nameOrId = {
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 64 },
     name: { type: 'string', minLength: 1, maxLength: 255 },
-    domain: { type: 'object', properties: { id: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 255 } } },
+    domain: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 255 } } },
   },
 } as const;
 
@@ -52,7 +65,7 @@ const AUTH_SCHEMA = {
             token: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 512 } } },
           },
         },
-        scope: { type: ['object', 'string'] },
+        scope: { type: ['object', 'string'], properties: { project: nameOrId } },
       },
     },
   },
@@ -71,13 +84,28 @@ interface AuthBody {
   };
 }
 
-/** Only the default domain exists; naming another one finds nothing. */
+/**
+ * Only the default domain exists; naming another one finds nothing. A domain must be named by id or
+ * name (`domain: {}` is Keystone's 400, not the default domain).
+ */
 function inDefaultDomain(d: NameOrId['domain']): boolean {
-  return d === undefined || (d.id === undefined || d.id === DEFAULT_DOMAIN.id) && (d.name === undefined || d.name === DEFAULT_DOMAIN.name);
+  if (d === undefined) return true;
+  if (d.id === undefined && d.name === undefined) {
+    throw badRequest('Expecting to find id or name in domain. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+  }
+  return (d.id === undefined || d.id === DEFAULT_DOMAIN.id) && (d.name === undefined || d.name === DEFAULT_DOMAIN.name);
+}
+
+/**
+ * The key a user's login limit is kept under: the user's id once found (so naming them by id or by
+ * name spends from one bucket), else the name as given.
+ */
+function userKey(u: NameOrId, found: UserRow | null): string {
+  return found ? `id:${found.id}` : u.id !== undefined ? `id:${u.id}` : `name:${JSON.stringify(u.domain ?? null)}:${u.name ?? ''}`;
 }
 
 export function authRoutes(d: IdentityDeps): Route[] {
-  const { identity, tokens, links } = d;
+  const { identity, tokens, links, limiter, clock } = d;
 
   const findUser = async (u: NameOrId): Promise<UserRow | null> => {
     if (u.id !== undefined) return identity.user(u.id);
@@ -95,17 +123,23 @@ export function authRoutes(d: IdentityDeps): Route[] {
     const { identity: id, scope } = (req.body as AuthBody).auth;
     let user: UserRow | null = null;
     let methods: string[];
+    let parent: TokenRow | undefined;
+    // Every attempt spends from its source's bucket before any work (a password check is ~0.5 s of scrypt).
+    checkLimit(limiter.source(req.ip, clock.now()));
     if (id.methods.includes('password')) {
       if (!id.password) throw badRequest('Expecting to find password in identity.');
-      user = await findUser(id.password.user);
-      if (!user || !(await identity.checkPassword(user, id.password.user.password))) throw unauthorized();
+      const named = id.password.user;
+      user = await findUser(named);
+      checkLimit(limiter.user(userKey(named, user), clock.now()));
+      if (!(await identity.authenticate(user, named.password)) || !user) throw unauthorized();
       methods = ['password'];
     } else if (id.methods.includes('token')) {
       if (!id.token) throw badRequest('Expecting to find token in identity.');
-      const t = await tokens.validate(id.token.id);
-      user = await identity.user(t.userId);
+      parent = (await tokens.validate(id.token.id)).token;
+      user = await identity.user(parent.userId);
       if (!user || !user.enabled) throw unauthorized();
-      methods = ['token'];
+      // Keystone keeps the parent's methods after `token`, so the chain shows how it began.
+      methods = [...new Set(['token', ...parent.methods])];
     } else {
       throw unauthorized(`Attempted to authenticate with an unsupported method: ${id.methods.join(', ')}.`);
     }
@@ -117,9 +151,9 @@ export function authRoutes(d: IdentityDeps): Route[] {
     if (!project || !project.enabled) throw unauthorized(`Could not find project or it is disabled.`);
     const roles = await identity.rolesOn(user.id, project.id);
     if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${project.id}`);
-    const { token, row } = await tokens.issue(user.id, project.id, roles, methods);
+    const { token, row } = await tokens.issue(user.id, project.id, roles, methods, parent);
     reply.code(201).header('X-Subject-Token', token);
-    return tokenBody(row, user, project, links, one(query(req).nocatalog) === undefined);
+    return tokenBody(row, roles, user, project, links, one(query(req).nocatalog) === undefined);
   };
 
   /** The token named by `X-Subject-Token`, which the caller may inspect (its own, or any for an admin). */
@@ -131,7 +165,7 @@ export function authRoutes(d: IdentityDeps): Route[] {
       if (err instanceof ApiError && err.code === 401) throw notFound('Could not find token.');
       throw err;
     });
-    if (t.userId !== auth.userId && !auth.isAdmin) throw new ApiError(403, "You are not authorized to perform the requested action: identity:validate_token.");
+    if (t.token.userId !== auth.userId && !auth.isAdmin) throw new ApiError(403, "You are not authorized to perform the requested action: identity:validate_token.");
     return { raw, t };
   };
 
@@ -151,10 +185,10 @@ export function authRoutes(d: IdentityDeps): Route[] {
       method: 'GET', url: '/v3/auth/tokens', policy: reader('identity:validate_token'),
       handler: async (req, reply) => {
         const { raw, t } = await subject(req);
-        const [user, project] = await Promise.all([identity.user(t.userId), identity.project(t.projectId)]);
+        const [user, project] = await Promise.all([identity.user(t.token.userId), identity.project(t.token.projectId)]);
         if (!user || !project) throw notFound('Could not find token.');
         reply.header('X-Subject-Token', raw);
-        return tokenBody(t, user, project, links, one(query(req).nocatalog) === undefined);
+        return tokenBody(t.token, t.roles, user, project, links, one(query(req).nocatalog) === undefined);
       },
     },
     {

@@ -1,8 +1,9 @@
 /**
  * Keystone's bootstrap for novact: the `admin` project, the `admin` user with the `admin` role on
- * it, and the configured password (set on every start, as `keystone-manage bootstrap` does, so the
- * password in the configuration is always the one that works). Safe to run from several replicas
- * at once: creation races end in the unique constraints and the loser re-reads.
+ * it, and the configured password (checked on every start, as `keystone-manage bootstrap` sets it,
+ * so the password in the configuration is always the one that works; rehashed only when it differs
+ * or its hash predates the current scrypt cost). Safe to run from several replicas at once:
+ * creation races end in the unique constraints and the loser re-reads.
  */
 import { ConflictError } from '../../../protocols/errors.js';
 import type { IdentityStore } from './identity-store.js';
@@ -13,7 +14,8 @@ export interface BootstrapConfig {
   adminPassword: string;
 }
 
-export async function bootstrapIdentity(store: IdentityStore, cfg: BootstrapConfig): Promise<{ userId: string; projectId: string }> {
+/** `passwordChanged`: the stored password was another one, so the admin's old tokens must go. */
+export async function bootstrapIdentity(store: IdentityStore, cfg: BootstrapConfig): Promise<{ userId: string; projectId: string; passwordChanged: boolean }> {
   const project = (await store.projectByName(cfg.adminProject))
     ?? (await store.createProject({ name: cfg.adminProject, description: 'Bootstrap project for the cloud administrator' }).catch(async (err) => {
       if (err instanceof ConflictError) return (await store.projectByName(cfg.adminProject))!;
@@ -26,7 +28,8 @@ export async function bootstrapIdentity(store: IdentityStore, cfg: BootstrapConf
       throw err;
     });
   }
-  await store.setPassword(user.id, cfg.adminPassword);
+  const current = await store.hasher.verify(cfg.adminPassword, user.passwordHash);
+  if (!current || store.hasher.needsRehash(user.passwordHash)) await store.setPassword(user.id, cfg.adminPassword);
   await store.grant(user.id, project.id, 'admin');
-  return { userId: user.id, projectId: project.id };
+  return { userId: user.id, projectId: project.id, passwordChanged: !current };
 }

@@ -2,23 +2,42 @@
  * Keystone's identity records in PostgreSQL (api-owned tables): projects, users and role
  * assignments, all in the one `default` domain. Ids are 32 hex characters, as Keystone's.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConflictError, NotFoundError } from '../../../protocols/errors.js';
-import { Project, RoleAssignment, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
+import { Project, RoleAssignment, Token, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
 import type { Orm } from '../../../runtime/db/orm.js';
 import type { Clock } from '../../../runtime/clock.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { scryptHasher, type PasswordHasher } from './passwords.js';
 import { effectiveRoles, type RoleName } from './roles.js';
 
 export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' } as const;
 
 export const newId = (): string => randomUUID().replace(/-/g, '');
 
+export interface UserPatch {
+  name?: string;
+  enabled?: boolean;
+  password?: string;
+  description?: string | null;
+  email?: string | null;
+  defaultProjectId?: string | null;
+}
+
+export interface ProjectPatch {
+  name?: string;
+  enabled?: boolean;
+  description?: string;
+}
+
 export class IdentityStore {
+  /** A hash of a random password, verified against for unknown users (see `authenticate`). */
+  private dummyHash: Promise<string> | undefined;
+
   constructor(
     private readonly orm: Orm,
     private readonly clock: Clock,
+    readonly hasher: PasswordHasher = scryptHasher(),
   ) {}
 
   private get em() {
@@ -58,23 +77,92 @@ export class IdentityStore {
     return this.em.find(User, filter.name !== undefined ? { name: filter.name } : {}, { orderBy: { name: 'asc' } });
   }
 
-  async createUser(u: { name: string; password: string; defaultProjectId?: string | null; enabled?: boolean }): Promise<UserRow> {
+  async createUser(u: { name: string; password: string; defaultProjectId?: string | null; enabled?: boolean; description?: string | null; email?: string | null }): Promise<UserRow> {
     const row: UserRow = {
-      id: newId(), name: u.name, domainId: DEFAULT_DOMAIN.id, passwordHash: await hashPassword(u.password),
-      defaultProjectId: u.defaultProjectId ?? null, enabled: u.enabled ?? true, createdAt: new Date(this.clock.now()),
+      id: newId(), name: u.name, domainId: DEFAULT_DOMAIN.id, passwordHash: await this.hasher.hash(u.password),
+      defaultProjectId: u.defaultProjectId ?? null, enabled: u.enabled ?? true, description: u.description ?? null, email: u.email ?? null,
+      createdAt: new Date(this.clock.now()),
     };
     await this.insertUnique(User, row, `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID default.`);
     return row;
   }
 
   async setPassword(userId: string, password: string): Promise<void> {
-    const n = await this.em.nativeUpdate(User, { id: userId }, { passwordHash: await hashPassword(password) });
+    const n = await this.em.nativeUpdate(User, { id: userId }, { passwordHash: await this.hasher.hash(password) });
     if (n === 0) throw new NotFoundError(`Could not find user: ${userId}.`);
   }
 
-  /** True when the password matches and the user is enabled. */
-  async checkPassword(user: UserRow, password: string): Promise<boolean> {
-    return user.enabled && (await verifyPassword(password, user.passwordHash));
+  /**
+   * True when the user exists, is enabled and the password matches. An unknown user is checked
+   * against a dummy hash and a disabled one against its own, so every refusal costs one hash
+   * verification: response time does not tell which users exist.
+   */
+  async authenticate(user: UserRow | null, password: string): Promise<boolean> {
+    if (!user) {
+      await this.hasher.verify(password, await this.dummy());
+      return false;
+    }
+    const ok = await this.hasher.verify(password, user.passwordHash);
+    return ok && user.enabled;
+  }
+
+  /** The updated user, or null when there is none. A new name that is taken is a ConflictError. */
+  async updateUser(id: string, patch: UserPatch): Promise<UserRow | null> {
+    const set: Partial<UserRow> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.enabled !== undefined) set.enabled = patch.enabled;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.email !== undefined) set.email = patch.email;
+    if (patch.defaultProjectId !== undefined) set.defaultProjectId = patch.defaultProjectId;
+    if (patch.password !== undefined) set.passwordHash = await this.hasher.hash(patch.password);
+    if (Object.keys(set).length > 0) {
+      try {
+        await this.em.nativeUpdate(User, { id }, set);
+      } catch (err) {
+        if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`Conflict occurred attempting to store user - Duplicate entry found with name ${patch.name} at domain ID default.`);
+        throw err;
+      }
+    }
+    return this.user(id);
+  }
+
+  /** Deletes the user with its role assignments and tokens; false when there was none. */
+  async deleteUser(id: string): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      await em.nativeDelete(RoleAssignment, { userId: id });
+      await em.nativeDelete(Token, { userId: id });
+      return (await em.nativeDelete(User, { id })) > 0;
+    });
+  }
+
+  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRow | null> {
+    const set: Partial<ProjectRow> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.enabled !== undefined) set.enabled = patch.enabled;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (Object.keys(set).length > 0) {
+      try {
+        await this.em.nativeUpdate(Project, { id }, set);
+      } catch (err) {
+        if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`Conflict occurred attempting to store project - Duplicate entry found with name ${patch.name} at domain ID default.`);
+        throw err;
+      }
+    }
+    return this.project(id);
+  }
+
+  /** Deletes the project with its role assignments and the tokens scoped to it; false when there was none. */
+  async deleteProject(id: string): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      await em.nativeDelete(RoleAssignment, { projectId: id });
+      await em.nativeDelete(Token, { projectId: id });
+      return (await em.nativeDelete(Project, { id })) > 0;
+    });
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hasher.hash(randomBytes(16).toString('base64url'));
+    return this.dummyHash;
   }
 
   async grant(userId: string, projectId: string, role: RoleName): Promise<void> {

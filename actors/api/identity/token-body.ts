@@ -10,16 +10,18 @@ export function keystoneTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-export function tokenBody(t: TokenRow, user: UserRow, project: ProjectRow, links: Links, withCatalog: boolean): Record<string, unknown> {
+/** `roles`: what the token grants now (resolved at validation), not what it was issued with. */
+export function tokenBody(t: TokenRow, roles: readonly string[], user: UserRow, project: ProjectRow, links: Links, withCatalog: boolean): Record<string, unknown> {
   const token: Record<string, unknown> = {
     methods: t.methods,
     user: { domain: { ...DEFAULT_DOMAIN }, id: user.id, name: user.name, password_expires_at: null },
-    audit_ids: [t.auditId],
+    // Keystone's shape: the token's own audit id, then the chain's first (for token-method tokens).
+    audit_ids: t.auditChainId ? [t.auditId, t.auditChainId] : [t.auditId],
     expires_at: keystoneTime(t.expiresAt),
     issued_at: keystoneTime(t.issuedAt),
     project: { domain: { ...DEFAULT_DOMAIN }, id: project.id, name: project.name },
     is_domain: false,
-    roles: effectiveRoles(t.roles).map((r) => ({ id: roleId(r), name: r })),
+    roles: effectiveRoles(roles).map((r) => ({ id: roleId(r), name: r })),
   };
   if (withCatalog) token.catalog = catalog(links);
   return { token };

@@ -13,6 +13,8 @@ export function projectView(p: ProjectRow, links: Links): Record<string, unknown
 export function userView(u: UserRow, links: Links): Record<string, unknown> {
   return {
     id: u.id, name: u.name, domain_id: u.domainId, enabled: u.enabled, default_project_id: u.defaultProjectId ?? undefined,
+    // Keystone shows these extra attributes only when they were set.
+    description: u.description ?? undefined, email: u.email ?? undefined,
     password_expires_at: null, options: {}, links: { self: `${links.identity}/users/${u.id}` },
   };
 }

@@ -35,6 +35,9 @@ export interface UserRow {
   passwordHash: string;
   defaultProjectId: string | null;
   enabled: boolean;
+  /** Keystone keeps these as extra attributes. */
+  description: string | null;
+  email: string | null;
   createdAt: Date;
 }
 
@@ -49,6 +52,8 @@ export const User = new EntitySchema<UserRow>({
     passwordHash: { type: 'string', length: 255 },
     defaultProjectId: { type: 'string', length: 64, nullable: true },
     enabled: { type: 'boolean' },
+    description: { type: 'text', nullable: true },
+    email: { type: 'string', length: 255, nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

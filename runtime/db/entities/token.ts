@@ -2,7 +2,10 @@ import { EntitySchema } from '@mikro-orm/core';
 
 /**
  * An issued Keystone token. Only a SHA-256 of the token is stored, so a database read does not
- * hand out working tokens. Roles are copied at issue time, as Keystone's token payload carries them.
+ * hand out working tokens. `roles` are those held at issue time (kept for the record); validation
+ * resolves the current roles (see actors/api/identity/tokens.ts). A token obtained with the `token`
+ * method records its parent's audit id, so revoking the parent revokes it, and the chain's first
+ * audit id (Keystone's second `audit_ids` element).
  */
 export interface TokenRow {
   idHash: string;
@@ -11,6 +14,10 @@ export interface TokenRow {
   roles: string[];
   methods: string[];
   auditId: string;
+  /** The audit id of the chain's first token (null for a token issued by password). */
+  auditChainId: string | null;
+  /** The audit id of the token this one was issued from (token method), for revocation. */
+  parentAuditId: string | null;
   issuedAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
@@ -19,7 +26,7 @@ export interface TokenRow {
 export const Token = new EntitySchema<TokenRow>({
   name: 'Token',
   tableName: 'keystone_tokens',
-  indexes: [{ properties: ['expiresAt'] }],
+  indexes: [{ properties: ['expiresAt'] }, { properties: ['userId'] }, { properties: ['projectId'] }, { properties: ['parentAuditId'] }, { properties: ['auditId'] }],
   properties: {
     idHash: { type: 'string', length: 64, primary: true },
     userId: { type: 'string', length: 64 },
@@ -27,6 +34,8 @@ export const Token = new EntitySchema<TokenRow>({
     roles: { type: 'json' },
     methods: { type: 'json' },
     auditId: { type: 'string', length: 64 },
+    auditChainId: { type: 'string', length: 64, nullable: true },
+    parentAuditId: { type: 'string', length: 64, nullable: true },
     issuedAt: { type: 'datetime' },
     expiresAt: { type: 'datetime' },
     revokedAt: { type: 'datetime', nullable: true },

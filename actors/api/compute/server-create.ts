@@ -14,6 +14,7 @@ import { NotFoundError } from '../../../protocols/errors.js';
 import type { BuildRequest, ServerView } from '../../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../../protocols/resources.js';
 import { isUuid } from '../../../protocols/validate.js';
+import { NAME_PATTERN } from '../../../protocols/text.js';
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, forbidden } from '../faults.js';
@@ -22,7 +23,7 @@ import type { Route } from '../routes.js';
 import { headroom, type QuotaLimits } from './quota-store.js';
 import { serverLinks } from './server-views.js';
 
-const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
+const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
 const COUNT = { anyOf: [{ type: 'integer', minimum: 1, maximum: 100 }, { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }] } as const;
 const METADATA = {
   type: 'object',

@@ -86,7 +86,8 @@ export function serverGroupRoutes(d: ApiDeps): Route[] {
           const { serverGroups } = await backend.serverGroup<{ serverGroups: unknown[] }>('list', { projectId: auth.projectId });
           if (serverGroups.length >= limits.server_groups) throw forbidden('Quota exceeded, too many server groups.');
         }
-        const body: Record<string, unknown> = { name: b.name, policy, projectId: auth.projectId, userId: auth.userId };
+        // The scheduler checks the quota again as it inserts (a concurrent create may have won meanwhile).
+        const body: Record<string, unknown> = { name: b.name, policy, projectId: auth.projectId, userId: auth.userId, maxGroups: limits.server_groups };
         if (b.rules?.max_server_per_host !== undefined) body.maxServerPerHost = Number(b.rules.max_server_per_host);
         const { serverGroup } = await backend.serverGroup<{ serverGroup: ServerGroupView }>('create', body, req.id);
         return { server_group: groupView(serverGroup, mv) };

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_API_CONFIG, type ApiConfig } from './api-role.js';
 import type { QuotaLimits } from './compute/quota-store.js';
+import type { ImageQuotas } from './deps.js';
 import type { TokenConfig } from './identity/tokens.js';
 
 export interface ApiOptions {
@@ -16,6 +17,8 @@ export interface ApiOptions {
   adminPassword?: string;
   bodyLimitBytes?: number;
   imageSizeCapBytes?: number;
+  /** Per-project image quotas (defaults: 100 images, 100 GiB). */
+  imageQuotas?: Partial<ImageQuotas>;
   token?: Partial<TokenConfig>;
   quotaDefaults?: Partial<QuotaLimits>;
 }
@@ -26,6 +29,7 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     ...DEFAULT_API_CONFIG,
     adminPassword: given ?? randomBytes(12).toString('base64url'),
     token: { ...DEFAULT_API_CONFIG.token, ...o.token },
+    imageQuotas: { ...DEFAULT_API_CONFIG.imageQuotas, ...o.imageQuotas },
     quotaDefaults: { ...DEFAULT_API_CONFIG.quotaDefaults, ...o.quotaDefaults },
   };
   for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {

@@ -170,3 +170,14 @@ t.test('a server fault shows a non-admin neither host names nor subjects; an adm
   const theirs = await http.get(`/v2.1/servers/${s.id}`, { token: admin });
   t.match(theirs.body.server.fault.message, /compute-1|libvirt/, 'an admin sees the recorded text');
 });
+
+t.test('server metadata is bounded in bytes even with an unlimited metadata_items quota', async (t) => {
+  t.equal((await http.put(`/v2.1/os-quota-sets/${alice.projectId}`, { token: admin, body: { quota_set: { metadata_items: -1 } } })).status, 200);
+  t.teardown(async () => void (await http.delete(`/v2.1/os-quota-sets/${alice.projectId}`, { token: admin })));
+  const batch = (n: number) => ({ metadata: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${n}-${i}`.padEnd(255, 'k'), 'v'.repeat(255)])) });
+  const answers = [];
+  for (let n = 0; n < 4; n++) answers.push((await http.post(`/v2.1/servers/${server.id}/metadata`, { token: alice.token, body: batch(n) })).status);
+  t.same(answers, [200, 200, 413, 413], 'merges stop once the metadata would pass 128 KiB');
+  const kept = (await http.get(`/v2.1/servers/${server.id}/metadata`, { token: alice.token })).body.metadata;
+  t.equal(Object.keys(kept).length, 200, 'what was refused was not written');
+});

@@ -4,6 +4,7 @@
  * is given, a `nats-server` child and a private PostgreSQL cluster that it starts and stops itself.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
@@ -64,7 +65,7 @@ export interface ClusterOptions {
   seedImages?: boolean;
   /** The REST API (role `api`): listen address, bootstrap admin password, limits. */
   api?: ApiOptions;
-  /** Where the image role keeps image data (default: a temporary directory, removed at stop). */
+  /** Where the image role keeps image data (default: `<dataDir>/novact-images`, else a private temporary directory removed at stop). */
   imageDataDir?: string;
 }
 
@@ -160,7 +161,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
 
     if (roles.has('image')) {
-      const store = options.imageDataDir === undefined ? {} : { store: await FsImageStore.open(options.imageDataDir) };
+      // Image data in its own directory: the given one, else under the cluster's data dir, else a private temp dir.
+      const imageDir = options.imageDataDir ?? (options.dataDir ? join(options.dataDir, 'novact-images') : undefined);
+      const store = imageDir === undefined ? {} : { store: await FsImageStore.open(imageDir) };
       started.push(await startImageRole(await context('image'), dbs!.get('image'), store));
       if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
     }

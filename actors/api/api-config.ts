@@ -10,6 +10,7 @@ import type { QuotaLimits } from './compute/quota-store.js';
 import type { BucketConfig } from './identity/login-limiter.js';
 import type { ScryptParams } from './identity/passwords.js';
 import type { PasswordPolicy } from './identity/password-policy.js';
+import type { ImageQuotas } from './deps.js';
 import type { TokenConfig } from './identity/tokens.js';
 
 export interface ApiOptions {
@@ -20,6 +21,8 @@ export interface ApiOptions {
   adminPassword?: string;
   bodyLimitBytes?: number;
   imageSizeCapBytes?: number;
+  /** Per-project image quotas (defaults: 100 images, 100 GiB). */
+  imageQuotas?: Partial<ImageQuotas>;
   token?: Partial<TokenConfig>;
   quotaDefaults?: Partial<QuotaLimits>;
   /** HTTP request, header, connection and keep-alive timeouts. */
@@ -38,6 +41,7 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     ...DEFAULT_API_CONFIG,
     adminPassword: given ?? randomBytes(12).toString('base64url'),
     token: { ...DEFAULT_API_CONFIG.token, ...o.token },
+    imageQuotas: { ...DEFAULT_API_CONFIG.imageQuotas, ...o.imageQuotas },
     quotaDefaults: { ...DEFAULT_API_CONFIG.quotaDefaults, ...o.quotaDefaults },
     http: { ...DEFAULT_API_CONFIG.http, ...o.http },
     loginLimits: {

@@ -24,7 +24,7 @@ import { serverGroupRoutes } from './compute/server-groups.js';
 import { serverRoutes } from './compute/servers.js';
 import { serviceRoutes } from './compute/services.js';
 import { versionRoutes } from './compute/versions.js';
-import type { ApiDeps } from './deps.js';
+import { DEFAULT_IMAGE_QUOTAS, type ApiDeps, type ImageQuotas } from './deps.js';
 import { identityAdminRoutes } from './identity/admin-routes.js';
 import { authRoutes, type IdentityDeps } from './identity/auth-routes.js';
 import { bootstrapIdentity } from './identity/bootstrap.js';
@@ -51,6 +51,8 @@ export interface ApiConfig {
   /** Largest JSON body (Nova's `max_request_body_size`, 112 KiB). Image data is streamed, not limited by this. */
   bodyLimitBytes: number;
   imageSizeCapBytes: number;
+  /** Glance's per-project image quotas. */
+  imageQuotas: ImageQuotas;
   token: TokenConfig;
   quotaDefaults: QuotaLimits;
   http: HttpTimeouts;
@@ -66,6 +68,7 @@ export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
   adminProject: 'admin',
   bodyLimitBytes: 114_688,
   imageSizeCapBytes: 1024 ** 4,
+  imageQuotas: { ...DEFAULT_IMAGE_QUOTAS },
   token: DEFAULT_TOKEN_CONFIG,
   quotaDefaults: { ...QUOTA_DEFAULTS },
   http: DEFAULT_HTTP_TIMEOUTS,
@@ -103,6 +106,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     clock,
     log,
     imageSizeCapBytes: cfg.imageSizeCapBytes,
+    imageQuotas: cfg.imageQuotas,
   };
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
   const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http }, [

@@ -12,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from '../../runtime/log/logger.js';
 import type { ApiService, AuthContext, BodyKind } from './context.js';
 import { ApiError, faultReply } from './faults.js';
+import { checkRequestText, utf8JsonParser } from './input-guard.js';
 import type { TokenService } from './identity/tokens.js';
 import type { Links } from './links.js';
 import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from './microversion.js';
@@ -98,8 +99,10 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
 
   const sendFault = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const service = req.service ?? serviceOf(req.url);
-    const f = faultReply(err, service === 'identity' ? 'keystone' : 'nova');
+    const f = faultReply(err, service === 'identity' ? 'keystone' : 'nova', req.id);
+    // The client sees only the generic text and the request id; the detail is logged under that id.
     if (f.unexpected) o.log.error('request failed', { requestId: req.id, method: req.method, url: req.url, err: err instanceof Error ? err.stack ?? err.message : String(err) });
+    else if (f.hidden !== undefined) o.log.warn('request failed upstream', { requestId: req.id, method: req.method, url: req.url, status: f.status, err: f.hidden });
     if (f.status === 401) reply.header('WWW-Authenticate', `Keystone uri="${o.links.identity}"`);
     return reply.code(f.status).headers(f.headers).type('application/json').send(f.body);
   };
@@ -108,7 +111,10 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
   const parseJson = app.getDefaultJsonParser('error', 'error');
   // Plain text is no OpenStack body: without a parser it is a 415, as in Nova.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'string' }, parseJson);
+  // JSON bodies are read as bytes so invalid UTF-8 is refused rather than turned into U+FFFD.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8JsonParser(parseJson));
+  app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'buffer' }, utf8JsonParser(parseJson));
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   /**
@@ -148,6 +154,9 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     };
     req.auth = auth;
   });
+
+  // Control characters and invalid text in any path segment, query parameter or body string: 400.
+  app.addHook('preValidation', async (req) => checkRequestText(req));
 
   app.addHook('preValidation', async (req) => {
     const want = req.routeOptions.config.body;

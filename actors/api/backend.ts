@@ -115,8 +115,9 @@ export class Backend {
   async imageVerb(id: string, verb: 'delete' | 'deactivate' | 'reactivate', key: string): Promise<ImageMeta> {
     return (await this.write<ImageReply>(this.subjects.image(id, verb), verb, {}, key)).image;
   }
-  uploadBegin(id: string, key: string): Promise<UploadSession> {
-    return this.write<UploadSession>(this.subjects.image(id, 'upload-begin'), 'upload-begin', {}, key);
+  /** `quotaBytes`: the owner's storage quota, enforced by the image role (-1: unlimited). */
+  uploadBegin(id: string, quotaBytes: number, key: string): Promise<UploadSession> {
+    return this.write<UploadSession>(this.subjects.image(id, 'upload-begin'), 'upload-begin', { quotaBytes }, key);
   }
   /** One step of an upload session: a chunk, `done`, or `abort`. */
   uploadStep<R>(subject: string, body: { offset?: number; data?: string; done?: boolean; abort?: boolean }): Promise<R> {

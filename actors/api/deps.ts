@@ -19,4 +19,18 @@ export interface ApiDeps {
   log: Logger;
   /** Glance's `image_size_cap`: the largest upload accepted. */
   imageSizeCapBytes: number;
+  imageQuotas: ImageQuotas;
 }
+
+/**
+ * Glance's per-project image quotas, applied to every project (-1: unlimited). Glance ships them
+ * unlimited; novact bounds them so one project cannot fill the disk the database shares.
+ */
+export interface ImageQuotas {
+  /** `image_count_total`: images a project may own (not deleted), 413 beyond. */
+  imageCountTotal: number;
+  /** `user_storage_quota`: bytes of image data a project may hold, 413 beyond. */
+  userStorageQuotaBytes: number;
+}
+
+export const DEFAULT_IMAGE_QUOTAS: ImageQuotas = { imageCountTotal: 100, userStorageQuotaBytes: 100 * 1024 ** 3 };

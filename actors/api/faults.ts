@@ -8,6 +8,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { NovactError } from '../../protocols/errors.js';
+import { NAME_PATTERN } from '../../protocols/text.js';
 
 /** An error raised by the API layer itself, with the HTTP status and Nova fault name to answer. */
 export class ApiError extends Error {
@@ -42,6 +43,8 @@ export interface FaultReply {
   headers: Record<string, string>;
   /** A server-side failure worth logging (5xx that is not an upstream's answer). */
   unexpected: boolean;
+  /** The message of a typed 5xx, kept from the client and logged. */
+  hidden?: string;
 }
 
 interface FastifyLikeError {
@@ -59,6 +62,9 @@ function validationMessage(e: FastifyLikeError): string {
   const path = (v.instancePath ?? '').split('/').filter(Boolean).join('.') || (e.validationContext ?? 'body');
   if (v.keyword === 'additionalProperties') {
     return `Invalid input for field/attribute ${path}. Additional properties are not allowed ('${String(v.params?.additionalProperty)}' was unexpected)`;
+  }
+  if (v.keyword === 'pattern' && v.params?.pattern === NAME_PATTERN) {
+    return "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
   }
   if (v.keyword === 'required') return `Invalid input for field/attribute ${path}. '${String(v.params?.missingProperty)}' is a required property`;
   return `Invalid input for field/attribute ${path}. ${v.message ?? 'Invalid value'}`;
@@ -89,11 +95,19 @@ function fromFastify(e: FastifyLikeError): { status: number; message: string } |
   return undefined;
 }
 
-export function faultReply(err: unknown, style: FaultStyle): FaultReply {
+/** What a client is told of a server-side failure; the detail goes to the log under the request id. */
+export const UNEXPECTED_MESSAGE = 'An unexpected error occurred.';
+const SERVER_SIDE: Record<number, string> = {
+  503: 'The service is temporarily unavailable. Please retry later.',
+  504: 'The request timed out. Please retry later.',
+};
+
+export function faultReply(err: unknown, style: FaultStyle, requestId?: string): FaultReply {
   let status: number;
   let message: string;
   let headers: Record<string, string> = {};
   let unexpected = false;
+  let hidden: string | undefined;
   if (err instanceof ApiError) {
     status = err.code;
     message = err.message;
@@ -101,6 +115,11 @@ export function faultReply(err: unknown, style: FaultStyle): FaultReply {
   } else if (err instanceof NovactError) {
     status = err.code;
     message = err.message;
+    // A typed 5xx from another role may carry SQL text, subjects or host names: never shown to anyone.
+    if (status >= 500) {
+      hidden = message;
+      message = SERVER_SIDE[status] ?? UNEXPECTED_MESSAGE;
+    }
   } else {
     const f = fromFastify((err ?? {}) as FastifyLikeError);
     if (f) {
@@ -108,15 +127,17 @@ export function faultReply(err: unknown, style: FaultStyle): FaultReply {
       message = f.message;
     } else {
       status = 500;
-      message = 'Unexpected API Error. Please report this at the novact issue tracker, with the request id.';
+      message = UNEXPECTED_MESSAGE;
       unexpected = true;
     }
   }
+  const withId = (inner: Record<string, unknown>) => (status >= 500 && requestId !== undefined ? { ...inner, request_id: requestId } : inner);
+  const base = { status, headers, unexpected, ...(hidden !== undefined ? { hidden } : {}) };
   if (style === 'keystone') {
-    return { status, headers, unexpected, body: { error: { code: status, title: STATUS_CODES[status] ?? 'Error', message } } };
+    return { ...base, body: { error: withId({ code: status, title: STATUS_CODES[status] ?? 'Error', message }) } };
   }
   const name = NOVA_FAULTS[status] ?? 'computeFault';
   const inner: Record<string, unknown> = { code: status, message };
   if (name === 'overLimit') inner.retryAfter = '0';
-  return { status, headers, unexpected, body: { [name]: inner } };
+  return { ...base, body: { [name]: withId(inner) } };
 }

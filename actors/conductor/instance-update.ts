@@ -3,9 +3,10 @@
  * merge, set or delete one key). Run inside the instance's actor and written by compare-and-swap on
  * `version`, so it is serialised with the lifecycle and no concurrent change is lost.
  */
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, OverLimitError } from '../../protocols/errors.js';
 import { fieldsOf, optInt, optStr, stringMap } from '../../protocols/validate.js';
 import type { VmState } from '../../protocols/states.js';
+import { MAX_MAP_BYTES, mapBytes } from '../../protocols/text.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 
@@ -33,6 +34,8 @@ export async function updateInstance(orm: Orm, row: InstanceRow, body: Record<st
     const max = optInt(o, 'maxMetadataItems', { min: -1 }) ?? -1;
     const count = Object.keys(metadata).length;
     if (max >= 0 && count > max) throw new ForbiddenError(`Quota exceeded for metadata_items: Requested ${count}, but the limit is ${max}.`);
+    // Bounded in bytes too, whatever the quota says (-1 included): one server's row stays small.
+    if (mapBytes(metadata) > MAX_MAP_BYTES) throw new OverLimitError(`Server metadata exceeds ${MAX_MAP_BYTES} bytes.`);
     changes.metadata = metadata;
   }
   if (Object.keys(changes).length === 0) throw new BadRequestError('nothing to update');

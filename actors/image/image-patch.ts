@@ -6,10 +6,11 @@
  * Glance's rules kept here: read-only attributes (status, checksum, size, …) and reserved names
  * (`os_glance_*`) answer 403; core attributes cannot be removed (403); disk and container formats
  * change only while the image is queued (403); replacing or removing a property that does not exist
- * is a 409; at most 128 properties and 128 tags.
+ * is a 409; at most 128 properties (values of at most 255 characters, 128 KiB in all) and 128 tags.
  */
 import { BadRequestError, ConflictError, ForbiddenError, OverLimitError } from '../../protocols/errors.js';
 import type { ImageMeta, ImageStatus } from '../../protocols/resources.js';
+import { MAX_MAP_BYTES, mapBytes } from '../../protocols/text.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, checkFormats } from './image-formats.js';
 
 export interface ImagePatchOp {
@@ -41,6 +42,7 @@ const CORE = ['name', 'visibility', 'min_disk', 'min_ram', 'protected', 'os_hidd
 export const VISIBILITIES = ['public', 'private', 'shared', 'community'] as const;
 export const MAX_PROPERTIES = 128;
 export const MAX_TAGS = 128;
+export const MAX_PROPERTY_VALUE = 255;
 const MAX_INT = 2 ** 31 - 1;
 
 /** Why an attribute may not be set by a user, or undefined when it may. */
@@ -87,6 +89,20 @@ function nonNegativeInt(name: string, v: unknown): number {
 function bool(name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new BadRequestError(`Invalid value for '${name}': must be a boolean.`);
   return v;
+}
+
+/** A property value: a string of at most 255 characters, as Nova's image metadata and Glance's own properties. */
+export function checkPropertyValue(name: string, v: unknown): void {
+  if (typeof v !== 'string' || v.length > MAX_PROPERTY_VALUE) {
+    throw new BadRequestError(`Invalid value for property '${name}': must be a string of at most ${MAX_PROPERTY_VALUE} characters.`);
+  }
+}
+
+/** At most 128 properties, and a byte bound on them all, so one image stays a few hundred KB at most. */
+export function checkPropertyVolume(properties: Record<string, string>): void {
+  const n = Object.keys(properties).length;
+  if (n > MAX_PROPERTIES) throw new OverLimitError(`Maximum number of image properties exceeded: ${n} of ${MAX_PROPERTIES}.`);
+  if (mapBytes(properties) > MAX_MAP_BYTES) throw new OverLimitError(`Image properties exceed ${MAX_MAP_BYTES} bytes.`);
 }
 
 export function validTags(v: unknown): string[] {
@@ -160,12 +176,10 @@ export function applyImagePatch(current: MutableImage, ops: ImagePatchOp[], stat
       delete img.properties[name];
       continue;
     }
-    if (typeof op.value !== 'string' || op.value.length > 65_535) throw new BadRequestError(`Invalid value for property '${name}': must be a string.`);
-    img.properties[name] = op.value;
+    checkPropertyValue(name, op.value);
+    img.properties[name] = op.value as string;
   }
-  if (Object.keys(img.properties).length > MAX_PROPERTIES) {
-    throw new OverLimitError(`Maximum number of image properties exceeded: ${Object.keys(img.properties).length} of ${MAX_PROPERTIES}.`);
-  }
+  checkPropertyVolume(img.properties);
   if (img.diskFormat !== '' && img.containerFormat !== '') checkFormats(img.diskFormat, img.containerFormat);
   return img;
 }

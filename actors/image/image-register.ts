@@ -9,8 +9,9 @@ import type { ImageMeta } from '../../protocols/resources.js';
 import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
+import { lockOwner } from './image-quota.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, checkFormats } from './image-formats.js';
-import { MAX_PROPERTIES, VISIBILITIES, forbiddenAttribute, validTags } from './image-patch.js';
+import { MAX_PROPERTIES, VISIBILITIES, checkPropertyValue, checkPropertyVolume, forbiddenAttribute, validTags } from './image-patch.js';
 
 /** The body of `image.register` (camelCase; the API translates Glance's names). */
 export interface ImageRegisterRequest {
@@ -26,9 +27,11 @@ export interface ImageRegisterRequest {
   tags?: string[];
   owner?: string | null;
   properties?: Record<string, string>;
+  /** The owner's `image_count_total` (-1 or absent: unlimited), checked atomically with the insert. */
+  maxImages?: number;
 }
 
-const FIELDS = ['id', 'name', 'visibility', 'diskFormat', 'containerFormat', 'minDisk', 'minRam', 'protected', 'osHidden', 'tags', 'owner', 'properties'];
+const FIELDS = ['id', 'name', 'visibility', 'diskFormat', 'containerFormat', 'minDisk', 'minRam', 'protected', 'osHidden', 'tags', 'owner', 'properties', 'maxImages'];
 
 function format(o: Record<string, unknown>, key: string, allowed: readonly string[]): string {
   const v = o[key];
@@ -46,8 +49,9 @@ function properties(v: unknown): Record<string, string> {
     const why = forbiddenAttribute(k);
     if (why) throw new ForbiddenError(why);
     if (k.length < 1 || k.length > 255) throw new BadRequestError(`Invalid property name '${k}'.`);
-    if (typeof val !== 'string' || val.length > 65_535) throw new BadRequestError(`Invalid value for property '${k}': must be a string.`);
+    checkPropertyValue(k, val);
   }
+  checkPropertyVolume(v as Record<string, string>);
   return v as Record<string, string>;
 }
 
@@ -86,16 +90,29 @@ export function newImageRow(body: Record<string, unknown>, now: Date): ImageRow 
 
 export async function registerImage(orm: Orm, body: Record<string, unknown>, now: Date): Promise<ImageRow> {
   const row = newImageRow(body, now);
+  const maxImages = optInt(fieldsOf(body, FIELDS, 'image'), 'maxImages', { min: -1 }) ?? -1;
   const knex = orm.em.getConnection().getKnex();
-  // One statement, so two creates with the same id cannot both succeed.
-  const res = await knex.raw(
-    `insert into images (id, name, status, disk_format, container_format, size, min_disk, min_ram, visibility, owner, properties,
-       checksum, tags, protected, os_hidden, os_hash_algo, os_hash_value, created_at, updated_at, version)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, null, ?::jsonb, ?, ?, null, null, ?, ?, 1)
-     on conflict (id) do nothing returning id`,
-    [row.id, row.name, row.status, row.diskFormat, row.containerFormat, row.size, row.minDisk, row.minRam, row.visibility, row.owner,
-      JSON.stringify(row.properties), JSON.stringify(row.tags), row.protected!, row.osHidden!, now.toISOString(), now.toISOString()],
-  );
-  if ((res.rows as unknown[]).length === 0) throw new ConflictError(`Image with identifier ${row.id} already exists!`);
+  const inserted = await knex.transaction(async (trx) => {
+    if (maxImages >= 0 && row.owner !== null) {
+      // Count and insert under the owner's advisory lock: concurrent creates cannot pass the quota together.
+      await lockOwner(trx, row.owner);
+      const { rows } = await trx.raw(`select count(*)::int as n from images where owner = ? and status <> 'deleted'`, [row.owner]);
+      const used = (rows as { n: number }[])[0]!.n;
+      if (used >= maxImages) {
+        throw new OverLimitError(`Project ${row.owner} is over a limit for [Resource image_count_total is over limit of ${maxImages} due to current usage ${used} and delta 1]`);
+      }
+    }
+    // One statement, so two creates with the same id cannot both succeed.
+    const res = await trx.raw(
+      `insert into images (id, name, status, disk_format, container_format, size, min_disk, min_ram, visibility, owner, properties,
+         checksum, tags, protected, os_hidden, os_hash_algo, os_hash_value, created_at, updated_at, version)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, null, ?::jsonb, ?, ?, null, null, ?, ?, 1)
+       on conflict (id) do nothing returning id`,
+      [row.id, row.name, row.status, row.diskFormat, row.containerFormat, row.size, row.minDisk, row.minRam, row.visibility, row.owner,
+        JSON.stringify(row.properties), JSON.stringify(row.tags), row.protected!, row.osHidden!, now.toISOString(), now.toISOString()],
+    );
+    return (res.rows as unknown[]).length > 0;
+  });
+  if (!inserted) throw new ConflictError(`Image with identifier ${row.id} already exists!`);
   return (await orm.em.fork().findOneOrFail(Image, { id: row.id }, { disableIdentityMap: true }));
 }

@@ -100,9 +100,9 @@ export async function createImage(orm: Orm, req: ImageCreateRequest, owner: stri
     updatedAt: now,
     version: 1,
   };
-  const em = orm.em.fork();
-  if (await em.findOne(Image, { id: row.id })) throw new ConflictError(`image ${row.id} already exists`);
-  await em.insert(Image, row);
+  // One conditional statement: of two creates with one id, the loser is a 409, not a unique-index 500.
+  const res = await orm.em.fork().createQueryBuilder(Image).insert(row).onConflict('id').ignore().execute('run');
+  if (res.affectedRows === 0) throw new ConflictError(`image ${row.id} already exists`);
   return row;
 }
 

@@ -33,11 +33,15 @@ export class FsImageStore implements ImageStore {
     private readonly temporary: boolean,
   ) {}
 
-  /** A store under `dir` (created if missing), or in a new temporary directory. */
+  /**
+   * A store under `dir` (created 0700 if missing), or in a new private (0700) temporary directory of
+   * its own. Image files are written 0600: they are tenants' data.
+   */
   static async open(dir?: string): Promise<FsImageStore> {
     const store = dir === undefined ? new FsImageStore(await mkdtemp(join(tmpdir(), 'novact-images-')), true) : new FsImageStore(dir, false);
+    if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
     // Staging lives inside the store so the final rename never crosses filesystems.
-    await mkdir(join(store.dir, 'staging'), { recursive: true });
+    await mkdir(join(store.dir, 'staging'), { recursive: true, mode: 0o700 });
     return store;
   }
 

@@ -19,6 +19,7 @@ import type { Clock, Timer } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
+import { storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 
 /** Raw bytes per chunk: base64 in a JSON envelope stays well under NATS's 1 MB payload. */
@@ -39,6 +40,8 @@ export interface UploadResult {
   checksum: string;
   osHashAlgo: 'sha512';
   osHashValue: string;
+  /** The owner's storage quota the upload started under, checked again as the image becomes active. */
+  quotaBytes?: number;
 }
 
 export interface UploadOwner {
@@ -56,6 +59,9 @@ interface Session {
   md5: Hash;
   sha512: Hash;
   written: number;
+  /** The most bytes this upload may write: the size cap, or less when the owner's quota leaves less room. */
+  maxBytes: number;
+  quotaBytes?: number;
   timer: Timer;
   sub: BridgeSubscription;
   /** Chunks are handled one at a time, in arrival order. */
@@ -81,13 +87,16 @@ export class UploadSessions {
   }
 
   /** Opens a session for `imageId` and starts serving its subject. */
-  async open(imageId: string): Promise<{ session: string; subject: string; chunkBytes: number }> {
+  async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}): Promise<{ session: string; subject: string; chunkBytes: number }> {
     const id = randomUUID();
     const subject = this.subject(imageId, id);
     const staging = this.store.stagingPath();
-    const file = await open(staging, 'wx');
+    // Private: image data is a tenant's, readable by this process only.
+    const file = await open(staging, 'wx', 0o600);
     const s: Session = {
       id, imageId, staging, file, md5: createHash('md5'), sha512: createHash('sha512'), written: 0,
+      maxBytes: Math.min(this.cfg.sizeCapBytes, limits.maxBytes ?? Number.POSITIVE_INFINITY),
+      ...(limits.quotaBytes !== undefined ? { quotaBytes: limits.quotaBytes } : {}),
       timer: this.clock.setTimeout(() => void this.abort(s, 'idle'), this.cfg.idleTimeoutMs),
       sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
     };
@@ -130,8 +139,9 @@ export class UploadSessions {
       if (typeof o.data !== 'string') throw new BadRequestError("'data' must be base64");
       const buf = Buffer.from(o.data, 'base64');
       if (buf.length > CHUNK_BYTES) throw new BadRequestError(`a chunk carries at most ${CHUNK_BYTES} bytes`);
-      if (s.written + buf.length > this.cfg.sizeCapBytes) {
+      if (s.written + buf.length > s.maxBytes) {
         await this.abort(s, 'size cap');
+        if (s.maxBytes < this.cfg.sizeCapBytes) throw storageFull(undefined, s.maxBytes);
         throw new OverLimitError(`Image exceeds the storage quota: the size cap is ${this.cfg.sizeCapBytes} bytes.`);
       }
       await s.file.write(buf, 0, buf.length, s.written);
@@ -147,13 +157,16 @@ export class UploadSessions {
 
   private async finish(s: Session): Promise<unknown> {
     const result: UploadResult = { size: s.written, checksum: s.md5.digest('hex'), osHashAlgo: 'sha512', osHashValue: s.sha512.digest('hex') };
+    if (s.quotaBytes !== undefined) result.quotaBytes = s.quotaBytes;
     await this.close(s, false);
     await this.store.commit(s.staging, s.imageId);
     try {
       return await this.owner.finished(s.imageId, result);
     } catch (err) {
-      // The image was deleted (or changed) while its data arrived: nothing may keep the data.
+      // The image was deleted (or changed, or the owner's quota filled) while its data arrived:
+      // nothing may keep the data, and an image still saving goes back to queued, as in Glance.
       await this.store.remove(s.imageId).catch(() => undefined);
+      await this.owner.aborted(s.imageId).catch(() => undefined);
       throw err;
     }
   }

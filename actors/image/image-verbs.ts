@@ -11,12 +11,13 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../protocols/errors.js';
 import type { ImageReply } from '../../protocols/messages.js';
 import type { ImageStatus } from '../../protocols/resources.js';
-import { fieldsOf, int, optStr } from '../../protocols/validate.js';
+import { fieldsOf, int, optInt, optStr } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock } from '../../runtime/clock.js';
 import { imageView } from './image-role.js';
 import { applyImagePatch, parsePatchOps, type MutableImage } from './image-patch.js';
+import { lockOwner, ownerBytes, storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
 
@@ -56,7 +57,7 @@ export class ImageVerbs {
     this.verbs = {
       update: (row, body) => this.update(row, body),
       delete: (row) => this.remove(row),
-      'upload-begin': (row) => this.uploadBegin(row),
+      'upload-begin': (row, body) => this.uploadBegin(row, body),
       uploaded: (row, body) => this.uploaded(row, body as unknown as UploadResult),
       'upload-aborted': (row) => this.uploadAborted(row),
       download: (row, body) => this.download(row, body),
@@ -104,12 +105,20 @@ export class ImageVerbs {
     return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'delete' };
   }
 
-  private async uploadBegin(row: ImageRow): Promise<VerbResult> {
+  /** `quotaBytes`: the owner's storage quota (-1 or absent: unlimited); the session is capped at the room left. */
+  private async uploadBegin(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
+    const quotaBytes = optInt(fieldsOf(body, ['quotaBytes'], 'upload-begin'), 'quotaBytes', { min: -1, max: Number.MAX_SAFE_INTEGER }) ?? -1;
     if (row.status !== 'queued') throw new ConflictError(`Image status transition from ${row.status} to saving is not allowed`);
     if (row.diskFormat === '' || row.containerFormat === '') {
       throw new BadRequestError('Properties disk_format, container_format must be set prior to saving data.');
     }
-    const session = await this.deps.uploads().open(row.id);
+    const limits: { maxBytes?: number; quotaBytes?: number } = {};
+    if (quotaBytes >= 0 && row.owner !== null) {
+      const room = quotaBytes - (await ownerBytes(this.deps.orm.em.getConnection().getKnex(), row.owner, row.id));
+      if (room <= 0) throw storageFull(undefined, room);
+      Object.assign(limits, { maxBytes: room, quotaBytes });
+    }
+    const session = await this.deps.uploads().open(row.id, limits);
     try {
       const written = await this.write(row, { status: 'saving' });
       return { row: written, reply: { image: imageView(written), ...session }, event: 'upload.start' };
@@ -121,9 +130,27 @@ export class ImageVerbs {
 
   private async uploaded(row: ImageRow, r: UploadResult): Promise<VerbResult> {
     if (row.status !== 'saving') throw new ConflictError(`image ${row.id} is ${row.status}: the upload cannot complete`);
-    const written = await this.write(row, {
-      status: 'active', size: String(r.size), checksum: r.checksum, osHashAlgo: r.osHashAlgo, osHashValue: r.osHashValue,
+    const changes: Partial<ImageRow> = { status: 'active', size: String(r.size), checksum: r.checksum, osHashAlgo: r.osHashAlgo, osHashValue: r.osHashValue };
+    const quota = r.quotaBytes;
+    if (quota === undefined || quota < 0 || row.owner === null) {
+      const written = await this.write(row, changes);
+      return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'upload.end' };
+    }
+    // Counted again as the image becomes active, under the owner's lock, in the same transaction as the CAS.
+    const owner = row.owner;
+    const updatedAt = new Date(this.deps.clock.now());
+    await this.deps.orm.em.getConnection().getKnex().transaction(async (trx) => {
+      await lockOwner(trx, owner);
+      const room = quota - (await ownerBytes(trx, owner, row.id));
+      if (r.size > room) throw storageFull(r.size, room);
+      const n = await trx.raw(
+        `update images set status = 'active', size = ?, checksum = ?, os_hash_algo = ?, os_hash_value = ?, updated_at = ?, version = version + 1
+         where id = ? and version = ?`,
+        [String(r.size), r.checksum, r.osHashAlgo, r.osHashValue, updatedAt.toISOString(), row.id, row.version],
+      );
+      if (n.rowCount !== 1) throw new ConflictError(`image ${row.id} changed concurrently; retry`);
     });
+    const written: ImageRow = { ...row, ...changes, updatedAt, version: row.version + 1 };
     return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'upload.end' };
   }
 

@@ -98,7 +98,8 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
     return { serverGroup: catalog.getGroup(id.toLowerCase()) };
   });
   ep('servergroup-create', C.GroupCreate, (b) => {
-    const o = fieldsOf(b, ['name', 'policy', 'maxServerPerHost', 'projectId', 'userId'], 'servergroup');
+    const o = fieldsOf(b, ['name', 'policy', 'maxServerPerHost', 'projectId', 'userId', 'maxGroups'], 'servergroup');
+    const maxGroups = optInt(o, 'maxGroups', { min: -1 }) ?? -1;
     const req = {
       name: str(o, 'name', NAME),
       policy: oneOf(o, 'policy', POLICIES),
@@ -108,7 +109,7 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
     };
     let id = '';
     return write('servergroup', () => id, () => [], async () => {
-      const g = await catalog.createGroup(req, now());
+      const g = await catalog.createGroup(req, now(), maxGroups);
       id = g.id;
       return { serverGroup: g };
     });

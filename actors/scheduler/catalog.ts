@@ -5,7 +5,7 @@
  * host is in at most one availability zone; an aggregate with hosts cannot be deleted.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../protocols/errors.js';
 import {
   Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
   type AggregateRow, type ServerGroupPolicy, type ServerGroupRow,
@@ -184,15 +184,28 @@ export class SchedulingCatalog {
     return groupView(g);
   }
 
+  /** `maxGroups` (the project's `server_groups` quota; -1 unlimited) is checked atomically with the insert. */
   async createGroup(
     req: { name: string; policy: ServerGroupPolicy; maxServerPerHost: number | null; projectId: string; userId: string },
     now: Date,
+    maxGroups = -1,
   ): Promise<ServerGroupView> {
     if (req.maxServerPerHost !== null && req.policy !== 'anti-affinity') {
       throw new BadRequestError('max_server_per_host is only valid with the anti-affinity policy');
     }
     const row: ServerGroupRow = { uuid: randomUUID(), ...req, createdAt: now };
-    await this.orm.em.fork().insert(ServerGroup, row);
+    // Count and insert under a per-project advisory lock: replicas cannot race past the quota.
+    await this.orm.em.getConnection().getKnex().transaction(async (trx) => {
+      await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`server_groups:${row.projectId}`]);
+      if (maxGroups >= 0) {
+        const { rows } = await trx.raw('select count(*)::int as n from server_groups where project_id = ?', [row.projectId]);
+        if ((rows as { n: number }[])[0]!.n >= maxGroups) throw new ForbiddenError('Quota exceeded, too many server groups.');
+      }
+      await trx.raw(
+        'insert into server_groups (uuid, name, project_id, user_id, policy, max_server_per_host, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+        [row.uuid, row.name, row.projectId, row.userId, row.policy, row.maxServerPerHost, now.toISOString()],
+      );
+    });
     const g = { row, members: new Set<string>() };
     this.groups.set(row.uuid, g);
     return groupView(g);

@@ -51,6 +51,8 @@ export const ImageRegisterRequestSchema = Closed({
   tags: Opt(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 128 })),
   owner: Opt(Type.String({ maxLength: 64 })),
   properties: Opt(Type.Record(Type.String(), Type.Unknown())),
+  /** The owner's image_count_total quota (-1: unlimited), checked under the owner's lock. */
+  maxImages: Opt(Int(-1, 2_147_483_647)),
 });
 
 export const ImageQueryRequestSchema = Closed({
@@ -88,7 +90,9 @@ export const ImageUpdate = defineRequest({
 export const ImageDelete = defineRequest({ ...actor('delete'), mutating: true, body: Empty, reply: AnyObject, ...served });
 export const ImageDeactivate = defineRequest({ ...actor('deactivate'), mutating: true, body: Empty, reply: ImageReplySchema, ...served });
 export const ImageReactivate = defineRequest({ ...actor('reactivate'), mutating: true, body: Empty, reply: ImageReplySchema, ...served });
-export const ImageUploadBegin = defineRequest({ ...actor('upload-begin'), mutating: true, body: Empty, reply: AnyObject, ...served });
+export const ImageUploadBegin = defineRequest({
+  // quotaBytes: the owner's user_storage_quota (-1: unlimited); the session is capped at the room left.
+  ...actor('upload-begin'), mutating: true, body: Closed({ quotaBytes: Opt(Int(-1, Number.MAX_SAFE_INTEGER)) }), reply: AnyObject, ...served });
 export const ImageDownload = defineRequest({
   ...actor('download'), mutating: false, body: Closed({ offset: Count, length: Int(1, 16 * 1024 * 1024) }),
   reply: Type.Object({ data: Type.String(), eof: Type.Boolean(), missing: Type.Optional(Type.Boolean()) }), ...served,

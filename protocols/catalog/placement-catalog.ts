@@ -37,6 +37,8 @@ export const GroupCreate = defineRequest({
     maxServerPerHost: Opt(Int(1, 1000)),
     projectId: Opt(ProjectId),
     userId: Opt(NonEmptyName(64)),
+    /** The project's server_groups quota (-1: unlimited), checked under a lock with the insert. */
+    maxGroups: Opt(Int(-1, 2_147_483_647)),
   }),
   reply: GroupReply, ...byAdmin,
 });

@@ -4,29 +4,34 @@
  * conductor records an action's start and end rather than Nova's per-step events, so each action
  * shows one event spanning it.
  */
-import { authOf } from '../context.js';
+import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../faults.js';
 import { atLeast } from '../microversion.js';
 import { reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
+import { visibleFaultMessage } from './fault-text.js';
 import { visibleServer } from './server-lookup.js';
 import { hostId } from './server-views.js';
 
 /** Nova prints action times as naive datetimes with microseconds. */
 const actionTime = (iso: string | null) => (iso === null ? null : iso.replace(/\.(\d{3})Z$/, '.$1000'));
 
+/** An action's error message is a fault's text: a non-admin gets it as a 500 fault's. */
+const actionMessage = (auth: AuthContext, m: string | null) => (m === null ? null : visibleFaultMessage(auth, 500, m));
+
 export function instanceActionRoutes(d: ApiDeps): Route[] {
   return [
     {
       method: 'GET', url: '/v2.1/servers/:id/os-instance-actions', policy: reader('os_compute_api:os-instance-actions:list'),
       handler: async (req) => {
-        const s = await visibleServer(d.backend, authOf(req), param(req, 'id'));
+        const auth = authOf(req);
+        const s = await visibleServer(d.backend, auth, param(req, 'id'));
         const actions = await d.backend.serverActions(s.id);
         return {
           instanceActions: actions.map((a) => {
             const out: Record<string, unknown> = {
-              action: a.action, instance_uuid: s.id, message: a.message, project_id: a.projectId ?? s.projectId,
+              action: a.action, instance_uuid: s.id, message: actionMessage(auth, a.message), project_id: a.projectId ?? s.projectId,
               request_id: a.requestId, start_time: actionTime(a.startTime), user_id: a.userId ?? s.userId,
             };
             if (atLeast(req.microversion, 58)) out.updated_at = actionTime(a.finishTime ?? a.startTime);
@@ -51,9 +56,9 @@ export function instanceActionRoutes(d: ApiDeps): Route[] {
           event.hostId = hostId(s.projectId, s.host);
           if (auth.isAdmin) event.host = s.host;
         }
-        if (atLeast(req.microversion, 84)) event.details = a.message;
+        if (atLeast(req.microversion, 84)) event.details = actionMessage(auth, a.message);
         const out: Record<string, unknown> = {
-          action: a.action, instance_uuid: s.id, message: a.message, project_id: a.projectId ?? s.projectId, request_id: a.requestId,
+          action: a.action, instance_uuid: s.id, message: actionMessage(auth, a.message), project_id: a.projectId ?? s.projectId, request_id: a.requestId,
           start_time: actionTime(a.startTime), user_id: a.userId ?? s.userId, events: [event],
         };
         if (atLeast(req.microversion, 58)) out.updated_at = actionTime(a.finishTime ?? a.startTime);

@@ -13,6 +13,7 @@ import { atLeast, type Microversion } from '../microversion.js';
 import { member, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
 import { generateRsaKeyPair, parsePublicKey } from './keypair-keys.js';
+import { keyExists, tooManyKeys } from './keypair-store.js';
 import { parseLimit } from './server-filters.js';
 import { novaTime } from './server-views.js';
 
@@ -98,7 +99,9 @@ export function keypairRoutes(d: ApiDeps): Route[] {
         if (b.type === 'x509') throw badRequest('x509 key pairs are not supported by novact.');
         const userId = owner(req, b.user_id);
         const limits = await d.quotas.limits(authOf(req).projectId);
-        if (limits.key_pairs >= 0 && (await keypairs.count(userId)) >= limits.key_pairs) throw forbidden('Quota exceeded, too many key pairs.');
+        // Cheap refusals first: an RSA generation costs real CPU, so it only runs for a create that can succeed.
+        if (await keypairs.get(userId, b.name)) throw keyExists(b.name);
+        if (limits.key_pairs >= 0 && (await keypairs.count(userId)) >= limits.key_pairs) throw tooManyKeys();
         let privateKey: string | undefined;
         let key;
         if (b.public_key !== undefined) key = parsePublicKey(b.public_key);
@@ -107,7 +110,8 @@ export function keypairRoutes(d: ApiDeps): Route[] {
           key = generated.publicKey;
           privateKey = generated.privateKey;
         }
-        const row = await keypairs.create({ userId, name: b.name, type: 'ssh', publicKey: key.line, fingerprint: key.fingerprint });
+        // Checked again, atomically, as the row goes in (a concurrent create may have won meanwhile).
+        const row = await keypairs.create({ userId, name: b.name, type: 'ssh', publicKey: key.line, fingerprint: key.fingerprint }, limits.key_pairs);
         const out: Record<string, unknown> = { ...brief(row, mv), user_id: userId };
         if (privateKey !== undefined) out.private_key = privateKey;
         reply.code(atLeast(mv, 2) ? 201 : 200);

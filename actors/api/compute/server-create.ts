@@ -3,8 +3,9 @@
  * features novact does not have (networks, volumes, user data, config drive, …) are refused with a
  * 400 that says so rather than dropped. Then, before anything is created: the flavor must exist, the
  * image must be visible to the project and active, the key pair must exist, and the project's quota
- * (instances, cores, RAM, metadata items) must hold the request. As in Nova, quota is counted again
- * after the build (`quota.recheck_quota`) and a build that lost a race is deleted again and
+ * (instances, cores, RAM, metadata items, the group's members) must hold the request, and scheduler
+ * hints may name only the caller's project's groups and servers (`server-hints.ts`). As in Nova,
+ * quota is counted again after the build (`quota.recheck_quota`) and a build that lost a race is deleted again and
  * answered 403, so concurrent requests cannot overshoot a quota. Answer: 202 with the id, links and
  * `adminPass`.
  */
@@ -14,15 +15,17 @@ import { NotFoundError } from '../../../protocols/errors.js';
 import type { BuildRequest, ServerView } from '../../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../../protocols/resources.js';
 import { isUuid } from '../../../protocols/validate.js';
+import { NAME_PATTERN } from '../../../protocols/text.js';
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, forbidden } from '../faults.js';
 import { member } from '../policy.js';
 import type { Route } from '../routes.js';
 import { headroom, type QuotaLimits } from './quota-store.js';
+import { resolveHints } from './server-hints.js';
 import { serverLinks } from './server-views.js';
 
-const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
+const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
 const COUNT = { anyOf: [{ type: 'integer', minimum: 1, maximum: 100 }, { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }] } as const;
 const METADATA = {
   type: 'object',
@@ -169,13 +172,16 @@ export function createServerRoute(d: ApiDeps): Route {
       throw forbidden(`Quota exceeded for metadata_items: Requested ${items}, but the limit is ${limits.metadata_items}.`);
     }
     const count = await checkQuota(d, auth, flavor, min, max, limits);
+    const rawHints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'];
+    const { hints, group } = rawHints ? await resolveHints(d, auth, rawHints) : { hints: undefined, group: undefined };
+    const groupLimit = limits.server_group_members;
+    if (group && groupLimit >= 0 && group.members.length + count > groupLimit) throw forbidden('Quota exceeded, too many servers in group');
 
     const build: BuildRequest = { name: s.name, flavorRef: flavor.id, imageRef: image.id, projectId: auth.projectId, userId: auth.userId };
     if (s.metadata) build.metadata = s.metadata;
     if (s.availability_zone !== undefined) build.availabilityZone = s.availability_zone;
     if (s.key_name !== undefined) build.keyName = s.key_name;
-    const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'];
-    if (hints) build.schedulerHints = hints as Record<string, string | string[]>;
+    if (hints && Object.keys(hints).length > 0) build.schedulerHints = hints;
     if (count > 1) Object.assign(build, { minCount: count, maxCount: count });
     const built = await d.backend.build(build, req.id);
     const servers: ServerView[] = built.servers ?? [built.server];

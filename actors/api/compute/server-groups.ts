@@ -5,6 +5,7 @@
  * from 2.15. Creation counts against the `server_groups` quota (403 when full, as Nova).
  */
 import { NotFoundError } from '../../../protocols/errors.js';
+import { NAME_PATTERN } from '../../../protocols/text.js';
 import type { ServerGroupView } from '../../scheduler/catalog.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -13,7 +14,7 @@ import { atLeast, type Microversion } from '../microversion.js';
 import { member, reader, sees } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
 
-const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
+const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
 const POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
 const CREATE_SCHEMA = {
   type: 'object', required: ['server_group'],
@@ -85,7 +86,8 @@ export function serverGroupRoutes(d: ApiDeps): Route[] {
           const { serverGroups } = await backend.serverGroup<{ serverGroups: unknown[] }>('list', { projectId: auth.projectId });
           if (serverGroups.length >= limits.server_groups) throw forbidden('Quota exceeded, too many server groups.');
         }
-        const body: Record<string, unknown> = { name: b.name, policy, projectId: auth.projectId, userId: auth.userId };
+        // The scheduler checks the quota again as it inserts (a concurrent create may have won meanwhile).
+        const body: Record<string, unknown> = { name: b.name, policy, projectId: auth.projectId, userId: auth.userId, maxGroups: limits.server_groups };
         if (b.rules?.max_server_per_host !== undefined) body.maxServerPerHost = Number(b.rules.max_server_per_host);
         const { serverGroup } = await backend.serverGroup<{ serverGroup: ServerGroupView }>('create', body, req.id);
         return { server_group: groupView(serverGroup, mv) };

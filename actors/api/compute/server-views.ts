@@ -10,6 +10,7 @@ import type { ServerView } from '../../../protocols/messages.js';
 import type { AuthContext } from '../context.js';
 import type { Links } from '../links.js';
 import { atLeast, type Microversion } from '../microversion.js';
+import { visibleFaultMessage } from './fault-text.js';
 
 export interface ServerViewContext {
   mv: Microversion;
@@ -111,6 +112,6 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
   if (atLeast(mv, 26)) out.tags = [];
   if (atLeast(mv, 63)) out.trusted_image_certificates = null;
   if (atLeast(mv, 73)) out.locked_reason = null;
-  if (s.fault) out.fault = { code: s.fault.code, message: s.fault.message, created: novaTime(s.updatedAt) };
+  if (s.fault) out.fault = { code: s.fault.code, message: visibleFaultMessage(auth, s.fault.code, s.fault.message), created: novaTime(s.updatedAt) };
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { ServerView } from '../../../protocols/messages.js';
+import { NAME_PATTERN } from '../../../protocols/text.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../faults.js';
@@ -23,7 +24,7 @@ const UPDATE_SCHEMA = {
     server: {
       type: 'object',
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' },
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN },
         description: { type: ['string', 'null'], maxLength: 255 },
         accessIPv4: { type: 'string' },
         accessIPv6: { type: 'string' },

@@ -65,7 +65,7 @@ export function imageDataRoutes(d: ApiDeps): Route[] {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > d.imageSizeCapBytes) throw tooLarge(d.imageSizeCapBytes);
     if (m.status !== 'queued') throw conflict(`Image status transition from ${m.status} to saving is not allowed`);
-    const session = await d.backend.uploadBegin(m.id, req.id);
+    const session = await d.backend.uploadBegin(m.id, d.imageQuotas.userStorageQuotaBytes, req.id);
     try {
       await relay(d, session, req.body);
     } catch (err) {

@@ -195,7 +195,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
       method: 'POST', url: '/image/v2/images', policy: member('add_image'), schema: { body: { type: 'object' } },
       handler: async (req, reply) => {
         const auth = authOf(req);
-        const m = await backend.registerImage(registerRequest(req.body as Record<string, unknown>, auth), req.id);
+        const register = { ...registerRequest(req.body as Record<string, unknown>, auth), maxImages: d.imageQuotas.imageCountTotal };
+        const m = await backend.registerImage(register, req.id);
         reply.code(201).header('Location', `${links.image}/v2/images/${m.id}`);
         return glanceImage(m);
       },

@@ -58,7 +58,8 @@ export interface ListRequest {
   limit?: number;
   marker?: string;
 }
-export interface ListReply { servers: ServerView[] }
+/** `more`: the reply stopped early (at its byte budget): continue with the last server as marker. */
+export interface ListReply { servers: ServerView[]; more?: boolean }
 
 export interface ComputeNodeView {
   host: string;
@@ -75,7 +76,9 @@ export interface ComputeNodeView {
   runningVms: number;
   lastSeenAt: string;
 }
-export interface HostsReply { hosts: ComputeNodeView[] }
+/** A page in host order; `next` (a host) to continue from when more may follow. */
+export interface HostsReply { hosts: ComputeNodeView[]; next?: string }
+export interface HostsRequest { limit?: number; marker?: string }
 
 // --- instance actors: <root>.instance.<uuid>.<verb> ---
 
@@ -93,7 +96,9 @@ export interface InstanceActionView {
   result: string | null;
   message: string | null;
 }
-export interface ActionsReply { actions: InstanceActionView[] }
+/** Newest first, at most `limit` (1000); `more` when older ones follow (continue with the last as marker). */
+export interface ActionsReply { actions: InstanceActionView[]; more?: boolean }
+export interface ActionsRequest { limit?: number; marker?: string; requestId?: string }
 
 // --- flavors: <root>.flavor.<verb> ---
 export interface FlavorListReply { flavors: Flavor[] }
@@ -114,7 +119,8 @@ export interface ImageCreateRequest {
   id?: string;
 }
 export interface ImageReply { image: ImageMeta }
-export interface ImageListReply { images: ImageMeta[] }
+/** `more`: the reply stopped early (at its byte budget): continue with the last image as marker. */
+export interface ImageListReply { images: ImageMeta[]; more?: boolean }
 
 // --- scheduler: <root>.scheduler.<verb> ---
 

@@ -5,7 +5,7 @@
  * writes compute node records from the hosts' reports.
  */
 import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
-import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply } from '../../protocols/messages.js';
+import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
 import { fieldsOf, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
@@ -26,6 +26,7 @@ import { ImageCache } from './image-cache.js';
 import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
 import { InstanceStore } from './instance-store.js';
 import { serverView } from './views.js';
+import { olderThan, serverPage } from './server-page.js';
 import { registerConductorApiVerbs } from './api-verbs.js';
 
 export interface ConductorConfig extends EffectTimeouts {
@@ -219,13 +220,12 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     if (marker !== undefined) {
       const m = isUuid(marker) ? await em.findOne(Instance, { uuid: marker }) : null;
       if (!m) throw new BadRequestError(`marker [${marker}] not found`);
-      where.$or = [{ createdAt: { $lt: m.createdAt } }, { createdAt: m.createdAt, uuid: { $lt: m.uuid } }];
+      where.$or = olderThan(m).$or;
     }
-    const rows = await em.find(Instance, where, { orderBy: { createdAt: 'desc', uuid: 'desc' }, limit });
-    return { servers: rows.map(serverView) } satisfies ListReply;
+    return serverPage(em, [where], limit);
   }, opts);
 
-  bridge.endpoint(svc, 'hosts', subjects.conductor('hosts'), async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
+  bridge.endpoint(svc, 'hosts', subjects.conductor('hosts'), ({ envelope }) => computeNodes.list(envelope.body), opts);
 
   bridge.endpoint(svc, 'instance', subjects.allInstances, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'instance');
@@ -242,7 +242,10 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     const o = fieldsOf(envelope.body, ['id'], 'flavor');
     return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
   }, opts);
-  registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
+  registerConductorApiVerbs({
+    bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs, requestTimeoutMs: cfg.requestTimeoutMs,
+    forgetReports: (host) => computeNodes.forget(host),
+  });
 
   // One conductor writes each report (queue group); the records back `host list`.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
+import { ConflictError, NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
+import { fieldsOf, str } from '../../protocols/validate.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
@@ -45,6 +46,7 @@ type Msg =
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
+  | { kind: 'forget'; host: string; reply?: ReplyTo<{ host: string }> }
   | { kind: 'report'; report: CapacityReport }
   | { kind: 'get'; reply: ReplyTo<unknown> };
 
@@ -214,6 +216,21 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     }
   };
 
+  /** A deleted compute service: out of memory at once (no new decision picks it), then out of the ledger. */
+  const forgetHost = (m: Extract<Msg, { kind: 'forget' }>): void => {
+    if (!states.forget(m.host)) {
+      m.reply?.fail(new ConflictError(`Host ${m.host} still has allocations; it cannot be removed.`));
+      return;
+    }
+    events.emit('forget', m.host);
+    if (!m.reply) return;
+    const reply = m.reply;
+    ledger.removeProvider(m.host).then(
+      (removed) => (removed ? reply.ok({ host: m.host }) : reply.fail(new ConflictError(`Host ${m.host} still has allocations; it cannot be removed.`))),
+      (err) => reply.fail(err),
+    );
+  };
+
   self = actors.spawn<null, Msg>('scheduler', {
     init: () => null,
     handle: (state, m) => {
@@ -285,6 +302,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           states.setEnabled(m.host, m.enabled);
           events.emit('service', m.host, m.enabled);
           break;
+        case 'forget':
+          forgetHost(m);
+          break;
         case 'catalog':
           states.refreshPlacement(m.hosts);
           // Aggregate metadata may carry allocation ratios: the ledger's capacity follows.
@@ -332,6 +352,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
   }, opts);
   bridge.endpoint(svc, 'get', subjects.scheduler('get'), () => ask<unknown>((reply) => ({ kind: 'get', reply })), opts);
+  bridge.endpoint(svc, 'forget-host', subjects.scheduler('forget-host'), ({ envelope }) => {
+    const host = str(fieldsOf(envelope.body, ['host'], 'forget-host'), 'host');
+    return ask<{ host: string }>((reply) => ({ kind: 'forget', host, reply }));
+  }, opts);
   serveCatalog(ctx, svc, catalog, replica, (hosts) => self.tell({ kind: 'catalog', hosts }));
 
   // Every replica needs every report, delta and catalog change: no queue group here.
@@ -354,6 +378,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   bridge.subscribe<{ service?: { host?: string; status?: string; forcedDown?: boolean } }>(`${subjects.root}.evt.service.*.update`, (e) => {
     const svc = e.service;
     if (typeof svc?.host === 'string') self.tell({ kind: 'service', host: svc.host, enabled: svc.status === 'enabled' && svc.forcedDown !== true });
+  });
+  // A deleted compute service (os-services DELETE): the other replicas forget the host too.
+  bridge.subscribe<{ service?: { host?: string } }>(`${subjects.root}.evt.service.*.delete`, (e) => {
+    if (typeof e?.service?.host === 'string') self.tell({ kind: 'forget', host: e.service.host });
   });
   bridge.subscribe(`${subjects.root}.evt.servergroup.>`, onCatalogEvent);
 

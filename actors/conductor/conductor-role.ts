@@ -4,7 +4,7 @@
  * instances with an unfinished task and resumes them. It also answers builds, listings, flavors, and
  * writes compute node records from the hosts' reports.
  */
-import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
+import { BadRequestError, NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
@@ -20,7 +20,7 @@ import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
-import { EffectRunner, selectRequestFor, type EffectTimeouts } from './effects.js';
+import { EffectRunner, jitteredBackoff, selectRequestFor, type EffectTimeouts } from './effects.js';
 import { FlavorCatalog } from './flavors.js';
 import { ImageCache } from './image-cache.js';
 import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
@@ -55,6 +55,9 @@ export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
   eventRetentionMs: 24 * 3_600_000,
   eventRetentionMessages: 1_000_000,
 };
+
+/** A multi-create's select-batch: the first try and two more (a lost reply, a scheduler restart). */
+const BATCH_SELECT_ATTEMPTS = 3;
 
 type ConductorMsg = { kind: 'sweep'; olderThanMs: number } | { kind: 'crash' };
 
@@ -125,27 +128,37 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     );
   });
 
-  /** Multi-create: one all-or-nothing placement for the whole batch, then each actor takes over. */
+  /**
+   * Multi-create: one all-or-nothing placement for the whole batch, then each actor takes over. A
+   * batch whose reply is lost or late is asked again under the same key, a bounded number of times
+   * with jittered backoff (the scheduler answers a repeated select with the claims it already holds);
+   * it never falls back to one select per instance, which multiplied the load on a scheduler that had
+   * just timed out (L10).
+   */
   const placeBatch = async (rows: InstanceRow[], image: ImageMeta): Promise<void> => {
-    try {
-      const r = await bridge.request<SelectBatchReply>(
-        subjects.scheduler('select-batch'),
-        'select-batch',
-        { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) },
-        { timeoutMs: cfg.requestTimeoutMs, idempotencyKey: `${rows[0]!.uuid}.select-batch` },
-      );
-      rows.forEach((row, i) => {
-        const p = r.placements[i]!;
-        registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
-      });
-    } catch (err) {
-      if (err instanceof NoValidHostError) {
-        for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message: err.message } });
+    const body = { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) };
+    const failAll = (message: string) => {
+      for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message } });
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await bridge.request<SelectBatchReply>(subjects.scheduler('select-batch'), 'select-batch', body, {
+          timeoutMs: cfg.requestTimeoutMs, idempotencyKey: `${rows[0]!.uuid}.select-batch`,
+        });
+        rows.forEach((row, i) => {
+          const p = r.placements[i]!;
+          registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
+        });
         return;
+      } catch (err) {
+        const retryable = err instanceof NovactError && err.retryable && !(err instanceof NoValidHostError);
+        if (!retryable || attempt + 1 >= BATCH_SELECT_ATTEMPTS) {
+          if (!(err instanceof NoValidHostError)) log.warn('batch placement failed', { ...errorFields(err), attempts: attempt + 1, instances: rows.length });
+          failAll(err instanceof Error ? err.message : String(err));
+          return;
+        }
+        await clock.sleep(jitteredBackoff(attempt));
       }
-      // The batch could not be decided (timeout, scheduler down): each instance schedules itself.
-      log.warn('batch placement failed; scheduling one by one', errorFields(err));
-      for (const row of rows) registry.tell(row.uuid, { kind: 'build' });
     }
   };
 

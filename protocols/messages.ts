@@ -48,7 +48,8 @@ export interface BuildRequest {
   maxCount?: number;
 }
 /** `server` is the first instance; `servers` every instance of a multi-create. */
-export interface BuildReply { server: ServerView; servers: ServerView[] }
+/** `sharedMetadata`: every server has `server.metadata` (one request made them); `servers` do not repeat it. */
+export interface BuildReply { server: ServerView; servers: ServerView[]; sharedMetadata?: boolean }
 
 export interface ListRequest {
   projectId?: string;

@@ -57,7 +57,8 @@ export class NovactClient {
   }
   /** A multi-create (`maxCount` > 1): every instance it made. */
   async createServers(req: BuildRequest, o?: CallOptions): Promise<ServerView[]> {
-    return (await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o)).servers;
+    const r = await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o);
+    return r.sharedMetadata ? r.servers.map((s) => ({ ...s, metadata: r.server.metadata })) : r.servers;
   }
   /** Up to `req.limit` (1000) servers, newest first; replies stop at a byte budget, so this asks again from the last. */
   async listServers(req: ListRequest = {}, o?: CallOptions): Promise<ServerView[]> {

@@ -5,7 +5,7 @@
  * writes compute node records from the hosts' reports.
  */
 import { BadRequestError, NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
-import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply } from '../../protocols/messages.js';
+import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, ServerView } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
 import { fieldsOf, isUuid, optInt, optStr, str } from '../../protocols/validate.js';
@@ -55,6 +55,15 @@ export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
   eventRetentionMs: 24 * 3_600_000,
   eventRetentionMessages: 1_000_000,
 };
+
+/**
+ * A build's reply. One request made every instance of a multi-create, so they share its metadata:
+ * it is carried once, in `server` (`servers` omit it), or 100 servers of large metadata would be over
+ * the bus's 1 MiB.
+ */
+function buildReply(servers: ServerView[]): BuildReply {
+  return { server: servers[0]!, servers: servers.length === 1 ? servers : servers.map((s, i) => (i === 0 ? s : { ...s, metadata: {} })), sharedMetadata: servers.length > 1 };
+}
 
 /** A multi-create's select-batch: the first try and two more (a lost reply, a scheduler restart). */
 const BATCH_SELECT_ATTEMPTS = 3;
@@ -198,8 +207,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       // A retried build: answer with the instances the first attempt made.
       const existing = await orm.em.fork().find(Instance, { idempotencyKey: { $in: rows.map((r) => r.idempotencyKey!) } }, { orderBy: { name: 'asc' } });
       if (existing.length !== rows.length) throw new BadRequestError('idempotency key collision; retry with a new key');
-      const servers = existing.map(serverView);
-      return { server: servers[0]!, servers } satisfies BuildReply;
+      return buildReply(existing.map(serverView));
     }
     for (const row of rows) {
       adopted.set(row.uuid, row);
@@ -207,8 +215,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     }
     if (count === 1) registry.tell(rows[0]!.uuid, { kind: 'build' });
     else void placeBatch(rows, image);
-    const servers = rows.map(serverView);
-    return { server: servers[0]!, servers } satisfies BuildReply;
+    return buildReply(rows.map(serverView));
   }, opts);
 
   bridge.endpoint(svc, 'list', subjects.conductor('list'), async ({ envelope }) => {

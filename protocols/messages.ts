@@ -5,9 +5,9 @@
  */
 export type { ServerView, ComputeNodeView, InstanceActionView } from './catalog/views.js';
 export type {
-  BuildRequest, BuildReply, ListRequest, ListReply, HostsReply, FlavorListReply, FlavorGetRequest, FlavorReply,
+  BuildRequest, BuildReply, ListRequest, ListReply, HostsReply, HostsRequest, FlavorListReply, FlavorGetRequest, FlavorReply,
 } from './catalog/conductor.js';
-export type { RebootRequest, ServerReply, ActionsReply } from './catalog/instance.js';
+export type { RebootRequest, ServerReply, ActionsReply, ActionsRequest } from './catalog/instance.js';
 export type { ImageCreateRequest, ImageReply, ImageListReply } from './catalog/image.js';
 export type {
   SelectRequest, SelectReply, SelectBatchRequest, SelectBatchReply, ClaimRequest, ClaimReply, ReleaseRequest,

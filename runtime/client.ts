@@ -57,10 +57,21 @@ export class NovactClient {
   }
   /** A multi-create (`maxCount` > 1): every instance it made. */
   async createServers(req: BuildRequest, o?: CallOptions): Promise<ServerView[]> {
-    return (await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o)).servers;
+    const r = await this.call<BuildReply>(this.subjects.conductor('build'), 'build', req, o);
+    return r.sharedMetadata ? r.servers.map((s) => ({ ...s, metadata: r.server.metadata })) : r.servers;
   }
+  /** Up to `req.limit` (1000) servers, newest first; replies stop at a byte budget, so this asks again from the last. */
   async listServers(req: ListRequest = {}, o?: CallOptions): Promise<ServerView[]> {
-    return (await this.call<ListReply>(this.subjects.conductor('list'), 'list', req, o, false)).servers;
+    const limit = req.limit ?? 1000;
+    const out: ServerView[] = [];
+    let marker = req.marker;
+    for (;;) {
+      const r = await this.call<ListReply>(this.subjects.conductor('list'), 'list', { ...req, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) }, o, false);
+      out.push(...r.servers);
+      const last = r.servers[r.servers.length - 1];
+      if (!r.more || !last || out.length >= limit) return out;
+      marker = last.id;
+    }
   }
   async getServer(id: string, o?: CallOptions): Promise<ServerView> {
     return (await this.call<ServerReply>(this.subjects.instance(id, 'get'), 'get', {}, o, false)).server;
@@ -74,8 +85,16 @@ export class NovactClient {
   async serverActions(id: string, o?: CallOptions): Promise<ActionsReply['actions']> {
     return (await this.call<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions', {}, o, false)).actions;
   }
+  /** Every compute host's record, in host order, page by page (a fleet is far over one NATS reply). */
   async listHosts(o?: CallOptions): Promise<HostsReply['hosts']> {
-    return (await this.call<HostsReply>(this.subjects.conductor('hosts'), 'hosts', {}, o, false)).hosts;
+    const out: HostsReply['hosts'] = [];
+    let marker: string | undefined;
+    do {
+      const r: HostsReply = await this.call<HostsReply>(this.subjects.conductor('hosts'), 'hosts', marker === undefined ? {} : { marker }, o, false);
+      out.push(...r.hosts);
+      marker = r.next;
+    } while (marker !== undefined);
+    return out;
   }
   getHost(host: string, o?: CallOptions): Promise<HostView> {
     return this.call<HostView>(this.subjects.host(host, 'get'), 'get', {}, o, false);
@@ -83,8 +102,15 @@ export class NovactClient {
   async listFlavors(o?: CallOptions): Promise<FlavorListReply['flavors']> {
     return (await this.call<FlavorListReply>(this.subjects.flavor('list'), 'list', {}, o, false)).flavors;
   }
+  /** Images oldest first (the first 1000); replies stop at a byte budget, so this asks again from the last. */
   async listImages(o?: CallOptions): Promise<ImageListReply['images']> {
-    return (await this.call<ImageListReply>(this.subjects.imageRole('list'), 'list', {}, o, false)).images;
+    const out: ImageListReply['images'] = [];
+    for (;;) {
+      const last = out[out.length - 1];
+      const r: ImageListReply = await this.call<ImageListReply>(this.subjects.imageRole('list'), 'list', last ? { marker: last.id } : {}, o, false);
+      out.push(...r.images);
+      if (!r.more || r.images.length === 0 || out.length >= 1000) return out;
+    }
   }
   async createImage(req: ImageCreateRequest, o?: CallOptions): Promise<ImageReply['image']> {
     return (await this.call<ImageReply>(this.subjects.imageRole('create'), 'create', req, o)).image;

@@ -6,6 +6,7 @@
  */
 import type {
   ActionsReply,
+  ActionsRequest,
   BuildReply,
   BuildRequest,
   FlavorListReply,
@@ -21,8 +22,10 @@ import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import type { ServerQuery } from '../conductor/server-query.js';
 import type { ProjectUsage } from '../conductor/project-usage.js';
-import type { ServiceReply, ServicesReply, ServiceView } from '../conductor/service-admin.js';
-import type { ImageQuery } from '../image/image-query.js';
+import type { HostServersReply } from '../conductor/host-servers.js';
+import type { ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../conductor/service-admin.js';
+import { MAX_PAGE_ITEMS } from '../../protocols/paging.js';
+import { DEFAULT_IMAGE_LIMIT, type ImageQuery } from '../image/image-query.js';
 import type { ImageRegisterRequest } from '../image/image-register.js';
 import type { ImagePatchOp } from '../image/image-patch.js';
 
@@ -56,22 +59,81 @@ export class Backend {
   async server(id: string): Promise<ServerView> {
     return (await this.read<ServerReply>(this.subjects.instance(id, 'get'), 'get')).server;
   }
+  /** Up to `q.limit` servers: the conductor's replies stop at a byte budget, so this asks again from the last one. */
   async servers(q: ServerQuery): Promise<ServerView[]> {
-    return (await this.read<ListReply>(this.subjects.conductor('query'), 'query', q)).servers;
+    const limit = q.limit ?? MAX_PAGE_ITEMS;
+    const out: ServerView[] = [];
+    let marker = q.marker;
+    for (;;) {
+      const r = await this.read<ListReply>(this.subjects.conductor('query'), 'query', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      out.push(...r.servers);
+      const last = r.servers[r.servers.length - 1];
+      if (!r.more || !last || out.length >= limit) return out;
+      marker = last.id;
+    }
+  }
+  /** The servers (name, uuid) on these hosts, in one paged query rather than one per host. */
+  async hostServers(hosts: string[]): Promise<Map<string, { name: string; uuid: string }[]>> {
+    const by = new Map<string, { name: string; uuid: string }[]>(hosts.map((h) => [h, []]));
+    for (let i = 0; i < hosts.length; i += MAX_PAGE_ITEMS) {
+      const chunk = hosts.slice(i, i + MAX_PAGE_ITEMS);
+      let after: HostServersReply['next'];
+      do {
+        const r: HostServersReply = await this.read<HostServersReply>(this.subjects.conductor('host-servers'), 'host-servers', after ? { hosts: chunk, after } : { hosts: chunk });
+        for (const s of r.servers) by.get(s.host)?.push({ name: s.name, uuid: s.uuid });
+        after = r.next;
+      } while (after);
+    }
+    return by;
   }
   async serverVerb(id: string, verb: string, body: Record<string, unknown>, key: string): Promise<ServerView> {
     return (await this.write<ServerReply>(this.subjects.instance(id, verb), verb, body, key)).server;
   }
-  async serverActions(id: string): Promise<ActionsReply['actions']> {
-    return (await this.read<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions')).actions;
+  /** Newest first, up to `limit` (1000): asks again from the last one when a reply stopped at its byte budget. */
+  async serverActions(id: string, q: ActionsRequest = {}): Promise<{ actions: ActionsReply['actions']; more: boolean }> {
+    const limit = q.limit ?? MAX_PAGE_ITEMS;
+    const out: ActionsReply['actions'] = [];
+    let marker = q.marker;
+    for (;;) {
+      const r = await this.read<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      out.push(...r.actions);
+      const last = r.actions[r.actions.length - 1];
+      if (!r.more || !last || out.length >= limit) return { actions: out, more: r.more === true };
+      marker = last.requestId;
+    }
   }
   usage(projectId: string): Promise<ProjectUsage> {
     return this.read<ProjectUsage>(this.subjects.conductor('usage'), 'usage', { projectId });
   }
 
   // --- compute services and hypervisors ---
-  async services(): Promise<ServiceView[]> {
-    return (await this.read<ServicesReply>(this.subjects.conductor('services'), 'services')).services;
+  /** One page of compute services in host order (`next`: the host to continue after). */
+  servicePage(q: ServicesQuery = {}): Promise<ServicesReply> {
+    return this.read<ServicesReply>(this.subjects.conductor('services'), 'services', q);
+  }
+  /** Every compute service matching `q`, page by page (a fleet's records are far over one NATS reply). */
+  async services(q: Omit<ServicesQuery, 'limit'> = {}, max = Number.POSITIVE_INFINITY): Promise<ServiceView[]> {
+    const out: ServiceView[] = [];
+    let marker = q.marker;
+    while (out.length < max) {
+      const limit = Math.min(MAX_PAGE_ITEMS, max - out.length);
+      const r: ServicesReply = await this.servicePage({ ...q, limit, ...(marker === undefined ? {} : { marker }) });
+      out.push(...r.services);
+      marker = r.next;
+      if (marker === undefined) break;
+    }
+    return out;
+  }
+  /** The service a service or hypervisor id names (resolved by the conductor, not by listing every one here). */
+  async serviceById(kind: 'service' | 'hypervisor', value: string): Promise<ServiceView | undefined> {
+    return (await this.servicePage({ id: { kind, value }, limit: 1 })).services[0];
+  }
+  /** Per zone: host count and whether any host is up and enabled, computed by the conductor. */
+  zoneSummary(zones: { zone: string; hosts: string[] }[], defaultZone: string): Promise<ZoneSummaryReply> {
+    return this.read<ZoneSummaryReply>(this.subjects.conductor('zone-summary'), 'zone-summary', { zones, defaultZone });
+  }
+  async deleteService(host: string, key: string): Promise<void> {
+    await this.write(this.subjects.conductor('service-delete'), 'service-delete', { host }, key);
   }
   async updateService(body: { host: string; disabled?: boolean; disabledReason?: string; forcedDown?: boolean }, key: string): Promise<ServiceView> {
     return (await this.write<ServiceReply>(this.subjects.conductor('service-update'), 'service-update', body, key)).service;
@@ -101,8 +163,18 @@ export class Backend {
   async image(id: string): Promise<ImageMeta> {
     return (await this.read<ImageReply>(this.subjects.image(id, 'get'), 'get')).image;
   }
+  /** Up to `q.limit` images: the image role's replies stop at a byte budget, so this asks again from the last one. */
   async images(q: ImageQuery): Promise<ImageMeta[]> {
-    return (await this.read<ImageListReply>(this.subjects.imageRole('query'), 'query', q)).images;
+    const limit = q.limit ?? DEFAULT_IMAGE_LIMIT;
+    const out: ImageMeta[] = [];
+    let marker = q.marker;
+    for (;;) {
+      const r = await this.read<ImageListReply>(this.subjects.imageRole('query'), 'query', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      out.push(...r.images);
+      const last = r.images[r.images.length - 1];
+      if (!r.more || !last || out.length >= limit) return out;
+      marker = last.id;
+    }
   }
   async registerImage(req: ImageRegisterRequest, key: string): Promise<ImageMeta> {
     return (await this.write<ImageReply>(this.subjects.imageRole('register'), 'register', req, key)).image;

@@ -3,7 +3,9 @@
  * Reports and heartbeats are coalesced per host and upserted in one statement per flush.
  */
 import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
-import type { ComputeNodeView } from '../../protocols/messages.js';
+import type { ComputeNodeView, HostsReply } from '../../protocols/messages.js';
+import { BudgetedPage, MAX_PAGE_ITEMS } from '../../protocols/paging.js';
+import { fieldsOf, optInt, optStr } from '../../protocols/validate.js';
 import { ComputeNode, type ComputeNodeRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock, Timer } from '../../runtime/clock.js';
@@ -48,10 +50,23 @@ export class ComputeNodeWriter {
     await this.flush();
   }
 
-  async list(): Promise<ComputeNodeView[]> {
-    const rows = await this.orm.em.fork().find(ComputeNode, {}, { orderBy: { host: 'asc' } });
+  /** One page of records in host order after `marker`; `next` when more may follow (`hosts` verb, `host list`). */
+  async list(body: Record<string, unknown> = {}): Promise<HostsReply> {
+    const o = fieldsOf(body ?? {}, ['limit', 'marker'], 'hosts');
+    const limit = optInt(o, 'limit', { min: 1, max: MAX_PAGE_ITEMS }) ?? MAX_PAGE_ITEMS;
+    const marker = optStr(o, 'marker');
+    const rows = await this.orm.em.fork().find(ComputeNode, marker === undefined ? {} : { host: { $gt: marker } }, { orderBy: { host: 'asc' }, limit: limit + 1 });
     const now = this.clock.now();
-    return rows.map((r) => nodeView(r, now, this.serviceDownTimeMs));
+    const page = new BudgetedPage<ComputeNodeView>(undefined, limit);
+    for (const r of rows) if (!page.add(nodeView(r, now, this.serviceDownTimeMs))) break;
+    const last = page.items[page.items.length - 1];
+    return last && rows.length > page.items.length ? { hosts: page.items, next: last.host } : { hosts: page.items };
+  }
+
+  /** Drops what is buffered for a host whose service is being deleted (its next report re-registers it). */
+  forget(host: string): void {
+    this.reports.delete(host);
+    this.beats.delete(host);
   }
 
   private async write(): Promise<void> {

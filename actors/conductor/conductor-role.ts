@@ -4,8 +4,8 @@
  * instances with an unfinished task and resumes them. It also answers builds, listings, flavors, and
  * writes compute node records from the hosts' reports.
  */
-import { BadRequestError, NoValidHostError, NotFoundError } from '../../protocols/errors.js';
-import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, HostsReply, ListReply } from '../../protocols/messages.js';
+import { BadRequestError, NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import type { BuildReply, SelectBatchReply, FlavorListReply, FlavorReply, ServerView } from '../../protocols/messages.js';
 import type { ImageMeta } from '../../protocols/resources.js';
 import type { VmState } from '../../protocols/states.js';
 import { fieldsOf, isUuid, optInt, optStr } from '../../protocols/validate.js';
@@ -22,12 +22,13 @@ import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
-import { EffectRunner, selectRequestFor, type EffectTimeouts } from './effects.js';
+import { EffectRunner, jitteredBackoff, selectRequestFor, type EffectTimeouts } from './effects.js';
 import { FlavorCatalog } from './flavors.js';
 import { ImageCache } from './image-cache.js';
 import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
 import { InstanceStore } from './instance-store.js';
 import { serverView } from './views.js';
+import { olderThan, serverPage } from './server-page.js';
 import { registerConductorApiVerbs } from './api-verbs.js';
 
 export interface ConductorConfig extends EffectTimeouts {
@@ -56,6 +57,18 @@ export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
   eventRetentionMs: 24 * 3_600_000,
   eventRetentionMessages: 1_000_000,
 };
+
+/**
+ * A build's reply. One request made every instance of a multi-create, so they share its metadata:
+ * it is carried once, in `server` (`servers` omit it), or 100 servers of large metadata would be over
+ * the bus's 1 MiB.
+ */
+function buildReply(servers: ServerView[]): BuildReply {
+  return { server: servers[0]!, servers: servers.length === 1 ? servers : servers.map((s, i) => (i === 0 ? s : { ...s, metadata: {} })), sharedMetadata: servers.length > 1 };
+}
+
+/** A multi-create's select-batch: the first try and two more (a lost reply, a scheduler restart). */
+const BATCH_SELECT_ATTEMPTS = 3;
 
 type ConductorMsg = { kind: 'sweep'; olderThanMs: number } | { kind: 'crash' };
 
@@ -127,27 +140,37 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     );
   });
 
-  /** Multi-create: one all-or-nothing placement for the whole batch, then each actor takes over. */
+  /**
+   * Multi-create: one all-or-nothing placement for the whole batch, then each actor takes over. A
+   * batch whose reply is lost or late is asked again under the same key, a bounded number of times
+   * with jittered backoff (the scheduler answers a repeated select with the claims it already holds);
+   * it never falls back to one select per instance, which multiplied the load on a scheduler that had
+   * just timed out (L10).
+   */
   const placeBatch = async (rows: InstanceRow[], image: ImageMeta): Promise<void> => {
-    try {
-      const r = await bridge.request<SelectBatchReply>(
-        subjects.scheduler('select-batch'),
-        'select-batch',
-        { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) },
-        { timeoutMs: cfg.requestTimeoutMs, idempotencyKey: `${rows[0]!.uuid}.select-batch` },
-      );
-      rows.forEach((row, i) => {
-        const p = r.placements[i]!;
-        registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
-      });
-    } catch (err) {
-      if (err instanceof NoValidHostError) {
-        for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message: err.message } });
+    const body = { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) };
+    const failAll = (message: string) => {
+      for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message } });
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await bridge.request<SelectBatchReply>(subjects.scheduler('select-batch'), 'select-batch', body, {
+          timeoutMs: cfg.requestTimeoutMs, idempotencyKey: `${rows[0]!.uuid}.select-batch`,
+        });
+        rows.forEach((row, i) => {
+          const p = r.placements[i]!;
+          registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
+        });
         return;
+      } catch (err) {
+        const retryable = err instanceof NovactError && err.retryable && !(err instanceof NoValidHostError);
+        if (!retryable || attempt + 1 >= BATCH_SELECT_ATTEMPTS) {
+          if (!(err instanceof NoValidHostError)) log.warn('batch placement failed', { ...errorFields(err), attempts: attempt + 1, instances: rows.length });
+          failAll(err instanceof Error ? err.message : String(err));
+          return;
+        }
+        await clock.sleep(jitteredBackoff(attempt));
       }
-      // The batch could not be decided (timeout, scheduler down): each instance schedules itself.
-      log.warn('batch placement failed; scheduling one by one', errorFields(err));
-      for (const row of rows) registry.tell(row.uuid, { kind: 'build' });
     }
   };
 
@@ -188,8 +211,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       // A retried build: answer with the instances the first attempt made.
       const existing = await orm.em.fork().find(Instance, { idempotencyKey: { $in: rows.map((r) => r.idempotencyKey!) } }, { orderBy: { name: 'asc' } });
       if (existing.length !== rows.length) throw new BadRequestError('idempotency key collision; retry with a new key');
-      const servers = existing.map(serverView);
-      return { server: servers[0]!, servers } satisfies BuildReply;
+      return buildReply(existing.map(serverView));
     }
     for (const row of rows) {
       adopted.set(row.uuid, row);
@@ -197,8 +219,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     }
     if (count === 1) registry.tell(rows[0]!.uuid, { kind: 'build' });
     else void placeBatch(rows, image);
-    const servers = rows.map(serverView);
-    return { server: servers[0]!, servers } satisfies BuildReply;
+    return buildReply(rows.map(serverView));
   }, opts);
 
   bridge.endpoint(svc, List, async (body) => {
@@ -223,13 +244,12 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     if (marker !== undefined) {
       const m = isUuid(marker) ? await em.findOne(Instance, { uuid: marker }) : null;
       if (!m) throw new BadRequestError(`marker [${marker}] not found`);
-      where.$or = [{ createdAt: { $lt: m.createdAt } }, { createdAt: m.createdAt, uuid: { $lt: m.uuid } }];
+      where.$or = olderThan(m).$or;
     }
-    const rows = await em.find(Instance, where, { orderBy: { createdAt: 'desc', uuid: 'desc' }, limit });
-    return { servers: rows.map(serverView) } satisfies ListReply;
+    return serverPage(em, [where], limit);
   }, opts);
 
-  bridge.endpoint(svc, Hosts, async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
+  bridge.endpoint(svc, Hosts, (body) => computeNodes.list(body), opts);
 
   bridge.endpointFamily(svc, InstanceVerbs, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'instance');
@@ -243,7 +263,10 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   bridge.endpoint(svc, FlavorList, () => ({ flavors: flavors.list() }) satisfies FlavorListReply, { ...opts, name: 'flavor-list' });
   bridge.endpoint(svc, FlavorGet, (body) => ({ flavor: flavors.get(body.id) }) satisfies FlavorReply, { ...opts, name: 'flavor-get' });
-  registerConductorApiVerbs({ bridge, svc, subjects, orm, readOrm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
+  registerConductorApiVerbs({
+    bridge, svc, subjects, orm, readOrm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs, requestTimeoutMs: cfg.requestTimeoutMs,
+    forgetReports: (host) => computeNodes.forget(host),
+  });
 
   // One conductor writes each report (queue group); the records back `host list`.
   // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).

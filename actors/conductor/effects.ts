@@ -3,7 +3,7 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
-import { NoValidHostError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import { NoValidHostError, NotFoundError, NovactError, TimeoutError } from '../../protocols/errors.js';
 import type { Effect, Outcome, PowerOp } from '../../protocols/lifecycle.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
@@ -90,6 +90,7 @@ export class EffectRunner {
 
   private async select(row: InstanceRow): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
+    let timedOut = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const image = await this.d.images.get(row.imageRef);
@@ -100,10 +101,13 @@ export class EffectRunner {
         return { kind: 'scheduled', host: r.host, alternates: r.alternates };
       } catch (err) {
         const e = err as NovactError;
-        if (err instanceof NoValidHostError || !(err instanceof NovactError) || !e.retryable || attempt + 1 >= timeouts.convergeAttempts) {
+        // A timeout means the scheduler is overloaded or gone: one more try covers a lost reply, more
+        // only add to its queue (L10). Other retryable refusals (503 while it restarts) back off longer.
+        if (err instanceof TimeoutError) timedOut++;
+        if (err instanceof NoValidHostError || !(err instanceof NovactError) || !e.retryable || attempt + 1 >= timeouts.convergeAttempts || timedOut > SELECT_TIMEOUT_RETRIES) {
           return { kind: 'scheduleFailed', message: err instanceof Error ? err.message : String(err) };
         }
-        await this.d.clock.sleep(backoff(attempt));
+        await this.d.clock.sleep(jitteredBackoff(attempt));
       }
     }
   }
@@ -195,4 +199,13 @@ export class EffectRunner {
 
 function backoff(attempt: number): number {
   return Math.min(2_000, 50 * 2 ** attempt);
+}
+
+/** Retries of a select that timed out (one covers a lost reply). */
+const SELECT_TIMEOUT_RETRIES = 1;
+
+/** Exponential backoff with full jitter, so instances that failed together do not retry together. */
+export function jitteredBackoff(attempt: number): number {
+  const cap = Math.min(5_000, 200 * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
 }

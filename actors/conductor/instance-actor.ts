@@ -14,10 +14,10 @@ import {
   type LifecycleState,
   type Outcome,
 } from '../../protocols/lifecycle.js';
-import type { ActionsReply, ServerReply } from '../../protocols/messages.js';
+import type { ServerReply } from '../../protocols/messages.js';
 import type { PowerState } from '../../protocols/states.js';
 import { fieldsOf, oneOf } from '../../protocols/validate.js';
-import { Instance, InstanceAction as InstanceActionEntity, type InstanceRow } from '../../runtime/db/entities/index.js';
+import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorDef } from '../../runtime/actors/system.js';
@@ -26,6 +26,7 @@ import type { EffectRunner } from './effects.js';
 import type { ActionFinish, ActionRecord, InstanceStore, StateFields } from './instance-store.js';
 import { serverView } from './views.js';
 import { updateInstance } from './instance-update.js';
+import { instanceActions } from './instance-actions.js';
 
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
@@ -165,13 +166,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       return s;
     }
     if (m.verb === 'actions') {
-      const rows = await deps.orm.em.fork().find(InstanceActionEntity, { instanceUuid: uuid }, { orderBy: { startTime: 'desc', id: 'desc' } });
-      m.reply.ok({
-        actions: rows.map((a) => ({
-          action: a.action, requestId: a.requestId, projectId: a.projectId, userId: a.userId, startTime: a.startTime.toISOString(),
-          finishTime: a.finishTime?.toISOString() ?? null, result: a.result, message: a.message,
-        })),
-      } satisfies ActionsReply);
+      m.reply.ok(await instanceActions(deps.orm, uuid, m.body));
       return s;
     }
     if (m.key !== undefined && s.recent.has(m.key)) {

@@ -2,14 +2,14 @@
  * `conductor.query`: the server listing behind the REST API's `GET /servers[/detail]`, with Nova's
  * filters: `name` is a regular expression (PostgreSQL's `~`, as Nova matches with the database's
  * REGEXP), `status` is an API status, `changesSince` also returns deleted servers, and paging is by
- * `marker` in the order newest first.
+ * `marker` in the order newest first. A reply stops at its byte budget with `more` (server-page.ts).
  */
 import { BadRequestError } from '../../protocols/errors.js';
 import type { ListReply } from '../../protocols/messages.js';
 import { fieldsOf, isUuid, optInt, optStr } from '../../protocols/validate.js';
 import { Instance } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import { serverView } from './views.js';
+import { olderThan, serverPage } from './server-page.js';
 
 export interface ServerQuery {
   projectId?: string;
@@ -81,12 +81,11 @@ export async function queryServers(orm: Orm, body: Record<string, unknown>): Pro
   if (marker !== undefined) {
     const m = isUuid(marker) ? await em.findOne(Instance, { uuid: marker.toLowerCase(), ...(projectId !== undefined ? { projectId } : {}) }) : null;
     if (!m) throw new BadRequestError(`marker [${marker}] not found`);
-    and.push({ $or: [{ createdAt: { $lt: m.createdAt } }, { createdAt: m.createdAt, uuid: { $lt: m.uuid } }] });
+    and.push(olderThan(m));
   }
   if (limit === 0) return { servers: [] };
   try {
-    const rows = await em.find(Instance, { $and: and }, { orderBy: { createdAt: 'desc', uuid: 'desc' }, limit });
-    return { servers: rows.map(serverView) };
+    return await serverPage(em, and, limit);
   } catch (err) {
     if ((err as { code?: string }).code === INVALID_REGEX) throw new BadRequestError(`Invalid regular expression in the name filter: ${name}`);
     throw err;

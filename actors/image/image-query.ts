@@ -2,10 +2,12 @@
  * `image.query`: Glance's image listing. Visibility is decided here, with the rows: an admin sees
  * every image; anyone else sees public images, their own project's images, and community images
  * only when asking for `visibility=community`. Filters, several sort keys, and keyset paging by
- * `marker` (the last image of the previous page).
+ * `marker` (the last image of the previous page). A reply stops at its byte budget with `more`.
  */
 import { BadRequestError } from '../../protocols/errors.js';
 import type { ImageListReply } from '../../protocols/messages.js';
+import { BudgetedPage } from '../../protocols/paging.js';
+import type { ImageMeta } from '../../protocols/resources.js';
 import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr, stringMap } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
@@ -75,43 +77,43 @@ function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'v
   return q;
 }
 
+/** Rows read per chunk: images with large properties stay a few MB in memory. */
+const CHUNK = 100;
+
 export async function queryImages(orm: Orm, body: Record<string, unknown>): Promise<ImageListReply> {
   const q = parseQuery(body);
   const em = orm.em.fork();
   const knex = em.getKnex();
-  const sql = knex('images').select('*').whereNot('status', 'deleted');
   const { projectId, isAdmin } = q.viewer;
-  const vis = q.visibility;
-  if (vis !== undefined && vis !== 'all') sql.where('visibility', vis);
-  if (!isAdmin) {
-    // Community images appear only to those who ask for them (or for `all`).
-    if (vis === 'community' || vis === 'all') sql.where((w) => w.whereIn('visibility', ['public', 'community']).orWhere('owner', projectId));
-    else sql.where((w) => w.where('visibility', 'public').orWhere('owner', projectId));
-  }
-  if (q.name !== undefined) sql.where('name', q.name);
-  if (q.status !== undefined) sql.where('status', q.status);
-  if (q.owner !== undefined) sql.where('owner', q.owner);
-  if (q.diskFormat !== undefined) sql.where('disk_format', q.diskFormat);
-  if (q.containerFormat !== undefined) sql.where('container_format', q.containerFormat);
-  if (q.sizeMin !== undefined) sql.where('size', '>=', q.sizeMin);
-  if (q.sizeMax !== undefined) sql.where('size', '<=', q.sizeMax);
-  if (q.tags && q.tags.length > 0) sql.whereRaw('tags @> ?::jsonb', [JSON.stringify(q.tags)]);
-  if (q.properties && Object.keys(q.properties).length > 0) sql.whereRaw('properties @> ?::jsonb', [JSON.stringify(q.properties)]);
-  if (q.protected !== undefined) sql.where('protected', q.protected);
-  sql.where('os_hidden', q.osHidden ?? false);
+  const base = () => {
+    const sql = knex('images').select('*').whereNot('status', 'deleted');
+    const vis = q.visibility;
+    if (vis !== undefined && vis !== 'all') sql.where('visibility', vis);
+    if (!isAdmin) {
+      // Community images appear only to those who ask for them (or for `all`).
+      if (vis === 'community' || vis === 'all') sql.where((w) => w.whereIn('visibility', ['public', 'community']).orWhere('owner', projectId));
+      else sql.where((w) => w.where('visibility', 'public').orWhere('owner', projectId));
+    }
+    if (q.name !== undefined) sql.where('name', q.name);
+    if (q.status !== undefined) sql.where('status', q.status);
+    if (q.owner !== undefined) sql.where('owner', q.owner);
+    if (q.diskFormat !== undefined) sql.where('disk_format', q.diskFormat);
+    if (q.containerFormat !== undefined) sql.where('container_format', q.containerFormat);
+    if (q.sizeMin !== undefined) sql.where('size', '>=', q.sizeMin);
+    if (q.sizeMax !== undefined) sql.where('size', '<=', q.sizeMax);
+    if (q.tags && q.tags.length > 0) sql.whereRaw('tags @> ?::jsonb', [JSON.stringify(q.tags)]);
+    if (q.properties && Object.keys(q.properties).length > 0) sql.whereRaw('properties @> ?::jsonb', [JSON.stringify(q.properties)]);
+    if (q.protected !== undefined) sql.where('protected', q.protected);
+    sql.where('os_hidden', q.osHidden ?? false);
+    return sql;
+  };
 
   const keys = [...q.sort];
   if (!keys.some((k) => k.key === 'id')) keys.push({ key: 'id', dir: keys[keys.length - 1]!.dir });
-  if (q.marker !== undefined) {
-    const m = isUuid(q.marker) ? await em.findOne(Image, { id: q.marker.toLowerCase() }, { disableIdentityMap: true }) : null;
-    const visible = m && m.status !== 'deleted' && (isAdmin || m.visibility === 'public' || m.visibility === 'community' || m.owner === projectId);
-    if (!m || !visible) throw new BadRequestError(`marker ${q.marker} could not be found.`);
+  /** Rows strictly after `m` in the sort order: (k1 > m1) or (k1 = m1 and k2 > m2) or … */
+  const after = (sql: ReturnType<typeof base>, m: ImageRow) => {
     const raw = m as unknown as Record<string, unknown>;
-    const value = (k: ImageSortKey) => {
-      const prop = k.replace(/_([a-z])/g, (_s, c: string) => c.toUpperCase());
-      return raw[prop] as string | number | Date;
-    };
-    // Rows strictly after the marker in the sort order: (k1 > m1) or (k1 = m1 and k2 > m2) or …
+    const value = (k: ImageSortKey) => raw[k.replace(/_([a-z])/g, (_s, c: string) => c.toUpperCase())] as string | number | Date;
     sql.where((w) => {
       keys.forEach((k, i) => {
         w.orWhere((x) => {
@@ -120,9 +122,26 @@ export async function queryImages(orm: Orm, body: Record<string, unknown>): Prom
         });
       });
     });
+  };
+  let from: ImageRow | undefined;
+  if (q.marker !== undefined) {
+    const m = isUuid(q.marker) ? await em.findOne(Image, { id: q.marker.toLowerCase() }, { disableIdentityMap: true }) : null;
+    const visible = m && m.status !== 'deleted' && (isAdmin || m.visibility === 'public' || m.visibility === 'community' || m.owner === projectId);
+    if (!m || !visible) throw new BadRequestError(`marker ${q.marker} could not be found.`);
+    from = m;
   }
-  for (const k of keys) sql.orderBy(COLUMN[k.key], k.dir);
-  sql.limit(q.limit);
-  const rows = (await sql) as Record<string, unknown>[];
-  return { images: rows.map((r) => imageView(em.map(Image, r) as ImageRow)) };
+  // Chunk by chunk until the limit or the reply's byte budget (`more`: the caller continues from the last).
+  const page = new BudgetedPage<ImageMeta>(undefined, Math.max(1, q.limit));
+  while (page.items.length < q.limit && !page.full) {
+    const n = Math.min(CHUNK, q.limit - page.items.length);
+    const sql = base();
+    if (from) after(sql, from);
+    for (const k of keys) sql.orderBy(COLUMN[k.key], k.dir);
+    sql.limit(n);
+    const rows = ((await sql) as Record<string, unknown>[]).map((r) => em.map(Image, r) as ImageRow);
+    for (const r of rows) if (!page.add(imageView(r))) break;
+    if (rows.length < n) break;
+    from = rows[rows.length - 1];
+  }
+  return page.full ? { images: page.items, more: true } : { images: page.items };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
 import type { ImageCreateRequest, ImageListReply, ImageReply } from '../../protocols/messages.js';
 import type { ImageMeta, ImageStatus } from '../../protocols/resources.js';
+import { fitPage } from '../../protocols/paging.js';
 import { fieldsOf, isUuid, oneOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
@@ -172,9 +173,19 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   }));
   // Bodies are checked against the catalog (protocols/catalog/image.ts) before these run.
   const opts = { queue: 'image' };
-  bridge.endpoint(svc, ImageList, async () => {
-    const rows = await orm.em.fork().find(Image, { status: { $ne: 'deleted' } }, { orderBy: { createdAt: 'asc' }, limit: 1000 });
-    return { images: rows.map(imageView) } satisfies ImageListReply;
+  // Oldest first, after `marker` (an image id), cut at the reply's byte budget (`more`): the client pages on.
+  bridge.endpoint(svc, ImageList, async (body) => {
+    const marker = body.marker ?? undefined;
+    const em = orm.em.fork();
+    const where: Record<string, unknown> = { status: { $ne: 'deleted' } };
+    if (marker !== undefined) {
+      const m = await em.findOne(Image, { id: marker.toLowerCase() });
+      if (!m) throw new BadRequestError(`marker ${marker} could not be found.`);
+      where.$or = [{ createdAt: { $gt: m.createdAt } }, { createdAt: m.createdAt, id: { $gt: m.id } }];
+    }
+    const rows = await em.find(Image, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: 1000 });
+    const page = fitPage(rows.map(imageView));
+    return (page.more ? { images: page.items, more: true } : { images: page.items }) satisfies ImageListReply;
   }, opts);
   bridge.endpoint(svc, ImageCreate, async (body) => {
     const row = await createImage(orm, parseImageCreate(body as Record<string, unknown>), null, new Date(clock.now()));

@@ -107,6 +107,27 @@ export class HostColumns {
     return slot;
   }
 
+  /** Removes a host (a deleted compute service): the last slot moves into its place. */
+  remove(host: string): boolean {
+    const slot = this.slots.get(host);
+    if (slot === undefined) return false;
+    const last = this.hosts.length - 1;
+    if (this.failedBuilds[slot]! > 0) this.failingHosts--;
+    this.failedBuilds[slot] = 0;
+    this.slots.delete(host);
+    const moved = this.hosts.pop()!;
+    if (slot !== last) {
+      // sync() counts failing hosts by difference with the slot's old value: take the mover's out first.
+      if (this.failedBuilds[last]! > 0) this.failingHosts--;
+      this.failedBuilds[last] = 0;
+      this.hosts[slot] = moved;
+      this.slots.set(moved.host, slot);
+      this.sync(slot);
+    }
+    if (this.cursor >= this.hosts.length) this.cursor = 0;
+    return true;
+  }
+
   /** Rewrites a slot's columns from its host state (after any change to it). */
   sync(slot: number): void {
     const h = this.hosts[slot]!;

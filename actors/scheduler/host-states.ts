@@ -207,6 +207,21 @@ export class HostStates {
     this.sync(h);
   }
 
+  /**
+   * Forgets a host whose compute service was deleted; refused (false) while anything is allocated on
+   * it here. A host that reports again comes back as new.
+   */
+  forget(host: string): boolean {
+    const h = this.byName.get(host);
+    if (h && h.instances.size > 0) return false;
+    this.byName.delete(host);
+    this.reportedZone.delete(host);
+    this.lastReport.delete(host);
+    this.disabled.delete(host);
+    this.cols.remove(host);
+    return true;
+  }
+
   /** Records a claim (before the ledger confirms it, so the next decision already sees it). */
   claim(consumer: string, host: string, resources: Resources): void {
     this.unclaim(consumer);

@@ -137,6 +137,23 @@ export class PlacementLedger {
     return (res.rows as { host: string }[]).map((r) => r.host);
   }
 
+  /**
+   * Removes a provider and its inventories (its compute service was deleted), unless something is
+   * still allocated on it: false then, and nothing changes. One transaction, the provider row locked,
+   * so a claim cannot slip in between the check and the delete.
+   */
+  async removeProvider(provider: string): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      await trx.raw(`select name from resource_providers where name = ? for update`, [provider]);
+      await trx.raw(`select provider from inventories where provider = ? for update`, [provider]);
+      const held = await trx.raw(`select 1 from allocations where provider = ? limit 1`, [provider]);
+      if ((held.rows as unknown[]).length > 0) return false;
+      await trx.raw(`delete from inventories where provider = ?`, [provider]);
+      await trx.raw(`delete from resource_providers where name = ?`, [provider]);
+      return true;
+    });
+  }
+
   /** Every allocation, grouped per consumer (the scheduler's consumer map is warmed from this). */
   async allocations(): Promise<{ consumer: string; provider: string; resources: Resources }[]> {
     const res = await this.knex.raw(`select consumer, provider, resource_class, used from allocations`);

@@ -7,13 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
+import { ConflictError, NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport } from '../../protocols/resources.js';
 import type { Static } from '@sinclair/typebox';
-import { Claim as ClaimDef, DeltaMsg, Release, SchedulerGet, Select, SelectBatch, type Delta } from '../../protocols/catalog/scheduler.js';
+import { Claim as ClaimDef, DeltaMsg, ForgetHost, Release, SchedulerGet, Select, SelectBatch, type Delta } from '../../protocols/catalog/scheduler.js';
 import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
-import { AggregateEvent, ServerGroupEvent, ServiceEvent } from '../../protocols/catalog/events.js';
+import { AggregateEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from '../../protocols/catalog/events.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import { Batcher } from '../../runtime/batcher.js';
@@ -42,6 +42,7 @@ type Msg =
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
+  | { kind: 'forget'; host: string; reply?: ReplyTo<{ host: string }> }
   | { kind: 'report'; report: CapacityReport; at: number }
   | { kind: 'get'; reply: ReplyTo<Static<typeof SchedulerGet.reply>> };
 
@@ -211,6 +212,21 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     }
   };
 
+  /** A deleted compute service: out of memory at once (no new decision picks it), then out of the ledger. */
+  const forgetHost = (m: Extract<Msg, { kind: 'forget' }>): void => {
+    if (!states.forget(m.host)) {
+      m.reply?.fail(new ConflictError(`Host ${m.host} still has allocations; it cannot be removed.`));
+      return;
+    }
+    events.emit('forget', m.host);
+    if (!m.reply) return;
+    const reply = m.reply;
+    ledger.removeProvider(m.host).then(
+      (removed) => (removed ? reply.ok({ host: m.host }) : reply.fail(new ConflictError(`Host ${m.host} still has allocations; it cannot be removed.`))),
+      (err) => reply.fail(err),
+    );
+  };
+
   self = actors.spawn<null, Msg>('scheduler', {
     init: () => null,
     handle: (state, m) => {
@@ -282,6 +298,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
           states.setEnabled(m.host, m.enabled);
           events.emit('service', m.host, m.enabled);
           break;
+        case 'forget':
+          forgetHost(m);
+          break;
         case 'catalog':
           states.refreshPlacement(m.hosts);
           // Aggregate metadata may carry allocation ratios: the ledger's capacity follows.
@@ -330,6 +349,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
   }, opts);
   bridge.endpoint(svc, SchedulerGet, () => ask<Static<typeof SchedulerGet.reply>>((reply) => ({ kind: 'get', reply })), opts);
+  bridge.endpoint(svc, ForgetHost, (body) => ask<{ host: string }>((reply) => ({ kind: 'forget', host: body.host, reply })), opts);
   serveCatalog(ctx, svc, catalog, replica, (hosts) => self.tell({ kind: 'catalog', hosts }));
 
   // Every replica needs every report, delta and catalog change: no queue group here. Each message
@@ -355,6 +375,8 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   bridge.on(ServiceEvent, ({ service }) => {
     self.tell({ kind: 'service', host: service.host, enabled: service.status === 'enabled' && service.forcedDown !== true });
   });
+  // A deleted compute service (os-services DELETE): the other replicas forget the host too.
+  bridge.on(ServiceDeleteEvent, ({ service }) => self.tell({ kind: 'forget', host: service.host }));
   bridge.on(ServerGroupEvent, onCatalogEvent);
 
   return {

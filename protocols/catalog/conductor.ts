@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken } from './common.js';
+import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
 
@@ -41,7 +41,8 @@ export interface BuildRequest {
   maxCount?: number;
 }
 /** `server` is the first instance; `servers` every instance of a multi-create. */
-export const BuildReplySchema = Type.Object({ server: ServerViewSchema, servers: Type.Array(ServerViewSchema) });
+/** `sharedMetadata`: every server has `server.metadata` (one request made them); `servers` do not repeat it. */
+export const BuildReplySchema = Type.Object({ server: ServerViewSchema, servers: Type.Array(ServerViewSchema), sharedMetadata: Type.Optional(Type.Boolean()) });
 export type BuildReply = Static<typeof BuildReplySchema>;
 
 export const ListRequestSchema = Closed({
@@ -53,11 +54,24 @@ export const ListRequestSchema = Closed({
   marker: Opt(Name(36)),
 });
 export type ListRequest = { [K in keyof Static<typeof ListRequestSchema>]?: Exclude<Static<typeof ListRequestSchema>[K], null> };
-export const ListReplySchema = Type.Object({ servers: Type.Array(ServerViewSchema) });
+/** `more`: the reply stopped early (at its byte budget): continue with the last server as marker. */
+export const ListReplySchema = Type.Object({ servers: Type.Array(ServerViewSchema), more: Type.Optional(Type.Boolean()) });
 export type ListReply = Static<typeof ListReplySchema>;
 
-export const HostsReplySchema = Type.Object({ hosts: Type.Array(ComputeNodeViewSchema) });
+/** A page in host order; `next` (a host) to continue from when more may follow. */
+export const HostsReplySchema = Type.Object({ hosts: Type.Array(ComputeNodeViewSchema), next: Type.Optional(Type.String()) });
 export type HostsReply = Static<typeof HostsReplySchema>;
+export const HostsRequestSchema = Closed({ limit: Opt(Int(1, 1000)), marker: Opt(SubjectToken) });
+export type HostsRequest = { limit?: number; marker?: string };
+
+/** `services`: a page after `marker` (a host); optionally one host, a node substring, or one service/hypervisor id. */
+export const ServicesRequestSchema = Closed({
+  limit: Opt(Int(1, 1000)),
+  marker: Opt(SubjectToken),
+  host: Opt(SubjectToken),
+  nodeContains: Opt(Name(255)),
+  id: Opt(Closed({ kind: Type.Union([Type.Literal('service'), Type.Literal('hypervisor')]), value: NonEmptyName(64) })),
+});
 
 export const QueryRequestSchema = Closed({
   projectId: Opt(Name(64)),
@@ -86,13 +100,33 @@ const flavor = (verb: string) => (s: { flavor(v: string): string }) => s.flavor(
 
 export const Build = defineRequest({ verb: 'build', pattern: conductor('build'), mutating: true, body: BuildRequestSchema, reply: BuildReplySchema, ...served });
 export const List = defineRequest({ verb: 'list', pattern: conductor('list'), mutating: false, body: ListRequestSchema, reply: ListReplySchema, ...served });
-export const Hosts = defineRequest({ verb: 'hosts', pattern: conductor('hosts'), mutating: false, body: Empty, reply: HostsReplySchema, ...served });
+export const Hosts = defineRequest({ verb: 'hosts', pattern: conductor('hosts'), mutating: false, body: HostsRequestSchema, reply: HostsReplySchema, ...served });
 export const Query = defineRequest({ verb: 'query', pattern: conductor('query'), mutating: false, body: QueryRequestSchema, reply: ListReplySchema, ...served });
 export const Usage = defineRequest({
   verb: 'usage', pattern: conductor('usage'), mutating: false, body: Closed({ projectId: ProjectId }),
   reply: Type.Object({ instances: Type.Number(), cores: Type.Number(), ram: Type.Number() }), ...served,
 });
-export const Services = defineRequest({ verb: 'services', pattern: conductor('services'), mutating: false, body: Empty, reply: Type.Object({ services: Type.Array(ServiceViewSchema) }), ...served });
+export const Services = defineRequest({
+  verb: 'services', pattern: conductor('services'), mutating: false, body: ServicesRequestSchema,
+  reply: Type.Object({ services: Type.Array(ServiceViewSchema), next: Type.Optional(Type.String()) }), ...served,
+});
+/** Per zone (the scheduler's zones and their hosts in): host count and whether any host is up and enabled. */
+export const ZoneSummary = defineRequest({
+  verb: 'zone-summary', pattern: conductor('zone-summary'), mutating: false,
+  body: Closed({ defaultZone: NonEmptyName(255), zones: Type.Array(Closed({ zone: NonEmptyName(255), hosts: Type.Array(SubjectToken, { maxItems: 100_000 }) }), { maxItems: 10_000 }) }),
+  reply: Type.Object({ zones: Type.Array(Type.Object({ zone: Type.String(), hosts: Type.Integer(), available: Type.Boolean() })) }), ...served,
+});
+/** The servers on a page of hosts (os-hypervisors?with_servers): one query, not one request per host. */
+export const HostServers = defineRequest({
+  verb: 'host-servers', pattern: conductor('host-servers'), mutating: false,
+  body: Closed({ hosts: Type.Array(SubjectToken, { maxItems: 1000 }), after: Opt(Closed({ host: SubjectToken, uuid: Uuid })) }),
+  reply: Type.Object({ servers: Type.Array(Type.Object({ host: Type.String(), name: Type.String(), uuid: Type.String() })), next: Type.Optional(AnyObject) }), ...served,
+});
+/** Nova's service delete: 409 while the host has instances; the scheduler forgets the host. */
+export const ServiceDelete = defineRequest({
+  verb: 'service-delete', pattern: conductor('service-delete'), mutating: true, body: Closed({ host: SubjectToken }),
+  reply: Type.Object({ host: Type.String() }), ...served,
+});
 export const ServiceUpdate = defineRequest({
   verb: 'service-update', pattern: conductor('service-update'), mutating: true,
   body: Closed({ host: SubjectToken, disabled: Opt(Type.Boolean()), disabledReason: Opt(Name(255)), forcedDown: Opt(Type.Boolean()) }),
@@ -118,4 +152,4 @@ export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
 });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ServiceUpdate, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;

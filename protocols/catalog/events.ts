@@ -38,6 +38,17 @@ export const ServiceEvent = defineMessage({
   subscribedBy: ['scheduler', 'client'],
 });
 
+/** `service.<host>.delete`: a deleted compute service; every scheduler replica forgets the host. */
+export const ServiceDeleteEvent = defineMessage({
+  name: 'evt.service.delete',
+  pattern: (s) => `${s.root}.evt.service.*.delete`,
+  subject: (s, host) => s.event('service', host!, 'delete'),
+  body: Type.Object({ service: Type.Object({ host: SubjectToken }) }),
+  matches: (s, subject, body) => subject === `${s.root}.evt.service.${body.service.host}.delete`,
+  publishedBy: ['conductor'],
+  subscribedBy: ['scheduler', 'client'],
+});
+
 /** Aggregate or server-group writes, from the replica that made them: the others reload. */
 const CatalogChange = Type.Object({ replica: Type.String({ minLength: 1, maxLength: 64 }), hosts: Type.Array(SubjectToken, { maxItems: 100_000 }) });
 

@@ -9,7 +9,8 @@ import { ImageMetaSchema } from './views.js';
 
 export const ImageReplySchema = Type.Object({ image: ImageMetaSchema });
 export type ImageReply = Static<typeof ImageReplySchema>;
-export const ImageListReplySchema = Type.Object({ images: Type.Array(ImageMetaSchema) });
+/** `more`: the reply stopped early (at its byte budget): continue with the last image as marker. */
+export const ImageListReplySchema = Type.Object({ images: Type.Array(ImageMetaSchema), more: Type.Optional(Type.Boolean()) });
 export type ImageListReply = Static<typeof ImageListReplySchema>;
 
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('shared'), Type.Literal('community')]);
@@ -71,7 +72,7 @@ export const ImageQueryRequestSchema = Closed({
 const role = (verb: string) => ({ verb, pattern: (s: { imageRole(v: string): string }) => s.imageRole(verb) });
 const served = { servedBy: 'image', calledBy: ['api', 'conductor', 'client'] } as const;
 
-export const ImageList = defineRequest({ ...role('list'), mutating: false, body: Empty, reply: ImageListReplySchema, ...served });
+export const ImageList = defineRequest({ ...role('list'), mutating: false, body: Closed({ marker: Opt(Uuid) }), reply: ImageListReplySchema, ...served });
 export const ImageCreate = defineRequest({ ...role('create'), mutating: true, body: ImageCreateRequestSchema, reply: ImageReplySchema, ...served });
 export const ImageRegister = defineRequest({ ...role('register'), mutating: true, body: ImageRegisterRequestSchema, reply: ImageReplySchema, ...served });
 export const ImageQuery = defineRequest({ ...role('query'), mutating: false, body: ImageQueryRequestSchema, reply: AnyObject, ...served });

@@ -9,8 +9,11 @@ export interface RebootRequest { type?: 'SOFT' | 'HARD' }
 /** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
 export const ServerReplySchema = Type.Object({ server: ServerViewSchema });
 export type ServerReply = Static<typeof ServerReplySchema>;
-export const ActionsReplySchema = Type.Object({ actions: Type.Array(InstanceActionViewSchema) });
+/** Newest first, at most `limit` (1000); `more` when older ones follow (continue with the last as marker). */
+export const ActionsReplySchema = Type.Object({ actions: Type.Array(InstanceActionViewSchema), more: Type.Optional(Type.Boolean()) });
 export type ActionsReply = Static<typeof ActionsReplySchema>;
+export const ActionsRequestSchema = Closed({ limit: Opt(Int(1, 1000)), marker: Opt(NonEmptyName(255)), requestId: Opt(NonEmptyName(255)) });
+export interface ActionsRequest { limit?: number; marker?: string; requestId?: string }
 
 export const UpdateRequestSchema = Closed({
   name: Opt(NonEmptyName(255)),
@@ -28,7 +31,7 @@ const instance = (verb: string) => ({
 const served = { servedBy: 'conductor', calledBy: ['api', 'client'] } as const;
 
 export const InstanceGet = defineRequest({ ...instance('get'), mutating: false, body: Empty, reply: ServerReplySchema, ...served });
-export const InstanceActions = defineRequest({ ...instance('actions'), mutating: false, body: Empty, reply: ActionsReplySchema, ...served });
+export const InstanceActions = defineRequest({ ...instance('actions'), mutating: false, body: ActionsRequestSchema, reply: ActionsReplySchema, ...served });
 export const InstanceDelete = defineRequest({ ...instance('delete'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
 export const InstanceStop = defineRequest({ ...instance('stop'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
 export const InstanceStart = defineRequest({ ...instance('start'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });

@@ -64,6 +64,11 @@ export const Select = defineRequest({ verb: 'select', pattern: (s) => s.schedule
 export const SelectBatch = defineRequest({ verb: 'select-batch', pattern: (s) => s.scheduler('select-batch'), mutating: true, body: SelectBatchRequestSchema, reply: SelectBatchReplySchema, ...served });
 export const Claim = defineRequest({ verb: 'claim', pattern: (s) => s.scheduler('claim'), mutating: true, body: ClaimRequestSchema, reply: ClaimReplySchema, ...served });
 export const Release = defineRequest({ verb: 'release', pattern: (s) => s.scheduler('release'), mutating: true, body: ReleaseRequestSchema, reply: ReleaseReplySchema, ...served });
+/** A deleted compute service: the scheduler drops the host from memory and its inventory from the ledger. */
+export const ForgetHost = defineRequest({
+  verb: 'forget-host', pattern: (s) => s.scheduler('forget-host'), mutating: true, body: Closed({ host: SubjectToken }),
+  reply: Type.Object({ host: SubjectToken }), servedBy: 'scheduler', calledBy: ['conductor'],
+});
 export const SchedulerGet = defineRequest({
   verb: 'get', pattern: (s) => s.scheduler('get'), mutating: false, body: Empty,
   reply: Type.Object({ replica: Type.String(), hosts: Count, decisions: Count, noValidHost: Count, lostClaims: Count, claimBatches: Count, claimsBatched: Count }),
@@ -86,4 +91,4 @@ export const DeltaMsg = defineMessage({
   subscribedBy: ['scheduler'],
 });
 
-export const SCHEDULER_REQUESTS = [Select, SelectBatch, Claim, Release, SchedulerGet] as const;
+export const SCHEDULER_REQUESTS = [Select, SelectBatch, Claim, Release, ForgetHost, SchedulerGet] as const;

@@ -93,7 +93,7 @@ async function recordHosts(cluster: Cluster, n: number): Promise<void> {
   const nodes = cluster.conductor!.computeNodes;
   const recorded = async () => {
     await nodes.flush();
-    return (await nodes.list()).length >= n;
+    return (await cluster.client.listHosts()).length >= n;
   };
   if (await recorded()) return;
   const sub = cluster.client.bridge.nc.subscribe(cluster.subjects.allReports('capacity'));

@@ -108,7 +108,7 @@ export function aggregateRoutes(d: ApiDeps): Route[] {
         const b = req.body as { add_host?: { host: string }; remove_host?: { host: string }; set_metadata?: { metadata: Record<string, string | null> } };
         if (b.add_host) {
           const host = b.add_host.host;
-          if (!(await backend.services()).some((s) => s.host === host)) throw notFound(`Compute host ${host} could not be found.`);
+          if ((await backend.services({ host })).length === 0) throw notFound(`Compute host ${host} could not be found.`);
           return { aggregate: aggregateView(await agg('add-host', { id, host }, req.id), req.microversion) };
         }
         if (b.remove_host) return { aggregate: aggregateView(await agg('remove-host', { id, host: b.remove_host.host }, req.id), req.microversion) };

@@ -46,32 +46,37 @@ function detail(h: ServiceView, mv: Microversion): Record<string, unknown> {
 export function hypervisorRoutes(d: ApiDeps): Route[] {
   const { backend, links } = d;
 
+  const withServersAsked = (req: FastifyRequest) =>
+    atLeast(req.microversion, 53) && ['1', 'true', 'yes'].includes((one(query(req).with_servers) ?? '').toLowerCase());
+
   const listed = async (req: FastifyRequest, full: boolean) => {
     const mv = req.microversion;
     const p = query(req);
-    let all = await backend.services();
+    const q: { nodeContains?: string; marker?: string } = {};
     const pattern = one(p.hypervisor_hostname_pattern);
     if (pattern !== undefined) {
       if (!atLeast(mv, 53)) throw badRequest('hypervisor_hostname_pattern needs microversion 2.53 or later.');
-      all = all.filter((h) => h.node.includes(pattern));
+      q.nodeContains = pattern;
     }
     let limit: number | undefined;
     if (atLeast(mv, 33)) {
       limit = parseLimit(one(p.limit));
       const marker = one(p.marker);
       if (marker !== undefined) {
-        const i = all.findIndex((h) => String(hypervisorId(h, mv)) === marker);
-        if (i < 0) throw badRequest(`marker [${marker}] not found`);
-        all = all.slice(i + 1);
+        const m = await backend.serviceById('hypervisor', marker);
+        if (!m || String(hypervisorId(m, mv)) !== marker) throw badRequest(`marker [${marker}] not found`);
+        q.marker = m.host;
       }
-      if (limit !== undefined) all = all.slice(0, limit);
     }
-    const withServers = atLeast(mv, 53) && ['1', 'true', 'yes'].includes((one(p.with_servers) ?? '').toLowerCase());
-    const views = await Promise.all(all.map(async (h) => {
+    // Paged from the conductor, as many pages as this response needs.
+    const all = await backend.services(q, limit);
+    // One paged query for the servers of every host on this page, not one request per host (L9).
+    const servers = withServersAsked(req) ? await backend.hostServers(all.map((h) => h.host)) : undefined;
+    const views = all.map((h) => {
       const v = full ? detail(h, mv) : brief(h, mv);
-      if (withServers) v.servers = (await backend.servers({ host: h.host })).map((s) => ({ name: s.name, uuid: s.id }));
+      if (servers) v.servers = servers.get(h.host) ?? [];
       return v;
-    }));
+    });
     const out: Record<string, unknown> = { hypervisors: views };
     const last = all[all.length - 1];
     if (limit !== undefined && last && all.length >= limit) {
@@ -104,12 +109,10 @@ export function hypervisorRoutes(d: ApiDeps): Route[] {
       handler: async (req) => {
         const mv = req.microversion;
         const id = param(req, 'id');
-        const h = (await backend.services()).find((x) => String(hypervisorId(x, mv)) === id);
-        if (!h) throw notFound(`Hypervisor with ID ${id} could not be found.`);
+        const h = await backend.serviceById('hypervisor', id);
+        if (!h || String(hypervisorId(h, mv)) !== id) throw notFound(`Hypervisor with ID ${id} could not be found.`);
         const v = detail(h, mv);
-        if (atLeast(mv, 53) && ['1', 'true', 'yes'].includes((one(query(req).with_servers) ?? '').toLowerCase())) {
-          v.servers = (await backend.servers({ host: h.host })).map((s) => ({ name: s.name, uuid: s.id }));
-        }
+        if (withServersAsked(req)) v.servers = (await backend.hostServers([h.host])).get(h.host) ?? [];
         return { hypervisor: v };
       },
     },

@@ -3,11 +3,12 @@
  * (heard from within the service-down time, not forced down) and the operator's switches. From 2.53
  * services are addressed by UUID (`PUT /os-services/{id}`); before, by host and binary
  * (`PUT /os-services/disable|enable|disable-log-reason|force-down`). `forced_down` appears from 2.11.
+ * `DELETE /os-services/{id}` is Nova's: 204, or 409 while the host has instances.
  */
 import type { FastifyRequest } from 'fastify';
 import type { ServiceView } from '../backend.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest, notFound, notImplemented } from '../faults.js';
+import { badRequest, notFound } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';
 import { admin } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
@@ -52,7 +53,7 @@ export function serviceRoutes(d: ApiDeps): Route[] {
   const { backend } = d;
 
   const byId = async (id: string): Promise<ServiceView> => {
-    const s = (await backend.services()).find((x) => hostUuid('service', x.host) === id);
+    const s = await backend.serviceById('service', id);
     if (!s) throw notFound(`Service ${id} could not be found.`);
     return s;
   };
@@ -92,8 +93,9 @@ export function serviceRoutes(d: ApiDeps): Route[] {
         const p = query(req);
         const host = one(p.host);
         const binary = one(p.binary);
-        const [all, { zoneOf }] = await Promise.all([backend.services(), zonesOfHosts(backend)]);
-        const services = all.filter((s) => (host === undefined || s.host === host) && (binary === undefined || binary === BINARY));
+        if (binary !== undefined && binary !== BINARY) return { services: [] };
+        // Paged from the conductor (a fleet's records are far over one NATS reply).
+        const [services, { zoneOf }] = await Promise.all([backend.services(host === undefined ? {} : { host }), zonesOfHosts(backend)]);
         return { services: services.map((s) => serviceView(s, zoneOf(s.host), req.microversion)) };
       },
     },
@@ -118,8 +120,14 @@ export function serviceRoutes(d: ApiDeps): Route[] {
     },
     {
       method: 'DELETE', url: '/v2.1/os-services/:id', policy: admin('os_compute_api:os-services:delete'),
-      handler: async () => {
-        throw notImplemented('Deleting a compute service is not implemented by novact (its host would report again).');
+      handler: async (req, reply) => {
+        // Ids are UUIDs from 2.53 and integers before; the conductor resolves either.
+        const id = param(req, 'id');
+        const s = await backend.serviceById('service', id);
+        if (!s || (atLeast(req.microversion, 53) ? !/^[0-9a-f-]{36}$/i.test(id) : !/^\d+$/.test(id))) throw notFound(`Service ${id} could not be found.`);
+        // 409 while the host has instances; the host's record, ledger inventory and scheduler state go.
+        await backend.deleteService(s.host, req.id);
+        return reply.code(204).send();
       },
     },
   ];

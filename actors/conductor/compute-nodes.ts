@@ -47,6 +47,21 @@ export class ComputeNodeWriter {
     await this.flush();
   }
 
+  /**
+   * Whether `host`'s compute service is down: not heard from for longer than the service down time
+   * (reports not yet flushed count as heard), or forced down by an operator. A host with no record
+   * at all has no service that could run a guest.
+   */
+  async isDown(host: string): Promise<boolean> {
+    const now = this.clock.now();
+    const pending = Math.max(this.beats.get(host) ?? 0, this.reports.get(host)?.sentAt ?? 0);
+    const row = await this.orm.em.fork().findOne(ComputeNode, { host }, { fields: ['lastSeenAt', 'forcedDown'] });
+    if (!row) return pending === 0 || now - pending > this.serviceDownTimeMs;
+    if (row.forcedDown) return true;
+    const seen = Math.max(row.lastSeenAt.getTime(), Number.isFinite(pending) ? pending : 0);
+    return now - seen > this.serviceDownTimeMs;
+  }
+
   async list(): Promise<ComputeNodeView[]> {
     const rows = await this.orm.em.fork().find(ComputeNode, {}, { orderBy: { host: 'asc' } });
     const now = this.clock.now();

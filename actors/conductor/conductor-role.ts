@@ -27,6 +27,7 @@ import { instanceActorDef, type InstanceMsg } from './instance-actor.js';
 import { InstanceStore } from './instance-store.js';
 import { serverView } from './views.js';
 import { registerConductorApiVerbs } from './api-verbs.js';
+import { registerHostGuestsVerb } from './host-guests.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -77,8 +78,8 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   const images = new ImageCache(bridge, subjects, clock, cfg.requestTimeoutMs);
   const store = new InstanceStore(orm);
   const extraSpecs = (id: string) => flavors.find(id)?.extraSpecs ?? {};
-  const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg });
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
+  const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg, hostDown: (h) => computeNodes.isDown(h) });
   const adopted = new Map<string, InstanceRow>();
   let stopped = false;
 
@@ -243,6 +244,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     return { flavor: flavors.get(str(o, 'id')) } satisfies FlavorReply;
   }, opts);
   registerConductorApiVerbs({ bridge, svc, subjects, orm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs });
+  registerHostGuestsVerb(bridge, svc, subjects, orm);
 
   // One conductor writes each report (queue group); the records back `host list`.
   bridge.subscribe<CapacityReport>(subjects.allReports('capacity'), (r) => computeNodes.report(r), 'conductor');
@@ -265,6 +267,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
     async stop() {
       stopped = true;
+      effects.stop();
       for (const t of timers) t.cancel();
       registry.stopAll();
       conductor.stop();

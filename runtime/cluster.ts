@@ -26,6 +26,7 @@ import { createLogger, type Logger, type LogLevel } from './log/logger.js';
 import { Bridge } from './nats/bridge.js';
 import { connectNats, type NatsOptions } from './nats/connection.js';
 import { authEnv, authFromEnv, generateAuth, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
+import type { HealthView } from './health.js';
 import type { Role, RoleContext } from './role.js';
 import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
 import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
@@ -85,6 +86,8 @@ export interface Cluster {
   readonly join: { natsUrl: string; natsAuth: NatsAuthTable };
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
+  /** Each role's health in this process (ok unless a role-critical actor could not be kept running). */
+  health(): { ok: boolean; roles: Record<string, HealthView> };
   /** Resolves once this process's scheduler sees `count` hosts up (ready to place builds). */
   waitForHosts(count: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -209,6 +212,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       join: { natsUrl, natsAuth: auth },
       embedded,
       waitForHosts,
+      health: () => {
+        const roles: Record<string, HealthView> = {};
+        for (const r of started) if (r.health) roles[r.name] = r.health();
+        return { ok: Object.values(roles).every((h) => h.status === 'ok'), roles };
+      },
       stop: cleanup,
     };
     return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, api, apiUrl: api?.url });

@@ -12,6 +12,8 @@ import { fieldsOf, isUuid, optInt, optStr, str } from '../../protocols/validate.
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
+import { CriticalActor, type CriticalPolicy } from '../../runtime/actors/critical.js';
+import { RoleHealth, type HealthView } from '../../runtime/health.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
@@ -40,6 +42,8 @@ export interface ConductorConfig extends EffectTimeouts {
   /** Limits of the JetStream stream that keeps notifications. */
   eventRetentionMs: number;
   eventRetentionMessages: number;
+  /** Role-level restarts of the conductor actor once its own restart budget is spent. */
+  critical?: Partial<CriticalPolicy>;
 }
 
 export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
@@ -65,6 +69,7 @@ export interface ConductorRole extends Role {
   crashInstance(uuid: string): void;
   readonly store: InstanceStore;
   readonly computeNodes: ComputeNodeWriter;
+  health(): HealthView;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -94,9 +99,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     if (rows.length > 0) log.info('resumed unfinished instances', { count: rows.length });
   };
 
-  let conductor!: ActorRef<ConductorMsg>;
+  // Role-critical: when its restart budget is spent the role restarts it (the new one sweeps and
+  // resumes every instance), and past that budget the role is unhealthy and answers 503.
+  const health = new RoleHealth('conductor', () => clock.now());
   let starts = 0;
-  conductor = actors.spawn<null, ConductorMsg>('conductor', {
+  const conductor = new CriticalActor<ConductorMsg>('conductor', () => ({
     init: (c) => {
       // After a restart every instance actor is gone: pick up whatever they were doing.
       if (starts++ > 0) queueMicrotask(() => c.self.tell({ kind: 'sweep', olderThanMs: 0 }));
@@ -107,9 +114,9 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       await sweep(m.olderThanMs).catch((err) => log.error('instance sweep failed', errorFields(err)));
       return s;
     },
-  });
+  }), { actors, log, health, ...(cfg.critical ? { policy: cfg.critical } : {}) });
 
-  const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, conductor as ActorRef<unknown>, 'instance', (uuid) => {
+  const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, () => conductor.ref as ActorRef<unknown>, 'instance', (uuid) => {
     const row = adopted.get(uuid);
     adopted.delete(uuid);
     return instanceActorDef(
@@ -155,10 +162,13 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     lastError: actors.stats.lastError,
     writeBatches: store.stats.batches,
     writesBatched: store.stats.items,
+    health: health.status,
+    pendingDestroys: effects.pendingDestroys,
   }));
   const opts = { queue: 'conductor', isMutating: isMutatingVerb };
 
   bridge.endpoint(svc, 'build', subjects.conductor('build'), async ({ envelope }) => {
+    health.check();
     const req = parseBuild(envelope.body);
     const flavor = flavors.find(req.flavorRef);
     if (!flavor) throw new BadRequestError(`Flavor ${req.flavorRef} could not be found.`);
@@ -229,6 +239,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   bridge.endpoint(svc, 'hosts', subjects.conductor('hosts'), async () => ({ hosts: await computeNodes.list() }) satisfies HostsReply, opts);
 
   bridge.endpoint(svc, 'instance', subjects.allInstances, ({ subject, verb, envelope }) => {
+    health.check();
     const parsed = subjects.parseEntity(subject, 'instance');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
     return registry.ask<unknown>(
@@ -264,6 +275,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     store,
     computeNodes,
     crash: () => conductor.tell({ kind: 'crash' }),
+    health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
     async stop() {
       stopped = true;

@@ -141,6 +141,18 @@ export class HostStates {
     }
   }
 
+  /** Replaces every host's usage and every consumer with the ledger's (a role-level restart). */
+  reload(snapshot: ProviderSnapshot[], allocations: { consumer: string; provider: string; resources: Resources }[]): void {
+    this.consumers.clear();
+    for (const h of this.byName.values()) {
+      h.instances.clear();
+      h.used = { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 };
+      h.numInstances = 0;
+      this.sync(h);
+    }
+    this.load(snapshot, allocations);
+  }
+
   /** Applies a capacity report; returns the inventory to write to the ledger if it changed. */
   applyReport(r: CapacityReport): Record<ResourceClass, Inventory> | undefined {
     const h = this.ensure(r.host);

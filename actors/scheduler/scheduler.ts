@@ -11,7 +11,8 @@ import { NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/e
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport, Resources } from '../../protocols/resources.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
-import type { ActorRef } from '../../runtime/actors/system.js';
+import { CriticalActor } from '../../runtime/actors/critical.js';
+import { RoleHealth, type HealthView } from '../../runtime/health.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
@@ -46,7 +47,9 @@ type Msg =
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
   | { kind: 'report'; report: CapacityReport }
-  | { kind: 'get'; reply: ReplyTo<unknown> };
+  | { kind: 'get'; reply: ReplyTo<unknown> }
+  /** Chaos hook: makes the actor throw, to exercise supervision. */
+  | { kind: 'crash' };
 
 
 export interface SchedulerRole extends Role {
@@ -57,6 +60,10 @@ export interface SchedulerRole extends Role {
   readonly events: EventEmitter;
   /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
   inventoriesWritten(): Promise<void>;
+  /** ok, degraded (the scheduler actor is being rebuilt) or unhealthy (it could not be kept running). */
+  health(): HealthView;
+  /** Chaos hook: crash the scheduler actor once. */
+  crash(): void;
 }
 
 const MAX_DECISION_TRIES = 8;
@@ -120,7 +127,8 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
-  let self!: ActorRef<Msg>;
+  const health = new RoleHealth('scheduler', () => clock.now());
+  let self!: CriticalActor<Msg>;
   // Consumers with a claim on its way to the ledger, and the requests for them that wait meanwhile:
   // a repeated select must answer the claim that commits, not one that may still lose.
   const pending = new Map<string, Msg[]>();
@@ -214,10 +222,19 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     }
   };
 
-  self = actors.spawn<null, Msg>('scheduler', {
+  // Role-critical: a spent restart budget rebuilds the host states from the ledger, then (if that
+  // keeps failing) makes the role unhealthy and answers 503, never silence.
+  const rebuild = async () => {
+    await Promise.all([claims.drain(), releases.drain()]);
+    states.reload(await ledger.snapshot(), await ledger.allocations());
+  };
+  self = new CriticalActor<Msg>('scheduler', () => ({
     init: () => null,
+    ...(cfg.critical?.actor ? { restart: cfg.critical.actor } : {}),
     handle: (state, m) => {
       switch (m.kind) {
+        case 'crash':
+          throw new Error('chaos: scheduler crash requested');
         case 'select':
           decide(m);
           break;
@@ -310,11 +327,12 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       }
       return state;
     },
-  });
+  }), { actors, log, health, rebuild, ...(cfg.critical?.role ? { policy: cfg.critical.role } : {}) });
 
   const ask = <R>(make: (reply: ReplyTo<R>) => Msg) => self.ask<R>(make, ctx.requestTimeoutMs);
   const svc = await bridge.addService('novact-scheduler', 'placement decisions, the claim ledger, aggregates and server groups', () => ({
     hosts: states.size, decisions: stats.decisions, noValidHost: stats.noValidHost, lostClaims: stats.lostClaims, restarts: actors.stats.restarts,
+    health: health.status, roleRestarts: health.snapshot().roleRestarts,
   }));
   const opts = { queue: 'scheduler', isMutating: isMutatingVerb };
   bridge.endpoint(svc, 'select', subjects.scheduler('select'), ({ envelope }) =>
@@ -364,6 +382,8 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     catalog,
     events,
     inventoriesWritten: () => inventories.drain(),
+    health: () => health.snapshot(),
+    crash: () => self.tell({ kind: 'crash' }),
     async stop() {
       stopped = true;
       self.stop();

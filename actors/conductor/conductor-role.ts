@@ -14,6 +14,7 @@ import type { Orm } from '../../runtime/db/orm.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
 import { CriticalActor, type CriticalPolicy } from '../../runtime/actors/critical.js';
 import { RoleHealth, type HealthView } from '../../runtime/health.js';
+import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
@@ -70,6 +71,8 @@ export interface ConductorRole extends Role {
   readonly store: InstanceStore;
   readonly computeNodes: ComputeNodeWriter;
   health(): HealthView;
+  /** Instance actors alive right now. */
+  readonly liveInstanceActors: number;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -86,6 +89,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
   const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg, hostDown: (h) => computeNodes.isDown(h) });
   const adopted = new Map<string, InstanceRow>();
+  const missing = new NegativeCache(clock);
   let stopped = false;
 
   const sweep = async (olderThanMs: number): Promise<void> => {
@@ -122,7 +126,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     return instanceActorDef(
       uuid,
       {
-        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs,
+        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
         deliver: (id, outcome) => {
           // After stop() outcomes have nowhere to go; the next start resumes from the database.
           if (!stopped) registry.tell(id, { kind: 'outcome', outcome });
@@ -158,6 +162,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   const svc = await bridge.addService('novact-conductor', 'instance owners: lifecycle, builds, listings', () => ({
     liveInstanceActors: registry.size,
+    missingCached: missing.size,
     restarts: actors.stats.restarts,
     lastError: actors.stats.lastError,
     writeBatches: store.stats.batches,
@@ -199,6 +204,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       return { server: servers[0]!, servers } satisfies BuildReply;
     }
     for (const row of rows) {
+      missing.delete(row.uuid);
       adopted.set(row.uuid, row);
       effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
     }
@@ -242,8 +248,10 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     health.check();
     const parsed = subjects.parseEntity(subject, 'instance');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
+    const id = parsed.id.toLowerCase();
+    if (missing.has(id)) throw new NotFoundError(`Instance ${id} could not be found.`);
     return registry.ask<unknown>(
-      parsed.id.toLowerCase(),
+      id,
       (reply) => ({ kind: 'request', verb, body: envelope.body, requestId: envelope.id, key: envelope.idempotencyKey, reply }),
       Math.max(1, envelope.deadline - clock.now()),
     );
@@ -277,6 +285,9 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     crash: () => conductor.tell({ kind: 'crash' }),
     health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
+    get liveInstanceActors() {
+      return registry.size;
+    },
     async stop() {
       stopped = true;
       effects.stop();

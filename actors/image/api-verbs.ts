@@ -12,10 +12,11 @@ import { queryImages } from './image-query.js';
 import { registerImage } from './image-register.js';
 import { imageView } from './image-role.js';
 
-export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock): void {
+export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock, created: (id: string) => void = () => undefined): void {
   const opts = { queue: 'image', isMutating: (verb: string) => verb !== 'query' && isMutatingVerb(verb) };
   bridge.endpoint(svc, 'register', subjects.imageRole('register'), async ({ envelope }) => {
     const row = await registerImage(orm, envelope.body, new Date(clock.now()));
+    created(row.id);
     const reply = { image: imageView(row) } satisfies ImageReply;
     bridge.publish(subjects.event('image', row.id, 'create'), reply);
     return reply;

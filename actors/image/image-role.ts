@@ -13,6 +13,7 @@ import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
 import { isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from './image-formats.js';
 import { registerImageApiVerbs } from './api-verbs.js';
@@ -117,14 +118,19 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload });
   const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads });
 
+  // Ids known missing (or deleted): answered 404 without an actor or a query, for a few seconds.
+  const missing = new NegativeCache(clock);
   const registry = new EntityRegistry<ImageMsg>(actors, undefined, 'image', (id) => ({
     idleShutdownMs: 60_000,
     init: () => ({ row: undefined as ImageRow | undefined }),
-    handle: async (s, m) => {
+    handle: async (s, m, actx) => {
       const em = orm.em.fork();
       const row = s.row ?? (await em.findOne(Image, { id }, { disableIdentityMap: true })) ?? undefined;
       if (!row || row.status === 'deleted') {
         m.reply.fail(new NotFoundError(`image ${id} could not be found`));
+        // Nothing to own: stop at once, so GETs of random ids leave no actors behind.
+        missing.add(id);
+        actx.self.stop();
         return { row };
       }
       if (m.verb === 'get') {
@@ -168,6 +174,7 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
 
   const svc = await bridge.addService('novact-image', 'image actors: metadata and status', () => ({
     liveActors: registry.size,
+    missingCached: missing.size,
     restarts: actors.stats.restarts,
   }));
   const opts = { queue: 'image', isMutating: isMutatingVerb };
@@ -177,15 +184,18 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   }, opts);
   bridge.endpoint(svc, 'create', subjects.imageRole('create'), async ({ envelope }) => {
     const row = await createImage(orm, parseImageCreate(envelope.body), null, new Date(clock.now()));
+    missing.delete(row.id);
     bridge.publish(subjects.event('image', row.id, 'create'), { image: imageView(row) });
     return { image: imageView(row) } satisfies ImageReply;
   }, opts);
   bridge.endpoint(svc, 'image', subjects.allImages, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'image');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
-    return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
+    const id = parsed.id.toLowerCase();
+    if (missing.has(id)) throw new NotFoundError(`image ${id} could not be found`);
+    return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
-  registerImageApiVerbs(bridge, svc, subjects, orm, clock);
+  registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
 
   return {
     name: 'image',

@@ -197,6 +197,19 @@ export class HostStates {
     return inv;
   }
 
+  /**
+   * The ledger could not take `failed` for `host`: if memory still holds it, clear it (no capacity
+   * offered that the ledger may lack; the next report is then written, never suppressed as
+   * unchanged). Returns whether it was cleared (a newer inventory already replaced it otherwise).
+   */
+  forgetInventory(host: string, failed: Record<ResourceClass, Inventory>): boolean {
+    const h = this.byName.get(host);
+    if (!h || !sameInventory(h.inventory, failed)) return false;
+    h.inventory = EMPTY_INVENTORY();
+    this.sync(h);
+    return true;
+  }
+
   heartbeat(host: string, at: number): void {
     const h = this.byName.get(host);
     if (!h) return;

@@ -23,6 +23,7 @@ import { filtersByName } from './filters/index.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 import { Placer, type SchedulerStats } from './placer.js';
 import { HostStates } from './host-states.js';
+import { InventoryWriter } from './inventory-writer.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 import { parseClaim, parseRelease, parseSelect, parseSelectBatch } from './select-request.js';
 import { defaultWeighers } from './weighers/index.js';
@@ -94,14 +95,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     },
     { maxSize: 1_000, maxInFlight: 1 },
   );
-  const inventories = new Batcher<{ provider: string; inventory: Parameters<PlacementLedger['setInventory']>[1] }, void>(
-    async (batch) => {
-      await ledger.setInventories(batch);
-      return batch.map(() => undefined);
-    },
-    { maxSize: 2_000, maxInFlight: 1 },
-  );
   const events = new EventEmitter();
+  // Batched, bad rows isolated, failures retried and never left as memory ahead of the ledger.
+  const inventories = new InventoryWriter(ledger, states, clock, log, (host) => events.emit('report', host));
 
   let stopped = false;
   // Deltas for the other replicas, sent once per turn.
@@ -120,12 +116,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   };
 
   /** Inventory writes, batched and in order (one batch at a time); `report` follows the write. */
-  const writeInventory = (host: string, inventory: Parameters<PlacementLedger['setInventory']>[1]) => {
-    inventories.add({ provider: host, inventory }).then(
-      () => events.emit('report', host),
-      (err) => log.error('inventory write failed', { host, ...errorFields(err) }),
-    );
-  };
+  const writeInventory = (host: string, inventory: Parameters<PlacementLedger['setInventory']>[1]) => inventories.write(host, inventory);
 
   const health = new RoleHealth('scheduler', () => clock.now());
   let self!: CriticalActor<Msg>;

@@ -10,6 +10,7 @@ import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type Comp
 import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
 import { startImageRole } from '../actors/image/image-role.js';
 import { FsImageStore } from '../actors/image/image-store.js';
+import type { SavingSweepConfig } from '../actors/image/saving-sweep.js';
 import { startApiRole, type ApiRole } from '../actors/api/api-role.js';
 import { resolveApiConfig, type ApiOptions } from '../actors/api/api-config.js';
 import { createImage } from '../actors/image/image-role.js';
@@ -61,6 +62,8 @@ export interface ClusterOptions {
   api?: ApiOptions;
   /** Where the image role keeps image data (default: a temporary directory, removed at stop). */
   imageDataDir?: string;
+  /** The image role's sweep of uploads a crash left in `saving` (interval, staleness). */
+  imageSweep?: Partial<SavingSweepConfig>;
 }
 
 export interface Cluster {
@@ -148,7 +151,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     if (roles.has('image')) {
       const store = options.imageDataDir === undefined ? {} : { store: await FsImageStore.open(options.imageDataDir) };
-      started.push(await startImageRole(await context('image'), orm!, store));
+      started.push(await startImageRole(await context('image'), orm!, { ...store, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
       if (options.seedImages ?? true) await seedImages(orm!);
     }
     let ledger: PlacementLedger | undefined;

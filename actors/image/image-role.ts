@@ -20,6 +20,7 @@ import { registerImageApiVerbs } from './api-verbs.js';
 import { FsImageStore, type ImageStore } from './image-store.js';
 import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
 import { ImageVerbs } from './image-verbs.js';
+import { DEFAULT_SAVING_SWEEP, SavingSweep, type SavingSweepConfig } from './saving-sweep.js';
 
 /** `internal`: sent from this process (upload sessions), never from NATS. */
 type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
@@ -28,6 +29,8 @@ export interface ImageDataOptions {
   /** Where image data lives (default: a temporary directory, removed at stop). */
   store?: ImageStore;
   upload?: Partial<UploadConfig>;
+  /** The sweep of images left in `saving` by a crash, and of leftover staging files. */
+  sweep?: Partial<SavingSweepConfig>;
 }
 
 /** Glance's allowed status moves for the verbs served here. */
@@ -172,7 +175,15 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     },
   }));
 
+  const sweep = new SavingSweep({
+    orm, clock, log: ctx.log, store, live: () => uploads.live(),
+    requeue: async (id) => void (await ask(id, 'upload-aborted', {})),
+  }, { ...DEFAULT_SAVING_SWEEP, ...data.sweep });
+
   const svc = await bridge.addService('novact-image', 'image actors: metadata and status', () => ({
+    savingSweeps: sweep.stats.runs,
+    savingRequeued: sweep.stats.requeued,
+    stagingRemoved: sweep.stats.stagingRemoved,
     liveActors: registry.size,
     missingCached: missing.size,
     restarts: actors.stats.restarts,
@@ -196,10 +207,12 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
   registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
+  sweep.start();
 
   return {
     name: 'image',
     async stop() {
+      await sweep.stop();
       registry.stopAll();
       await uploads.stop();
       if (!data.store) await store.close();

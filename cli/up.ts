@@ -184,6 +184,7 @@ async function runUp(ctx: RunContext): Promise<number> {
     }
   }
   if (!ctx.values.json && firstSignalAt === 0) ctx.out.write('\nnovact is running; Ctrl-C stops it.\n');
+  watchHealth(cluster, ctx.err, done);
   return done;
 }
 
@@ -243,4 +244,17 @@ async function runDemo(cluster: Cluster, count: number, hosts: number, imageId: 
   return Promise.all(
     created.map((s) => client.waitForServer(s.id, (v) => v.status === 'ERROR' || (v.status === 'ACTIVE' && v.taskState === null), DEMO_TIMEOUT_MS)),
   );
+}
+
+/** Says on stderr when a role's health changes (a role-critical actor restarted, or the role gave up). */
+function watchHealth(cluster: { health(): { roles: Record<string, { status: string; reason: string | null }> } }, err: { write(text: string): void }, done: Promise<number>): void {
+  const last = new Map<string, string>();
+  const timer = setInterval(() => {
+    for (const [role, h] of Object.entries(cluster.health().roles)) {
+      if ((last.get(role) ?? 'ok') !== h.status) err.write(`novact: the ${role} role is ${h.status}${h.reason ? ` (${h.reason})` : ''}\n`);
+      last.set(role, h.status);
+    }
+  }, 2_000);
+  timer.unref();
+  void done.finally(() => clearInterval(timer));
 }

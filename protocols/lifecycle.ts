@@ -53,7 +53,7 @@ export type Effect =
   | { kind: 'spawn'; host: string; claim: boolean }
   | { kind: 'power'; host: string; op: PowerOp }
   | { kind: 'destroy'; host: string }
-  /** Best-effort destroy after a failed attempt; no outcome is awaited. */
+  /** Destroy after a failed attempt that moved to an alternate; retried, but no outcome is awaited. */
   | { kind: 'cleanup'; host: string }
   /** Drop every allocation of the instance in the ledger; answers `released`. */
   | { kind: 'release' }
@@ -176,6 +176,8 @@ function onResume(s: LifecycleState): Transition {
     case 'scheduling':
       return ok({ ...idle, inFlight: true }, [{ kind: 'select' }]);
     case 'spawning':
+      // A failed build (fault set) still on a host was destroying its last attempt: finish that first.
+      if (s.host !== null && s.fault !== null) return ok({ ...idle, inFlight: true }, [{ kind: 'destroy', host: s.host }]);
       if (s.host !== null) return ok({ ...idle, inFlight: true }, [{ kind: 'spawn', host: s.host, claim: true }]);
       // No host but a fault: the build failed and was releasing its claim.
       if (s.fault !== null) return ok({ ...idle, inFlight: true }, [{ kind: 'release' }]);
@@ -217,17 +219,19 @@ function onOutcome(s: LifecycleState, e: Outcome): Transition {
       );
     case 'spawnFailed': {
       if (e.host !== s.host) return ok(s);
+      // The attempt may have left a guest (a timed-out spawn): destroy it before the capacity is given back.
+      if (deleting) return startDestroy(done);
       const cleanup: Effect = { kind: 'cleanup', host: e.host };
-      if (deleting) return releaseThenDelete(done, [cleanup]);
       if (s.taskState !== 'spawning') return ok(s);
       const [next, ...rest] = s.alternates;
       if (next !== undefined) {
         return ok({ ...done, host: next, alternates: rest, inFlight: true }, [cleanup, { kind: 'spawn', host: next, claim: true }]);
       }
-      // Out of alternates: release the claim, then settle in ERROR (see `released`).
+      // Out of alternates: destroy what the last attempt left, release the claim, then settle in ERROR
+      // (see `destroyed` and `released`).
       return ok(
-        { ...done, host: null, inFlight: true, fault: { code: 500, message: `Exceeded maximum number of retries. Last failure: ${e.message}` } },
-        [cleanup, { kind: 'release' }],
+        { ...done, inFlight: true, fault: { code: 500, message: `Exceeded maximum number of retries. Last failure: ${e.message}` } },
+        [{ kind: 'destroy', host: e.host }],
       );
     }
     case 'powered':
@@ -245,8 +249,12 @@ function onOutcome(s: LifecycleState, e: Outcome): Transition {
       ]);
     }
     case 'destroyed':
-      if (!deleting) return ok(s);
-      return releaseThenDelete(done);
+      if (deleting) return releaseThenDelete(done);
+      // A failed build's last attempt is gone: now its claim may be released.
+      if (s.taskState === 'spawning' && s.fault !== null && s.host !== null) {
+        return ok({ ...done, host: null, powerState: PowerState.NOSTATE, inFlight: true }, [{ kind: 'release' }]);
+      }
+      return ok(s);
     case 'released':
       if (deleting) {
         return ok({ ...done, vmState: 'deleted', taskState: null }, [{ kind: 'notify', event: 'delete.end' }]);

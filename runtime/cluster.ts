@@ -11,6 +11,7 @@ import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type Comp
 import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
 import { startImageRole } from '../actors/image/image-role.js';
 import { FsImageStore } from '../actors/image/image-store.js';
+import type { SavingSweepConfig } from '../actors/image/saving-sweep.js';
 import { startApiRole, type ApiRole } from '../actors/api/api-role.js';
 import { resolveApiConfig, type ApiOptions } from '../actors/api/api-config.js';
 import { createImage } from '../actors/image/image-role.js';
@@ -29,6 +30,7 @@ import { Bridge } from './nats/bridge.js';
 import { installProcessGuard } from './process-guard.js';
 import { connectNats, type NatsOptions } from './nats/connection.js';
 import { authEnv, authFromEnv, generateAuth, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
+import type { HealthView } from './health.js';
 import type { Role, RoleContext } from './role.js';
 import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
 import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
@@ -67,6 +69,8 @@ export interface ClusterOptions {
   api?: ApiOptions;
   /** Where the image role keeps image data (default: `<dataDir>/novact-images`, else a private temporary directory removed at stop). */
   imageDataDir?: string;
+  /** The image role's sweep of uploads a crash left in `saving` (interval, staleness). */
+  imageSweep?: Partial<SavingSweepConfig>;
 }
 
 export interface Cluster {
@@ -95,6 +99,8 @@ export interface Cluster {
   readonly join: { natsUrl: string; natsAuth: NatsAuthTable };
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
+  /** Each role's health in this process (ok unless a role-critical actor could not be kept running). */
+  health(): { ok: boolean; roles: Record<string, HealthView> };
   /** Resolves once this process's scheduler sees `count` hosts up (ready to place builds). */
   waitForHosts(count: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -164,7 +170,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       // Image data in its own directory: the given one, else under the cluster's data dir, else a private temp dir.
       const imageDir = options.imageDataDir ?? (options.dataDir ? join(options.dataDir, 'novact-images') : undefined);
       const store = imageDir === undefined ? {} : { store: await FsImageStore.open(imageDir) };
-      started.push(await startImageRole(await context('image'), dbs!.get('image'), store));
+      started.push(await startImageRole(await context('image'), dbs!.get('image'), { ...store, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
       if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
     }
     let ledger: PlacementLedger | undefined;
@@ -229,6 +235,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       join: { natsUrl, natsAuth: auth },
       embedded,
       waitForHosts,
+      health: () => {
+        const roles: Record<string, HealthView> = {};
+        for (const r of started) if (r.health) roles[r.name] = r.health();
+        return { ok: Object.values(roles).every((h) => h.status === 'ok'), roles };
+      },
       stop: cleanup,
     };
     return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, databases: dbs, api, apiUrl: api?.url });

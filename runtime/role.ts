@@ -2,6 +2,7 @@
 import type { Subjects } from '../protocols/subjects.js';
 import type { ActorSystem } from './actors/system.js';
 import type { Clock } from './clock.js';
+import type { HealthView } from './health.js';
 import type { Logger } from './log/logger.js';
 import type { Bridge } from './nats/bridge.js';
 
@@ -17,5 +18,7 @@ export interface RoleContext {
 
 export interface Role {
   readonly name: string;
+  /** Roles with a role-critical actor say whether they can serve (runtime/health.ts). */
+  health?(): HealthView;
   stop(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import { newHostRecord, type ComputeHostView, type HostRecord } from './host-rec
 import { HostReports } from './host-reports.js';
 import { routeHostRequests, type HostRouting } from './host-router.js';
 import { spreadTicker } from './spread-ticker.js';
+import { GuestReaper, type ReapStats } from './guest-reaper.js';
 
 export type { ComputeHostView } from './host-record.js';
 
@@ -37,6 +38,12 @@ export interface ComputeConfig {
   wildcardSubscriptionAbove: number;
   /** A host's actor is passivated after this long without a request (its record stays). */
   hostIdleMs: number;
+  /**
+   * Every host reconciles its guests with the conductor once at start and then this often, and
+   * destroys guests with no live instance on it (Nova: running_deleted_instance_poll_interval).
+   * 0 turns reaping off.
+   */
+  reconcileIntervalMs: number;
 }
 
 export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
@@ -44,6 +51,7 @@ export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
   heartbeatIntervalMs: 10_000,
   wildcardSubscriptionAbove: 32,
   hostIdleMs: 60_000,
+  reconcileIntervalMs: 600_000,
 };
 
 export interface ComputeRole extends Role {
@@ -53,6 +61,8 @@ export interface ComputeRole extends Role {
   readonly liveHostActors: number;
   /** `activated` (host) when a host's actor is spawned, `passivated` (host) when it stops. */
   readonly events: EventEmitter;
+  /** Guest reconciliation: runs and guests reaped; `reconcile(host)` runs one now (tests, operators). */
+  readonly reaper: { readonly stats: ReapStats; reconcile(host: string): Promise<string[]> };
 }
 
 export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], config: Partial<ComputeConfig> = {}): Promise<ComputeRole> {
@@ -64,6 +74,7 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   }
   const events = new EventEmitter();
   const reports = new HostReports(ctx);
+  const reaper = new GuestReaper(ctx, ctx.log, (rec) => reports.changed(rec));
   const actorDeps = {
     idleMs: cfg.hostIdleMs,
     changed: (rec: HostRecord) => reports.changed(rec),
@@ -87,6 +98,8 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     routing,
     restarts: ctx.actors.stats.restarts,
     lastError: ctx.actors.stats.lastError,
+    reconcileRuns: reaper.stats.runs,
+    guestsReaped: reaper.stats.reaped,
   }));
   // Lists this process's hosts; each compute process answers (no queue group), `nats req` takes the first.
   ctx.bridge.endpoint(svc, ComputeHosts, () => ({ hosts: [...byName.keys()] }));
@@ -102,6 +115,11 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     spreadTicker(ctx.clock, records, cfg.reportIntervalMs, (rec) => reports.capacity(rec)),
     spreadTicker(ctx.clock, records, cfg.heartbeatIntervalMs, (rec) => reports.heartbeat(rec)),
   ];
+  if (cfg.reconcileIntervalMs > 0) {
+    // Guests a restart found, or whose delete happened while this process was away (not awaited).
+    void reaper.reconcileAll(records);
+    timers.push(spreadTicker(ctx.clock, records, cfg.reconcileIntervalMs, (rec) => void reaper.reconcile(rec)));
+  }
 
   return {
     name: 'compute',
@@ -111,7 +129,15 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
       return registry.size;
     },
     events,
+    reaper: {
+      stats: reaper.stats,
+      reconcile: (host) => {
+        const rec = byName.get(host);
+        return rec ? reaper.reconcile(rec) : Promise.resolve([]);
+      },
+    },
     async stop() {
+      reaper.stop();
       for (const t of timers) t.cancel();
       for (const s of subs) s.unsubscribe();
       reports.stop();

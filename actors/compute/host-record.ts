@@ -21,12 +21,14 @@ export interface HostRecord extends ComputeHostView {
   reportQueued: boolean;
   /** Recent idempotency keys → the outcome, so a retried request does not act twice. Made on first use. */
   recent: Map<string, Promise<unknown>> | undefined;
+  /** Guests whose spawn is running on this host right now (never reaped). Made on first use. */
+  spawning: Set<string> | undefined;
 }
 
 const RECENT_KEYS = 256;
 
 export function newHostRecord(name: string, driver: HypervisorDriver, availabilityZone: string | null): HostRecord {
-  return { name, driver, availabilityZone, seq: 0, failedBuilds: 0, reportQueued: false, recent: undefined };
+  return { name, driver, availabilityZone, seq: 0, failedBuilds: 0, reportQueued: false, recent: undefined, spawning: undefined };
 }
 
 /** Keeps the outcome of a keyed request, forgetting the oldest beyond RECENT_KEYS. */

@@ -42,8 +42,10 @@ function run(rec: HostRecord, verb: string, body: Record<string, unknown>): Prom
       return Promise.all([driver.hostInfo(), driver.usage(), driver.listGuests()]).then(
         ([info, usage, guests]): HostView => ({ host: name, info, usage, guests, enabled: true, reportSeq: rec.seq }),
       );
-    case 'spawn':
-      return driver.spawn(parseGuest(body)).then(
+    case 'spawn': {
+      const spec = parseGuest(body);
+      (rec.spawning ??= new Set()).add(spec.uuid);
+      return driver.spawn(spec).then(
         (guest): GuestReply => {
           rec.failedBuilds = 0;
           return { guest };
@@ -52,7 +54,8 @@ function run(rec: HostRecord, verb: string, body: Record<string, unknown>): Prom
           rec.failedBuilds++;
           throw err;
         },
-      );
+      ).finally(() => rec.spawning?.delete(spec.uuid));
+    }
     case 'destroy': {
       const o = fieldsOf(body, ['uuid'], 'destroy');
       return driver.destroy(str(o, 'uuid', { max: 64 })).then(() => ({}));

@@ -12,6 +12,9 @@ import { fieldsOf, isUuid, optInt, optStr } from '../../protocols/validate.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
+import { CriticalActor, type CriticalPolicy } from '../../runtime/actors/critical.js';
+import { RoleHealth, type HealthView } from '../../runtime/health.js';
+import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
@@ -30,6 +33,7 @@ import { InstanceStore } from './instance-store.js';
 import { serverView } from './views.js';
 import { olderThan, serverPage } from './server-page.js';
 import { registerConductorApiVerbs } from './api-verbs.js';
+import { registerHostGuestsVerb } from './host-guests.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -42,6 +46,8 @@ export interface ConductorConfig extends EffectTimeouts {
   /** Limits of the JetStream stream that keeps notifications. */
   eventRetentionMs: number;
   eventRetentionMessages: number;
+  /** Role-level restarts of the conductor actor once its own restart budget is spent. */
+  critical?: Partial<CriticalPolicy>;
 }
 
 export const DEFAULT_CONDUCTOR_CONFIG: ConductorConfig = {
@@ -79,6 +85,9 @@ export interface ConductorRole extends Role {
   crashInstance(uuid: string): void;
   readonly store: InstanceStore;
   readonly computeNodes: ComputeNodeWriter;
+  health(): HealthView;
+  /** Instance actors alive right now. */
+  readonly liveInstanceActors: number;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -93,9 +102,10 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   const images = new ImageCache(bridge, subjects, clock, cfg.requestTimeoutMs);
   const store = new InstanceStore(orm);
   const extraSpecs = (id: string) => flavors.find(id)?.extraSpecs ?? {};
-  const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg });
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
+  const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg, hostDown: (h) => computeNodes.isDown(h) });
   const adopted = new Map<string, InstanceRow>();
+  const missing = new NegativeCache(clock);
   let stopped = false;
 
   const sweep = async (olderThanMs: number): Promise<void> => {
@@ -109,9 +119,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     if (rows.length > 0) log.info('resumed unfinished instances', { count: rows.length });
   };
 
-  let conductor!: ActorRef<ConductorMsg>;
+  // Role-critical: when its restart budget is spent the role restarts it (the new one sweeps and
+  // resumes every instance), and past that budget the role is unhealthy and answers 503.
+  const health = new RoleHealth('conductor', () => clock.now());
   let starts = 0;
-  conductor = actors.spawn<null, ConductorMsg>('conductor', {
+  const conductor = new CriticalActor<ConductorMsg>('conductor', () => ({
     init: (c) => {
       // After a restart every instance actor is gone: pick up whatever they were doing.
       if (starts++ > 0) queueMicrotask(() => c.self.tell({ kind: 'sweep', olderThanMs: 0 }));
@@ -122,15 +134,15 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       await sweep(m.olderThanMs).catch((err) => log.error('instance sweep failed', errorFields(err)));
       return s;
     },
-  });
+  }), { actors, log, health, ...(cfg.critical ? { policy: cfg.critical } : {}) });
 
-  const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, conductor as ActorRef<unknown>, 'instance', (uuid) => {
+  const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, () => conductor.ref as ActorRef<unknown>, 'instance', (uuid) => {
     const row = adopted.get(uuid);
     adopted.delete(uuid);
     return instanceActorDef(
       uuid,
       {
-        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs,
+        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
         deliver: (id, outcome) => {
           // After stop() outcomes have nowhere to go; the next start resumes from the database.
           if (!stopped) registry.tell(id, { kind: 'outcome', outcome });
@@ -176,15 +188,19 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   const svc = await bridge.addService('novact-conductor', 'instance owners: lifecycle, builds, listings', () => ({
     liveInstanceActors: registry.size,
+    missingCached: missing.size,
     restarts: actors.stats.restarts,
     lastError: actors.stats.lastError,
     writeBatches: store.stats.batches,
     writesBatched: store.stats.items,
+    health: health.status,
+    pendingDestroys: effects.pendingDestroys,
   }));
   // Every body is checked against its catalog schema before these handlers run.
   const opts = { queue: 'conductor' };
 
   bridge.endpoint(svc, Build, async (body, { envelope }) => {
+    health.check();
     const req = parseBuild(body as Record<string, unknown>);
     const flavor = flavors.find(req.flavorRef);
     if (!flavor) throw new BadRequestError(`Flavor ${req.flavorRef} could not be found.`);
@@ -214,6 +230,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       return buildReply(existing.map(serverView));
     }
     for (const row of rows) {
+      missing.delete(row.uuid);
       adopted.set(row.uuid, row);
       effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
     }
@@ -252,10 +269,13 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   bridge.endpoint(svc, Hosts, (body) => computeNodes.list(body), opts);
 
   bridge.endpointFamily(svc, InstanceVerbs, ({ subject, verb, envelope }) => {
+    health.check();
     const parsed = subjects.parseEntity(subject, 'instance');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`Instance ${parsed?.id ?? subject} could not be found.`);
+    const id = parsed.id.toLowerCase();
+    if (missing.has(id)) throw new NotFoundError(`Instance ${id} could not be found.`);
     return registry.ask<unknown>(
-      parsed.id.toLowerCase(),
+      id,
       (reply) => ({ kind: 'request', verb, body: envelope.body, requestId: envelope.id, key: envelope.idempotencyKey, reply }),
       Math.max(1, envelope.deadline - clock.now()),
     );
@@ -267,6 +287,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     bridge, svc, subjects, orm, readOrm, clock, flavors, serviceDownTimeMs: cfg.serviceDownTimeMs, requestTimeoutMs: cfg.requestTimeoutMs,
     forgetReports: (host) => computeNodes.forget(host),
   });
+  registerHostGuestsVerb(bridge, svc, subjects, orm);
 
   // One conductor writes each report (queue group); the records back `host list`.
   // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).
@@ -287,9 +308,14 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     store,
     computeNodes,
     crash: () => conductor.tell({ kind: 'crash' }),
+    health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
+    get liveInstanceActors() {
+      return registry.size;
+    },
     async stop() {
       stopped = true;
+      effects.stop();
       for (const t of timers) t.cancel();
       registry.stopAll();
       conductor.stop();

@@ -3,7 +3,7 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
-import { NoValidHostError, NotFoundError, NovactError, TimeoutError } from '../../protocols/errors.js';
+import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { Effect, Outcome, PowerOp } from '../../protocols/lifecycle.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
@@ -32,6 +32,11 @@ export interface EffectDeps {
   /** The flavor's extra specs (flavors live in the conductor's memory, not in the instance row). */
   extraSpecs: (flavorId: string) => Record<string, string>;
   timeouts: EffectTimeouts;
+  /**
+   * True when the host's compute service has not been heard from for longer than the service down
+   * time (or is forced down): only then may a destroy that cannot reach it be taken as done.
+   */
+  hostDown: (host: string) => Promise<boolean>;
 }
 
 /** What the scheduler needs to place an instance. */
@@ -67,13 +72,13 @@ export class EffectRunner {
         this.power(row, effect.host, effect.op).then(deliver, fail('power'));
         return;
       case 'destroy':
-        this.converge(() => this.destroy(row.uuid, effect.host), 'destroy', row.uuid, true).then(() => deliver({ kind: 'destroyed' }), fail('destroy'));
+        this.destroyUntilGone(row.uuid, effect.host).then(() => deliver({ kind: 'destroyed' }), fail('destroy'));
         return;
       case 'cleanup':
-        this.destroy(row.uuid, effect.host).catch(fail('cleanup'));
+        this.destroyUntilGone(row.uuid, effect.host).catch(fail('cleanup'));
         return;
       case 'release':
-        this.converge(() => this.release(row.uuid), 'release', row.uuid, false).then(() => deliver({ kind: 'released' }), fail('release'));
+        this.converge(() => this.release(row.uuid), 'release', row.uuid).then(() => deliver({ kind: 'released' }), fail('release'));
         return;
       case 'notify': {
         const [action, phase] = effect.event.split('.') as [string, string];
@@ -174,21 +179,63 @@ export class EffectRunner {
   }
 
   /**
-   * Retries until success. For a destroy whose host stays unreachable, gives up after the budget and
-   * treats the guest as gone (Nova's "local delete" when the compute service is down).
+   * Destroys the guest, retrying (bounded backoff) for as long as it takes: the guest may still run,
+   * so its capacity must stay held. Only once the host's compute service is known down past the
+   * service down time is the guest taken as gone (Nova's local delete); if it comes back anyway, the
+   * host's reconciliation reaps it. One loop per guest and host: a resume joins the running one.
    */
-  private async converge(call: () => Promise<void>, what: string, uuid: string, localDeleteOk: boolean): Promise<void> {
+  destroyUntilGone(uuid: string, host: string): Promise<void> {
+    const key = `${uuid}.${host}`;
+    const running = this.destroying.get(key);
+    if (running) return running;
+    const p = this.destroyLoop(uuid, host).finally(() => this.destroying.delete(key));
+    this.destroying.set(key, p);
+    return p;
+  }
+
+  /** Guests being destroyed right now (for stats and tests). */
+  get pendingDestroys(): number {
+    return this.destroying.size;
+  }
+
+  /** Stops the retry loops (the role is stopping; the sweep of the next start resumes them). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private readonly destroying = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  private async destroyLoop(uuid: string, host: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) throw new UnavailableError('the conductor is stopping');
+      try {
+        await this.destroy(uuid, host);
+        return;
+      } catch (err) {
+        if (err instanceof NotFoundError) return;
+        const down = await this.d.hostDown(host).catch(() => false);
+        if (down) {
+          this.d.log.warn('host down past the service down time; deleting locally', { instance: uuid, host, ...errorFields(err) });
+          return;
+        }
+        if (attempt === this.d.timeouts.convergeAttempts) {
+          this.d.log.warn('destroy cannot reach its host; capacity stays held while retrying', { instance: uuid, host, ...errorFields(err) });
+        }
+        await this.d.clock.sleep(backoff(attempt));
+      }
+    }
+  }
+
+  /** Retries until success, within the converge budget (then the error is thrown and the sweep resumes). */
+  private async converge(call: () => Promise<void>, what: string, uuid: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await call();
         return;
       } catch (err) {
-        if (err instanceof NotFoundError && what === 'destroy') return;
-        if (attempt + 1 >= this.d.timeouts.convergeAttempts) {
-          if (localDeleteOk) {
-            this.d.log.warn(`${what} gave up; treating the guest as gone`, { instance: uuid, ...errorFields(err) });
-            return;
-          }
+        if (attempt + 1 >= this.d.timeouts.convergeAttempts || this.stopped) {
+          this.d.log.warn(`${what} did not converge`, { instance: uuid, ...errorFields(err) });
           throw err;
         }
         await this.d.clock.sleep(backoff(attempt));

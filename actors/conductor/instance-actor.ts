@@ -52,6 +52,8 @@ export interface InstanceActorDeps {
   /** Delivers an outcome to whichever actor holds the instance when it arrives. */
   deliver: (uuid: string, o: Outcome) => void;
   idleShutdownMs: number;
+  /** The instance does not exist (or is deleted): its actor stops at once and the id is cached as missing. */
+  missing?: (uuid: string) => void;
 }
 
 const RECENT_KEYS = 64;
@@ -210,8 +212,16 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
         recent: new Map(),
       };
     },
-    handle: async (state, m) => {
+    handle: async (state, m, ctx) => {
       let s = state.loaded ? state : await load(state);
+      // Nothing to own (an id that does not exist, or an instance already deleted): answer and stop,
+      // so a stream of GETs for random ids leaves no actors behind.
+      if (!s.row || (s.row.vmState === 'deleted' && m.kind === 'request')) {
+        if (m.kind === 'request') m.reply.fail(notFound());
+        deps.missing?.(uuid);
+        ctx.self.stop();
+        return s;
+      }
       switch (m.kind) {
         case 'crash':
           throw new Error('chaos: crash requested');

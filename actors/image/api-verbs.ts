@@ -13,11 +13,12 @@ import { queryImages } from './image-query.js';
 import { registerImage } from './image-register.js';
 import { imageView } from './image-role.js';
 
-export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock): void {
+export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock, created: (id: string) => void = () => undefined): void {
   // Bodies fit the catalog's schemas before these run; image-register.ts and image-query.ts add the rules.
   const opts = { queue: 'image' };
   bridge.endpoint(svc, ImageRegister, async (body) => {
     const row = await registerImage(orm, body as Record<string, unknown>, new Date(clock.now()));
+    created(row.id);
     const reply = { image: imageView(row) } satisfies ImageReply;
     bridge.publish(subjects.event('image', row.id, 'create'), reply);
     return reply;

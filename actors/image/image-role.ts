@@ -14,12 +14,14 @@ import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
 import { ImageCreate, ImageList, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
+import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from './image-formats.js';
 import { registerImageApiVerbs } from './api-verbs.js';
 import { FsImageStore, type ImageStore } from './image-store.js';
 import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
 import { ImageVerbs } from './image-verbs.js';
+import { DEFAULT_SAVING_SWEEP, SavingSweep, type SavingSweepConfig } from './saving-sweep.js';
 
 /** `internal`: sent from this process (upload sessions), never from NATS. */
 type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
@@ -28,6 +30,8 @@ export interface ImageDataOptions {
   /** Where image data lives (default: a temporary directory, removed at stop). */
   store?: ImageStore;
   upload?: Partial<UploadConfig>;
+  /** The sweep of images left in `saving` by a crash, and of leftover staging files. */
+  sweep?: Partial<SavingSweepConfig>;
 }
 
 /** Glance's allowed status moves for the verbs served here. */
@@ -118,14 +122,19 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload });
   const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads });
 
+  // Ids known missing (or deleted): answered 404 without an actor or a query, for a few seconds.
+  const missing = new NegativeCache(clock);
   const registry = new EntityRegistry<ImageMsg>(actors, undefined, 'image', (id) => ({
     idleShutdownMs: 60_000,
     init: () => ({ row: undefined as ImageRow | undefined }),
-    handle: async (s, m) => {
+    handle: async (s, m, actx) => {
       const em = orm.em.fork();
       const row = s.row ?? (await em.findOne(Image, { id }, { disableIdentityMap: true })) ?? undefined;
       if (!row || row.status === 'deleted') {
         m.reply.fail(new NotFoundError(`image ${id} could not be found`));
+        // Nothing to own: stop at once, so GETs of random ids leave no actors behind.
+        missing.add(id);
+        actx.self.stop();
         return { row };
       }
       if (m.verb === 'get') {
@@ -167,8 +176,17 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     },
   }));
 
+  const sweep = new SavingSweep({
+    orm, clock, log: ctx.log, store, live: () => uploads.live(),
+    requeue: async (id) => void (await ask(id, 'upload-aborted', {})),
+  }, { ...DEFAULT_SAVING_SWEEP, ...data.sweep });
+
   const svc = await bridge.addService('novact-image', 'image actors: metadata and status', () => ({
+    savingSweeps: sweep.stats.runs,
+    savingRequeued: sweep.stats.requeued,
+    stagingRemoved: sweep.stats.stagingRemoved,
     liveActors: registry.size,
+    missingCached: missing.size,
     restarts: actors.stats.restarts,
   }));
   // Bodies are checked against the catalog (protocols/catalog/image.ts) before these run.
@@ -189,19 +207,24 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   }, opts);
   bridge.endpoint(svc, ImageCreate, async (body) => {
     const row = await createImage(orm, parseImageCreate(body as Record<string, unknown>), null, new Date(clock.now()));
+    missing.delete(row.id);
     bridge.publish(subjects.event('image', row.id, 'create'), { image: imageView(row) });
     return { image: imageView(row) } satisfies ImageReply;
   }, opts);
   bridge.endpointFamily(svc, ImageVerbFamily, ({ subject, verb, envelope }) => {
     const parsed = subjects.parseEntity(subject, 'image');
     if (!parsed || !isUuid(parsed.id)) throw new NotFoundError(`no image at ${subject}`);
-    return registry.ask<unknown>(parsed.id.toLowerCase(), (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
+    const id = parsed.id.toLowerCase();
+    if (missing.has(id)) throw new NotFoundError(`image ${id} could not be found`);
+    return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
-  registerImageApiVerbs(bridge, svc, subjects, orm, clock);
+  registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
+  sweep.start();
 
   return {
     name: 'image',
     async stop() {
+      await sweep.stop();
       registry.stopAll();
       await uploads.stop();
       if (!data.store) await store.close();

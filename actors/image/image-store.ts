@@ -4,7 +4,7 @@
  * image. Several image replicas share the store by pointing at the same (shared) directory.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,8 @@ export interface ImageStore {
   /** Removes the data of `id` (absent data is not an error). */
   remove(id: string): Promise<void>;
   discard(stagingPath: string): Promise<void>;
+  /** Every staging file with its last modification (the sweep removes those no upload writes). */
+  stagingFiles(): Promise<{ path: string; mtimeMs: number }[]>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,18 @@ export class FsImageStore implements ImageStore {
 
   async discard(stagingPath: string): Promise<void> {
     await rm(stagingPath, { force: true });
+  }
+
+  async stagingFiles(): Promise<{ path: string; mtimeMs: number }[]> {
+    const dir = join(this.dir, 'staging');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const out: { path: string; mtimeMs: number }[] = [];
+    for (const name of names) {
+      const path = join(dir, name);
+      const st = await lstat(path).catch(() => undefined);
+      if (st?.isFile()) out.push({ path, mtimeMs: st.mtimeMs });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -86,6 +86,12 @@ export class UploadSessions {
     return this.sessions.size;
   }
 
+  /** The images and staging files of the live sessions (the saving sweep leaves these alone). */
+  live(): { images: Set<string>; staging: Set<string> } {
+    const all = [...this.sessions.values()];
+    return { images: new Set(all.map((s) => s.imageId)), staging: new Set(all.map((s) => s.staging)) };
+  }
+
   /** Opens a session for `imageId` and starts serving its subject. */
   async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}): Promise<{ session: string; subject: string; chunkBytes: number }> {
     const id = randomUUID();

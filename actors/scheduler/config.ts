@@ -2,6 +2,8 @@
 import { DEFAULT_FILTERS } from './filters/index.js';
 import { DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
 import type { HostFilter, HostWeigher } from './types.js';
+import type { CriticalPolicy } from '../../runtime/actors/critical.js';
+import type { RestartPolicy } from '../../runtime/actors/supervision.js';
 
 export interface SchedulerConfig {
   /** `filter` (filters + weighers) or `chance` (filters, then a random passing host). */
@@ -23,6 +25,8 @@ export interface SchedulerConfig {
   maxPlacementResults: number;
   serviceDownTimeMs: number;
   maxInstancesPerHost: number;
+  /** The scheduler actor's restart budget, and the role-level restarts after it (runtime/actors/critical.ts). */
+  critical?: { actor?: Partial<RestartPolicy>; role?: Partial<CriticalPolicy> };
 }
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {

@@ -141,6 +141,18 @@ export class HostStates {
     }
   }
 
+  /** Replaces every host's usage and every consumer with the ledger's (a role-level restart). */
+  reload(snapshot: ProviderSnapshot[], allocations: { consumer: string; provider: string; resources: Resources }[]): void {
+    this.consumers.clear();
+    for (const h of this.byName.values()) {
+      h.instances.clear();
+      h.used = { VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 };
+      h.numInstances = 0;
+      this.sync(h);
+    }
+    this.load(snapshot, allocations);
+  }
+
   /**
    * Applies a capacity report received at `receivedAt` (the receiver's clock: a sender's `sentAt`
    * in the future must not keep a host up, C4); returns the inventory to write to the ledger if it
@@ -187,6 +199,19 @@ export class HostStates {
     h.inventory = inv;
     this.sync(h);
     return inv;
+  }
+
+  /**
+   * The ledger could not take `failed` for `host`: if memory still holds it, clear it (no capacity
+   * offered that the ledger may lack; the next report is then written, never suppressed as
+   * unchanged). Returns whether it was cleared (a newer inventory already replaced it otherwise).
+   */
+  forgetInventory(host: string, failed: Record<ResourceClass, Inventory>): boolean {
+    const h = this.byName.get(host);
+    if (!h || !sameInventory(h.inventory, failed)) return false;
+    h.inventory = EMPTY_INVENTORY();
+    this.sync(h);
+    return true;
   }
 
   /** A heartbeat heard at `at`, the receiver's clock. */

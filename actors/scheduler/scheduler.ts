@@ -15,7 +15,8 @@ import { Claim as ClaimDef, DeltaMsg, ForgetHost, Release, SchedulerGet, Select,
 import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import { AggregateEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from '../../protocols/catalog/events.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
-import type { ActorRef } from '../../runtime/actors/system.js';
+import { CriticalActor } from '../../runtime/actors/critical.js';
+import { RoleHealth, type HealthView } from '../../runtime/health.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
@@ -25,6 +26,7 @@ import { filtersByName } from './filters/index.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 import { Placer, type SchedulerStats } from './placer.js';
 import { HostStates } from './host-states.js';
+import { InventoryWriter } from './inventory-writer.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 import { normaliseBatch, normaliseSelect } from './select-request.js';
 import { defaultWeighers } from './weighers/index.js';
@@ -44,7 +46,9 @@ type Msg =
   | { kind: 'service'; host: string; enabled: boolean }
   | { kind: 'forget'; host: string; reply?: ReplyTo<{ host: string }> }
   | { kind: 'report'; report: CapacityReport; at: number }
-  | { kind: 'get'; reply: ReplyTo<Static<typeof SchedulerGet.reply>> };
+  | { kind: 'get'; reply: ReplyTo<Static<typeof SchedulerGet.reply>> }
+  /** Chaos hook: makes the actor throw, to exercise supervision. */
+  | { kind: 'crash' };
 
 
 export interface SchedulerRole extends Role {
@@ -55,6 +59,10 @@ export interface SchedulerRole extends Role {
   readonly events: EventEmitter;
   /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
   inventoriesWritten(): Promise<void>;
+  /** ok, degraded (the scheduler actor is being rebuilt) or unhealthy (it could not be kept running). */
+  health(): HealthView;
+  /** Chaos hook: crash the scheduler actor once. */
+  crash(): void;
 }
 
 const MAX_DECISION_TRIES = 8;
@@ -85,14 +93,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     },
     { maxSize: 1_000, maxInFlight: 1 },
   );
-  const inventories = new Batcher<{ provider: string; inventory: Parameters<PlacementLedger['setInventory']>[1] }, void>(
-    async (batch) => {
-      await ledger.setInventories(batch);
-      return batch.map(() => undefined);
-    },
-    { maxSize: 2_000, maxInFlight: 1 },
-  );
   const events = new EventEmitter();
+  // Batched, bad rows isolated, failures retried and never left as memory ahead of the ledger.
+  const inventories = new InventoryWriter(ledger, states, clock, log, (host) => events.emit('report', host));
 
   let stopped = false;
   // Deltas for the other replicas, sent once per turn.
@@ -111,14 +114,10 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   };
 
   /** Inventory writes, batched and in order (one batch at a time); `report` follows the write. */
-  const writeInventory = (host: string, inventory: Parameters<PlacementLedger['setInventory']>[1]) => {
-    inventories.add({ provider: host, inventory }).then(
-      () => events.emit('report', host),
-      (err) => log.error('inventory write failed', { host, ...errorFields(err) }),
-    );
-  };
+  const writeInventory = (host: string, inventory: Parameters<PlacementLedger['setInventory']>[1]) => inventories.write(host, inventory);
 
-  let self!: ActorRef<Msg>;
+  const health = new RoleHealth('scheduler', () => clock.now());
+  let self!: CriticalActor<Msg>;
   // Consumers with a claim on its way to the ledger, and the requests for them that wait meanwhile:
   // a repeated select must answer the claim that commits, not one that may still lose.
   const pending = new Map<string, Msg[]>();
@@ -227,10 +226,19 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
-  self = actors.spawn<null, Msg>('scheduler', {
+  // Role-critical: a spent restart budget rebuilds the host states from the ledger, then (if that
+  // keeps failing) makes the role unhealthy and answers 503, never silence.
+  const rebuild = async () => {
+    await Promise.all([claims.drain(), releases.drain()]);
+    states.reload(await ledger.snapshot(), await ledger.allocations());
+  };
+  self = new CriticalActor<Msg>('scheduler', () => ({
     init: () => null,
+    ...(cfg.critical?.actor ? { restart: cfg.critical.actor } : {}),
     handle: (state, m) => {
       switch (m.kind) {
+        case 'crash':
+          throw new Error('chaos: scheduler crash requested');
         case 'select':
           decide(m);
           break;
@@ -326,11 +334,12 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       }
       return state;
     },
-  });
+  }), { actors, log, health, rebuild, ...(cfg.critical?.role ? { policy: cfg.critical.role } : {}) });
 
   const ask = <R>(make: (reply: ReplyTo<R>) => Msg) => self.ask<R>(make, ctx.requestTimeoutMs);
   const svc = await bridge.addService('novact-scheduler', 'placement decisions, the claim ledger, aggregates and server groups', () => ({
     hosts: states.size, decisions: stats.decisions, noValidHost: stats.noValidHost, lostClaims: stats.lostClaims, restarts: actors.stats.restarts,
+    health: health.status, roleRestarts: health.snapshot().roleRestarts,
   }));
   // Bodies are validated against the catalog before these run (a 400 otherwise).
   const opts = { queue: 'scheduler' };
@@ -386,6 +395,8 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     catalog,
     events,
     inventoriesWritten: () => inventories.drain(),
+    health: () => health.snapshot(),
+    crash: () => self.tell({ kind: 'crash' }),
     async stop() {
       stopped = true;
       self.stop();

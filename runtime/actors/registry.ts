@@ -21,7 +21,8 @@ export class EntityRegistry<M> {
 
   constructor(
     private readonly system: ActorSystem,
-    private readonly parent: ActorRef<unknown> | undefined,
+    /** The parent of every entity actor (a function when the parent may be replaced: critical.ts). */
+    private readonly parent: ActorRef<unknown> | (() => ActorRef<unknown>) | undefined,
     private readonly prefix: string,
     private readonly define: (id: string) => ActorDef<any, M>,
   ) {}
@@ -69,7 +70,8 @@ export class EntityRegistry<M> {
       },
     };
     const name = `${this.prefix}-${id}`;
-    const ref = this.parent ? this.system.spawnChild(this.parent, name, wrapped) : this.system.spawn(name, wrapped);
+    const parent = typeof this.parent === 'function' ? this.parent() : this.parent;
+    const ref = parent ? this.system.spawnChild(parent, name, wrapped) : this.system.spawn(name, wrapped);
     this.live.set(id, ref);
     return ref;
   }

@@ -26,6 +26,11 @@ export interface ActorDef<S, M> {
   restart?: Partial<RestartPolicy>;
   /** Stop the actor after this long without messages (virtual-actor passivation). */
   idleShutdownMs?: number;
+  /**
+   * Called when the restart budget is spent, just before the actor stops or escalates: a
+   * role-critical actor's supervisor (critical.ts) rebuilds the role or marks it unhealthy.
+   */
+  exhausted?(reason: string): void;
   /** Called after the actor stopped, for any reason, with the messages still in its mailbox. */
   afterStop?(state: S, leftover: M[]): void;
 }
@@ -122,6 +127,7 @@ export class ActorSystem {
       if (backoff === undefined) {
         this.stats.stops++;
         this.log.error('actor restart budget spent', { actor: path, restarts: budget.recent, ...errorFields(err) });
+        def.exhausted?.(reason);
         return policy.onExhausted === 'escalate' ? ctx.escalate : ctx.stop;
       }
       this.stats.restarts++;

@@ -244,12 +244,18 @@ t.test('spawnFailed walks the alternates, then releases and settles in error', a
 
   const c = accepted(t, transition(b.next, { kind: 'spawnFailed', host: 'h3', message: 'boom 3' }), 'fail on the last host');
   const fault = { code: 500, message: 'Exceeded maximum number of retries. Last failure: boom 3' };
-  t.same(c.next, { ...spawning, host: null, alternates: [], fault }, 'no host left; still building while the claim is released');
-  t.same(c.effects, [{ kind: 'cleanup', host: 'h3' }, { kind: 'release' }]);
-  t.equal(c.next.inFlight, true, 'the release is awaited');
+  t.same(c.next, { ...spawning, host: 'h3', alternates: [], fault }, 'no host left; the last attempt is destroyed before anything is released');
+  t.same(c.effects, [{ kind: 'destroy', host: 'h3' }]);
+  t.equal(c.next.inFlight, true, 'the destroy is awaited');
+  const resumed = accepted(t, transition({ ...c.next, inFlight: false }, { kind: 'resume' }), 'resume after a crash');
+  t.same(resumed.effects, [{ kind: 'destroy', host: 'h3' }], 'a failed build is never spawned again on resume');
 
-  const d = accepted(t, transition(c.next, { kind: 'released' }), 'released');
-  t.same(d.next, { ...c.next, vmState: 'error', taskState: null, inFlight: false }, 'error, fault kept');
+  const c2 = accepted(t, transition(c.next, { kind: 'destroyed' }), 'destroyed');
+  t.same(c2.next, { ...c.next, host: null, powerState: PowerState.NOSTATE }, 'still building while the claim is released');
+  t.same(c2.effects, [{ kind: 'release' }]);
+
+  const d = accepted(t, transition(c2.next, { kind: 'released' }), 'released');
+  t.same(d.next, { ...c2.next, vmState: 'error', taskState: null, inFlight: false }, 'error, fault kept');
   t.same(d.effects, [notify('create.error')]);
   t.equal(apiStatus(d.next.vmState, d.next.taskState), 'ERROR');
 
@@ -261,8 +267,10 @@ t.test('spawnFailed walks the alternates, then releases and settles in error', a
 
 t.test('spawnFailed without alternates: release, then error', async (t) => {
   const s = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: [], inFlight: true });
-  const r = run(t, s, { kind: 'spawnFailed', host: 'h1', message: 'no disk' });
-  t.same(r.effects, [{ kind: 'cleanup', host: 'h1' }, { kind: 'release' }]);
+  const r0 = run(t, s, { kind: 'spawnFailed', host: 'h1', message: 'no disk' });
+  t.same(r0.effects, [{ kind: 'destroy', host: 'h1' }], 'the capacity stays held until the host confirms the guest is gone');
+  const r = run(t, r0.next, { kind: 'destroyed' });
+  t.same(r.effects, [{ kind: 'release' }]);
   t.equal(r.next.host, null);
   const done = run(t, r.next, { kind: 'released' });
   t.equal(done.next.vmState, 'error');
@@ -291,9 +299,11 @@ t.test('delete while a spawn is in flight waits for the outcome', async (t) => {
     t.same(transition(c.next, ACTIONS.delete), { ok: true, next: c.next, effects: [] }, 'deleting a deleted instance is a no-op');
   });
 
-  t.test('spawnFailed -> cleanup + release -> deleted (no alternate is tried)', async (t) => {
-    const a = accepted(t, transition(del.next, { kind: 'spawnFailed', host: 'h1', message: 'x' }), 'spawnFailed');
-    t.same(a.effects, [{ kind: 'cleanup', host: 'h1' }, { kind: 'release' }]);
+  t.test('spawnFailed -> destroy -> release -> deleted (no alternate is tried)', async (t) => {
+    const a0 = accepted(t, transition(del.next, { kind: 'spawnFailed', host: 'h1', message: 'x' }), 'spawnFailed');
+    t.same(a0.effects, [{ kind: 'destroy', host: 'h1' }], 'what the attempt left is destroyed before the capacity is given back');
+    const a = accepted(t, transition(a0.next, { kind: 'destroyed' }), 'destroyed');
+    t.same(a.effects, [{ kind: 'release' }]);
     t.same(a.next, { ...del.next, host: null, powerState: PowerState.NOSTATE, inFlight: true });
     const b = accepted(t, transition(a.next, { kind: 'released' }), 'released');
     t.equal(b.next.vmState, 'deleted');

@@ -1,0 +1,32 @@
+/**
+ * `<root>.conductor.host-guests`: a host names the guests its hypervisor runs and learns which of
+ * them belong to a live instance placed on it. Everything else it may reap (see
+ * actors/compute/guest-reaper.ts). An instance counts as live on a host from the moment its row
+ * names the host (written before the spawn is sent) until it is deleted, so a spawn in flight is
+ * never reaped.
+ */
+import type { Service } from 'nats';
+import { BadRequestError } from '../../protocols/errors.js';
+import { hostGuestsRequest, type HostGuestsReply } from '../../protocols/reconcile.js';
+import type { Subjects } from '../../protocols/subjects.js';
+import type { Orm } from '../../runtime/db/orm.js';
+import type { Bridge } from '../../runtime/nats/bridge.js';
+
+export async function liveGuestsOn(orm: Orm, host: string, uuids: string[]): Promise<string[]> {
+  if (uuids.length === 0) return [];
+  const knex = orm.em.getConnection().getKnex();
+  const r = await knex.raw(
+    `select uuid from instances where uuid = any(array(select jsonb_array_elements_text(?::jsonb)::uuid)) and host = ? and deleted_at is null
+       and vm_state <> 'deleted'`,
+    [JSON.stringify(uuids.map((u) => u.toLowerCase())), host],
+  );
+  return (r.rows as { uuid: string }[]).map((x) => x.uuid);
+}
+
+export function registerHostGuestsVerb(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm): void {
+  bridge.endpoint(svc, 'host-guests', subjects.conductor('host-guests'), async ({ envelope }) => {
+    const body = envelope.body;
+    if (!hostGuestsRequest.Check(body)) throw new BadRequestError('host-guests: expected {host, uuids: [uuid…]} (at most 1000)');
+    return { live: await liveGuestsOn(orm, body.host, body.uuids) } satisfies HostGuestsReply;
+  }, { queue: 'conductor', isMutating: () => false });
+}

@@ -19,6 +19,7 @@ import { Build, FlavorGet, FlavorList, Hosts, List } from '../../protocols/catal
 import { InstanceVerbs } from '../../protocols/catalog/instance.js';
 import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import { ensureEventStream } from '../../runtime/nats/event-stream.js';
+import type { BridgeStats } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
@@ -66,6 +67,8 @@ export interface ConductorRole extends Role {
   crashInstance(uuid: string): void;
   readonly store: InstanceStore;
   readonly computeNodes: ComputeNodeWriter;
+  /** What this role's bus bridge dropped, survived or was refused. */
+  readonly bus: BridgeStats;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -262,6 +265,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     name: 'conductor',
     store,
     computeNodes,
+    bus: bridge.stats,
     crash: () => conductor.tell({ kind: 'crash' }),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
     async stop() {

@@ -18,6 +18,7 @@ import type { ReplyTo } from '../../runtime/actors/reply.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
+import type { BridgeStats } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { SchedulingCatalog } from './catalog.js';
 import { serveCatalog } from './catalog-endpoints.js';
@@ -52,6 +53,8 @@ export interface SchedulerRole extends Role {
   readonly catalog: SchedulingCatalog;
   /** Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an os-services change. */
   readonly events: EventEmitter;
+  /** What this role's bus bridge dropped, survived or was refused (malformed reports, deltas …). */
+  readonly bus: BridgeStats;
   /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
   inventoriesWritten(): Promise<void>;
 }
@@ -363,6 +366,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     states,
     catalog,
     events,
+    bus: bridge.stats,
     inventoriesWritten: () => inventories.drain(),
     async stop() {
       stopped = true;

@@ -22,6 +22,7 @@ import { Build, FlavorGet, FlavorList, Hosts, List } from '../../protocols/catal
 import { InstanceVerbs } from '../../protocols/catalog/instance.js';
 import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import { ensureEventStream } from '../../runtime/nats/event-stream.js';
+import type { BridgeStats } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFits, newInstanceRow, parseBuild } from './build-request.js';
 import { ComputeNodeWriter } from './compute-nodes.js';
@@ -88,6 +89,8 @@ export interface ConductorRole extends Role {
   health(): HealthView;
   /** Instance actors alive right now. */
   readonly liveInstanceActors: number;
+  /** What this role's bus bridge dropped, survived or was refused. */
+  readonly bus: BridgeStats;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -307,6 +310,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     name: 'conductor',
     store,
     computeNodes,
+    bus: bridge.stats,
     crash: () => conductor.tell({ kind: 'crash' }),
     health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),

@@ -19,6 +19,7 @@ import { CriticalActor } from '../../runtime/actors/critical.js';
 import { RoleHealth, type HealthView } from '../../runtime/health.js';
 import { Batcher } from '../../runtime/batcher.js';
 import { errorFields } from '../../runtime/log/logger.js';
+import type { BridgeStats } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { SchedulingCatalog } from './catalog.js';
 import { serveCatalog } from './catalog-endpoints.js';
@@ -57,6 +58,8 @@ export interface SchedulerRole extends Role {
   readonly catalog: SchedulingCatalog;
   /** Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an os-services change. */
   readonly events: EventEmitter;
+  /** What this role's bus bridge dropped, survived or was refused (malformed reports, deltas …). */
+  readonly bus: BridgeStats;
   /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
   inventoriesWritten(): Promise<void>;
   /** ok, degraded (the scheduler actor is being rebuilt) or unhealthy (it could not be kept running). */
@@ -394,6 +397,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     states,
     catalog,
     events,
+    bus: bridge.stats,
     inventoriesWritten: () => inventories.drain(),
     health: () => health.snapshot(),
     crash: () => self.tell({ kind: 'crash' }),

@@ -209,7 +209,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       api = Object.assign(role, { adminPassword: config.adminPassword, passwordGenerated });
     }
     // A process handed no client credential (a joined compute process) has no client: it may not ask.
-    const clientConn = auth.client || Object.keys(auth).length === 0 ? await connect('client', 'novact-client') : undefined;
+    const noCredentials = Object.keys(auth).length === 0 && hostIdentity === undefined; // an open NATS
+    const clientConn = auth.client || noCredentials ? await connect('client', 'novact-client') : undefined;
     if (clientConn) connections.push(clientConn);
     const client = clientConn && new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
 

@@ -170,6 +170,8 @@ async function runUp(ctx: RunContext): Promise<number> {
       pid: process.pid,
       // Every role's user, for `--join` to pick from (it takes only those of the roles it runs).
       join: { natsUrl: splitCredentials(cluster.natsUrl).url, natsAuth: cluster.roleAuth, databaseUrl: cluster.databaseUrl },
+      // A generated admin password lives here (0600), not in the banner's scrollback.
+      ...(cluster.api?.passwordGenerated ? { adminPassword: cluster.api.adminPassword } : {}),
     });
   }
 
@@ -191,8 +193,8 @@ async function runUp(ctx: RunContext): Promise<number> {
     subjectRoot: cluster.subjects.root,
     stateFile: statePath,
     apiUrl: cluster.apiUrl ?? null,
-    // A password the operator chose is theirs to know; a generated one is shown once, here.
-    adminPassword: cluster.api?.passwordGenerated ? cluster.api.adminPassword : null,
+    // A password the operator chose is theirs to know; a generated one is in the state file.
+    adminPasswordGenerated: !!cluster.api?.passwordGenerated,
   };
   ctx.out.write(ctx.values.json ? `${JSON.stringify(info)}\n` : banner(info, image?.name));
 
@@ -211,7 +213,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 function banner(
   info: {
     pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
-    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPassword: string | null;
+    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
   },
   imageName: string | undefined,
 ): string {
@@ -230,7 +232,7 @@ function banner(
     `  state file:  ${info.stateFile}`,
     ...(info.apiUrl ? [
       `  REST API:    ${info.apiUrl} (identity ${info.apiUrl}/v3, compute /v2.1, image /image)`,
-      `  admin:       user admin, project admin, password ${info.adminPassword ?? 'from NOVACT_ADMIN_PASSWORD'}`,
+      `  admin:       user admin, project admin, password ${info.adminPasswordGenerated ? 'in the state file (.adminPassword)' : 'from NOVACT_ADMIN_PASSWORD'}`,
     ] : []),
     '',
     'try it:',
@@ -240,7 +242,7 @@ function banner(
     `  ${nats} req ${root}.instance.<id>.get ''`,
     `  ${nats} sub '${root}.evt.>'`,
     ...(info.apiUrl ? [
-      `  export OS_AUTH_URL=${info.apiUrl}/v3 OS_USERNAME=admin OS_PASSWORD=${info.adminPassword ?? '"$NOVACT_ADMIN_PASSWORD"'} OS_PROJECT_NAME=admin \\`,
+      `  export OS_AUTH_URL=${info.apiUrl}/v3 OS_USERNAME=admin OS_PASSWORD=${info.adminPasswordGenerated ? `"$(jq -r .adminPassword ${info.stateFile})"` : '"$NOVACT_ADMIN_PASSWORD"'} OS_PROJECT_NAME=admin \\`,
       '         OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3',
       '  openstack server list',
     ] : []),

@@ -245,6 +245,8 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
   const password = decodeURIComponent(new URL(recorded.natsUrl).password);
   t.ok(password.length > 10, 'the state file holds the client password');
   t.notOk(stdout.includes(password), 'the banner does not (M2)');
+  const admin = (JSON.parse(readFileSync(state, 'utf8')) as { adminPassword?: string }).adminPassword;
+  t.ok(admin && !stdout.includes(admin), 'nor the generated admin password, which is in the state file');
   t.match(stdout, /nats --inbox-prefix _INBOX_client req/, "the NATS CLI is shown with the client user's inbox prefix");
 
   const images = await novact(['image', 'list', '--json'], { NATS_URL: undefined, NOVACT_STATE_FILE: state });

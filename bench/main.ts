@@ -3,7 +3,7 @@
  *   boot    --hosts 1000 --instances 5000 --concurrency 64 [--flavor m1.tiny] [--delete]
  *   decide  --hosts 1000,10000,100000 --decisions 2000         (filter + weigh, in memory)
  *   reports --hosts 10000 --rounds 5                           (capacity-report ingestion)
- *   memory  --hosts 10000                                      (heap per idle host actor)
+ *   memory  --hosts 10000 [--wildcard]                         (heap per idle host actor)
  *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  */
@@ -30,6 +30,7 @@ const { positionals, values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     'report-interval': { type: 'string', default: '10000' },
     'post-rate': { type: 'string', default: '100' },
+    wildcard: { type: 'boolean', default: false },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -64,7 +65,7 @@ switch (name) {
     result = await reportsBench({ hosts: hosts('10000'), rounds: num(values.rounds!, 'rounds') });
     break;
   case 'memory':
-    result = await memoryBench({ hosts: hosts('10000') });
+    result = await memoryBench({ hosts: hosts('10000'), wildcard: values.wildcard! });
     break;
   case 'sim':
     result = await simBench({

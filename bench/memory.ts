@@ -7,7 +7,9 @@
  * Phases, each measured as the heapUsed delta after forced GCs, divided by H:
  *   A. H FakeDrivers and their `{ name, driver }` entries (what `fakeHosts()` makes): the driver's state;
  *   B. startComputeRole over them, after the first report and heartbeat went out: idle hosts (a
- *      record each, one wildcard subscription, no actors) — the issue's target is ≤ 1 KiB;
+ *      record each, a subscription each — the host identity is allowed only its own hosts' subjects —
+ *      no actors; `--wildcard`: one subscription for all, as a fleet identity trusted with every host
+ *      name may take) — the issue's target is ≤ 1 KiB;
  *   C. breakdown of B: H bare host records in a map, as the role keeps them; the rest is shared
  *      (subscription, registry, ticker) or per-host overhead outside the record;
  *   D. every host woken by one `get` over NATS: the cost of a live host actor (per live actor), then
@@ -20,17 +22,19 @@ import { newHostRecord } from '../actors/compute/host-record.js';
 import { FakeDriver } from '../hosts/fake/fake-driver.js';
 import { Subjects } from '../protocols/subjects.js';
 import { ActorSystem } from '../runtime/actors/system.js';
-import { NATS_CONF } from '../runtime/cluster.js';
 import { systemClock } from '../runtime/clock.js';
 import { createLogger } from '../runtime/log/logger.js';
 import { Bridge } from '../runtime/nats/bridge.js';
 import { connectNats } from '../runtime/nats/connection.js';
-import { authEnv, generateAuth } from '../runtime/nats/credentials.js';
+import { startEmbeddedNats } from '../runtime/nats/embedded-nats.js';
+import { newHostIdentity } from '../runtime/nats/host-identity.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
 import type { RoleContext } from '../runtime/role.js';
-import { startNatsServer } from '../runtime/services/nats-server.js';
 
 export interface MemoryBenchOptions {
   hosts: number;
+  /** One wildcard subscription (a fleet identity) instead of one per host (a host identity). */
+  wildcard?: boolean;
 }
 
 const CHILD_ENV = 'NOVACT_BENCH_MEMORY_CHILD';
@@ -56,7 +60,7 @@ export async function memoryBench(o: MemoryBenchOptions): Promise<Record<string,
 async function inChild(o: MemoryBenchOptions): Promise<Record<string, unknown>> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', main, 'memory', '--hosts', String(o.hosts)], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', main, 'memory', '--hosts', String(o.hosts), ...(o.wildcard ? ['--wildcard'] : [])], {
     cwd: root,
     env: { ...process.env, [CHILD_ENV]: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -75,27 +79,29 @@ const BENCH_HOST_IDLE_MS = 5_000;
 
 async function measure(o: MemoryBenchOptions): Promise<Record<string, unknown>> {
   const H = o.hosts;
-  const auth = generateAuth();
-  const nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(auth) });
+  const subjects = new Subjects();
+  const names = Array.from({ length: H }, (_, i) => `compute-${i + 1}`);
+  const id = newHostIdentity();
+  const embedded = await startEmbeddedNats({
+    subjectRoot: subjects.root,
+    ...(o.wildcard ? { anyHostKeys: [id.publicKey] } : { hostUsers: [{ publicKey: id.publicKey, hosts: names }] }),
+  });
+  const { server: nats, auth } = embedded;
   const log = createLogger('error');
   const actors = new ActorSystem(systemClock, log);
-  const nc = await connectNats({ servers: nats.url, name: 'novact-compute', user: auth.compute.user, pass: auth.compute.pass });
-  const clientNc = await connectNats({ servers: nats.url, name: 'bench-client', user: auth.client.user, pass: auth.client.pass });
-  const subjects = new Subjects();
+  const nc = await connectNats({ servers: nats.url, name: 'novact-compute', nkeySeed: id.seed, inboxPrefix: hostInboxPrefix(id.publicKey) });
+  const clientNc = await connectNats({ servers: nats.url, name: 'bench-client', user: auth.client.user, pass: auth.client.pass, inboxPrefix: roleInboxPrefix('client') });
   const ctx: RoleContext = { bridge: new Bridge(nc, systemClock, log, 10_000), subjects, actors, clock: systemClock, log, requestTimeoutMs: 10_000 };
   const keep: unknown[] = [];
   try {
     const m0 = await settle();
 
     // A. The drivers (and the entries fakeHosts() builds around them).
-    const hosts: ComputeHost[] = Array.from({ length: H }, (_, i) => {
-      const name = `compute-${i + 1}`;
-      return { name, driver: new FakeDriver({ hostname: name }) };
-    });
+    const hosts: ComputeHost[] = names.map((name) => ({ name, driver: new FakeDriver({ hostname: name }) }));
     const m1 = await settle();
 
     // B. The compute role, idle: first report and heartbeat sent.
-    const role = await startComputeRole(ctx, hosts, { hostIdleMs: BENCH_HOST_IDLE_MS });
+    const role = await startComputeRole(ctx, hosts, { hostIdleMs: BENCH_HOST_IDLE_MS, ...(o.wildcard ? { wildcardSubscriptionAbove: 0 } : {}) });
     await nc.flush();
     await sleep(1000);
     await nc.flush();

@@ -1,7 +1,7 @@
 /**
  * Capacity-report ingestion by the real scheduler role: embedded NATS + PostgreSQL, only the
  * scheduler role started (its context built as runtime/cluster.ts builds it), and a second NATS
- * connection (the compute user) publishing H reports per round. Round 1 creates every host's
+ * connection (a fleet host identity) publishing H reports per round. Round 1 creates every host's
  * inventory in the ledger; later rounds carry the same inventory (steady state: memory only).
  * A report counts once the role's `events` emits `report` for it. Prints one JSON line.
  */
@@ -11,15 +11,15 @@ import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG } from '../actors/schedule
 import type { CapacityReport } from '../protocols/resources.js';
 import { Subjects } from '../protocols/subjects.js';
 import { ActorSystem } from '../runtime/actors/system.js';
-import { NATS_CONF } from '../runtime/cluster.js';
 import { systemClock } from '../runtime/clock.js';
 import { openDatabase } from '../runtime/db/orm.js';
 import { createLogger } from '../runtime/log/logger.js';
 import { Bridge } from '../runtime/nats/bridge.js';
 import { connectNats } from '../runtime/nats/connection.js';
-import { authEnv, generateAuth } from '../runtime/nats/credentials.js';
+import { startEmbeddedNats } from '../runtime/nats/embedded-nats.js';
+import { newHostIdentity } from '../runtime/nats/host-identity.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
 import type { RoleContext } from '../runtime/role.js';
-import { startNatsServer } from '../runtime/services/nats-server.js';
 import { startPostgres } from '../runtime/services/postgres-server.js';
 
 export interface ReportsBenchOptions {
@@ -88,15 +88,16 @@ export async function stopCollectingErrors(stop: () => Promise<void>): Promise<s
 }
 
 export async function reportsBench(o: ReportsBenchOptions): Promise<Record<string, unknown>> {
-  const auth = generateAuth();
-  const nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(auth) });
+  // The publisher stands in for every host at once: a fleet identity allowed every host name.
+  const fleet = newHostIdentity();
+  const { server: nats, auth } = await startEmbeddedNats({ subjectRoot: new Subjects().root, anyHostKeys: [fleet.publicKey] });
   const pg = await startPostgres({});
   const orm = await openDatabase({ url: pg.url });
   const log = createLogger('error');
   const actors = new ActorSystem(systemClock, log);
   const subjects = new Subjects();
-  const schedNc = await connectNats({ servers: nats.url, name: 'novact-scheduler', user: auth.scheduler.user, pass: auth.scheduler.pass });
-  const pubNc = await connectNats({ servers: nats.url, name: 'bench-hosts', user: auth.compute.user, pass: auth.compute.pass });
+  const schedNc = await connectNats({ servers: nats.url, name: 'novact-scheduler', user: auth.scheduler.user, pass: auth.scheduler.pass, inboxPrefix: roleInboxPrefix('scheduler') });
+  const pubNc = await connectNats({ servers: nats.url, name: 'bench-hosts', nkeySeed: fleet.seed, inboxPrefix: hostInboxPrefix(fleet.publicKey) });
   const requestTimeoutMs = 10_000;
   const ctx: RoleContext = {
     bridge: new Bridge(schedNc, systemClock, log.child({ role: 'scheduler' }), requestTimeoutMs),

@@ -13,7 +13,8 @@ export const ROLE_PROCESS_ENV = 'NOVACT_BENCH_ROLES';
 export interface RoleProcessConfig {
   natsUrl: string;
   natsAuth: NonNullable<ClusterOptions['natsAuth']>;
-  databaseUrl: string;
+  databaseUrl?: string;
+  hostSeed?: string;
   subjectRoot: string;
   roles: RoleName[];
   hosts: number;
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
   const cluster = await startCluster({
     natsUrl: cfg.natsUrl,
     natsAuth: cfg.natsAuth,
-    databaseUrl: cfg.databaseUrl,
+    ...(cfg.databaseUrl === undefined ? {} : { databaseUrl: cfg.databaseUrl }),
+    ...(cfg.hostSeed === undefined ? {} : { hostSeed: cfg.hostSeed }),
     subjectRoot: cfg.subjectRoot,
     roles: cfg.roles,
     hosts: cfg.hosts,

@@ -7,7 +7,7 @@
  * Prints one JSON line: achieved boots/s, time-to-ACTIVE percentiles, errors, CPU split, RSS.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { startCluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
+import { fakeHostNames, startCluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
 import type { SchedulerFigures } from './role-process.js';
 import { RoleProcess } from './role-process-handle.js';
 import { percentiles } from './percentiles.js';
@@ -45,8 +45,10 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
   const children: RoleProcess[] = [];
   try {
     if (o.split) {
-      const child = (roles: RoleName[]) =>
-        RoleProcess.start({ ...cluster.join, databaseUrl: cluster.databaseUrl, subjectRoot: cluster.subjects.root, roles, hosts: o.hosts, compute: opts.compute! });
+      // Each child gets only its roles' credentials; the compute one a host identity for its fleet.
+      const names = fakeHostNames(o.hosts);
+      const child = async (roles: RoleName[]) =>
+        RoleProcess.start({ ...(await cluster.join(roles, roles.includes('compute') ? names : [])), roles, hosts: o.hosts, compute: opts.compute! });
       children.push(await child(['scheduler']), await child(['compute']));
     }
     progress('cluster started; waiting for hosts', { hosts: o.hosts, s: round((performance.now() - s0) / 1000) });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
+import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { DEFAULT_ROOT } from '../protocols/subjects.js';
 import type { ServerView } from '../protocols/messages.js';
 import { NovactClient } from '../runtime/client.js';
@@ -53,13 +54,13 @@ export function resolveTarget(ctx: Pick<RunContext, 'values' | 'env'>): Target {
   return { natsUrl, subjectRoot, source };
 }
 
-async function connectTo(target: Target): Promise<NatsConnection> {
+export async function connectTo(target: Target): Promise<NatsConnection> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([connectNats({ servers: target.natsUrl, name: 'novact-cli' }), timeout]);
+    return await Promise.race([connectNats({ servers: target.natsUrl, name: 'novact-cli', inboxPrefix: roleInboxPrefix('client') }), timeout]);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new CliError(`cannot connect to NATS at ${fmt.redact(target.natsUrl)} (from ${target.source}): ${why}`, 2);

@@ -11,10 +11,11 @@ import { createLogger } from '../runtime/log/logger.js';
 import { installProcessGuard } from '../runtime/process-guard.js';
 import { CLIENT_COMMANDS } from './commands.js';
 import { stdout, type Output } from './format.js';
+import { HOST_COMMANDS } from './host-commands.js';
 import { UP_COMMAND } from './up.js';
 import { CliError, GLOBAL_OPTIONS, UsageError, helpText, usageLine, type CommandSpec, type Values } from './usage.js';
 
-export const COMMANDS: CommandSpec[] = [UP_COMMAND, ...CLIENT_COMMANDS];
+export const COMMANDS: CommandSpec[] = [UP_COMMAND, ...CLIENT_COMMANDS, ...HOST_COMMANDS];
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -29,6 +30,9 @@ const OPTIONS = {
   'api-port': { type: 'string' },
   roles: { type: 'string' },
   join: { type: 'boolean' },
+  'host-seed': { type: 'string' },
+  // host credentials, host register
+  'seed-file': { type: 'string' },
   // server commands
   flavor: { type: 'string' },
   image: { type: 'string' },

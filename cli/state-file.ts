@@ -18,6 +18,8 @@ export interface ClusterState {
   pid: number;
   /** What `novact up --join` needs to run more roles in another process (per-role NATS users). */
   join?: { natsUrl: string; natsAuth: NatsAuthTable; databaseUrl: string };
+  /** The REST API's bootstrap admin password, when `novact up` generated it. */
+  adminPassword?: string;
 }
 
 export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -109,6 +111,7 @@ export function readState(path: string): ClusterState | undefined {
     const state: ClusterState = { natsUrl: o.natsUrl, subjectRoot: o.subjectRoot, pid: o.pid };
     const j = o.join;
     if (j && typeof j.natsUrl === 'string' && typeof j.databaseUrl === 'string' && typeof j.natsAuth === 'object' && j.natsAuth !== null) state.join = j;
+    if (typeof o.adminPassword === 'string') state.adminPassword = o.adminPassword;
     return state;
   } catch {
     return undefined;

@@ -2,12 +2,15 @@
  * `novact up`: the all-in-one cluster in the foreground (embedded nats-server and PostgreSQL unless
  * given URLs), a state file for client commands, optional demo servers, graceful stop on SIGINT/SIGTERM.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
-import type { Cluster, ClusterOptions, RoleName } from '../runtime/cluster.js';
+import { fakeHostNames, type Cluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
 import type { LogLevel } from '../runtime/log/logger.js';
 import * as fmt from './format.js';
+import { joinCluster } from './join.js';
 import { isAlive, readState, removeState, stateFilePath, writeState } from './state-file.js';
 import { CliError, UsageError, intOption, strOption, type CommandSpec, type RunContext } from './usage.js';
 
@@ -21,8 +24,8 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join'],
-  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join]',
+  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed'],
+  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
   summary: 'run a cluster in the foreground (Ctrl-C stops it); --join runs more roles for the one already up',
   run: runUp,
 };
@@ -48,7 +51,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`NOVACT_LOG must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`, UP_COMMAND);
   const options: ClusterOptions = { hosts, logLevel: level, roles };
   if (join) {
-    for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root']) {
+    for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root', 'host-seed']) {
       if (ctx.values[flag] !== undefined) throw new UsageError(`--join takes the cluster's own settings from its state file; drop --${flag}`, UP_COMMAND);
     }
     return { options, hosts, demo, join };
@@ -64,6 +67,16 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
     options.dataDir = dataDir;
   }
   if (subjectRoot) options.subjectRoot = subjectRoot;
+  // The compute role's host identity on your own NATS (`novact host credentials`).
+  const seedFile = strOption(ctx.values, 'host-seed');
+  if (seedFile) {
+    if (!natsUrl) throw new UsageError('--host-seed is for an external NATS (--nats-url); the embedded one makes its own', UP_COMMAND);
+    try {
+      options.hostSeed = readFileSync(seedFile, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --host-seed ${seedFile}: ${(err as Error).message}`, UP_COMMAND);
+    }
+  }
   if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
   return { options, hosts, demo, join };
 }
@@ -87,7 +100,11 @@ async function runUp(ctx: RunContext): Promise<number> {
   if (join) {
     // Another process of the cluster that is up: its NATS (with the per-role users), its database.
     if (!running || !previous.join) throw new CliError(`--join needs a running 'novact up' recorded in ${statePath}`, 2);
-    Object.assign(options, { natsUrl: previous.join.natsUrl, natsAuth: previous.join.natsAuth, databaseUrl: previous.join.databaseUrl, subjectRoot: previous.subjectRoot });
+    try {
+      Object.assign(options, await joinCluster({ ...previous, join: previous.join }, options.roles!, fakeHostNames(hosts)));
+    } catch (err) {
+      throw new CliError(`cannot join the cluster in ${statePath}: ${err instanceof Error ? err.message : String(err)}`, 1);
+    }
   } else if (running) {
     throw new CliError(`another novact cluster (pid ${previous.pid}) is recorded in ${statePath}; stop it, or set NOVACT_STATE_FILE to run a second one`, 2);
   }
@@ -151,15 +168,21 @@ async function runUp(ctx: RunContext): Promise<number> {
       natsUrl: cluster.natsUrl,
       subjectRoot: cluster.subjects.root,
       pid: process.pid,
-      join: { ...cluster.join, databaseUrl: cluster.databaseUrl },
+      // Every role's user, for `--join` to pick from (it takes only those of the roles it runs).
+      join: { natsUrl: splitCredentials(cluster.natsUrl).url, natsAuth: cluster.roleAuth, databaseUrl: cluster.databaseUrl },
+      // A generated admin password lives here (0600), not in the banner's scrollback.
+      ...(cluster.api?.passwordGenerated ? { adminPassword: cluster.api.adminPassword } : {}),
     });
   }
 
-  const images = await cluster.client.listImages().catch(() => []);
+  // A joined compute process holds no client credential: nothing to ask.
+  const images = join ? [] : await cluster.client.listImages().catch(() => []);
   const image = images.find((i) => i.status === 'active') ?? images[0];
   const info = {
     pid: process.pid,
-    natsUrl: cluster.natsUrl,
+    // Never the password: it is in the state file (0600) for the CLI.
+    natsUrl: splitCredentials(cluster.natsUrl).url,
+    natsUser: splitCredentials(cluster.natsUrl).user ?? null,
     natsEmbedded: !!cluster.embedded.nats,
     databaseUrl: fmt.redact(cluster.databaseUrl),
     databaseEmbedded: !!cluster.embedded.postgres,
@@ -170,8 +193,8 @@ async function runUp(ctx: RunContext): Promise<number> {
     subjectRoot: cluster.subjects.root,
     stateFile: statePath,
     apiUrl: cluster.apiUrl ?? null,
-    // A password the operator chose is theirs to know; a generated one is shown once, here.
-    adminPassword: cluster.api?.passwordGenerated ? cluster.api.adminPassword : null,
+    // A password the operator chose is theirs to know; a generated one is in the state file.
+    adminPasswordGenerated: !!cluster.api?.passwordGenerated,
   };
   ctx.out.write(ctx.values.json ? `${JSON.stringify(info)}\n` : banner(info, image?.name));
 
@@ -190,36 +213,37 @@ async function runUp(ctx: RunContext): Promise<number> {
 
 function banner(
   info: {
-    pid: number; natsUrl: string; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
-    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPassword: string | null;
+    pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
+    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
   },
   imageName: string | undefined,
 ): string {
   const db = info.databaseEmbedded ? (info.dataDir ? `embedded, data in ${info.dataDir}` : 'embedded, temporary') : 'external';
   const hostNames = info.hosts === 0 ? 'none' : info.hosts === 1 ? 'compute-1' : `compute-1 … compute-${info.hosts}`;
   const root = info.subjectRoot;
-  const server = `--server ${info.natsUrl}`;
-  const bare = splitCredentials(info.natsUrl);
+  // The NATS CLI reads NATS_URL (credentials included) and must use the client user's inbox prefix.
+  const nats = `nats --inbox-prefix ${roleInboxPrefix('client')}`;
   return [
     info.joined ? `novact joined the cluster in ${info.stateFile} (pid ${info.pid})` : `novact is up (pid ${info.pid})`,
     `  roles:       ${info.roles.join(', ')}`,
-    `  NATS:        ${bare.url} (${info.natsEmbedded ? 'embedded nats-server' : 'external'}${bare.user ? `; user ${bare.user}, password in the state file` : ''})`,
+    `  NATS:        ${info.natsUrl} (${info.natsEmbedded ? 'embedded nats-server' : 'external'}${info.natsUser ? `; user ${info.natsUser}, password in the state file` : ''})`,
     `  PostgreSQL:  ${info.databaseUrl} (${db})`,
     `  hosts:       ${info.hosts} fake (${hostNames})`,
     `  subjects:    ${root}.>`,
     `  state file:  ${info.stateFile}`,
     ...(info.apiUrl ? [
       `  REST API:    ${info.apiUrl} (identity ${info.apiUrl}/v3, compute /v2.1, image /image)`,
-      `  admin:       user admin, project admin, password ${info.adminPassword ?? 'from NOVACT_ADMIN_PASSWORD'}`,
+      `  admin:       user admin, project admin, password ${info.adminPasswordGenerated ? 'in the state file (.adminPassword)' : 'from NOVACT_ADMIN_PASSWORD'}`,
     ] : []),
     '',
     'try it:',
     `  novact server create --flavor m1.tiny --image ${imageName ?? '<image>'} --wait`,
     '  novact server list',
-    `  nats ${server} req ${root}.instance.<id>.get ''`,
-    `  nats ${server} sub '${root}.evt.>'`,
+    ...(info.natsUser ? [`  export NATS_URL="$(jq -r .natsUrl ${info.stateFile})"    # with the ${info.natsUser} user's password`] : [`  export NATS_URL=${info.natsUrl}`]),
+    `  ${nats} req ${root}.instance.<id>.get ''`,
+    `  ${nats} sub '${root}.evt.>'`,
     ...(info.apiUrl ? [
-      `  export OS_AUTH_URL=${info.apiUrl}/v3 OS_USERNAME=admin OS_PASSWORD=${info.adminPassword ?? '"$NOVACT_ADMIN_PASSWORD"'} OS_PROJECT_NAME=admin \\`,
+      `  export OS_AUTH_URL=${info.apiUrl}/v3 OS_USERNAME=admin OS_PASSWORD=${info.adminPasswordGenerated ? `"$(jq -r .adminPassword ${info.stateFile})"` : '"$NOVACT_ADMIN_PASSWORD"'} OS_PROJECT_NAME=admin \\`,
       '         OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3',
       '  openstack server list',
     ] : []),

@@ -13,6 +13,7 @@
  *   <root>.conductor.<verb>                conductor (queue group)
  *   <root>.report.host.<host>.<kind>       capacity / heartbeat reports published by hosts
  *   <root>.evt.<kind>.<id>.<event…>        notifications published by owners
+ *   <root>.admin.<verb>                    operator calls (host registration), answered by the NATS config owner
  */
 import { BadRequestError } from './errors.js';
 
@@ -71,6 +72,10 @@ export class Subjects {
   }
   conductor(verb: string): string {
     return `${this.root}.conductor.${token(verb, 'verb')}`;
+  }
+  /** Operator-only calls (nats.conf lets only the client user publish them). */
+  admin(verb: string): string {
+    return `${this.root}.admin.${token(verb, 'verb')}`;
   }
   report(host: string, kind: ReportKind): string {
     return `${this.root}.report.host.${token(host, 'host name')}.${kind}`;

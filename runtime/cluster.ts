@@ -3,9 +3,7 @@
  * all-in-one), each with its own NATS connection, against the given NATS and PostgreSQL or, when none
  * is given, a `nats-server` child and a private PostgreSQL cluster that it starts and stops itself.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join as joinPath } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
 import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
@@ -29,10 +27,14 @@ import { createLogger, type Logger, type LogLevel } from './log/logger.js';
 import { Bridge } from './nats/bridge.js';
 import { installProcessGuard } from './process-guard.js';
 import { connectNats, type NatsOptions } from './nats/connection.js';
-import { authEnv, authFromEnv, generateAuth, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
+import { authFor, authFromEnv, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
 import type { HealthView } from './health.js';
+import { startEmbeddedNats, type EmbeddedNats } from './nats/embedded-nats.js';
+import { identityFromSeed, newHostIdentity } from './nats/host-identity.js';
+import { serveHostRegistrar } from './nats/host-registrar.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
 import type { Role, RoleContext } from './role.js';
-import { startNatsServer, type NatsServerHandle } from './services/nats-server.js';
+import type { NatsServerHandle } from './services/nats-server.js';
 import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
 
 export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image' | 'api';
@@ -42,6 +44,12 @@ export interface ClusterOptions {
   natsUrl?: string;
   /** Per-role NATS users for an external NATS (default: `NOVACT_NATS_<ROLE>_PASSWORD`, else none). */
   natsAuth?: NatsAuthTable;
+  /**
+   * The compute role's NATS identity on an external NATS: the nkey seed of a user allowed exactly
+   * these hosts (`novact host credentials`, or `cluster.join`). With an embedded NATS the cluster
+   * makes and registers its own.
+   */
+  hostSeed?: string;
   /** PostgreSQL to use; when absent a private cluster is started (temporary unless `dataDir`). */
   databaseUrl?: string;
   /** Keep the embedded PostgreSQL here across runs. */
@@ -93,10 +101,14 @@ export interface Cluster {
   readonly api?: ApiRole & { adminPassword: string; passwordGenerated: boolean };
   readonly actors: ActorSystem;
   /**
-   * NATS as another novact process joins it: the server without credentials in it, and the per-role
-   * users (generated for an embedded server), e.g. to run the compute role in a process of its own.
+   * What another novact process needs to run `roles` for this cluster, and nothing more: the
+   * server without credentials in it, the users of those roles only, the database only for roles
+   * that use one and, with `compute`, a fresh host identity registered for exactly `hosts`
+   * (embedded NATS: registered at once, no restart).
    */
-  readonly join: { natsUrl: string; natsAuth: NatsAuthTable };
+  join(roles: RoleName[], hosts?: readonly string[]): Promise<JoinSpec>;
+  /** Every role user (the owner's table: what `novact up` keeps in its 0600 state file). */
+  readonly roleAuth: NatsAuthTable;
   /** The embedded servers, when this cluster started them (chaos tests kill and restart these). */
   readonly embedded: { nats?: NatsServerHandle; postgres?: PostgresHandle };
   /** Each role's health in this process (ok unless a role-critical actor could not be kept running). */
@@ -106,10 +118,17 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** The packaged nats.conf (next to package.json, whether running from sources or from dist/). */
-export const NATS_CONF = ['../nats.conf', '../../nats.conf']
-  .map((p) => fileURLToPath(new URL(p, import.meta.url)))
-  .find((p) => existsSync(p)) ?? 'nats.conf';
+/** Options for `startCluster` in another process: only what its roles need. */
+export interface JoinSpec {
+  natsUrl: string;
+  natsAuth: NatsAuthTable;
+  subjectRoot: string;
+  databaseUrl?: string;
+  hostSeed?: string;
+}
+
+export { NATS_CONF } from './nats/embedded-nats.js';
+const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'api'];
 export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 21_430_272, minDiskGb: 0 } as const;
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -118,6 +137,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image', 'api']);
   const subjects = new Subjects(options.subjectRoot);
   const embedded: Cluster['embedded'] = {};
+  let embeddedNats: EmbeddedNats | undefined;
   const connections: NatsConnection[] = [];
   const started: Role[] = [];
   let orm: Orm | undefined;
@@ -131,23 +151,38 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     actors.stop();
     await Promise.allSettled(connections.map((c) => c.drain()));
     await dbs?.close();
-    await embedded.nats?.stop();
+    await embeddedNats?.stop();
     await embedded.postgres?.stop();
   };
 
   try {
     let auth: NatsAuthTable = options.natsAuth ?? authFromEnv(process.env);
+    const computeHosts = roles.has('compute') ? (typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {})) : [];
+    // The compute role's own identity: given (external NATS), or made here and written into the
+    // embedded server's config for exactly this process's hosts.
+    let hostIdentity = options.hostSeed !== undefined ? identityFromSeed(options.hostSeed) : undefined;
     if (!options.natsUrl) {
-      const fresh = generateAuth();
-      auth = fresh;
-      embedded.nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(fresh) });
+      if (roles.has('compute')) hostIdentity ??= newHostIdentity();
+      const hostUsers = hostIdentity && computeHosts.length > 0 ? [{ publicKey: hostIdentity.publicKey, hosts: computeHosts.map((h) => h.name) }] : [];
+      embeddedNats = await startEmbeddedNats({ subjectRoot: subjects.root, hostUsers });
+      embedded.nats = embeddedNats.server;
+      auth = embeddedNats.auth;
     }
     const natsUrl = options.natsUrl ?? embedded.nats!.url;
-    const connect = (user: NatsUser, name: string) => {
-      const o: NatsOptions = { servers: natsUrl, name };
-      if (auth[user]) Object.assign(o, { user: auth[user]!.user, pass: auth[user]!.pass });
+    const connect = (user: NatsUser | 'compute', name: string) => {
+      const o: NatsOptions = { servers: natsUrl, name, inboxPrefix: roleInboxPrefix(user) };
+      if (user === 'compute') {
+        if (hostIdentity) Object.assign(o, { nkeySeed: hostIdentity.seed, inboxPrefix: hostInboxPrefix(hostIdentity.publicKey) });
+      } else if (auth[user]) Object.assign(o, { user: auth[user]!.user, pass: auth[user]!.pass });
       return connectNats(o);
     };
+    if (embeddedNats) {
+      // Operators register more hosts (`novact up --join`, `novact host register`) through this process.
+      const nc = await connect('registrar', 'novact-registrar');
+      connections.push(nc);
+      const en = embeddedNats;
+      serveHostRegistrar(new Bridge(nc, clock, log.child({ role: 'registrar' }), requestTimeoutMsOf(options)), subjects, (r) => en.register(r.publicKey, r.hosts));
+    }
     const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image') || roles.has('api');
     if (needsDb && !options.databaseUrl) {
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
@@ -159,7 +194,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       orm = dbs.admin;
     }
 
-    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    const requestTimeoutMs = requestTimeoutMsOf(options);
     const context = async (role: RoleName): Promise<RoleContext> => {
       const nc = await connect(role, `novact-${role}`);
       connections.push(nc);
@@ -168,7 +203,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     if (roles.has('image')) {
       // Image data in its own directory: the given one, else under the cluster's data dir, else a private temp dir.
-      const imageDir = options.imageDataDir ?? (options.dataDir ? join(options.dataDir, 'novact-images') : undefined);
+      const imageDir = options.imageDataDir ?? (options.dataDir ? joinPath(options.dataDir, 'novact-images') : undefined);
       const store = imageDir === undefined ? {} : { store: await FsImageStore.open(imageDir) };
       started.push(await startImageRole(await context('image'), dbs!.get('image'), { ...store, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
       if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
@@ -189,8 +224,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }
     let compute: ComputeRole | undefined;
     if (roles.has('compute')) {
-      const hosts = typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {});
-      compute = await startComputeRole(await context('compute'), hosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
+      compute = await startComputeRole(await context('compute'), computeHosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
       started.push(compute);
     }
     let api: Cluster['api'];
@@ -200,9 +234,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       started.push(role);
       api = Object.assign(role, { adminPassword: config.adminPassword, passwordGenerated });
     }
-    const clientConn = await connect('client', 'novact-client');
-    connections.push(clientConn);
-    const client = new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
+    // A process handed no client credential (a joined compute process) has no client: it may not ask.
+    const noCredentials = Object.keys(auth).length === 0 && hostIdentity === undefined; // an open NATS
+    const clientConn = auth.client || noCredentials ? await connect('client', 'novact-client') : undefined;
+    if (clientConn) connections.push(clientConn);
+    const client = clientConn && new NovactClient(clientConn, { subjectRoot: subjects.root, timeoutMs: requestTimeoutMs, clock });
 
     const waitForHosts = async (count: number, timeoutMs = 30_000): Promise<void> => {
       if (!scheduler) throw new Error('this process runs no scheduler');
@@ -226,13 +262,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       // Ready to place builds means their claims can commit: the hosts' inventories are in the ledger.
       await s.inventoriesWritten();
     };
+    const join = async (joinRoles: RoleName[], hosts: readonly string[] = []): Promise<JoinSpec> => {
+      const spec: JoinSpec = { natsUrl, natsAuth: authFor(auth, joinRoles), subjectRoot: subjects.root };
+      if (joinRoles.some((r) => DB_ROLES.includes(r))) spec.databaseUrl = databaseUrl;
+      if (joinRoles.includes('compute') && embeddedNats) {
+        const id = newHostIdentity();
+        if (hosts.length > 0) await embeddedNats.register(id.publicKey, hosts);
+        spec.hostSeed = id.seed;
+      }
+      return spec;
+    };
     const cluster: Cluster = {
       natsUrl: urlWithAuth(natsUrl, auth.client),
       databaseUrl,
       subjects,
-      client,
+      get client(): NovactClient {
+        if (!client) throw new Error('this process holds no client credential');
+        return client;
+      },
       actors,
-      join: { natsUrl, natsAuth: auth },
+      join,
+      roleAuth: authFor(auth, ['conductor', 'scheduler', 'image', 'api']),
       embedded,
       waitForHosts,
       health: () => {
@@ -249,11 +299,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
 }
 
+function requestTimeoutMsOf(options: ClusterOptions): number {
+  return options.requestTimeoutMs ?? 10_000;
+}
+
+/** `compute-1` … `compute-N`: the names `hosts: N` gives fake hosts. */
+export function fakeHostNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `compute-${i + 1}`);
+}
+
 export function fakeHosts(n: number, opts: FakeDriverOptions): ComputeHost[] {
-  return Array.from({ length: n }, (_, i) => {
-    const name = `compute-${i + 1}`;
-    return { name, driver: new FakeDriver({ ...opts, hostname: name }) };
-  });
+  return fakeHostNames(n).map((name) => ({ name, driver: new FakeDriver({ ...opts, hostname: name }) }));
 }
 
 async function seedImages(orm: Orm): Promise<void> {

@@ -34,7 +34,11 @@ export interface ComputeConfig {
   reportIntervalMs: number;
   /** Liveness (Nova: report_interval, 10 s). */
   heartbeatIntervalMs: number;
-  /** With more hosts than this, one wildcard subscription serves them all instead of one per host. */
+  /**
+   * With more hosts than this, one wildcard subscription (`<root>.host.*.*`) serves them all instead
+   * of one per host. Only for an identity the server allows every host name (a trusted fleet
+   * simulator): a host identity may subscribe only its own hosts' subjects, so the default is never.
+   */
   wildcardSubscriptionAbove: number;
   /** A host's actor is passivated after this long without a request (its record stays). */
   hostIdleMs: number;
@@ -49,7 +53,7 @@ export interface ComputeConfig {
 export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
   reportIntervalMs: 60_000,
   heartbeatIntervalMs: 10_000,
-  wildcardSubscriptionAbove: 32,
+  wildcardSubscriptionAbove: Number.POSITIVE_INFINITY,
   hostIdleMs: 60_000,
   reconcileIntervalMs: 600_000,
 };

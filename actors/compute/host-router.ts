@@ -1,8 +1,9 @@
 /**
- * Host requests (`<root>.host.<host>.<verb>`) from NATS to host actors. Above a threshold of hosts
- * one wildcard subscription serves them all: a subscription costs ~1.9 KB of heap, 19 MB at 10,000
- * hosts. With few hosts (a real hypervisor: one) it subscribes per host, so the process does not hear
- * every other host's traffic.
+ * Host requests (`<root>.host.<host>.<verb>`) from NATS to host actors. Normally one subscription
+ * per host: a host identity is allowed only its own hosts' subjects (nats.conf), and the process
+ * does not hear every other host's traffic. Only an identity trusted with every host name (a fleet
+ * simulator, `wildcardSubscriptionAbove`) may take one wildcard subscription for them all instead,
+ * saving ~1.9 KB of heap per host.
  *
  * Under the wildcard every such process hears every host's requests; one for a host this process
  * does not run is dropped unanswered, since the process that runs it answers. So a request for a

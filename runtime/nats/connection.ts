@@ -1,11 +1,18 @@
 /** Connects to NATS with the reconnect settings novact needs (never give up; resume quickly). */
-import { connect, type NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, type NatsConnection } from 'nats';
 
 export interface NatsOptions {
   servers: string | string[];
   name: string;
   user?: string;
   pass?: string;
+  /** An nkey user seed (`SU…`): a host's identity, instead of a user and password. */
+  nkeySeed?: string;
+  /**
+   * Where replies to this connection's requests go (`<prefix>.…`); the server lets each identity
+   * subscribe only to its own (nats.conf), so nobody else reads them. Default `_INBOX`.
+   */
+  inboxPrefix?: string;
   /** Delay between reconnect attempts (default 250 ms). */
   reconnectTimeWaitMs?: number;
 }
@@ -41,7 +48,11 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   };
   const user = opts.user ?? creds?.user;
   const pass = opts.pass ?? creds?.pass;
-  if (user !== undefined) conn.user = user;
-  if (pass !== undefined) conn.pass = pass;
+  if (opts.nkeySeed !== undefined) conn.authenticator = nkeyAuthenticator(new TextEncoder().encode(opts.nkeySeed));
+  else {
+    if (user !== undefined) conn.user = user;
+    if (pass !== undefined) conn.pass = pass;
+  }
+  if (opts.inboxPrefix !== undefined) conn.inboxPrefix = opts.inboxPrefix;
   return connect(conn);
 }

@@ -1,12 +1,15 @@
 /**
- * NATS users, one per role (see nats.conf). An embedded nats-server gets fresh random passwords on
- * every run through its environment; against an external NATS they come from the options or from
- * `NOVACT_NATS_<ROLE>_PASSWORD`.
+ * NATS users, one per role (see nats.conf), the operator's `client` and the embedded server's
+ * `registrar`. An embedded nats-server gets fresh random passwords on every run through its
+ * environment; against an external NATS they come from the options or from
+ * `NOVACT_NATS_<ROLE>_PASSWORD`. Hosts have no password: each has an nkey identity (host-identity.ts).
  */
 import { randomBytes } from 'node:crypto';
 
-export const NATS_USERS = ['conductor', 'scheduler', 'compute', 'image', 'api', 'client'] as const;
+export const NATS_USERS = ['conductor', 'scheduler', 'image', 'api', 'client', 'registrar'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
+/** The users a joining process may be handed, one per role it runs (never client or registrar). */
+export const ROLE_USERS = ['conductor', 'scheduler', 'image', 'api'] as const satisfies readonly NatsUser[];
 export interface NatsAuth {
   user: string;
   pass: string;
@@ -42,4 +45,11 @@ export function urlWithAuth(url: string, auth: NatsAuth | undefined): string {
   u.username = encodeURIComponent(auth.user);
   u.password = encodeURIComponent(auth.pass);
   return u.toString().replace(/\/$/, '');
+}
+
+/** Only the entries of `table` for `users`: what a process running just those needs. */
+export function authFor(table: NatsAuthTable, users: readonly string[]): NatsAuthTable {
+  const out: NatsAuthTable = {};
+  for (const u of ROLE_USERS) if (users.includes(u) && table[u]) out[u] = table[u];
+  return out;
 }

@@ -27,7 +27,9 @@ export class RequestMux {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly nc: NatsConnection) {
-    this.prefix = `${createInbox()}.`;
+    // The connection's own inbox prefix (nats.js keeps it in its options and uses it the same way
+    // for its own requests): the only reply subjects this identity may subscribe to.
+    this.prefix = `${createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix)}.`;
     void nc.closed().then(() => this.failAll(() => new UnavailableError('NATS connection closed')));
   }
 

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,11 @@ import { isAlive, launch, waitStopped, type Running } from './child-process.js';
 export interface NatsServerOptions {
   /** Passed as `-c file`; the port, store and name flags below still override it. */
   configFile?: string;
+  /**
+   * A generated config, written (0600) into the server's own 0700 run dir and used instead of
+   * `configFile`; `reconfigure()` replaces it without a restart.
+   */
+  configText?: string;
   jetstream?: boolean;
   /** JetStream store; default a new temp dir, removed by stop(). */
   storeDir?: string;
@@ -42,6 +47,11 @@ export interface NatsServerHandle {
   restart(): Promise<void>;
   /** SIGSTOP; resolves once every thread of the server is stopped. */
   pause(): Promise<void>;
+  /**
+   * Writes a new generated config (`configText` servers only) and reloads it (SIGHUP, as
+   * `nats-server --signal reload`); resolves once the server says it reloaded, rejects if it refused.
+   */
+  reconfigure(configText: string): Promise<void>;
   resume(): void;
 }
 
@@ -49,6 +59,7 @@ const DEFAULT_BINARY = '/usr/sbin/nats-server';
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_MS = 20;
+const RELOAD_TIMEOUT_MS = 10_000;
 
 // Servers still running when this process exits are SIGKILLed so aborted test runs leak nothing.
 const liveChildren = new Set<ChildProcess>();
@@ -140,16 +151,41 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const storeDir = opts.storeDir ?? join(runDir, 'store');
   await mkdir(storeDir, { recursive: true });
   const serverName = opts.serverName ?? `novact-${runDir.slice(-6)}`;
+  // mkdtemp makes the run dir 0700: the generated config (host users, role password variables) is ours alone.
+  const configFile = opts.configText === undefined ? opts.configFile : join(runDir, 'nats.conf');
+  // A reload compares the file with the running options, and the server name and store dir given
+  // as flags are not carried over: without them in the file too, every reload is refused.
+  const withRunOptions = (text: string): string => {
+    let out = text;
+    if (jetstream) {
+      const store = `store_dir: ${JSON.stringify(storeDir)}`;
+      out = /^jetstream\s*\{/m.test(out) ? out.replace(/^jetstream\s*\{/m, `jetstream {\n  ${store}`) : `${out}\njetstream { ${store} }`;
+    }
+    return `${out}\nserver_name: ${JSON.stringify(serverName)}\n`;
+  };
+  const writeConfig = async (text: string) => {
+    const tmp = `${configFile!}.tmp`;
+    await writeFile(tmp, withRunOptions(text), { mode: 0o600 });
+    await rename(tmp, configFile!);
+  };
+  if (opts.configText !== undefined) await writeConfig(opts.configText);
+  // Every output line also goes to whoever waits for a reload's outcome.
+  const lineWatchers = new Set<(line: string) => void>();
+  const onLine = (line: string) => {
+    opts.log?.(line);
+    for (const w of lineWatchers) w(line);
+  };
 
   const argsFor = (port: number): string[] => [
-    ...(opts.configFile ? ['-c', opts.configFile] : ['-a', '127.0.0.1']),
+    ...(configFile ? ['-c', configFile] : ['-a', '127.0.0.1']),
     ...['-p', String(port), '--ports_file_dir', runDir],
-    ...(jetstream ? ['-js', '--store_dir', storeDir] : []),
-    ...(jetstream || opts.serverName ? ['--server_name', serverName] : []),
+    // A generated config carries the store and the name itself (withRunOptions).
+    ...(jetstream ? ['-js', ...(opts.configText === undefined ? ['--store_dir', storeDir] : [])] : []),
+    ...((jetstream || opts.serverName) && opts.configText === undefined ? ['--server_name', serverName] : []),
     ...(opts.args ?? []),
   ];
 
-  let run = launchServer(binary, argsFor(opts.port ?? -1), opts.log, opts.env);
+  let run = launchServer(binary, argsFor(opts.port ?? -1), onLine, opts.env);
   let port: number;
   try {
     port = await waitReady(run, runDir);
@@ -182,7 +218,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     async restart() {
       if (stopped) throw new Error('nats-server: restart() after stop(); its directories are gone');
       await terminate(run, 'SIGTERM');
-      run = launchServer(binary, argsFor(port), opts.log, opts.env);
+      run = launchServer(binary, argsFor(port), onLine, opts.env);
       await waitReady(run, runDir);
     },
     async pause() {
@@ -192,6 +228,28 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     },
     resume() {
       if (isAlive(run.child)) run.child.kill('SIGCONT');
+    },
+    async reconfigure(text: string) {
+      if (opts.configText === undefined) throw new Error('nats-server: reconfigure() needs a server started with configText');
+      await writeConfig(text);
+      if (!isAlive(run.child)) return; // A killed server reads the new file when restarted.
+      let watcher!: (line: string) => void;
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = new Promise<void>((resolve, reject) => {
+        watcher = (line) => {
+          if (/Reloaded server configuration/.test(line)) resolve();
+          else if (/Failed to reload/i.test(line)) reject(new Error(`nats-server refused the new config: ${line}`));
+        };
+        timer = setTimeout(() => reject(new Error(`nats-server did not reload within ${RELOAD_TIMEOUT_MS} ms`)), RELOAD_TIMEOUT_MS);
+      });
+      lineWatchers.add(watcher);
+      try {
+        run.child.kill('SIGHUP');
+        await outcome;
+      } finally {
+        clearTimeout(timer);
+        lineWatchers.delete(watcher);
+      }
     },
   };
 }

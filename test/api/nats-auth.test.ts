@@ -6,6 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { connect } from 'nats';
+import { hostInboxPrefix } from '../../protocols/host-identity.js';
+import { connectNats } from '../../runtime/nats/connection.js';
+import { identityFromSeed } from '../../runtime/nats/host-identity.js';
 import { NATS_CONF, startCluster } from '../../runtime/cluster.js';
 import { authEnv, generateAuth } from '../../runtime/nats/credentials.js';
 import { startNatsServer } from '../../runtime/services/nats-server.js';
@@ -39,6 +42,39 @@ t.test('every backend the API uses answers under the api user', async (t) => {
   const down = await fetch(`${cluster.apiUrl}/image/v2/images/${img.id}/file`, { headers: { 'X-Auth-Token': admin } });
   t.ok(Buffer.from(await down.arrayBuffer()).equals(data), 'image download');
   t.equal((await http.delete(`/v2.1/servers/${boot.body.server.id}`, { token: admin })).status, 204);
+});
+
+t.test("a host identity cannot read another tenant's replies: image bytes downloaded meanwhile stay private (H1)", async (t) => {
+  // A joined compute process for one more host: its credentials hold no role's secret and no database.
+  const spec = await cluster.join(['compute'], ['spy-1']);
+  t.same(spec.natsAuth, {}, 'no role user');
+  t.equal(spec.databaseUrl, undefined, 'no database URL');
+  t.match(spec.hostSeed, /^SU[A-Z2-7]+$/, 'an nkey seed of its own');
+  const spy = await connectNats({ servers: spec.natsUrl, name: 'spy', nkeySeed: spec.hostSeed!, inboxPrefix: hostInboxPrefix(identityFromSeed(spec.hostSeed!).publicKey) });
+  t.teardown(() => spy.close());
+  const refused: string[] = [];
+  void (async () => {
+    for await (const s of spy.status()) {
+      const ctx = (s as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+      if (s.type === 'error' && ctx) refused.push(`${ctx.operation} ${ctx.subject}`);
+    }
+  })();
+  let overheard = 0;
+  for (const subject of ['_INBOX.>', '_INBOX_api.>', '_INBOX_image.>', '_INBOX_client.>', 'novact.image.>']) {
+    // The callback also sees the server's refusal as an error: count only messages.
+    spy.subscribe(subject, { callback: (err) => void (err === null && overheard++) });
+  }
+  await spy.flush();
+  await spy.flush();
+  t.same(refused.sort(), ['subscription _INBOX.>', 'subscription _INBOX_api.>', 'subscription _INBOX_client.>', 'subscription _INBOX_image.>', 'subscription novact.image.>']);
+
+  const img = (await http.post('/image/v2/images', { token: admin, body: { name: 'private', disk_format: 'raw', container_format: 'bare' } })).body;
+  const data = randomBytes(700_000);
+  await http.put(`/image/v2/images/${img.id}/file`, { token: admin, raw: data, headers: { 'Content-Type': 'application/octet-stream' } });
+  const down = await fetch(`${cluster.apiUrl}/image/v2/images/${img.id}/file`, { headers: { 'X-Auth-Token': admin } });
+  t.ok(Buffer.from(await down.arrayBuffer()).equals(data), 'the download works');
+  await spy.flush();
+  t.equal(overheard, 0, 'the host identity heard none of it');
 });
 
 t.test('the api user may ask what the API needs, and cannot serve, listen, or reach hosts and the scheduler', async (t) => {

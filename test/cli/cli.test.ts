@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ComputeNodeView, InstanceActionView, ServerView } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { connectNats, splitCredentials } from '../../runtime/nats/connection.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'cli', 'main.ts');
@@ -241,6 +242,12 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
   const recorded = JSON.parse(readFileSync(state, 'utf8')) as { natsUrl: string; subjectRoot: string; pid: number };
   t.equal(recorded.pid, child.pid);
   t.equal(recorded.subjectRoot, 'novact');
+  const password = decodeURIComponent(new URL(recorded.natsUrl).password);
+  t.ok(password.length > 10, 'the state file holds the client password');
+  t.notOk(stdout.includes(password), 'the banner does not (M2)');
+  const admin = (JSON.parse(readFileSync(state, 'utf8')) as { adminPassword?: string }).adminPassword;
+  t.ok(admin && !stdout.includes(admin), 'nor the generated admin password, which is in the state file');
+  t.match(stdout, /nats --inbox-prefix _INBOX_client req/, "the NATS CLI is shown with the client user's inbox prefix");
 
   const images = await novact(['image', 'list', '--json'], { NATS_URL: undefined, NOVACT_STATE_FILE: state });
   t.equal(images.code, 0, 'a client command finds it through the state file', { stderr: images.stderr });
@@ -250,6 +257,25 @@ t.test('novact up: runs, writes its state file, stops on SIGINT', async (t) => {
   t.equal(code, 0, 'exits 0 after SIGINT', { stderr });
   t.equal(signal, null);
   t.notOk(existsSync(state), 'state file removed');
+});
+
+t.test('novact host credentials / register: an nkey identity per host, its seed in a 0600 file', async (t) => {
+  const seedFile = join(dir, 'h-x.seed');
+  const creds = await novact(['host', 'credentials', 'h-x', '--seed-file', seedFile]);
+  t.equal(creds.code, 0, 'host credentials', { stderr: creds.stderr });
+  t.match(creds.stdout, /\{ nkey: U[A-Z2-7]{55}, permissions: \{ publish: \["novact\.report\.host\.h-x\.\*"\]/, 'a users entry for nats.conf');
+  t.equal(statSync(seedFile).mode & 0o777, 0o600, 'seed readable by its owner only');
+  t.notOk(creds.stdout.includes(readFileSync(seedFile, 'utf8').trim()), 'the seed is not printed');
+  const bad = await novact(['host', 'credentials', 'a"b']);
+  t.equal(bad.code, 2, 'a name that could break out of the config is refused');
+
+  const regSeed = join(dir, 'reg-1.seed');
+  const reg = await novact(['host', 'register', 'reg-1', '--seed-file', regSeed]);
+  t.equal(reg.code, 0, 'host register against the running cluster', { stderr: reg.stderr });
+  const seed = readFileSync(regSeed, 'utf8').trim();
+  const nc = await connectNats({ servers: splitCredentials(cluster.natsUrl).url, name: 'reg', nkeySeed: seed });
+  await nc.close();
+  t.pass('the registered identity connects (the server reloaded; no restart)');
 });
 
 t.test('novact up --join: the compute role in a second process serves the first one\'s cluster', async (t) => {

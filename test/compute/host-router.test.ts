@@ -8,32 +8,33 @@ import type { GuestReply, HostView } from '../../protocols/messages.js';
 import type { CapacityReport, HeartbeatReport } from '../../protocols/resources.js';
 import { Subjects } from '../../protocols/subjects.js';
 import { ActorSystem } from '../../runtime/actors/system.js';
-import { NATS_CONF } from '../../runtime/cluster.js';
 import { systemClock } from '../../runtime/clock.js';
 import { createLogger } from '../../runtime/log/logger.js';
 import { Bridge } from '../../runtime/nats/bridge.js';
 import { connectNats } from '../../runtime/nats/connection.js';
-import { authEnv, generateAuth, type NatsUser } from '../../runtime/nats/credentials.js';
+import { startEmbeddedNats } from '../../runtime/nats/embedded-nats.js';
+import { newHostIdentity } from '../../runtime/nats/host-identity.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../../protocols/host-identity.js';
 import type { RoleContext } from '../../runtime/role.js';
-import { startNatsServer } from '../../runtime/services/nats-server.js';
 
-// One nats-server for the file, with the packaged nats.conf: the roles connect as the `compute` user,
-// so its permissions are exercised too; requests and report watching go through the `client` user.
-const auth = generateAuth();
-const nats = await startNatsServer({ configFile: NATS_CONF, env: authEnv(auth) });
-t.teardown(() => nats.stop());
+// One nats-server for the file, with the generated nats.conf: the roles connect as a fleet host
+// identity (allowed every host name, so the wildcard routing may be tested too), requests and report
+// watching go through the `client` user.
+const fleet = newHostIdentity();
+const embedded = await startEmbeddedNats({ subjectRoot: 'novact', anyHostKeys: [fleet.publicKey] });
+const { server: nats, auth } = embedded;
+t.teardown(() => embedded.stop());
 const log = createLogger('silent');
 const actors = new ActorSystem(systemClock, log, `compute-test-${process.pid}`);
 t.teardown(() => actors.stop());
 const subjects = new Subjects();
-const connect = (user: NatsUser) => connectNats({ servers: nats.url, name: `test-${user}`, user: auth[user].user, pass: auth[user].pass });
-const clientNc = await connect('client');
+const clientNc = await connectNats({ servers: nats.url, name: 'test-client', user: auth.client.user, pass: auth.client.pass, inboxPrefix: roleInboxPrefix('client') });
 t.teardown(() => clientNc.drain());
 const client = new Bridge(clientNc, systemClock, log, 2_000);
 
 /** Starts a compute role on its own connection; stopped at the end of the calling subtest. */
 async function startRole(t: Test, hosts: ComputeHost[], config: Partial<ComputeConfig> = {}): Promise<ComputeRole> {
-  const nc = await connect('compute');
+  const nc = await connectNats({ servers: nats.url, name: 'test-compute', nkeySeed: fleet.seed, inboxPrefix: hostInboxPrefix(fleet.publicKey) });
   const ctx: RoleContext = { bridge: new Bridge(nc, systemClock, log, 5_000), subjects, actors, clock: systemClock, log, requestTimeoutMs: 5_000 };
   const role = await startComputeRole(ctx, hosts, { reportIntervalMs: 60_000, heartbeatIntervalMs: 60_000, ...config });
   t.teardown(async () => {
@@ -119,7 +120,7 @@ t.test('wildcard routing: one subscription per process, requests reach the right
 
 t.test('per-host routing (few hosts): a subscription per host, requests reach the right host', async (t) => {
   const role = await startRole(t, fake('p-1', 'p-2'));
-  t.equal(role.routing, 'per-host', 'at or below wildcardSubscriptionAbove (default 32)');
+  t.equal(role.routing, 'per-host', 'the default: a host identity may subscribe only its own hosts');
   t.equal((await get('p-1')).host, 'p-1');
   const g = guest();
   t.equal((await spawn('p-2', g)).guest.uuid, g.uuid);

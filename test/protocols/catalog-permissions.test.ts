@@ -8,19 +8,26 @@ import t from 'tap';
 import { connect, type NatsConnection } from 'nats';
 import { ALL_MESSAGES, ALL_REQUESTS, type BusRole } from '../../protocols/catalog/index.js';
 import { Subjects } from '../../protocols/subjects.js';
-import { NATS_CONF } from '../../runtime/cluster.js';
-import { authEnv, generateAuth } from '../../runtime/nats/credentials.js';
-import { startNatsServer } from '../../runtime/services/nats-server.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../../protocols/host-identity.js';
+import { startEmbeddedNats } from '../../runtime/nats/embedded-nats.js';
+import { newHostIdentity } from '../../runtime/nats/host-identity.js';
+import { connectNats } from '../../runtime/nats/connection.js';
 
-const auth = generateAuth();
-const server = await startNatsServer({ configFile: NATS_CONF, env: authEnv(auth) });
-t.teardown(() => server.stop());
+// Sample tokens for concrete subjects: an id (also the host name), then event names (instance events take action and phase).
+const ARGS = ['00000000-0000-4000-8000-000000000001', 'create', 'start'];
 const subjects = new Subjects();
+// The generated config `novact up` runs: role users with fresh passwords, and `compute` played by one
+// host identity registered for the sample host, confined to that host's subjects.
+const host = newHostIdentity();
+const nats = await startEmbeddedNats({ subjectRoot: subjects.root, hostUsers: [{ publicKey: host.publicKey, hosts: [ARGS[0]!] }] });
+t.teardown(() => nats.stop());
 const ROLES: BusRole[] = ['conductor', 'scheduler', 'compute', 'image', 'api', 'client'];
 const violations: string[] = [];
 const conns = new Map<BusRole, NatsConnection>();
 for (const role of ROLES) {
-  const nc = await connect({ servers: server.url, user: auth[role].user, pass: auth[role].pass, name: role });
+  const nc = role === 'compute'
+    ? await connectNats({ servers: nats.server.url, name: role, nkeySeed: host.seed, inboxPrefix: hostInboxPrefix(host.publicKey) })
+    : await connect({ servers: nats.server.url, user: nats.auth[role].user, pass: nats.auth[role].pass, name: role, inboxPrefix: roleInboxPrefix(role) });
   conns.set(role, nc);
   void (async () => {
     for await (const s of nc.status()) {
@@ -32,8 +39,6 @@ for (const role of ROLES) {
 t.teardown(() => Promise.all([...conns.values()].map((c) => c.close())));
 const as = (role: BusRole) => conns.get(role)!;
 
-// Sample tokens for concrete subjects: an id, then event names (instance events take action and phase).
-const ARGS = ['00000000-0000-4000-8000-000000000001', 'create', 'start'];
 
 /** Resolves true if `sub`'s role hears `publisher`'s message on `subject` within a bound. */
 async function delivered(subscriber: BusRole, pattern: string, publisher: BusRole, subject: string): Promise<boolean> {
@@ -57,8 +62,9 @@ async function delivered(subscriber: BusRole, pattern: string, publisher: BusRol
 
 t.test('every request: its server may subscribe, every caller may publish', async (t) => {
   for (const def of ALL_REQUESTS) {
-    const pattern = def.pattern(subjects);
     const subject = def.subject(subjects, ...ARGS);
+    // A host identity serves its own hosts' subjects, never the fleet-wide wildcard.
+    const pattern = def.servedBy === 'compute' ? subject : def.pattern(subjects);
     for (const caller of def.calledBy) {
       t.ok(await delivered(def.servedBy, pattern, caller, subject), `${def.servedBy} serves ${pattern} for ${caller} (${subject})`);
     }

@@ -12,10 +12,10 @@ export interface Reply {
 }
 
 const LEAKS: readonly [string, RegExp][] = [
-  ['SQL text', /\b(insert\s+into|update\s+"|delete\s+from\s|select\s+[\w".*,\s]{1,200}?\s+from\s|syntax error at or near|violates\s+\w+\s+constraint|invalid byte sequence for encoding|SQLSTATE|relation "[^"]+" does not exist|MikroORM|knex|PostgreSQL)\b/i],
+  ['SQL text', /\b(?:insert\s+into|update\s+"?\w+"?\s+set\b|delete\s+from\b|select\s+(?:\*|"[\w.]+"|[\w".]+(?:\s*,\s*[\w".]+)+)\s+from\b|syntax error at or near|violates\s+\w+\s+constraint|invalid byte sequence for encoding|invalid input syntax for type|unsupported Unicode escape sequence|SQLSTATE|relation "[^"]+" does not exist|MikroORM|knex|PostgreSQL)/i],
   ['stack trace', /\n\s+at\s+\S|\bat\s+[^\s]+\s+\([^)]*:\d+:\d+\)|node:internal|\.ts:\d+:\d+/],
   ['internal subject', /\bnovact\.(instance|host|conductor|scheduler|image|flavor|report|evt|aggregate|servergroup|compute)\b|_INBOX\.|\$SRV\.|no service answers/],
-  ['internal error', /crashed handling the request|\b(TypeError|ReferenceError|RangeError|SyntaxError):|Cannot read propert|is not a function|undefined is not|NatsError|MAX_PAYLOAD|BAD_HEADER/],
+  ['internal error', /crashed handling the request|\b(TypeError|ReferenceError|RangeError|SyntaxError):|Cannot read propert|Maximum call stack|is not a function|undefined is not|NatsError|MAX_PAYLOAD|BAD_HEADER/],
 ];
 
 /** The leak classes a text shows (empty: none). */

@@ -237,10 +237,11 @@ export function unreported(cluster: Cluster, timeoutMs = 5_000): Promise<string[
 export async function phantoms(cluster: Cluster, hypervisorNames: () => Promise<string[]>): Promise<string[]> {
   const real = new Set(cluster.compute!.hosts.keys());
   const out: string[] = [];
-  for (const h of cluster.scheduler!.states.all()) if (!real.has(h.host)) out.push(`scheduler: ${h.host}`);
+  const name = (h: unknown) => describe(h, 60);
+  for (const h of cluster.scheduler!.states.all()) if (!real.has(h.host)) out.push(`scheduler: ${name(h.host)}`);
   await cluster.conductor!.computeNodes.flush();
-  for (const n of await cluster.conductor!.computeNodes.list()) if (!real.has(n.host)) out.push(`compute nodes: ${n.host}`);
-  for (const n of await hypervisorNames()) if (!real.has(n)) out.push(`os-hypervisors: ${n}`);
+  for (const n of await cluster.conductor!.computeNodes.list()) if (!real.has(n.host)) out.push(`compute nodes: ${name(n.host)}`);
+  for (const n of await hypervisorNames()) if (!real.has(n)) out.push(`os-hypervisors: ${name(n)}`);
   return out;
 }
 

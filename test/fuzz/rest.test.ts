@@ -22,7 +22,8 @@ const { cluster, http, admin } = await startApiCluster(t, { hosts: 2 });
 const setup = await setupRest(cluster, ADMIN_PASSWORD);
 
 t.test('every route answers hostile input with a fault body, never a 5xx or a leak', async (t) => {
-  const stats = await runRest(cluster, setup, { seed, runs, concurrency: 12, timeoutMs: 3_000 });
+  // 6 s per request: generous on a loaded 2-core box (a login's scrypt), and a fixed API answers at once.
+  const stats = await runRest(cluster, setup, { seed, runs, concurrency: 12, timeoutMs: 6_000 });
   const groups = distinct(stats.failures);
   if (process.env.NOVACT_FUZZ_REPORT) writeFileSync(process.env.NOVACT_FUZZ_REPORT, JSON.stringify({ seed, runs, ...stats, distinct: groups }, null, 1));
   t.comment(`routes ${stats.routes}, cases ${stats.cases}, requests ${stats.requests}, 5xx ${stats.fiveXx}, failures ${stats.failures.length} (${groups.length} distinct)`);

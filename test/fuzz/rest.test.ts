@@ -45,9 +45,11 @@ t.test('nothing crashed the process', async (t) => {
 
 t.test('afterwards the capacity is honest and the cluster still boots', async (t) => {
   // Undo what valid fuzzed calls may have done to the hosts (a disable, a forced down).
+  // One retry: fetch's pooled connection from the setup may have idled out on the server meanwhile.
+  const again = <T>(f: () => Promise<T>) => f().catch(() => f());
   const mv = { 'OpenStack-API-Version': 'compute 2.53' };
-  const services = (await http.get('/v2.1/os-services', { token: admin, headers: mv })).body?.services ?? [];
-  for (const s of services) await http.put(`/v2.1/os-services/${s.id}`, { token: admin, headers: mv, body: { status: 'enabled', forced_down: false } });
+  const services = (await again(() => http.get('/v2.1/os-services', { token: admin, headers: mv }))).body?.services ?? [];
+  for (const s of services) await again(() => http.put(`/v2.1/os-services/${s.id}`, { token: admin, headers: mv, body: { status: 'enabled', forced_down: false } }));
   t.same(await settle(cluster), [], 'every instance settled');
   t.same(await capacityViolations(cluster), [], 'ledger = hypervisors, one host per instance');
   t.same(await bootAndDelete(cluster), [], 'a new server boots to ACTIVE and is deleted');

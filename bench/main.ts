@@ -6,10 +6,12 @@
  *   memory  --hosts 10000 [--wildcard]                         (heap per idle host actor)
  *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
+ *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
  */
 import { parseArgs } from 'node:util';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
+import { fuzzBench } from './fuzz.js';
 import { memoryBench } from './memory.js';
 import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
@@ -31,6 +33,8 @@ const { positionals, values } = parseArgs({
     'report-interval': { type: 'string', default: '10000' },
     'post-rate': { type: 'string', default: '100' },
     wildcard: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '20261201' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -85,8 +89,11 @@ switch (name) {
       seconds: num(values.seconds!, 'seconds'),
     });
     break;
+  case 'fuzz':
+    result = await fuzzBench({ runs: num(values.runs!, 'runs'), seed: num(values.seed!, 'seed') });
+    break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -17,6 +17,7 @@ import type { TokenService } from './identity/tokens.js';
 import type { Links } from './links.js';
 import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from './microversion.js';
 import { authorize } from './policy.js';
+import { recordRoutes } from './route-registry.js';
 import { RouteTable, type Route } from './routes.js';
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
@@ -92,6 +93,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
       void sendFault(req, reply, e);
     },
   });
+  recordRoutes(app);
   app.decorateRequest('auth', null);
   // Set per request in onRequest (Fastify refuses object defaults shared between requests).
   app.decorateRequest('microversion', null as unknown as Microversion);

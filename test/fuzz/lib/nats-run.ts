@@ -10,6 +10,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { connect, type NatsConnection } from 'nats';
 import type { Cluster } from '../../../runtime/cluster.js';
+import { hostInboxPrefix, roleInboxPrefix } from '../../../protocols/host-identity.js';
+import { connectNats } from '../../../runtime/nats/connection.js';
+import { identityFromSeed } from '../../../runtime/nats/host-identity.js';
 import { Bytes, RawJson, describe, hostileJson, invalidUtf8, writeJson } from './hostile.js';
 
 export interface NatsFailure {
@@ -27,10 +30,22 @@ export interface NatsStats {
 
 const enc = new TextEncoder();
 
-/** A connection as one of the cluster's NATS users (the credentials `--join` hands to that role). */
+/** The registered host the fuzz acts as: a host identity of its own, as `--join --roles compute` gets one. */
+export const FUZZ_HOST = 'fz-host';
+
+/**
+ * A connection as one of the cluster's NATS users: `compute` is a host identity registered for
+ * FUZZ_HOST only (what a hypervisor's credential can do), `api` the API role's user, `client` the operator's.
+ */
 export async function connectAs(cluster: Cluster, user: 'compute' | 'api' | 'client'): Promise<NatsConnection> {
-  const creds = cluster.join.natsAuth[user];
-  return connect({ servers: cluster.join.natsUrl, name: `fuzz-${user}`, ...(creds ? { user: creds.user, pass: creds.pass } : {}) });
+  if (user === 'compute') {
+    const spec = await cluster.join(['compute'], [FUZZ_HOST]);
+    const id = identityFromSeed(spec.hostSeed!);
+    return connectNats({ servers: spec.natsUrl, name: 'fuzz-compute', nkeySeed: id.seed, inboxPrefix: hostInboxPrefix(id.publicKey) });
+  }
+  if (user === 'client') return connect({ servers: cluster.natsUrl, name: 'fuzz-client', inboxPrefix: roleInboxPrefix('client') });
+  const creds = cluster.roleAuth.api!;
+  return connect({ servers: (await cluster.join([])).natsUrl, name: 'fuzz-api', user: creds.user, pass: creds.pass, inboxPrefix: roleInboxPrefix('api') });
 }
 
 function payload(v: unknown): Uint8Array {
@@ -79,7 +94,7 @@ function draw<T>(arb: fc.Arbitrary<T>, seed: number, n: number): T[] {
 /** Publishes hostile host messages; answers how many were sent. */
 export async function fuzzHostMessages(cluster: Cluster, nc: NatsConnection, o: { seed: number; runs: number }): Promise<number> {
   const s = cluster.subjects;
-  const names = [...cluster.compute!.hosts.keys()];
+  const names = [FUZZ_HOST, ...cluster.compute!.hosts.keys()];
   const now = Date.now();
   let sent = 0;
   const pub = (subject: string, v: unknown, reply?: string) => {
@@ -235,12 +250,12 @@ export function unreported(cluster: Cluster, timeoutMs = 5_000): Promise<string[
 
 /** Hosts the cluster knows that it does not run: in the scheduler, the compute-node records and os-hypervisors. */
 export async function phantoms(cluster: Cluster, hypervisorNames: () => Promise<string[]>): Promise<string[]> {
-  const real = new Set(cluster.compute!.hosts.keys());
+  const real = new Set([...cluster.compute!.hosts.keys(), FUZZ_HOST]);
   const out: string[] = [];
   const name = (h: unknown) => describe(h, 60);
   for (const h of cluster.scheduler!.states.all()) if (!real.has(h.host)) out.push(`scheduler: ${name(h.host)}`);
   await cluster.conductor!.computeNodes.flush();
-  for (const n of await cluster.conductor!.computeNodes.list()) if (!real.has(n.host)) out.push(`compute nodes: ${name(n.host)}`);
+  for (const n of (await cluster.conductor!.computeNodes.list()).hosts) if (!real.has(n.host)) out.push(`compute nodes: ${name(n.host)}`);
   for (const n of await hypervisorNames()) if (!real.has(n)) out.push(`os-hypervisors: ${name(n)}`);
   return out;
 }

@@ -42,12 +42,18 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** The longest any request may ask a receiver to work on it. */
+export const MAX_REQUEST_MS = 10 * 60_000;
+
 /** Validates a raw payload into an envelope; throws BadRequestError with a precise reason. */
 export function parseRequest(raw: string, opts: ParseOptions): RequestEnvelope {
   if (raw.trim() === '') {
     if (opts.requireIdempotencyKey) throw new BadRequestError(`'${opts.type}' changes state: send an envelope with an idempotencyKey`);
     return { type: opts.type, v: PROTOCOL_VERSION, id: opts.newId(), deadline: opts.now + opts.defaultTimeoutMs, body: {} };
   }
+  // No string anywhere in a request may carry NUL (PostgreSQL refuses it, headers and logs break on
+  // it): one scan of the text, for every verb, instead of a check in each schema.
+  if (raw.includes('\\u0000')) throw new BadRequestError('request strings may not contain NUL characters');
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -69,7 +75,9 @@ export function parseRequest(raw: string, opts: ParseOptions): RequestEnvelope {
     type: opts.type,
     v: PROTOCOL_VERSION,
     id: (id as string | undefined) ?? opts.newId(),
-    deadline: (deadline as number | undefined) ?? opts.now + opts.defaultTimeoutMs,
+    // A sender may shorten its wait, never stretch a receiver's past MAX_REQUEST_MS (a deadline of
+    // 1e308 overflowed the receivers' timers into an immediate timeout).
+    deadline: Math.min((deadline as number | undefined) ?? opts.now + opts.defaultTimeoutMs, opts.now + MAX_REQUEST_MS),
     body: body ?? {},
   };
   if (idempotencyKey !== undefined) env.idempotencyKey = idempotencyKey as string;

@@ -49,6 +49,13 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
 }
 
+/** What Node's HTTP parser errors are answered with (headers that never finish: 408, as Node would). */
+const CLIENT_ERRORS: Record<string, { code: number; status: string; fault: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 431, status: 'Request Header Fields Too Large', fault: 'badRequest', message: 'Request header fields too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 408, status: 'Request Timeout', fault: 'requestTimeout', message: 'The request took too long to arrive.' },
+  default: { code: 400, status: 'Bad Request', fault: 'badRequest', message: 'Malformed HTTP request.' },
+};
+
 function serviceOf(url: string): ApiService {
   if (url === '/v3' || url.startsWith('/v3/') || url.startsWith('/v3?')) return 'identity';
   if (url === '/image' || url.startsWith('/image/') || url.startsWith('/image?')) return 'image';
@@ -87,6 +94,16 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
+    // Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers over 16 KiB:
+    // 431; malformed HTTP: 400) are answered with a fault body too, not Fastify's own JSON.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const { code, status, fault, message } = CLIENT_ERRORS[(err as { code?: string }).code ?? ''] ?? CLIENT_ERRORS.default!;
+      const body = JSON.stringify({ [fault]: { code, message } });
+      // A HEAD gets the status without a body (the parser's raw packet says which method it was).
+      const head = (err as unknown as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+      socket.end(`HTTP/1.1 ${code} ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`);
+    },
     frameworkErrors: (err, req, reply) => {
       // A path segment longer than any id cannot name anything: Nova says 404 for unknown ids.
       const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ApiError(404, 'The resource could not be found.') : err;

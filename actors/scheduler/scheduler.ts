@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ConflictError, NoValidHostError, NotFoundError, TimeoutError } from '../../protocols/errors.js';
+import { ConflictError, NoValidHostError, NotFoundError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport } from '../../protocols/resources.js';
 import type { Static } from '@sinclair/typebox';
@@ -69,6 +69,7 @@ export interface SchedulerRole extends Role {
 }
 
 const MAX_DECISION_TRIES = 8;
+const WARMING_UP = new UnavailableError('the scheduler has just started and has not heard from every host yet');
 
 export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedger, cfg: SchedulerConfig = DEFAULT_SCHEDULER_CONFIG): Promise<SchedulerRole> {
   const { bridge, subjects, actors, clock, log } = ctx;
@@ -159,7 +160,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     }
     const placed = placer.place(m.req);
     if (placed instanceof NoValidHostError) {
-      m.reply.fail(placed);
+      m.reply.fail(warmingUp() ? WARMING_UP : placed);
       return;
     }
     submit(
@@ -174,6 +175,19 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     );
   };
 
+  /**
+   * A scheduler that has just started knows the hosts from the ledger but has not heard them yet:
+   * its "no valid host" would only mean "not listened long enough", so it is a retryable 503 until
+   * every known host has been heard or the service down time has passed.
+   */
+  const startedAt = clock.now();
+  let warm = false;
+  const warmingUp = (): boolean => {
+    if (warm) return false;
+    warm = clock.now() - startedAt >= cfg.serviceDownTimeMs || states.all().every((h) => h.lastSeenAt >= startedAt);
+    return !warm;
+  };
+
   /** Multi-create: every instance is placed, or none is (Nova's all-or-nothing for a build's count). */
   const decideBatch = (m: Extract<Msg, { kind: 'selectBatch' }>): void => {
     const placed: { claim: Claim; answer: SelectReply }[] = [];
@@ -181,6 +195,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       const p = placer.place(req);
       if (p instanceof NoValidHostError) {
         placed.forEach((x) => placer.unplace(x.claim));
+        if (warmingUp()) return m.reply.fail(WARMING_UP);
         m.reply.fail(new NoValidHostError(`No valid host was found for ${m.reqs.length} instances (placed ${placed.length}): ${p.message}`, p.details));
         return;
       }

@@ -42,16 +42,16 @@ export interface ImageCreateRequest {
 export const ImageRegisterRequestSchema = Closed({
   id: Opt(Type.String({ maxLength: 36 })),
   name: Opt(Name(255)),
-  visibility: Opt(Type.String({ maxLength: 32 })),
-  diskFormat: Opt(Type.String({ maxLength: 64 })),
-  containerFormat: Opt(Type.String({ maxLength: 64 })),
+  visibility: Opt(Name(32)),
+  diskFormat: Opt(Name(64)),
+  containerFormat: Opt(Name(64)),
   minDisk: Opt(Type.Integer()),
   minRam: Opt(Type.Integer()),
   protected: Opt(Type.Boolean()),
   osHidden: Opt(Type.Boolean()),
   tags: Opt(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 128 })),
-  owner: Opt(Type.String({ maxLength: 64 })),
-  properties: Opt(Type.Record(Type.String(), Type.Unknown())),
+  owner: Opt(Name(64)),
+  properties: Opt(Type.Record(Name(255), Type.Unknown())),
   /** The owner's image_count_total quota (-1: unlimited), checked under the owner's lock. */
   maxImages: Opt(Int(-1, 2_147_483_647)),
 });

@@ -17,10 +17,11 @@ export interface ActionsRequest { limit?: number; marker?: string; requestId?: s
 
 export const UpdateRequestSchema = Closed({
   name: Opt(NonEmptyName(255)),
-  setMetadata: Opt(StringMap(128, 255, 255)),
-  mergeMetadata: Opt(StringMap(128, 255, 255)),
+  // Counts are the quota's (metadata_items may be unlimited); the bytes are bounded by the conductor (128 KiB).
+  setMetadata: Opt(StringMap(1000, 255, 255)),
+  mergeMetadata: Opt(StringMap(1000, 255, 255)),
   deleteMetadataKey: Opt(NonEmptyName(255)),
-  maxMetadataItems: Opt(Int(0, 100_000)),
+  maxMetadataItems: Opt(Int(-1, 100_000)),
 });
 
 const instance = (verb: string) => ({

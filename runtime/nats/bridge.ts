@@ -126,7 +126,8 @@ export class Bridge {
     this.services.push(svc);
     // nats.js stops the whole service when one endpoint's subscription is refused: say so loudly.
     void svc.stopped.then((err) => {
-      if (err) {
+      // A connection draining or closed (the role stopping) ends its services too: that is no refusal.
+      if (err && !this.nc.isDraining() && !this.nc.isClosed()) {
         this.stats.deniedSubscriptions++;
         this.log.error('NATS service stopped: an endpoint subscription failed (permissions?)', { service: name, err: errorFields(err).err });
       }

@@ -44,9 +44,9 @@ t.test('malformed build requests get typed errors, never a crash', async (t) => 
     ['wrong version', JSON.stringify({ v: 2, idempotencyKey: 'k1', body: {} }), /unsupported protocol version/],
     ['no idempotency key', JSON.stringify({ v: 1, body: { name: 'a', flavorRef: 'm1.tiny', imageRef: image.id } }), /idempotencyKey/],
     ['bad key', JSON.stringify({ v: 1, idempotencyKey: 'a b', body: {} }), /idempotencyKey must be/],
-    ['unknown field', JSON.stringify({ v: 1, idempotencyKey: 'k2', body: { name: 'a', flavorRef: 'm1.tiny', imageRef: image.id, color: 'red' } }), /unknown field\(s\) color/],
-    ['name too long', JSON.stringify({ v: 1, idempotencyKey: 'k3', body: { name: 'a'.repeat(256), flavorRef: 'm1.tiny', imageRef: image.id } }), /'name' must be 1-255/],
-    ['name wrong type', JSON.stringify({ v: 1, idempotencyKey: 'k4', body: { name: 7, flavorRef: 'm1.tiny', imageRef: image.id } }), /'name' must be a string/],
+    ['unknown field', JSON.stringify({ v: 1, idempotencyKey: 'k2', body: { name: 'a', flavorRef: 'm1.tiny', imageRef: image.id, color: 'red' } }), /at \/color: Unexpected property/],
+    ['name too long', JSON.stringify({ v: 1, idempotencyKey: 'k3', body: { name: 'a'.repeat(256), flavorRef: 'm1.tiny', imageRef: image.id } }), /at \/name: Expected string length less or equal to 255/],
+    ['name wrong type', JSON.stringify({ v: 1, idempotencyKey: 'k4', body: { name: 7, flavorRef: 'm1.tiny', imageRef: image.id } }), /at \/name: Expected string/],
     ['expired deadline', JSON.stringify({ v: 1, idempotencyKey: 'k5', deadline: 1, body: {} }), /after its deadline/],
   ];
   for (const [what, payload, message] of cases) {
@@ -86,7 +86,7 @@ t.test('bad verbs and bodies on a live instance are answered, the instance is un
   const s = await client.createServer({ name: 'victim', flavorRef: 'm1.tiny', imageRef: image.id });
   await client.waitForServer(s.id, (x) => x.status !== 'BUILD');
   await t.rejects(client.bridge.request(subjects.instance(s.id, 'explode'), 'explode', {}, { timeoutMs: 2_000, idempotencyKey: 'e1' }), { code: 400 });
-  await t.rejects(client.serverAction(s.id, 'reboot', { type: 'SOFT', force: true }), { code: 400, message: /unknown field/ });
+  await t.rejects(client.serverAction(s.id, 'reboot', { type: 'SOFT', force: true }), { code: 400, message: /at \/force: Unexpected property/ });
   t.equal(cluster.actors.stats.restarts, 0, 'no actor crashed');
   t.equal((await client.getServer(s.id)).status, 'ACTIVE');
   await client.deleteServer(s.id);

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { PROTOCOL_VERSION, errorReply, okReply, parseReply, parseRequest, type ParseOptions } from '../../protocols/envelope.js';
+import { MAX_REQUEST_MS, PROTOCOL_VERSION, errorReply, okReply, parseReply, parseRequest, type ParseOptions } from '../../protocols/envelope.js';
 import { BadRequestError, ConflictError } from '../../protocols/errors.js';
 
 const NOW = 1_700_000_000_000;
@@ -122,4 +122,15 @@ t.test('okReply / errorReply', async (t) => {
   t.same(okReply([1, 2]), { v: 1, ok: true, body: [1, 2] });
   const w = { fault: 'itemNotFound' as const, code: 404, message: 'gone', retryable: false };
   t.same(errorReply(w), { v: 1, ok: false, error: w });
+});
+
+t.test('a far-future deadline is clamped to MAX_REQUEST_MS (1e308 overflowed the receivers\' timers)', async (t) => {
+  t.equal(parseRequest(req({ deadline: 1e308 }), opts()).deadline, NOW + MAX_REQUEST_MS);
+  t.equal(parseRequest(req({ deadline: NOW + 1_000 }), opts()).deadline, NOW + 1_000, 'a nearer deadline is kept');
+});
+
+t.test('NUL in any request string is a 400 before any handler (PostgreSQL and headers refuse it)', async (t) => {
+  bad(t, () => parseRequest(req({ body: { owner: 'a\u0000b' } }), opts()), /NUL/, 'NUL in a body string');
+  bad(t, () => parseRequest(req({ body: { m: { ['k\u0000']: 'v' } } }), opts()), /NUL/, 'NUL in a key');
+  t.equal((parseRequest(req({ body: { s: 'a\nb' } }), opts()).body as { s: string }).s, 'a\nb', 'other strings pass on to their schema');
 });

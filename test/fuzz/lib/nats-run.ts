@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { connect, type NatsConnection } from 'nats';
 import type { Cluster } from '../../../runtime/cluster.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../../../protocols/host-identity.js';
-import { connectNats } from '../../../runtime/nats/connection.js';
+import { connectNats, splitCredentials } from '../../../runtime/nats/connection.js';
 import { identityFromSeed } from '../../../runtime/nats/host-identity.js';
 import { Bytes, RawJson, describe, hostileJson, invalidUtf8, writeJson } from './hostile.js';
 
@@ -43,7 +43,10 @@ export async function connectAs(cluster: Cluster, user: 'compute' | 'api' | 'cli
     const id = identityFromSeed(spec.hostSeed!);
     return connectNats({ servers: spec.natsUrl, name: 'fuzz-compute', nkeySeed: id.seed, inboxPrefix: hostInboxPrefix(id.publicKey) });
   }
-  if (user === 'client') return connect({ servers: cluster.natsUrl, name: 'fuzz-client', inboxPrefix: roleInboxPrefix('client') });
+  if (user === 'client') {
+    const { url, user: name, pass } = splitCredentials(cluster.natsUrl);
+    return connect({ servers: url, name: 'fuzz-client', inboxPrefix: roleInboxPrefix('client'), ...(name ? { user: name, pass: pass ?? '' } : {}) });
+  }
   const creds = cluster.roleAuth.api!;
   return connect({ servers: (await cluster.join([])).natsUrl, name: 'fuzz-api', user: creds.user, pass: creds.pass, inboxPrefix: roleInboxPrefix('api') });
 }
@@ -219,7 +222,9 @@ export async function fuzzApiRequests(cluster: Cluster, nc: NatsConnection, ids:
 /** The micro services that answer `$SRV.PING` within `timeoutMs` (as the client user). */
 export async function pingServices(nc: NatsConnection, want: string[], timeoutMs = 3_000): Promise<string[]> {
   const seen = new Set<string>();
-  const inbox = `_INBOX.fz.${randomUUID()}`;
+  // Each identity may only hear its own inbox prefix.
+  const prefix = (nc as unknown as { options: { inboxPrefix?: string } }).options.inboxPrefix ?? '_INBOX';
+  const inbox = `${prefix}.fz.${randomUUID()}`;
   const sub = nc.subscribe(inbox);
   const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
   nc.publish('$SRV.PING', enc.encode(''), { reply: inbox });

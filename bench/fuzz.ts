@@ -50,7 +50,7 @@ export async function fuzzBench(o: { runs: number; seed: number }): Promise<Reco
     return {
       bench: 'fuzz', seed: o.seed, runs: o.runs, seconds: Math.round((Date.now() - started) / 100) / 10,
       routes: rest.routes, requestsTried: rest.requests, messagesTried: messages + nats.requests,
-      fiveXx: rest.fiveXx, crashes: watch.crashes.length, invariantViolations: violations.length, violations: violations.slice(0, 50).map((v) => (v.length > 200 ? `${v.slice(0, 200)}…` : v)),
+      fiveXx: rest.fiveXx, deliberate5xx: rest.deliberate5xx, crashes: watch.crashes.length, invariantViolations: violations.length, violations: violations.slice(0, 50).map((v) => (v.length > 200 ? `${v.slice(0, 200)}…` : v)),
       restFailures: rest.failures.length, restDistinct: distinct(rest.failures).length, perRouteFailures: rest.perRoute,
       natsFailures,
     };

@@ -62,12 +62,14 @@ interface RequestSpec<B extends TSchema, R extends TSchema> {
 }
 
 export function defineRequest<B extends TSchema, R extends TSchema>(spec: RequestSpec<B, R>): RequestDef<B, R> {
+  const body = lazyCheck(spec.body);
+  const reply = lazyCheck(spec.reply);
   return {
     kind: 'request',
     ...spec,
     subject: spec.subject ?? spec.pattern,
-    checkBody: TypeCompiler.Compile(spec.body),
-    checkReply: TypeCompiler.Compile(spec.reply),
+    get checkBody() { return body(); },
+    get checkReply() { return reply(); },
   };
 }
 
@@ -82,7 +84,17 @@ interface MessageSpec<B extends TSchema> {
 }
 
 export function defineMessage<B extends TSchema>(spec: MessageSpec<B>): MessageDef<B> {
-  return { kind: 'message', ...spec, subject: spec.subject ?? spec.pattern, check: TypeCompiler.Compile(spec.body) };
+  const check = lazyCheck(spec.body);
+  return { kind: 'message', ...spec, subject: spec.subject ?? spec.pattern, get check() { return check(); } };
+}
+
+/**
+ * A schema compiled on first use, then kept: a process compiles only the checks it runs (a CLI
+ * command one or two, not the whole catalog at import: that cost every command ~2 s).
+ */
+function lazyCheck<T extends TSchema>(schema: T): () => TypeCheck<T> {
+  let compiled: TypeCheck<T> | undefined;
+  return () => (compiled ??= TypeCompiler.Compile(schema));
 }
 
 /** Several request verbs under one wildcard subject (`instance.*.*`, `host.*.*`, `image.*.*`). */

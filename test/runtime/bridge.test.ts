@@ -36,14 +36,15 @@ const enc = new TextEncoder();
 const env = (body: unknown = {}) => enc.encode(JSON.stringify({ v: 1, body }));
 
 bridge.endpoint(svc, 'get', 'bt.crlf.get', ({ envelope }) => {
-  throw new BadRequestError(`Flavor ${String(envelope.body.ref)} could not be found.`);
+  // NUL cannot arrive in a request any more (the envelope refuses it); a handler can still make one.
+  throw new BadRequestError(`Flavor ${String(envelope.body.ref).replace('#', '\u0000')} could not be found.`);
 }, opts);
 bridge.endpoint(svc, 'list', 'bt.big.list', () => ({ blob: 'x'.repeat(2 * 1024 * 1024) }), opts);
 bridge.endpoint(svc, 'ping', 'bt.alive.ping', () => ({ pong: true }), opts);
 await serverNc.flush();
 
 t.test('C1: CR, LF and NUL in an error message: the reply arrives, the header is sanitised', async (t) => {
-  const msg = await clientNc.request('bt.crlf.get', env({ ref: 'a\r\nInjected: 1\u0000z' }), { timeout: 2_000 });
+  const msg = await clientNc.request('bt.crlf.get', env({ ref: 'a\r\nInjected: 1#z' }), { timeout: 2_000 });
   const header = msg.headers?.get('Nats-Service-Error') ?? '';
   t.notMatch(header, /[\r\n\u0000]/, 'no control characters in the header');
   t.match(header, /Flavor a {2}Injected: 1 z could not be found/);

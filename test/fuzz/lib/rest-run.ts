@@ -34,6 +34,8 @@ export interface RestStats {
   cases: number;
   requests: number;
   fiveXx: number;
+  /** 501s and 503s: counted apart, they are answers, not failures. */
+  deliberate5xx: number;
   failures: RestFailure[];
   perRoute: Record<string, number>;
 }
@@ -127,7 +129,7 @@ export async function runRest(cluster: Cluster, setup: { personas: Persona[]; re
   const routes = registeredRoutes(cluster.api!.app);
   const cases = ordered(buildCases(routes, setup.resources, o));
   const base = new URL(cluster.apiUrl!);
-  const stats: RestStats = { routes: routes.length, cases: cases.length, requests: 0, fiveXx: 0, failures: [], perRoute: {} };
+  const stats: RestStats = { routes: routes.length, cases: cases.length, requests: 0, fiveXx: 0, deliberate5xx: 0, failures: [], perRoute: {} };
   const timeoutMs = o.timeoutMs ?? 3_000;
   for (const phase of [0, 1, 2] as const) {
     const batch = cases.filter((c) => c.phase === phase).flatMap((c) => setup.personas.map((p) => ({ c, p })));
@@ -141,7 +143,9 @@ export async function runRest(cluster: Cluster, setup: { personas: Persona[]; re
       } catch (err) {
         found = [`transport: ${(err as Error).message}`];
       }
-      if (raw.status >= 500) stats.fiveXx++;
+      // 501 (not implemented) and 503 (a dependency busy or cut off, retryable) are deliberate answers.
+      if (raw.status >= 500 && raw.status !== 501 && raw.status !== 503) stats.fiveXx++;
+      else if (raw.status >= 500) stats.deliberate5xx++;
       if (found.length === 0) return;
       const key = `${c.method} ${c.route}`;
       stats.perRoute[key] = (stats.perRoute[key] ?? 0) + 1;

@@ -8,20 +8,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServerView } from '../../protocols/messages.js';
 import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { MAIN, ROOT, runNovact, type Run } from './run-novact.js';
 import { connectNats, splitCredentials } from '../../runtime/nats/connection.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'cli', 'main.ts');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 let cluster: Cluster;
 let dir: string;
@@ -30,19 +21,7 @@ let imageName: string;
 
 /** Runs `novact <args>` with NATS_URL pointing at the test cluster (unless `env` says otherwise). */
 function novact(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NOVACT_STATE_FILE: noStateFile, NATS_URL: cluster.natsUrl, NOVACT_SUBJECT_ROOT: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runNovact(args, { NOVACT_STATE_FILE: noStateFile, NATS_URL: cluster.natsUrl, NOVACT_SUBJECT_ROOT: undefined, ...env });
 }
 
 /** Resolves once the conductor lists `n` hosts that are up, re-checking after each capacity report. */

@@ -4,26 +4,16 @@
  * (`novact up` itself, host credentials and `--join`: cli-up.test.ts.)
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ComputeNodeView, InstanceActionView, ServerView } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { runNovact, type Run } from './run-novact.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'cli', 'main.ts');
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 let cluster: Cluster;
 let dir: string;
@@ -32,19 +22,7 @@ let imageName: string;
 
 /** Runs `novact <args>` with NATS_URL pointing at the test cluster (unless `env` says otherwise). */
 function novact(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NOVACT_STATE_FILE: noStateFile, NATS_URL: cluster.natsUrl, NOVACT_SUBJECT_ROOT: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runNovact(args, { NOVACT_STATE_FILE: noStateFile, NATS_URL: cluster.natsUrl, NOVACT_SUBJECT_ROOT: undefined, ...env });
 }
 
 /** Runs a command that must succeed with `--json` and returns its parsed output. */

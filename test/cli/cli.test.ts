@@ -5,25 +5,14 @@
  */
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ComputeNodeView, InstanceActionView, ServerView } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
-import { startCluster, type Cluster } from '../../runtime/cluster.js';
-import { runNovact, type Run } from './run-novact.js';
+import { cliFixture } from './run-novact.js';
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
-let cluster: Cluster;
-let dir: string;
-let noStateFile: string;
-let imageName: string;
-
-/** Runs `novact <args>` with NATS_URL pointing at the test cluster (unless `env` says otherwise). */
-function novact(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return runNovact(args, { NOVACT_STATE_FILE: noStateFile, NATS_URL: cluster.natsUrl, NOVACT_SUBJECT_ROOT: undefined, ...env });
-}
+const { cluster, dir, imageName, novact } = await cliFixture(t);
 
 /** Runs a command that must succeed with `--json` and returns its parsed output. */
 async function json<T>(t: Test, args: string[]): Promise<T> {
@@ -31,33 +20,6 @@ async function json<T>(t: Test, args: string[]): Promise<T> {
   t.equal(r.code, 0, `novact ${args.join(' ')} exits 0`, { stderr: r.stderr });
   return JSON.parse(r.stdout) as T;
 }
-
-/** Resolves once the conductor lists `n` hosts that are up, re-checking after each capacity report. */
-async function waitForHosts(n: number, timeoutMs = 30_000): Promise<void> {
-  const up = async () => (await cluster.client.listHosts()).filter((h) => h.state === 'up').length >= n;
-  const sub = cluster.client.bridge.nc.subscribe(cluster.subjects.allReports('capacity'));
-  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-  try {
-    if (await up()) return;
-    for await (const _ of sub) if (await up()) return;
-    throw new Error(`${n} hosts did not come up within ${timeoutMs} ms`);
-  } finally {
-    clearTimeout(timer);
-    if (!sub.isClosed()) sub.unsubscribe();
-  }
-}
-
-t.before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'novact-cli-test-'));
-  noStateFile = join(dir, 'absent.json');
-  cluster = await startCluster({ hosts: 2, compute: { reportIntervalMs: 200, heartbeatIntervalMs: 200 } });
-  await waitForHosts(2);
-  imageName = (await cluster.client.listImages())[0]!.name;
-});
-t.teardown(async () => {
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 t.test('a server through its life', async (t) => {
   const created = await json<ServerView>(t, ['server', 'create', '--flavor', 'm1.tiny', '--image', imageName, '--name', 'cli-1', '--wait']);

@@ -5,6 +5,7 @@
  * counted; none reaches an actor; the cluster still schedules afterwards.
  */
 import t from 'tap';
+import { until } from '../harness/poll.js';
 import { ALL_MESSAGES, CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/index.js';
 import { startTestCluster, settled } from '../harness/cluster.js';
 
@@ -16,18 +17,9 @@ const conductor = cluster.conductor!;
 const enc = new TextEncoder();
 // The conductor writes compute-node records on a flush: wait (bounded) for the first.
 let host: string | undefined;
-for (const end = Date.now() + 10_000; host === undefined && Date.now() < end; ) {
-  host = (await client.listHosts())[0]?.host;
-  if (host === undefined) await new Promise((r) => setTimeout(r, 50));
-}
+await until(async () => (host = (await client.listHosts())[0]?.host) !== undefined, 10_000);
 const image = (await client.listImages())[0]!;
 
-/** Polls `cond` until true or the bound passes. */
-async function until(cond: () => boolean, ms = 5_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  return cond();
-}
 
 const bootOne = async (name: string) => {
   const s = await client.createServer({ name, flavorRef: 'm1.tiny', imageRef: image.id });

@@ -5,6 +5,7 @@
  * own (its own startCluster), stopped and started again around the same hypervisor.
  */
 import t from 'tap';
+import { waitFor } from '../harness/poll.js';
 import { FakeDriver } from '../../hosts/fake/fake-driver.js';
 import { startCluster, type Cluster } from '../../runtime/cluster.js';
 import { createLogger } from '../../runtime/log/logger.js';
@@ -59,15 +60,6 @@ await startCompute();
 
 const allocated = async () => (await cluster.ledger!.totals()).allocations.MEMORY_MB;
 const guestMemory = async () => (await driver.listGuests()).reduce((n, g) => n + g.memoryMb, 0);
-async function poll<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const boot = async (name: string) => {
   const s = await client.createServer({ name, flavorRef: 'm1.tiny', imageRef: image.id });
   const done = await client.waitForServer(s.id, (x) => x.status !== 'BUILD');
@@ -87,7 +79,7 @@ t.test('a delete while the host is away holds the capacity until the host confir
   t.equal(await allocated(), 512, 'the capacity is still held');
   t.ok((await driver.listGuests()).some((g) => g.uuid === s.id), 'the guest still runs');
   await startCompute();
-  await poll('DELETED', async () => ((await client.getServer(s.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED' ? true : undefined));
+  await waitFor('DELETED', async () => (await client.getServer(s.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED');
   t.same(await driver.listGuests(), [], 'the host destroyed the guest');
   t.equal(await allocated(), 0, 'released only after the host confirmed');
   t.notOk(logged.includes('host down past the service down time; deleting locally'), 'no local delete was needed');
@@ -100,7 +92,7 @@ t.test('a host down past the service down time: local delete, then the returning
   await client.deleteServer(s.id);
   t.equal((await client.getServer(s.id)).taskState, 'deleting');
   t.equal(await allocated(), 512, 'charged while the guest may still run');
-  await poll('DELETED', async () => ((await client.getServer(s.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED' ? true : undefined));
+  await waitFor('DELETED', async () => (await client.getServer(s.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED');
   const waited = Date.now() - stoppedAt;
   t.ok(waited >= SERVICE_DOWN_MS - HEARTBEAT_MS, `deleted locally only after the service down time (${waited} ms)`);
   t.ok(logged.includes('host down past the service down time; deleting locally'), 'said so in the log');
@@ -109,7 +101,7 @@ t.test('a host down past the service down time: local delete, then the returning
 
   // The host comes back: its start-up reconciliation finds a guest with no live instance.
   await startCompute();
-  await poll('the reap', async () => ((await driver.listGuests()).length === 0 ? true : undefined));
+  await waitFor('the reap', async () => (await driver.listGuests()).length === 0);
   t.ok(compute!.compute!.reaper.stats.reaped >= 1, 'reaped by the reconciliation');
   t.equal(await allocated(), await guestMemory(), 'ledger = hypervisor');
 });
@@ -123,5 +115,5 @@ t.test('reconciliation keeps live guests and guests mid-build, reaps unknown one
   t.same((await driver.listGuests()).map((g) => g.uuid), [live.id], 'the live instance keeps its guest');
   t.equal(await allocated(), await guestMemory(), 'ledger = hypervisor');
   await client.deleteServer(live.id);
-  await poll('DELETED', async () => ((await client.getServer(live.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED' ? true : undefined));
+  await waitFor('DELETED', async () => (await client.getServer(live.id).catch(() => ({ status: 'DELETED' }))).status === 'DELETED');
 });

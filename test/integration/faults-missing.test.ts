@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { waitFor } from '../harness/poll.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { startTestCluster } from '../harness/cluster.js';
 
@@ -23,13 +24,6 @@ async function inBatches<T>(items: T[], n: number, f: (x: T) => Promise<unknown>
   for (let i = 0; i < items.length; i += n) out.push(...(await Promise.all(items.slice(i, i + n).map(f))));
   return out;
 }
-async function until(what: string, ok: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const imageActors = async (): Promise<number> => {
   const r = await client.bridge.nc.request('$SRV.STATS.novact-image', '', { timeout: 2_000 });
   const stats = r.json<{ endpoints: { data?: { liveActors?: number } }[] }>();
@@ -41,7 +35,7 @@ t.test('1,000 GETs of random instance uuids: all 404, no live actors left', asyn
   const ids = Array.from({ length: 1_000 }, () => randomUUID());
   const errs = await inBatches(ids, 100, (id) => client.getServer(id).then(() => undefined, (e: unknown) => e));
   t.ok(errs.every((e) => e instanceof NotFoundError), 'every one is a 404');
-  await until('the actors to stop', () => conductor.liveInstanceActors <= before);
+  await waitFor('the actors to stop', () => conductor.liveInstanceActors <= before, 5_000);
   t.equal(conductor.liveInstanceActors, before, 'no instance actor outlives its 404');
 });
 

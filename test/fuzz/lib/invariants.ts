@@ -5,16 +5,8 @@
  * new server to ACTIVE and deletes it. Each returns the violations it found (empty: it holds).
  */
 import type { Cluster } from '../../../runtime/cluster.js';
+import { until } from '../../harness/poll.js';
 
-/** Polls `cond` every `everyMs` until it is true or `timeoutMs` passes; answers the last result. */
-export async function until(cond: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond().catch(() => false)) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Waits until no instance is building or in a task; answers the ones still unsettled. */
 export async function settle(cluster: Cluster, timeoutMs = 30_000): Promise<string[]> {
@@ -70,7 +62,7 @@ export async function bootAndDelete(cluster: Cluster, timeoutMs = 20_000): Promi
     const done = await cluster.client.waitForServer(s.id, (x) => x.status !== 'BUILD', timeoutMs);
     if (done.status !== 'ACTIVE') return [`boot ended ${done.status}: ${JSON.stringify(done.fault ?? null)}`];
     await cluster.client.deleteServer(s.id);
-    const gone = await until(async () => (await cluster.client.getServer(s.id).then((x) => x.status, () => 'DELETED')) === 'DELETED', timeoutMs);
+    const gone = await until(async () => (await cluster.client.getServer(s.id).then((x) => x.status, () => 'DELETED')) === 'DELETED', timeoutMs, 100);
     return gone ? [] : ['the server was not deleted'];
   } catch (err) {
     return [`boot failed: ${(err as Error).message}`];

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { waitFor } from '../harness/poll.js';
+import { until, waitFor } from '../harness/poll.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { startTestCluster } from '../harness/cluster.js';
 
@@ -57,12 +57,8 @@ t.test('image GETs of random ids leave no actors; a create invalidates the cache
   const start = reads.images;
   await Promise.all(ids.slice(0, 50).map((id) => client.bridge.request(client.subjects.image(id, 'get'), 'get', {}, { timeoutMs: 5_000 }).catch(() => undefined)));
   t.equal(reads.images - start, 0, 'repeated misses are answered from the cache');
-  let live = await imageActors();
-  for (let i = 0; i < 50 && live !== 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    live = await imageActors();
-  }
-  t.equal(live, 0, 'no image actor outlives its 404');
+  await until(async () => (await imageActors()) === 0, 1_000);
+  t.equal(await imageActors(), 0, 'no image actor outlives its 404');
 
   const chosen = ids[0]!;
   await client.createImage({ id: chosen, name: 'late', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 1024 });

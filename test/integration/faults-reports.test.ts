@@ -5,6 +5,7 @@
  * the same way.
  */
 import t from 'tap';
+import { waitFor } from '../harness/poll.js';
 import type { CapacityReport } from '../../protocols/resources.js';
 import { startTestCluster } from '../harness/cluster.js';
 
@@ -21,13 +22,6 @@ const ledgerMemory = async (hosts: string[]): Promise<Map<string, number>> => {
   const r = await knex.raw(`select provider, total from inventories where resource_class = 'MEMORY_MB' and provider = any(?)`, [hosts]);
   return new Map((r.rows as { provider: string; total: number }[]).map((x) => [x.provider, x.total]));
 };
-async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 t.test('a poisoned report in a burst: every other host\'s inventory reaches the ledger', async (t) => {
   const good = Array.from({ length: 30 }, (_, i) => `good-${i + 1}`);
@@ -35,7 +29,7 @@ t.test('a poisoned report in a burst: every other host\'s inventory reaches the 
   const burst = [...good.slice(0, 15).map((h) => report(h)), report('poisoned', { memoryMb: 3_000_000_000 }), ...good.slice(15).map((h) => report(h))];
   for (const r of burst) client.bridge.publish(subjects.report(r.host, 'capacity'), r);
   await client.bridge.nc.flush();
-  await until('the good inventories', async () => (await ledgerMemory(good)).size === good.length);
+  await waitFor('the good inventories', async () => (await ledgerMemory(good)).size === good.length);
   await scheduler.inventoriesWritten();
   const inLedger = await ledgerMemory(good);
   t.equal(inLedger.size, good.length, 'all 30 good hosts are in the ledger');
@@ -60,18 +54,18 @@ t.test('a transient write failure is retried, and a cleared host is written by i
   // Fails a few times, then works: the writer's retries land it.
   failing = 2;
   client.bridge.publish(subjects.report('flaky', 'capacity'), report('flaky'));
-  await until('the retried write', async () => (await ledgerMemory(['flaky'])).size === 1);
+  await waitFor('the retried write', async () => (await ledgerMemory(['flaky'])).size === 1);
   t.equal(scheduler.states.get('flaky')?.inventory.MEMORY_MB.total, (await ledgerMemory(['flaky'])).get('flaky'), 'memory = ledger');
 
   // Fails past the retries: memory is cleared, and the next *identical* report is written again.
   failing = 1_000;
   const bigger = report('flaky', { memoryMb: 32_768, seq: 2 });
   client.bridge.publish(subjects.report('flaky', 'capacity'), bigger);
-  await until('the cleared host', () => (scheduler.states.get('flaky')?.inventory.MEMORY_MB.total ?? -1) === 0);
+  await waitFor('the cleared host', () => (scheduler.states.get('flaky')?.inventory.MEMORY_MB.total ?? -1) === 0);
   t.ok(((await ledgerMemory(['flaky'])).get('flaky') ?? 0) < 32_768, 'the ledger does not have the new capacity');
   failing = 0;
   client.bridge.publish(subjects.report('flaky', 'capacity'), { ...bigger, seq: 3 });
-  await until('the rewrite', async () => ((await ledgerMemory(['flaky'])).get('flaky') ?? 0) >= 32_768);
+  await waitFor('the rewrite', async () => ((await ledgerMemory(['flaky'])).get('flaky') ?? 0) >= 32_768);
   t.equal(scheduler.states.get('flaky')?.inventory.MEMORY_MB.total, (await ledgerMemory(['flaky'])).get('flaky'), 'memory = ledger again');
 });
 

@@ -5,6 +5,7 @@
  * says so in its health and the log, and answers its endpoints with a typed 503 at once.
  */
 import t from 'tap';
+import { waitFor } from '../harness/poll.js';
 import { UnavailableError } from '../../protocols/errors.js';
 import { createLogger } from '../../runtime/log/logger.js';
 import { startTestCluster, settled } from '../harness/cluster.js';
@@ -20,13 +21,6 @@ const { client } = cluster;
 const scheduler = cluster.scheduler!;
 const image = (await client.listImages())[0]!;
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const crashPastBudget = () => {
   for (let i = 0; i < 3; i++) scheduler.crash();
 };
@@ -35,7 +29,7 @@ t.test('a spent restart budget restarts the role from the ledger: healthy again,
   const before = await client.createServer({ name: 'before', flavorRef: 'm1.tiny', imageRef: image.id });
   t.equal((await client.waitForServer(before.id, settled)).status, 'ACTIVE');
   crashPastBudget();
-  await until('the role-level restart', () => scheduler.health().roleRestarts === 1 && scheduler.health().status === 'ok');
+  await waitFor('the role-level restart', () => scheduler.health().roleRestarts === 1 && scheduler.health().status === 'ok');
   t.ok(errors.includes('role-critical actor spent its restart budget; restarting the role'), 'logged at error level');
   t.equal(scheduler.states.allocationOf(before.id)?.host, (await client.getServer(before.id)).host, 'rebuilt from the ledger: the existing claim is known');
   const after = await client.createServer({ name: 'after', flavorRef: 'm1.tiny', imageRef: image.id });
@@ -45,7 +39,7 @@ t.test('a spent restart budget restarts the role from the ledger: healthy again,
 
 t.test('past the role budget the role is unhealthy and answers 503 at once, not a timeout', async (t) => {
   crashPastBudget();
-  await until('unhealthy', () => scheduler.health().status === 'unhealthy');
+  await waitFor('unhealthy', () => scheduler.health().status === 'unhealthy');
   t.ok(errors.includes('role-critical actor could not be kept running; the role is unhealthy'), 'logged at error level');
   const h = cluster.health();
   t.equal(h.ok, false, 'the cluster health shows it');

@@ -6,6 +6,7 @@ import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { until } from '../harness/poll.js';
 import { startTestCluster } from '../harness/cluster.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'novact-saving-test-'));
@@ -42,11 +43,7 @@ t.test('a crash leftover in saving is requeued and its staging file removed; a l
   await utimes(leftover, old, old);
 
   const from = await sweeps();
-  const end = Date.now() + 10_000;
-  while ((await statusOf(crashed.id)) !== 'queued' || (await exists(leftover)) || (await sweeps()) < from + 2) {
-    if (Date.now() > end) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(async () => (await statusOf(crashed.id)) === 'queued' && !(await exists(leftover)) && (await sweeps()) >= from + 2, 10_000);
   t.equal(await statusOf(crashed.id), 'queued', 'back to queued, as after a failed upload');
   t.notOk(await exists(leftover), 'the leftover staging file is removed');
   t.equal(await statusOf(uploading.id), 'saving', 'the live upload is still saving');

@@ -4,6 +4,7 @@
  * helpers the fault work relies on: the negative cache and the bad-row isolation of batch writes.
  */
 import t from 'tap';
+import { until } from '../harness/poll.js';
 import { UnavailableError } from '../../protocols/errors.js';
 import { CriticalActor } from '../../runtime/actors/critical.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
@@ -45,8 +46,7 @@ t.test('spent budget → role restart → unhealthy with 503s', async (t) => {
 
   critical.tell({ kind: 'crash' });
   critical.tell({ kind: 'crash' });
-  const end = Date.now() + 2_000;
-  while (health.status !== 'unhealthy' && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  await until(() => health.status === 'unhealthy', 2_000, 5);
   t.equal(health.status, 'unhealthy', 'past the role budget');
   t.match(health.snapshot().reason, /boom/);
   t.ok(errors.includes('role-critical actor could not be kept running; the role is unhealthy'), 'said loudly');

@@ -57,7 +57,8 @@ export type * from './protocols/messages.js';
 export { VM_STATES, TASK_STATES, PowerState, apiStatus } from './protocols/states.js';
 export type { ApiStatus, TaskState, VmState } from './protocols/states.js';
 export { transition, initialState } from './protocols/lifecycle.js';
-export type { Effect, InstanceAction, LifecycleEvent, LifecycleState, Outcome, PowerOp, Transition } from './protocols/lifecycle.js';
+export { ACTIONS, STEPS } from './protocols/lifecycle.js';
+export type { ActionName, Caller, Effect, LifecycleConfig, LifecycleEvent, LifecycleState, Outcome, PowerOp, TaskContext, Transition } from './protocols/lifecycle.js';
 export type { CapacityReport, Flavor, ImageMeta, Inventory, ResourceClass, Resources } from './protocols/resources.js';
 export {
   NovactError, BadRequestError, ForbiddenError, NotFoundError, ConflictError, OverLimitError, NoValidHostError,

@@ -7,6 +7,7 @@ import type { NatsConnection } from 'nats';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { DEFAULT_ROOT } from '../protocols/subjects.js';
 import type { ServerView } from '../protocols/messages.js';
+import { ACTIONS, ACTION_NAMES, type ActionName } from '../protocols/lifecycle.js';
 import { NovactClient } from '../runtime/client.js';
 import { connectNats } from '../runtime/nats/connection.js';
 import * as fmt from './format.js';
@@ -86,9 +87,10 @@ function print(ctx: RunContext, value: unknown, text: () => string): void {
 
 // --- waiting ---
 
-type Goal = 'active' | 'shutoff' | 'deleted';
+type Goal = 'active' | 'shutoff' | 'deleted' | 'settled';
 const settled = (s: ServerView) => s.taskState === null;
 const GOALS: Record<Goal, (s: ServerView) => boolean> = {
+  settled: (s) => s.status === 'ERROR' || s.status === 'DELETED' || settled(s),
   active: (s) => s.status === 'ERROR' || (s.status === 'ACTIVE' && settled(s)),
   shutoff: (s) => s.status === 'ERROR' || (s.status === 'SHUTOFF' && settled(s)),
   deleted: (s) => s.status === 'DELETED',
@@ -146,6 +148,21 @@ function powerCommand(verb: 'stop' | 'start', goal: Goal, summary: string): Comm
     finish(ctx, spec, client, await client.serverAction(id(ctx), verb), goal));
 }
 
+/** The table's other actions: `novact server <action> ID [--args JSON] [--wait]` (args as Nova's action body value). */
+const HAND_WRITTEN = new Set<ActionName>(['delete', 'stop', 'start', 'reboot']);
+const tableCommands = (): CommandSpec[] =>
+  ACTION_NAMES.filter((n) => !HAND_WRITTEN.has(n)).map((n) =>
+    server(n, 'ID [--args JSON] [--wait]', `server action ${ACTIONS[n].api ?? n}`, ['args', 'wait', 'wait-timeout'], ['ID'], async (ctx, client, spec) => {
+      const raw = strOption(ctx.values, 'args');
+      let args: unknown;
+      try {
+        args = raw === undefined ? null : JSON.parse(raw);
+      } catch {
+        throw new UsageError('--args must be JSON', spec);
+      }
+      return finish(ctx, spec, client, await client.serverAction(id(ctx), n, args as never), 'settled');
+    }));
+
 export const CLIENT_COMMANDS: CommandSpec[] = [
   server('create', '--flavor F --image I [--name N] [--wait]', 'boot a server (flavor and image by name or id)',
     ['flavor', 'image', 'name', 'wait', 'wait-timeout'], [], async (ctx, client, spec) => {
@@ -177,6 +194,7 @@ export const CLIENT_COMMANDS: CommandSpec[] = [
   server('reboot', 'ID [--hard] [--wait]', 'reboot a server (soft unless --hard)', ['hard', 'wait', 'wait-timeout'], ['ID'],
     async (ctx, client, spec) =>
       finish(ctx, spec, client, await client.serverAction(id(ctx), 'reboot', { type: ctx.values.hard ? 'HARD' : 'SOFT' }), 'active')),
+  ...tableCommands(),
   server('actions', 'ID', "list a server's actions", [], ['ID'], async (ctx, client) => {
     const actions = await client.serverActions(id(ctx));
     print(ctx, actions, () => fmt.actionList(actions));

@@ -40,6 +40,7 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   'wait-timeout': { type: 'string' },
   hard: { type: 'boolean' },
+  args: { type: 'string' },
   status: { type: 'string' },
   host: { type: 'string' },
 } as const;

@@ -7,7 +7,7 @@ export type { ServerView, ComputeNodeView, InstanceActionView } from './catalog/
 export type {
   BuildRequest, BuildReply, ListRequest, ListReply, HostsReply, HostsRequest, FlavorListReply, FlavorGetRequest, FlavorReply,
 } from './catalog/conductor.js';
-export type { RebootRequest, ServerReply, ActionsReply, ActionsRequest } from './catalog/instance.js';
+export type { ServerReply, ActionsReply, ActionsRequest } from './catalog/instance.js';
 export type { ImageCreateRequest, ImageReply, ImageListReply } from './catalog/image.js';
 export type {
   SelectRequest, SelectReply, SelectBatchRequest, SelectBatchReply, ClaimRequest, ClaimReply, ReleaseRequest,

@@ -3,6 +3,7 @@
  * has a timeout; every mutating call carries an idempotency key (generated unless given, so a caller
  * that retries after a timeout passes the same key and the owner acts once).
  */
+import type { ActionArgs, ActionName } from '../protocols/lifecycle.js';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type {
@@ -76,11 +77,12 @@ export class NovactClient {
   async getServer(id: string, o?: CallOptions): Promise<ServerView> {
     return (await this.call<ServerReply>(this.subjects.instance(id, 'get'), 'get', {}, o, false)).server;
   }
-  async serverAction(id: string, verb: 'delete' | 'stop' | 'start' | 'reboot', body: Record<string, unknown> = {}, o?: CallOptions): Promise<ServerView> {
-    return (await this.call<ServerReply>(this.subjects.instance(id, verb), verb, body, o)).server;
+  /** Any server action of the lifecycle's table, with its arguments (as Nova's action body value). */
+  async serverAction<N extends ActionName>(id: string, action: N, args?: ActionArgs<N>, o?: CallOptions): Promise<ServerView> {
+    return (await this.call<ServerReply>(this.subjects.instance(id, action), action, args === undefined ? {} : { args }, o)).server;
   }
   deleteServer(id: string, o?: CallOptions): Promise<ServerView> {
-    return this.serverAction(id, 'delete', {}, o);
+    return this.serverAction(id, 'delete', undefined, o);
   }
   async serverActions(id: string, o?: CallOptions): Promise<ActionsReply['actions']> {
     return (await this.call<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions', {}, o, false)).actions;

@@ -11,13 +11,19 @@ import { fieldsOf, int, oneOf, optStr, str, stringMap } from '../../protocols/va
 import { DriverError, type GuestInfo, type GuestSpec, type HypervisorDriver } from '../../hosts/driver.js';
 import type { HostRecord } from './host-record.js';
 
-const POWER_OPS: readonly PowerOp[] = ['stop', 'start', 'reboot_soft', 'reboot_hard'];
+const POWER_OPS: readonly PowerOp[] = ['stop', 'start', 'reboot_soft', 'reboot_hard', 'pause', 'unpause', 'suspend', 'resume'];
 const TARGET: Record<PowerOp, PowerState> = {
   stop: PowerState.SHUTDOWN,
   start: PowerState.RUNNING,
   reboot_soft: PowerState.RUNNING,
   reboot_hard: PowerState.RUNNING,
+  pause: PowerState.PAUSED,
+  unpause: PowerState.RUNNING,
+  suspend: PowerState.SUSPENDED,
+  resume: PowerState.RUNNING,
 };
+/** Operations whose repetition after they took effect is a no-op (retries after a timeout, resumes). */
+const SETTLES = new Set<PowerOp>(['stop', 'start', 'pause', 'unpause', 'suspend', 'resume']);
 
 export const isMutatingHostVerb = (verb: string): boolean => verb !== 'get';
 
@@ -85,7 +91,7 @@ function parseGuest(body: Record<string, unknown>): GuestSpec {
 async function power(driver: HypervisorDriver, uuid: string, op: PowerOp): Promise<GuestInfo> {
   const guest = await driver.getGuest(uuid);
   // Repeating a power operation that already took effect succeeds (retries after a timeout, resumes).
-  if (guest && guest.powerState === TARGET[op] && (op === 'stop' || op === 'start')) return guest;
+  if (guest && guest.powerState === TARGET[op] && SETTLES.has(op)) return guest;
   switch (op) {
     case 'stop':
       return driver.powerOff(uuid);
@@ -95,5 +101,13 @@ async function power(driver: HypervisorDriver, uuid: string, op: PowerOp): Promi
       return driver.reboot(uuid, false);
     case 'reboot_hard':
       return driver.reboot(uuid, true);
+    case 'pause':
+      return driver.pause(uuid);
+    case 'unpause':
+      return driver.unpause(uuid);
+    case 'suspend':
+      return driver.suspend(uuid);
+    case 'resume':
+      return driver.resume(uuid);
   }
 }

@@ -164,8 +164,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
    */
   const placeBatch = async (rows: InstanceRow[], image: ImageMeta): Promise<void> => {
     const body = { requests: rows.map((row) => selectRequestFor(row, image, extraSpecs(row.flavorId))) };
+    // The first issue of `scheduling` (attempt 0) is this batch's select; each actor awaits it.
+    const token = { step: 'scheduling', attempt: 0 } as const;
+    for (const row of rows) registry.tell(row.uuid, { kind: 'build', placed: true });
     const failAll = (message: string) => {
-      for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', message } });
+      for (const row of rows) registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduleFailed', token, message } });
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -174,7 +177,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
         });
         rows.forEach((row, i) => {
           const p = r.placements[i]!;
-          registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', host: p.host, alternates: p.alternates } });
+          registry.tell(row.uuid, { kind: 'outcome', outcome: { kind: 'scheduled', token, host: p.host, alternates: p.alternates } });
         });
         return;
       } catch (err) {

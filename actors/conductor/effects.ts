@@ -4,7 +4,7 @@
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
-import type { Effect, Outcome, PowerOp } from '../../protocols/lifecycle.js';
+import type { CallBudget, Effect, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -55,6 +55,8 @@ export function selectRequestFor(row: InstanceRow, image: ImageMeta, extraSpecs:
 
 const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
 
+const subjectsHost = (d: EffectDeps, host: string, verb: string) => d.subjects.host(host, verb);
+
 export class EffectRunner {
   constructor(private readonly d: EffectDeps) {}
 
@@ -63,23 +65,36 @@ export class EffectRunner {
     const fail = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { instance: row.uuid, ...errorFields(err) });
     switch (effect.kind) {
       case 'select':
-        this.select(row).then(deliver, fail('select'));
+        this.select(row, effect.token).then(deliver, fail('select'));
         return;
       case 'spawn':
-        this.spawn(row, effect.host, effect.claim).then(deliver, fail('spawn'));
+        this.spawn(row, effect).then(deliver, fail('spawn'));
         return;
       case 'power':
-        this.power(row, effect.host, effect.op).then(deliver, fail('power'));
+        this.call(effect.token, subjectsHost(this.d, effect.host, 'power'), 'power', { uuid: row.uuid, op: effect.op }, 'power')
+          .then((o) => deliver(o.kind === 'done' ? { kind: 'powered', token: o.token, powerState: (o.reply as unknown as GuestReply).guest.powerState } : o), fail('power'));
+        return;
+      case 'host':
+        this.call(effect.token, subjectsHost(this.d, effect.host, effect.verb), effect.verb, { uuid: row.uuid, ...effect.body }, effect.budget).then(deliver, fail(effect.verb));
+        return;
+      case 'scheduler':
+        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, effect.body, 'request').then(deliver, fail(effect.verb));
+        return;
+      case 'image':
+        this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request').then(deliver, fail(effect.verb));
         return;
       case 'destroy':
-        this.destroyUntilGone(row.uuid, effect.host).then(() => deliver({ kind: 'destroyed' }), fail('destroy'));
+        Promise.all(effect.hosts.map((h) => this.destroyUntilGone(row.uuid, h))).then(() => deliver({ kind: 'destroyed', token: effect.token }), fail('destroy'));
         return;
       case 'cleanup':
         this.destroyUntilGone(row.uuid, effect.host).catch(fail('cleanup'));
         return;
-      case 'release':
-        this.converge(() => this.release(row.uuid), 'release', row.uuid).then(() => deliver({ kind: 'released' }), fail('release'));
+      case 'release': {
+        const consumers = [...(effect.instance ? [row.uuid] : []), ...effect.migrations];
+        Promise.all(consumers.map((c) => this.converge(() => this.release(c), 'release', row.uuid)))
+          .then(() => deliver({ kind: 'released', token: effect.token }), fail('release'));
         return;
+      }
       case 'notify': {
         const [action, phase] = effect.event.split('.') as [string, string];
         this.d.bridge.publish(this.d.subjects.event('instance', row.uuid, action, phase), {
@@ -93,7 +108,7 @@ export class EffectRunner {
     }
   }
 
-  private async select(row: InstanceRow): Promise<Outcome> {
+  private async select(row: InstanceRow, token: Token): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
     let timedOut = 0;
     for (let attempt = 0; ; attempt++) {
@@ -103,24 +118,25 @@ export class EffectRunner {
           timeoutMs: timeouts.requestTimeoutMs,
           idempotencyKey: `${row.uuid}.select.${attempt}`,
         });
-        return { kind: 'scheduled', host: r.host, alternates: r.alternates };
+        return { kind: 'scheduled', token, host: r.host, alternates: r.alternates };
       } catch (err) {
         const e = err as NovactError;
         // A timeout means the scheduler is overloaded or gone: one more try covers a lost reply, more
         // only add to its queue (L10). Other retryable refusals (503 while it restarts) back off longer.
         if (err instanceof TimeoutError) timedOut++;
         if (err instanceof NoValidHostError || !(err instanceof NovactError) || !e.retryable || attempt + 1 >= timeouts.convergeAttempts || timedOut > SELECT_TIMEOUT_RETRIES) {
-          return { kind: 'scheduleFailed', message: err instanceof Error ? err.message : String(err) };
+          return { kind: 'scheduleFailed', token, message: err instanceof Error ? err.message : String(err) };
         }
         await this.d.clock.sleep(jitteredBackoff(attempt));
       }
     }
   }
 
-  private async spawn(row: InstanceRow, host: string, claim: boolean): Promise<Outcome> {
+  private async spawn(row: InstanceRow, e: Extract<Effect, { kind: 'spawn' }>): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
+    const { host, token } = e;
     try {
-      if (claim) {
+      if (e.claim) {
         await bridge.request<ClaimReply>(
           subjects.scheduler('claim'),
           'claim',
@@ -144,24 +160,33 @@ export class EffectRunner {
         },
         { timeoutMs: timeouts.spawnTimeoutMs, idempotencyKey: `${row.uuid}.spawn.${host}` },
       );
-      return { kind: 'spawned', host, powerState: r.guest.powerState, at: this.d.clock.now() };
+      return { kind: 'spawned', token, host, powerState: r.guest.powerState, at: this.d.clock.now() };
     } catch (err) {
-      return { kind: 'spawnFailed', host, message: err instanceof Error ? err.message : String(err) };
+      return { kind: 'spawnFailed', token, host, message: err instanceof Error ? err.message : String(err) };
     }
   }
 
-  private async power(row: InstanceRow, host: string, op: PowerOp): Promise<Outcome> {
+  /**
+   * One request on behalf of a step: the idempotency key is the instance, step and attempt, so a
+   * lost reply retried by the bus acts once, and a resumed step (new attempt) acts again.
+   */
+  private async call(token: Token, subject: string, verb: string, body: Record<string, unknown>, budget: CallBudget): Promise<Outcome> {
+    const uuid = typeof body.uuid === 'string' ? body.uuid : (body.instanceUuid as string | undefined) ?? 'n/a';
     try {
-      const r = await this.d.bridge.request<GuestReply>(
-        this.d.subjects.host(host, 'power'),
-        'power',
-        { uuid: row.uuid, op },
-        { timeoutMs: this.d.timeouts.powerTimeoutMs, idempotencyKey: `${row.uuid}.${op}.${row.version}` },
-      );
-      return { kind: 'powered', op, powerState: r.guest.powerState };
+      const reply = await this.d.bridge.request<Record<string, unknown>>(subject, verb, body, {
+        timeoutMs: this.budgetMs(budget),
+        idempotencyKey: `${uuid}.${token.step}.${token.attempt}.${verb}`,
+      });
+      return { kind: 'done', token, reply: reply ?? {}, at: this.d.clock.now() };
     } catch (err) {
-      return { kind: 'powerFailed', op, message: err instanceof Error ? err.message : String(err) };
+      const code = err instanceof NovactError ? err.code : 500;
+      return { kind: 'failed', token, code, message: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  private budgetMs(b: CallBudget): number {
+    const t = this.d.timeouts;
+    return b === 'spawn' || b === 'move' ? t.spawnTimeoutMs : b === 'power' ? t.powerTimeoutMs : t.requestTimeoutMs;
   }
 
   private async destroy(uuid: string, host: string): Promise<void> {

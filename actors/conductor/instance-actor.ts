@@ -4,19 +4,23 @@
  * compare-and-swap, and only then are the effects started. Outcomes come back as messages.
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
-import { BadRequestError, ConflictError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
-  type Effect,
+  ACTIONS,
+  DEFAULT_LIFECYCLE_CONFIG,
   initialState,
+  isActionName,
+  isDriven,
   transition,
-  type InstanceAction,
+  type Caller,
+  type LifecycleConfig,
   type LifecycleEvent,
   type LifecycleState,
   type Outcome,
+  type Refusal,
 } from '../../protocols/lifecycle.js';
 import type { ServerReply } from '../../protocols/messages.js';
 import type { PowerState } from '../../protocols/states.js';
-import { fieldsOf, oneOf } from '../../protocols/validate.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
@@ -31,7 +35,8 @@ import { instanceActions } from './instance-actions.js';
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
   | { kind: 'outcome'; outcome: Outcome }
-  | { kind: 'build' }
+  /** A new build: start scheduling, or (`placed`) await the placement a batch select is making. */
+  | { kind: 'build'; placed?: boolean }
   | { kind: 'resume' }
   /** Chaos hook: makes the actor throw, to exercise supervision. */
   | { kind: 'crash' };
@@ -49,6 +54,7 @@ export interface InstanceActorDeps {
   store: InstanceStore;
   effects: EffectRunner;
   clock: Clock;
+  lifecycle?: LifecycleConfig;
   /** Delivers an outcome to whichever actor holds the instance when it arrives. */
   deliver: (uuid: string, o: Outcome) => void;
   idleShutdownMs: number;
@@ -57,44 +63,38 @@ export interface InstanceActorDeps {
 }
 
 const RECENT_KEYS = 64;
-/** Notification names → the instance action they finish. */
-const ACTION_OF: Record<string, string> = { create: 'create', delete: 'delete', power_off: 'stop', power_on: 'start', reboot: 'reboot' };
 
 function lifeOf(r: InstanceRow): LifecycleState {
+  const driven = r.taskState === null || isDriven(r.taskState);
   return {
-    vmState: r.vmState,
-    taskState: r.taskState,
+    vmState: driven ? r.vmState : 'error',
+    taskState: driven ? (r.taskState as LifecycleState['taskState']) : null,
     powerState: r.powerState as PowerState,
     host: r.host,
     alternates: r.alternates,
-    fault: r.fault,
+    // A task this version cannot drive is not cleared silently: the instance shows why it stopped.
+    fault: driven ? r.fault : { code: 500, message: `task ${r.taskState} cannot be resumed by this conductor` },
     launchedAt: r.launchedAt ? new Date(r.launchedAt).getTime() : null,
-    inFlight: false,
+    locked: r.lockedBy ? { by: r.lockedBy, reason: r.lockedReason } : null,
+    ctx: r.taskContext ?? { attempt: 0 },
+    running: null,
   };
 }
 
 function changedOnDisk(a: LifecycleState, b: LifecycleState): boolean {
   return (
     a.vmState !== b.vmState || a.taskState !== b.taskState || a.powerState !== b.powerState || a.host !== b.host ||
-    a.launchedAt !== b.launchedAt || a.fault !== b.fault || a.alternates !== b.alternates
+    a.launchedAt !== b.launchedAt || a.fault !== b.fault || a.alternates !== b.alternates || a.ctx !== b.ctx || a.locked !== b.locked
   );
 }
 
-function actionOf(verb: string, body: Record<string, unknown>): InstanceAction {
-  switch (verb) {
-    case 'delete':
-      return { kind: 'delete' };
-    case 'stop':
-      return { kind: 'stop' };
-    case 'start':
-      return { kind: 'start' };
-    case 'reboot': {
-      const o = fieldsOf(body, ['type'], 'reboot');
-      return { kind: 'reboot', hard: oneOf(o, 'type', ['SOFT', 'HARD'] as const, 'SOFT') === 'HARD' };
-    }
-    default:
-      throw new BadRequestError(`instances have no action '${verb}'`);
+/** Nova's answer to a refused action: 409 (state or lock), 403 (admin-only, an admin's lock). */
+function refusal(uuid: string, r: Refusal): NovactError {
+  if (r.attr === 'admin' || (r.attr === 'locked' && r.value === 'admin')) {
+    return new ForbiddenError(`Policy doesn't allow ${r.action} to be performed.`);
   }
+  if (r.attr === 'locked') return new ConflictError(`Instance ${uuid} is locked`);
+  return new ConflictError(`Cannot '${r.action}' instance ${uuid} while it is in ${r.attr} ${r.value}`);
 }
 
 export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?: InstanceRow): ActorDef<State, InstanceMsg> {
@@ -106,14 +106,16 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     return { ...s, loaded: true, row: row ?? null, life: row ? lifeOf(row) : initialState() };
   };
 
+  const config = deps.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
+
   /** Runs one event through the lifecycle: write (CAS), then start effects. */
-  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: string }> => {
+  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError }> => {
     const row = s.row!;
-    const t = transition(s.life, event);
-    if (!t.ok) return { s, refused: `Cannot '${t.action}' instance ${uuid} while it is in ${t.attr} ${t.value}` };
+    const now = new Date(deps.clock.now());
+    const t = transition(s.life, event, { now: now.getTime(), config });
+    if (!t.ok) return { s, refused: refusal(uuid, t) };
     let next = row;
     if (changedOnDisk(s.life, t.next)) {
-      const now = new Date(deps.clock.now());
       const deleted = t.next.vmState === 'deleted';
       const fields: StateFields = {
         vmState: t.next.vmState,
@@ -123,17 +125,23 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
         node: t.next.host,
         alternates: t.next.alternates,
         fault: t.next.fault,
+        taskContext: t.next.ctx,
+        lockedBy: t.next.locked?.by ?? null,
+        lockedReason: t.next.locked?.reason ?? null,
         launchedAt: t.next.launchedAt === null ? null : new Date(t.next.launchedAt),
         terminatedAt: deleted ? row.terminatedAt ?? now : row.terminatedAt,
         deletedAt: deleted ? row.deletedAt ?? now : row.deletedAt,
         updatedAt: now,
       };
-      const finish = actionFinish(t.effects, t.next, now);
-      const records = { ...(start ? { start } : {}), ...(finish ? { finish } : {}) };
+      const finish: ActionFinish | undefined = t.finished ? { instanceUuid: uuid, ...t.finished, at: now } : undefined;
+      // An action that ends as it starts (lock) is recorded finished in one row.
+      const records = start && finish && finish.action === start.action
+        ? { start: { ...start, finish } }
+        : { ...(start ? { start } : {}), ...(finish ? { finish } : {}) };
       if (!(await deps.store.update(uuid, row.version, fields, records))) {
         // Someone else wrote this instance (a stale copy of this actor): adopt the truth, act no further.
         const fresh = await load(s);
-        return { s: fresh, refused: `Instance ${uuid} changed concurrently; retry` };
+        return { s: fresh, refused: new ConflictError(`Instance ${uuid} changed concurrently; retry`) };
       }
       next = { ...row, ...fields, version: row.version + 1 };
     }
@@ -142,19 +150,6 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       deps.effects.run(next, e, () => serverView(next), (o) => deps.deliver(uuid, o));
     }
     return { s: out };
-  };
-
-  /** The instance action an `X.end` / `X.error` notification finishes, written with the state. */
-  const actionFinish = (effects: Effect[], next: LifecycleState, at: Date): ActionFinish | undefined => {
-    for (const e of effects) {
-      if (e.kind !== 'notify') continue;
-      const [name, phase] = e.event.split('.');
-      const action = ACTION_OF[name ?? ''];
-      if (action && (phase === 'end' || phase === 'error')) {
-        return { instanceUuid: uuid, action, result: phase === 'end' ? 'Success' : 'Error', message: phase === 'error' ? next.fault?.message ?? null : null, at };
-      }
-    }
-    return undefined;
   };
 
   const onRequest = async (s: State, m: Extract<InstanceMsg, { kind: 'request' }>): Promise<State> => {
@@ -181,13 +176,15 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       m.reply.ok({ server: serverView(updated) } satisfies ServerReply);
       return { ...s, row: updated };
     }
-    const action = actionOf(m.verb, m.body);
+    if (!isActionName(m.verb)) throw new NotFoundError(`instances have no action '${m.verb}'`);
+    // Operators' own client calls carry no caller: they act as an admin of the instance's project.
+    const by = (m.body.by as Caller | undefined) ?? { userId: row.userId, projectId: row.projectId, admin: true };
     const start: ActionRecord = {
-      instanceUuid: uuid, action: m.verb, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: row.userId, at: new Date(deps.clock.now()),
+      instanceUuid: uuid, action: ACTIONS[m.verb].record, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: by.userId, at: new Date(deps.clock.now()),
     };
-    const { s: next, refused } = await apply(s, action, start);
+    const { s: next, refused } = await apply(s, { kind: 'action', name: m.verb, args: m.body.args ?? null, by }, start);
     if (refused) {
-      m.reply.fail(new ConflictError(refused));
+      m.reply.fail(refused);
       return next;
     }
     const reply: ServerReply = { server: serverView(next.row!) };
@@ -236,8 +233,9 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
           }
         case 'build':
           // The row was written as building/scheduling by the conductor; only the effects remain.
-          if (s.row && s.life.taskState === 'scheduling' && !s.life.inFlight) {
-            s = (await apply(s, { kind: 'resume' })).s;
+          if (s.row && s.life.taskState === 'scheduling' && s.life.running === null) {
+            if (m.placed) return { ...s, life: { ...s.life, running: { step: 'scheduling', attempt: s.life.ctx.attempt } } };
+            s = (await apply(s, { kind: 'resume', fresh: true })).s;
           }
           return s;
         case 'resume':

@@ -10,7 +10,8 @@ import { Batcher } from '../../runtime/batcher.js';
 /** The fields a state transition may change. */
 export type StateFields = Pick<
   InstanceRow,
-  'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'launchedAt' | 'terminatedAt' | 'deletedAt' | 'updatedAt'
+  'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'taskContext' | 'lockedBy' | 'lockedReason'
+  | 'launchedAt' | 'terminatedAt' | 'deletedAt' | 'updatedAt'
 >;
 
 export interface ActionRecord {
@@ -20,6 +21,8 @@ export interface ActionRecord {
   projectId: string;
   userId: string;
   at: Date;
+  /** Set when the action ended with its start (an action without a task). */
+  finish?: ActionFinish;
 }
 
 type Item =
@@ -95,17 +98,19 @@ const insertRow = (r: InstanceRow) => ({
   flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb,
   image_ref: r.imageRef, vm_state: r.vmState, task_state: r.taskState, power_state: r.powerState, host: r.host,
   node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, key_name: r.keyName, scheduler_hints: r.schedulerHints, fault: r.fault,
+  task_context: r.taskContext,
   idempotency_key: r.idempotencyKey, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), version: r.version,
 });
 
 const updateRow = ({ uuid, expected, fields: f }: Extract<Item, { t: 'update' }>) => ({
   uuid, expected, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
-  alternates: f.alternates, fault: f.fault, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
+  alternates: f.alternates, fault: f.fault, task_context: f.taskContext, locked_by: f.lockedBy, locked_reason: f.lockedReason, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
   deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
 });
 
 const startRow = (a: ActionRecord) => ({
   instance_uuid: a.instanceUuid, action: a.action, request_id: a.requestId, project_id: a.projectId, user_id: a.userId, start_time: iso(a.at),
+  finish_time: a.finish ? iso(a.finish.at) : null, result: a.finish?.result ?? null, message: a.finish?.message ?? null,
 });
 
 const finishRow = (f: ActionFinish) => ({ instance_uuid: f.instanceUuid, action: f.action, result: f.result, message: f.message, finish_time: iso(f.at) });
@@ -116,32 +121,34 @@ const BATCH_SQL = `
 with ins as (
   insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb,
     image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, key_name, scheduler_hints, fault,
-    idempotency_key, created_at, updated_at, version)
+    task_context, idempotency_key, created_at, updated_at, version)
   select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb,
     d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.key_name, d.scheduler_hints, d.fault,
-    d.idempotency_key, d.created_at, d.updated_at, d.version
+    d.task_context, d.idempotency_key, d.created_at, d.updated_at, d.version
   from jsonb_to_recordset(?::jsonb) as d(uuid uuid, name text, project_id text, user_id text, flavor_id text, flavor_name text,
     vcpus int, memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
-    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, scheduler_hints jsonb, fault jsonb, idempotency_key text,
+    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, scheduler_hints jsonb, fault jsonb, task_context jsonb, idempotency_key text,
     created_at timestamptz, updated_at timestamptz, version int)
   on conflict (idempotency_key) do nothing
   returning uuid),
 du as materialized (
   select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
-    host text, node text, alternates jsonb, fault jsonb, launched_at timestamptz, terminated_at timestamptz,
+    host text, node text, alternates jsonb, fault jsonb, task_context jsonb, locked_by text, locked_reason text, launched_at timestamptz, terminated_at timestamptz,
     deleted_at timestamptz, updated_at timestamptz)),
 upd as (
   update instances i set vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
-    node = du.node, alternates = du.alternates, fault = du.fault, launched_at = du.launched_at, terminated_at = du.terminated_at,
+    node = du.node, alternates = du.alternates, fault = du.fault, task_context = du.task_context, locked_by = du.locked_by,
+    locked_reason = du.locked_reason, launched_at = du.launched_at, terminated_at = du.terminated_at,
     deleted_at = du.deleted_at, updated_at = du.updated_at, version = i.version + 1
   from du
   where i.uuid = any(array(select uuid from du)) and i.uuid = du.uuid and i.version = du.expected
   returning i.uuid),
 applied as (select uuid from ins union all select uuid from upd),
 starts as (
-  insert into instance_actions (instance_uuid, action, request_id, project_id, user_id, start_time)
-  select d.instance_uuid, d.action, d.request_id, d.project_id, d.user_id, d.start_time
-  from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, request_id text, project_id text, user_id text, start_time timestamptz)
+  insert into instance_actions (instance_uuid, action, request_id, project_id, user_id, start_time, finish_time, result, message)
+  select d.instance_uuid, d.action, d.request_id, d.project_id, d.user_id, d.start_time, d.finish_time, d.result, d.message
+  from jsonb_to_recordset(?::jsonb) as d(instance_uuid uuid, action text, request_id text, project_id text, user_id text, start_time timestamptz,
+    finish_time timestamptz, result text, message text)
   where d.instance_uuid in (select uuid from applied)
   on conflict (instance_uuid, request_id) do nothing),
 -- A finish ends the newest unfinished action of that name (one operation of a kind runs at a time per instance).

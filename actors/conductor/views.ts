@@ -23,5 +23,7 @@ export function serverView(r: InstanceRow): ServerView {
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
     launchedAt: r.launchedAt ? new Date(r.launchedAt).toISOString() : null,
+    locked: r.lockedBy !== null && r.lockedBy !== undefined,
+    lockedReason: r.lockedReason ?? null,
   };
 }

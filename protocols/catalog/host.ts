@@ -22,7 +22,7 @@ export const GuestReplySchema = Type.Object({ guest: GuestInfoSchema });
 export interface GuestReply { guest: GuestInfo }
 export const DestroyRequestSchema = Closed({ uuid: GuestId });
 export type DestroyRequest = Static<typeof DestroyRequestSchema>;
-const POWER_OPS = ['stop', 'start', 'reboot_soft', 'reboot_hard'] as const satisfies readonly PowerOp[];
+const POWER_OPS = ['stop', 'start', 'reboot_soft', 'reboot_hard', 'pause', 'unpause', 'suspend', 'resume'] as const satisfies readonly PowerOp[];
 export const PowerRequestSchema = Closed({ uuid: GuestId, op: Type.Union(POWER_OPS.map((o) => Type.Literal(o))) });
 export interface PowerRequest { uuid: string; op: PowerOp }
 

@@ -1,11 +1,10 @@
 /** Instance actors (`<root>.instance.<uuid>.<verb>`), answered by the conductor through one wildcard endpoint. */
 import { Type, type Static } from '@sinclair/typebox';
-import { defineFamily, defineRequest } from './define.js';
+import { defineFamily, defineRequest, type RequestDef } from './define.js';
+import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
 import { Closed, Empty, Int, NonEmptyName, Opt, StringMap } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
-export const RebootRequestSchema = Closed({ type: Opt(Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')])) });
-export interface RebootRequest { type?: 'SOFT' | 'HARD' }
 /** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
 export const ServerReplySchema = Type.Object({ server: ServerViewSchema });
 export type ServerReply = Static<typeof ServerReplySchema>;
@@ -33,12 +32,19 @@ const served = { servedBy: 'conductor', calledBy: ['api', 'client'] } as const;
 
 export const InstanceGet = defineRequest({ ...instance('get'), mutating: false, body: Empty, reply: ServerReplySchema, ...served });
 export const InstanceActions = defineRequest({ ...instance('actions'), mutating: false, body: ActionsRequestSchema, reply: ActionsReplySchema, ...served });
-export const InstanceDelete = defineRequest({ ...instance('delete'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
-export const InstanceStop = defineRequest({ ...instance('stop'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
-export const InstanceStart = defineRequest({ ...instance('start'), mutating: true, body: Empty, reply: ServerReplySchema, ...served });
-export const InstanceReboot = defineRequest({ ...instance('reboot'), mutating: true, body: RebootRequestSchema, reply: ServerReplySchema, ...served });
 export const InstanceUpdate = defineRequest({ ...instance('update'), mutating: true, body: UpdateRequestSchema, reply: ServerReplySchema, ...served });
 
+/** Who asks (set by the API from the token; absent for operators' own client, who act as admin). */
+export const CallerSchema = Closed({ userId: NonEmptyName(64), projectId: NonEmptyName(64), admin: Type.Boolean() });
+
+/** One verb per row of the action table: `{args, by}`, args as the action's own schema. */
+export const InstanceActionDefs = Object.fromEntries(
+  ACTION_NAMES.map((name) => [
+    name,
+    defineRequest({ ...instance(name), mutating: true, body: Closed({ args: Type.Optional(ACTIONS[name].args), by: Type.Optional(CallerSchema) }), reply: ServerReplySchema, ...served }),
+  ]),
+) as unknown as Record<ActionName, RequestDef>;
+
 export const InstanceVerbs = defineFamily('instance', (s) => s.allInstances, [
-  InstanceGet, InstanceActions, InstanceDelete, InstanceStop, InstanceStart, InstanceReboot, InstanceUpdate,
+  InstanceGet, InstanceActions, InstanceUpdate, ...Object.values(InstanceActionDefs),
 ]);

@@ -29,6 +29,8 @@ export const ServerViewSchema = Type.Object({
   createdAt: Str,
   updatedAt: Str,
   launchedAt: NullableStr,
+  locked: Type.Optional(Type.Boolean()),
+  lockedReason: Type.Optional(NullableStr),
 });
 export type ServerView = Static<typeof ServerViewSchema>;
 

@@ -1,11 +1,12 @@
 /**
- * The instance state machine against Nova's guard table (reference §1.3), exhaustively on data.
- * The expected table is written out here, independently of lifecycle.ts.
+ * The instance lifecycle against Nova's guard table (reference §1.3), exhaustively on data, and its
+ * step machine: tokens, delete-wins, resume. The expected tables are written out here,
+ * independently of protocols/lifecycle/.
  */
 import t, { type Test } from 'tap';
 import {
-  buildEffects, initialState, transition,
-  type Effect, type LifecycleEvent, type LifecycleState, type PowerOp, type Transition,
+  ACTIONS, ACTION_NAMES, DRIVEN_TASK_STATES, STEPS, initialState, transition,
+  type ActionName, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
 } from '../../protocols/lifecycle.js';
 import { PowerState, TASK_STATES, VM_STATES, apiStatus, type ApiStatus, type TaskState, type VmState } from '../../protocols/states.js';
 
@@ -17,50 +18,51 @@ const VMS: VmState[] = [
   'soft-delete', 'deleted', 'error', 'shelved', 'shelved_offloaded',
 ];
 const TASKS: TaskState[] = [
-  'scheduling', 'spawning', 'deleting', 'powering-off', 'powering-on',
-  'rebooting', 'rebooting_hard', 'reboot_pending', 'reboot_started', 'reboot_pending_hard',
-  'reboot_started_hard', 'pausing', 'unpausing', 'suspending', 'resuming',
+  'scheduling', 'block_device_mapping', 'networking', 'spawning', 'image_snapshot', 'image_snapshot_pending',
+  'image_pending_upload', 'image_uploading', 'image_backup', 'updating_password', 'resize_prep', 'resize_migrating',
+  'resize_migrated', 'resize_finish', 'resize_reverting', 'resize_confirming', 'rebooting', 'reboot_pending',
+  'reboot_started', 'rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard', 'pausing', 'unpausing',
+  'suspending', 'resuming', 'powering-off', 'powering-on', 'rescuing', 'unrescuing', 'rebuilding',
+  'rebuild_block_device_mapping', 'rebuild_spawning', 'migrating', 'deleting', 'soft-deleting', 'restoring',
+  'shelving', 'shelving_image_pending_upload', 'shelving_image_uploading', 'shelving_offloading', 'unshelving',
 ];
 const TASKS_OR_IDLE: (TaskState | null)[] = [null, ...TASKS];
 
-type ActionName = 'delete' | 'stop' | 'start' | 'reboot_soft' | 'reboot_hard';
-const ACTIONS: Record<ActionName, LifecycleEvent> = {
-  delete: { kind: 'delete' },
-  stop: { kind: 'stop' },
-  start: { kind: 'start' },
-  reboot_soft: { kind: 'reboot', hard: false },
-  reboot_hard: { kind: 'reboot', hard: true },
-};
-
-interface Guard { vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string }
-const GUARDS: Record<ActionName, Guard> = {
-  delete: { vm: 'any', task: 'any', nova: 'delete' },
-  stop: { vm: ['active', 'error'], task: [null], nova: 'stop' },
-  start: { vm: ['stopped'], task: [null], nova: 'start' },
-  reboot_soft: { vm: ['active'], task: [null], nova: 'reboot' },
-  reboot_hard: {
-    vm: ['active', 'stopped', 'paused', 'suspended', 'error'],
+/** One case per Nova guard: the row name, its arguments, and Nova's `@check_instance_state`. */
+interface Case { action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null }
+const CASES: Case[] = [
+  { action: 'delete', args: null, vm: 'any', task: 'any', nova: 'delete', begins: 'deleting' },
+  { action: 'stop', args: null, vm: ['active', 'error'], task: [null], nova: 'stop', begins: 'powering-off' },
+  { action: 'start', args: null, vm: ['stopped'], task: [null], nova: 'start', begins: 'powering-on' },
+  { action: 'reboot', args: { type: 'SOFT' }, vm: ['active'], task: [null], nova: 'reboot', begins: 'rebooting' },
+  {
+    action: 'reboot', args: { type: 'HARD' }, vm: ['active', 'stopped', 'paused', 'suspended', 'error'],
     task: [null, 'rebooting', 'reboot_pending', 'reboot_started', 'rebooting_hard', 'resuming', 'unpausing', 'pausing', 'suspending'],
-    nova: 'reboot',
+    nova: 'reboot', begins: 'rebooting_hard',
   },
+  { action: 'pause', args: null, vm: ['active'], task: [null], nova: 'pause', begins: 'pausing' },
+  { action: 'unpause', args: null, vm: ['paused'], task: [null], nova: 'unpause', begins: 'unpausing' },
+  { action: 'suspend', args: null, vm: ['active'], task: [null], nova: 'suspend', begins: 'suspending' },
+  { action: 'resume', args: null, vm: ['suspended'], task: [null], nova: 'resume', begins: 'resuming' },
+  { action: 'lock', args: null, vm: 'any', task: 'any', nova: 'lock', begins: null },
+  { action: 'unlock', args: null, vm: 'any', task: 'any', nova: 'unlock', begins: null },
+  { action: 'resetState', args: { state: 'error' }, vm: 'any', task: 'any', nova: 'os-resetState', begins: null },
+];
+
+/** Notification prefix and end state per power task (Nova's notifications and end states). */
+const POWER: Partial<Record<TaskState, { op: string; event: string; endsIn: VmState }>> = {
+  'powering-off': { op: 'stop', event: 'power_off', endsIn: 'stopped' },
+  'powering-on': { op: 'start', event: 'power_on', endsIn: 'active' },
+  rebooting: { op: 'reboot_soft', event: 'reboot', endsIn: 'active' },
+  rebooting_hard: { op: 'reboot_hard', event: 'reboot', endsIn: 'active' },
+  pausing: { op: 'pause', event: 'pause', endsIn: 'paused' },
+  unpausing: { op: 'unpause', event: 'unpause', endsIn: 'active' },
+  suspending: { op: 'suspend', event: 'suspend', endsIn: 'suspended' },
+  resuming: { op: 'resume', event: 'resume', endsIn: 'active' },
 };
 
-/** What each power action sets while it runs, the notification prefix, and the vm state it ends in. */
-const POWER: Record<PowerOp, { task: TaskState; event: string; endsIn: VmState }> = {
-  stop: { task: 'powering-off', event: 'power_off', endsIn: 'stopped' },
-  start: { task: 'powering-on', event: 'power_on', endsIn: 'active' },
-  reboot_soft: { task: 'rebooting', event: 'reboot', endsIn: 'active' },
-  reboot_hard: { task: 'rebooting_hard', event: 'reboot', endsIn: 'active' },
-};
-
-type Expected = { ok: true } | { ok: false; attr: 'vm_state' | 'task_state'; value: string };
-
-function expectedGuard(action: ActionName, vm: VmState, task: TaskState | null): Expected {
-  const g = GUARDS[action];
-  if (g.vm !== 'any' && !g.vm.includes(vm)) return { ok: false, attr: 'vm_state', value: vm };
-  if (g.task !== 'any' && !g.task.includes(task)) return { ok: false, attr: 'task_state', value: String(task) };
-  return { ok: true };
-}
+const ADMIN: Caller = { userId: 'u-admin', projectId: 'p-admin', admin: true };
+const MEMBER: Caller = { userId: 'u1', projectId: 'p1', admin: false };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -76,439 +78,247 @@ function deepFreeze<T>(o: T): T {
 /** A frozen state: any mutation of its input by `transition` throws (ESM is strict). */
 function st(over: Partial<LifecycleState> = {}): LifecycleState {
   return deepFreeze({
-    vmState: 'active',
-    taskState: null,
-    powerState: PowerState.RUNNING,
-    host: 'h1',
-    alternates: [],
-    fault: null,
-    launchedAt: 1_000,
-    inFlight: false,
-    ...over,
+    vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null,
+    launchedAt: 1_000, locked: null, ctx: { attempt: 5 }, running: null, ...over,
   } as LifecycleState);
 }
 
-/** Narrows a transition to its accepted form (asserting it). */
+const act = (action: ActionName, args: unknown = null, by: Caller = MEMBER): LifecycleEvent => ({ kind: 'action', name: action, args, by });
+
 function accepted(t: Test, r: Transition, what: string): { next: LifecycleState; effects: Effect[] } {
   t.ok(r.ok, `${what}: accepted`);
   if (!r.ok) throw new Error(`${what} was refused: ${r.attr} ${r.value}`);
   return deepFreeze({ next: r.next, effects: r.effects });
 }
 
-/** Applies a sequence of events, each of which must be accepted. */
+/** Applies events in order, each accepted; returns the last state and effects. */
 function run(t: Test, s: LifecycleState, ...events: LifecycleEvent[]) {
   let cur = s;
   let effects: Effect[] = [];
-  for (const e of events) {
-    ({ next: cur, effects } = accepted(t, transition(cur, e), e.kind));
-  }
+  for (const e of events) ({ next: cur, effects } = accepted(t, transition(cur, e), e.kind));
   return { next: cur, effects };
+}
+
+/** The outcome for the effect the state awaits (its token). */
+function answer(s: LifecycleState, o: Record<string, unknown> & { kind: Outcome['kind'] }): Outcome {
+  if (!s.running) throw new Error('nothing is running');
+  return { ...o, token: s.running } as Outcome;
 }
 
 const notify = (event: string): Effect => ({ kind: 'notify', event });
 
 // ---------------------------------------------------------------------------------------------
 
-t.test('the vocabulary matches Nova (and states.ts)', async (t) => {
-  t.equal(VMS.length, 12);
+t.test('the vocabulary matches Nova, and every driven task state has a step', async (t) => {
   t.same([...VM_STATES].sort(), [...VMS].sort(), 'states.ts lists exactly the 12 vm states');
-  t.same([...TASK_STATES].sort(), [...TASKS].sort(), 'states.ts lists exactly the task states driven here');
+  t.same([...TASK_STATES].sort(), [...TASKS].sort(), "states.ts lists Nova's 42 task states");
+  for (const d of DRIVEN_TASK_STATES) t.ok(TASKS.includes(d), `${d} is a Nova task state`);
+  t.same(Object.keys(STEPS).sort(), [...DRIVEN_TASK_STATES].sort(), 'one step per driven task state, no more');
+  const inTable = new Set(CASES.map((c) => c.action));
+  t.same([...inTable].sort(), [...ACTION_NAMES].sort(), 'this test covers every row of the action table');
 });
 
-t.test('guard table, exhaustively: 12 vm states x (idle + every task state) x 5 actions', async (t) => {
+t.test('guard table, exhaustively: every action x 12 vm states x (idle + 42 task states)', async (t) => {
   let cases = 0;
-  for (const [name, event] of Object.entries(ACTIONS) as [ActionName, LifecycleEvent][]) {
-    t.test(name, async (t) => {
-      for (const vm of VMS) {
-        for (const task of TASKS_OR_IDLE) {
-          cases++;
-          const s = st({ vmState: vm, taskState: task });
-          const r = transition(s, event);
-          const want = expectedGuard(name, vm, task);
-          const where = `${name} @ ${vm}/${String(task)}`;
-          if (!want.ok) {
-            t.strictSame(r, { ok: false, action: GUARDS[name].nova, attr: want.attr, value: want.value }, `${where}: refused on ${want.attr}`);
-            continue;
-          }
-          if (!r.ok) {
-            t.fail(`${where}: expected accepted, refused on ${r.attr} ${r.value}`);
-            continue;
-          }
-          if (name === 'delete') {
-            if (vm === 'deleted') {
-              t.same(r, { ok: true, next: s, effects: [] }, `${where}: already deleted, nothing to do`);
-            } else {
-              t.same(r.next, { ...s, taskState: 'deleting', inFlight: true }, `${where}: deleting, destroy in flight`);
-              t.same(r.effects, [notify('delete.start'), { kind: 'destroy', host: 'h1' }], `${where}: effects`);
-            }
-            continue;
-          }
-          const p = POWER[name];
-          t.same(r.next, { ...s, taskState: p.task, inFlight: true }, `${where}: task ${p.task}, vm unchanged until the outcome`);
-          t.same(r.effects, [notify(`${p.event}.start`), { kind: 'power', host: 'h1', op: name }], `${where}: effects`);
+  for (const c of CASES) {
+    for (const vm of VMS) {
+      for (const task of TASKS_OR_IDLE) {
+        cases++;
+        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'] });
+        const r = transition(s, act(c.action, c.args, ADMIN));
+        const where = `${c.action} ${JSON.stringify(c.args)} @ ${vm}/${String(task)}`;
+        const refusedVm = c.vm !== 'any' && !c.vm.includes(vm);
+        const refusedTask = !refusedVm && c.task !== 'any' && !c.task.includes(task);
+        if (vm === 'deleted') {
+          t.notOk(r.ok, `${where}: a deleted instance takes no action`);
+        } else if (refusedVm || refusedTask) {
+          t.strictSame(r, { ok: false, action: c.nova, attr: refusedVm ? 'vm_state' : 'task_state', value: refusedVm ? vm : String(task) }, where);
+        } else if (c.action === 'delete' && task === 'deleting') {
+          t.same(r, { ok: true, next: s, effects: [] }, `${where}: already deleting`);
+        } else if (!r.ok) {
+          t.fail(`${where}: refused on ${r.attr} ${r.value}`);
+        } else if (c.begins !== null) {
+          t.equal(r.next.taskState, c.begins, `${where}: begins ${c.begins}`);
+          t.same(r.next.running, { step: c.begins, attempt: 6 }, `${where}: under a fresh token`);
+          t.equal(r.next.vmState, vm, `${where}: vm_state unchanged until the outcome`);
+        } else {
+          t.same(r.next.running, null, `${where}: no effect awaited`);
         }
       }
-    });
+    }
   }
-  // Subtests run in order after this body: count once they are all done.
-  t.test('coverage', async (t) => {
-    t.equal(cases, 5 * 12 * 16, 'every combination was checked');
-  });
+  t.equal(cases, CASES.length * 12 * 43, 'every combination was checked');
 });
 
-t.test('vm_state is checked before task_state', async (t) => {
-  // Both attributes fail: the refusal names vm_state.
-  t.strictSame(transition(st({ vmState: 'building', taskState: 'spawning' }), { kind: 'stop' }),
-    { ok: false, action: 'stop', attr: 'vm_state', value: 'building' });
-  t.strictSame(transition(st({ vmState: 'shelved', taskState: 'scheduling' }), { kind: 'reboot', hard: true }),
-    { ok: false, action: 'reboot', attr: 'vm_state', value: 'shelved' });
-  // Only the task fails.
-  t.strictSame(transition(st({ vmState: 'active', taskState: 'powering-off' }), { kind: 'reboot', hard: false }),
-    { ok: false, action: 'reboot', attr: 'task_state', value: 'powering-off' });
-  t.strictSame(transition(st({ vmState: 'stopped', taskState: 'reboot_started_hard' }), { kind: 'reboot', hard: true }),
-    { ok: false, action: 'reboot', attr: 'task_state', value: 'reboot_started_hard' });
-});
+t.test('must have launched, needs a host, locks and admin rules', async (t) => {
+  t.strictSame(transition(st({ launchedAt: null }), act('pause')), { ok: false, action: 'pause', attr: 'launched_at', value: 'None' });
+  t.ok(transition(st({ launchedAt: null, vmState: 'error' }), act('delete')).ok, 'delete needs no launch');
+  t.strictSame(transition(st({ vmState: 'error', host: null }), act('stop')), { ok: false, action: 'stop', attr: 'vm_state', value: 'error' }, 'no host: nothing to power');
 
-t.test('a power action on an instance without a host is refused (nothing to act on)', async (t) => {
-  // e.g. an ERROR instance whose build never landed: the guard passes, but there is no host.
-  const s = st({ vmState: 'error', host: null });
-  for (const e of [ACTIONS.stop, ACTIONS.reboot_hard]) {
-    const r = transition(s, e);
-    t.match(r, { ok: false, attr: 'vm_state', value: 'error' }, `${e.kind}${'hard' in e ? ' hard' : ''} refused`);
+  const locked = st({ locked: { by: 'owner', reason: 'maintenance' } });
+  for (const a of ['stop', 'pause', 'reboot', 'delete'] as ActionName[]) {
+    const args = a === 'reboot' ? { type: 'SOFT' } : null;
+    t.strictSame(transition(locked, act(a, args)), { ok: false, action: ACTIONS[a].nova, attr: 'locked', value: 'locked' }, `${a} refused to a member`);
+    t.ok(transition(locked, act(a, args, ADMIN)).ok, `${a} allowed to an admin`);
   }
-  t.match(transition(st({ vmState: 'stopped', host: null }), ACTIONS.start), { ok: false, attr: 'vm_state', value: 'stopped' });
+  const lockedNow = accepted(t, transition(st(), act('lock', { locked_reason: 'why' })), 'lock');
+  t.same(lockedNow.next.locked, { by: 'owner', reason: 'why' });
+  t.same(lockedNow.effects, [notify('lock.end')]);
+  t.same(accepted(t, transition(lockedNow.next, act('unlock')), 'owner unlocks').next.locked, null);
+  const adminLocked = accepted(t, transition(st(), act('lock', null, ADMIN)), 'admin locks').next;
+  t.same(adminLocked.locked, { by: 'admin', reason: null });
+  t.strictSame(transition(adminLocked, act('unlock')), { ok: false, action: 'unlock', attr: 'locked', value: 'admin' }, "only an admin lifts an admin's lock");
+  t.ok(transition(adminLocked, act('unlock', null, ADMIN)).ok);
+
+  t.strictSame(transition(st(), act('resetState', { state: 'error' })), { ok: false, action: 'os-resetState', attr: 'admin', value: 'member' });
+  const running = st({ taskState: 'pausing', running: { step: 'pausing', attempt: 5 } });
+  const reset = accepted(t, transition(running, act('resetState', { state: 'active' }, ADMIN)), 'reset');
+  t.same(reset.next, { ...running, vmState: 'active', taskState: null, running: null, ctx: { attempt: 5 } });
+  t.same(transition(reset.next, { kind: 'powered', token: { step: 'pausing', attempt: 5 }, powerState: PowerState.PAUSED }), { ok: true, next: reset.next, effects: [] },
+    'the abandoned effect\'s outcome changes nothing');
 });
 
-t.test('delete in other circumstances', async (t) => {
-  // While an effect is in flight: mark deleting and wait for its outcome.
-  for (const task of ['scheduling', 'spawning', 'powering-off', 'rebooting_hard'] as const) {
-    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task, inFlight: true });
-    const { next, effects } = accepted(t, transition(s, ACTIONS.delete), `delete during ${task}`);
-    t.same(next, { ...s, taskState: 'deleting' }, `delete during ${task}: only the task changes, still in flight`);
-    t.same(effects, [notify('delete.start')], 'no destroy yet: the running effect must finish first');
-    t.same(transition(next, ACTIONS.delete), { ok: true, next, effects: [] }, 'a second delete is a no-op');
-  }
-  // No host and nothing running: nothing to destroy, go straight to releasing the claim.
-  const noHost = st({ vmState: 'error', host: null, powerState: PowerState.NOSTATE });
-  const r = accepted(t, transition(noHost, ACTIONS.delete), 'delete without host');
-  t.same(r.next, { ...noHost, taskState: 'deleting', inFlight: true }, 'deleting, release in flight');
-  t.same(r.effects, [notify('delete.start'), { kind: 'release' }]);
-  // A deleting instance whose destroy is not running (e.g. after a restart) destroys again.
-  const stuck = st({ taskState: 'deleting', inFlight: false });
-  t.same(accepted(t, transition(stuck, ACTIONS.delete), 'delete of a stalled delete').effects,
-    [notify('delete.start'), { kind: 'destroy', host: 'h1' }]);
-});
-
-t.test('build path: initialState -> scheduled -> spawned -> active', async (t) => {
+t.test('build: scheduled -> spawned -> active, with tokens', async (t) => {
   const s0 = deepFreeze(initialState());
-  t.same(s0, {
-    vmState: 'building', taskState: 'scheduling', powerState: PowerState.NOSTATE, host: null,
-    alternates: [], fault: null, launchedAt: null, inFlight: false,
-  });
-  t.not(initialState(), initialState(), 'a fresh object each time');
-  t.same(buildEffects(), [{ kind: 'select' }], 'a build starts by asking the scheduler');
   t.equal(apiStatus(s0.vmState, s0.taskState), 'BUILD');
+  const b = accepted(t, transition(s0, { kind: 'resume', fresh: true }), 'build starts');
+  t.same(b.effects, [{ kind: 'select', token: { step: 'scheduling', attempt: 0 } }], 'the first issue keeps the written attempt (no write)');
+  t.equal(b.next.ctx, s0.ctx, 'context untouched, so nothing is written');
 
-  const s1 = accepted(t, transition(s0, { kind: 'scheduled', host: 'h1', alternates: ['h2', 'h3'] }), 'scheduled');
-  t.same(s1.next, { ...s0, taskState: 'spawning', host: 'h1', alternates: ['h2', 'h3'], inFlight: true });
-  t.same(s1.effects, [{ kind: 'spawn', host: 'h1', claim: false }], 'the scheduler already claimed h1');
-  t.equal(apiStatus(s1.next.vmState, s1.next.taskState), 'BUILD');
+  const s1 = accepted(t, transition(b.next, answer(b.next, { kind: 'scheduled', host: 'h1', alternates: ['h2', 'h3'] })), 'scheduled');
+  t.same(s1.effects, [{ kind: 'spawn', token: { step: 'spawning', attempt: 1 }, host: 'h1', claim: false }], 'the scheduler already claimed h1');
+  t.same([s1.next.host, s1.next.alternates], ['h1', ['h2', 'h3']]);
 
-  const s2 = accepted(t, transition(s1.next, { kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 42 }), 'spawned');
+  const s2 = accepted(t, transition(s1.next, answer(s1.next, { kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 42 })), 'spawned');
   t.same(s2.next, {
-    vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1',
-    alternates: [], fault: null, launchedAt: 42, inFlight: false,
+    vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null, launchedAt: 42,
+    locked: null, ctx: { attempt: 1 }, running: null,
   });
   t.same(s2.effects, [notify('create.end')]);
-  t.equal(apiStatus(s2.next.vmState, s2.next.taskState), 'ACTIVE');
+  const r = transition(s1.next, answer(s1.next, { kind: 'spawned', host: 'h1', powerState: 1, at: 42 }));
+  t.same(r.ok && r.finished, { action: 'create', result: 'Success', message: null }, 'the create action is finished with the state');
 });
 
-t.test('scheduleFailed -> error', async (t) => {
-  const s0 = deepFreeze({ ...initialState(), inFlight: true });
-  const r = accepted(t, transition(s0, { kind: 'scheduleFailed', message: 'No valid host was found.' }), 'scheduleFailed');
-  t.same(r.next, { ...s0, vmState: 'error', taskState: null, inFlight: false, fault: { code: 500, message: 'No valid host was found.' } });
-  t.same(r.effects, [notify('create.error')], 'nothing was claimed, nothing to release');
-  t.equal(apiStatus(r.next.vmState, r.next.taskState), 'ERROR');
+t.test('scheduleFailed -> error; spawnFailed walks the alternates, then destroys, releases, errors', async (t) => {
+  const sched = run(t, initialState(), { kind: 'resume', fresh: true }).next;
+  const failed = accepted(t, transition(sched, answer(sched, { kind: 'scheduleFailed', message: 'No valid host was found.' })), 'scheduleFailed');
+  t.same([failed.next.vmState, failed.next.taskState, failed.next.fault], ['error', null, { code: 500, message: 'No valid host was found.' }]);
+  t.same(failed.effects, [notify('create.error')]);
+
+  let s = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: ['h2'], launchedAt: null, ctx: { attempt: 5, action: 'create', event: 'create' }, running: { step: 'spawning', attempt: 5 } });
+  let r = accepted(t, transition(s, answer(s, { kind: 'spawnFailed', host: 'h1', message: 'boom 1' })), 'fail on h1');
+  t.same(r.effects, [{ kind: 'cleanup', host: 'h1' }, { kind: 'spawn', token: { step: 'spawning', attempt: 6 }, host: 'h2', claim: true }]);
+  s = r.next;
+  r = accepted(t, transition(s, answer(s, { kind: 'spawnFailed', host: 'h2', message: 'boom 2' })), 'fail on h2');
+  t.same(r.effects, [{ kind: 'destroy', token: { step: 'spawning', attempt: 7 }, hosts: ['h2'] }], 'the last attempt is destroyed before anything is released');
+  const resumed = accepted(t, transition({ ...r.next, running: null }, { kind: 'resume' }), 'resume after a crash');
+  t.same(resumed.effects, [{ kind: 'destroy', token: { step: 'spawning', attempt: 8 }, hosts: ['h2'] }], 'a failed build is never spawned again');
+  s = r.next;
+  r = accepted(t, transition(s, answer(s, { kind: 'destroyed' })), 'destroyed');
+  t.same(r.effects, [{ kind: 'release', token: { step: 'spawning', attempt: 8 }, instance: true, migrations: [] }]);
+  s = r.next;
+  r = accepted(t, transition(s, answer(s, { kind: 'released' })), 'released');
+  t.same([r.next.vmState, r.next.taskState, r.next.host], ['error', null, null]);
+  t.match(r.next.fault, { message: 'Exceeded maximum number of retries. Last failure: boom 2' });
+  t.same(r.effects, [notify('create.error')]);
 });
 
-t.test('spawnFailed walks the alternates, then releases and settles in error', async (t) => {
-  const spawning = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: ['h2', 'h3'], powerState: PowerState.NOSTATE, launchedAt: null, inFlight: true });
-
-  const a = accepted(t, transition(spawning, { kind: 'spawnFailed', host: 'h1', message: 'boom 1' }), 'fail on h1');
-  t.same(a.next, { ...spawning, host: 'h2', alternates: ['h3'] }, 'next alternate, still spawning and in flight');
-  t.same(a.effects, [{ kind: 'cleanup', host: 'h1' }, { kind: 'spawn', host: 'h2', claim: true }], 'cleanup the failed host, claim the alternate');
-
-  const b = accepted(t, transition(a.next, { kind: 'spawnFailed', host: 'h2', message: 'boom 2' }), 'fail on h2');
-  t.same(b.next, { ...spawning, host: 'h3', alternates: [] });
-  t.same(b.effects, [{ kind: 'cleanup', host: 'h2' }, { kind: 'spawn', host: 'h3', claim: true }]);
-
-  const c = accepted(t, transition(b.next, { kind: 'spawnFailed', host: 'h3', message: 'boom 3' }), 'fail on the last host');
-  const fault = { code: 500, message: 'Exceeded maximum number of retries. Last failure: boom 3' };
-  t.same(c.next, { ...spawning, host: 'h3', alternates: [], fault }, 'no host left; the last attempt is destroyed before anything is released');
-  t.same(c.effects, [{ kind: 'destroy', host: 'h3' }]);
-  t.equal(c.next.inFlight, true, 'the destroy is awaited');
-  const resumed = accepted(t, transition({ ...c.next, inFlight: false }, { kind: 'resume' }), 'resume after a crash');
-  t.same(resumed.effects, [{ kind: 'destroy', host: 'h3' }], 'a failed build is never spawned again on resume');
-
-  const c2 = accepted(t, transition(c.next, { kind: 'destroyed' }), 'destroyed');
-  t.same(c2.next, { ...c.next, host: null, powerState: PowerState.NOSTATE }, 'still building while the claim is released');
-  t.same(c2.effects, [{ kind: 'release' }]);
-
-  const d = accepted(t, transition(c2.next, { kind: 'released' }), 'released');
-  t.same(d.next, { ...c2.next, vmState: 'error', taskState: null, inFlight: false }, 'error, fault kept');
-  t.same(d.effects, [notify('create.error')]);
-  t.equal(apiStatus(d.next.vmState, d.next.taskState), 'ERROR');
-
-  // A success on an alternate clears the earlier failure.
-  const ok = accepted(t, transition(a.next, { kind: 'spawned', host: 'h2', powerState: PowerState.RUNNING, at: 7 }), 'spawned on h2');
-  t.same(ok.next, { ...a.next, vmState: 'active', taskState: null, powerState: PowerState.RUNNING, alternates: [], fault: null, launchedAt: 7, inFlight: false });
-  t.same(ok.effects, [notify('create.end')]);
+t.test('power actions: each ends in its vm state, or keeps it with the fault', async (t) => {
+  for (const c of CASES.filter((x) => x.begins && POWER[x.begins])) {
+    const p = POWER[c.begins!]!;
+    const from = (c.vm as VmState[])[0]!;
+    const started = run(t, st({ vmState: from }), act(c.action, c.args));
+    t.same(started.effects, [notify(`${p.event}.start`), { kind: 'power', token: { step: c.begins, attempt: 6 }, host: 'h1', op: p.op }], `${c.begins}: effects`);
+    const s = started.next;
+    const done = accepted(t, transition(s, answer(s, { kind: 'powered', powerState: PowerState.PAUSED })), `${c.begins} done`);
+    t.same([done.next.vmState, done.next.taskState, done.next.powerState], [p.endsIn, null, PowerState.PAUSED], `${c.begins} ends in ${p.endsIn}`);
+    t.same(done.effects, [notify(`${p.event}.end`)]);
+    const failed = accepted(t, transition(s, answer(s, { kind: 'failed', code: 409, message: 'no' })), `${c.begins} failed`);
+    t.same([failed.next.vmState, failed.next.taskState, failed.next.fault], [from, null, { code: 409, message: 'no' }]);
+    t.same(failed.effects, [notify(`${p.event}.error`)]);
+  }
 });
 
-t.test('spawnFailed without alternates: release, then error', async (t) => {
-  const s = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: [], inFlight: true });
-  const r0 = run(t, s, { kind: 'spawnFailed', host: 'h1', message: 'no disk' });
-  t.same(r0.effects, [{ kind: 'destroy', host: 'h1' }], 'the capacity stays held until the host confirms the guest is gone');
-  const r = run(t, r0.next, { kind: 'destroyed' });
-  t.same(r.effects, [{ kind: 'release' }]);
-  t.equal(r.next.host, null);
-  const done = run(t, r.next, { kind: 'released' });
-  t.equal(done.next.vmState, 'error');
-  t.equal(done.next.taskState, null);
-  t.same(done.next.fault, { code: 500, message: 'Exceeded maximum number of retries. Last failure: no disk' });
+t.test('stale outcomes (another step or attempt, or nothing awaited) change nothing', async (t) => {
+  const s = st({ taskState: 'pausing', running: { step: 'pausing', attempt: 5 } });
+  const stale: Outcome[] = [
+    { kind: 'powered', token: { step: 'pausing', attempt: 4 }, powerState: 3 },
+    { kind: 'powered', token: { step: 'rebooting', attempt: 5 }, powerState: 1 },
+    { kind: 'failed', token: { step: 'pausing', attempt: 6 }, code: 500, message: 'x' },
+    { kind: 'spawned', token: { step: 'spawning', attempt: 5 }, host: 'h9', powerState: 1, at: 1 },
+  ];
+  for (const o of stale) t.same(transition(s, o), { ok: true, next: s, effects: [] }, `${o.kind} ${JSON.stringify(o.token)}`);
+  const idle = st();
+  t.same(transition(idle, { kind: 'released', token: { step: 'deleting', attempt: 5 } }), { ok: true, next: idle, effects: [] }, 'nothing awaited');
 });
 
-t.test('delete while a spawn is in flight waits for the outcome', async (t) => {
-  const spawning = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: ['h2'], powerState: PowerState.NOSTATE, launchedAt: null, inFlight: true });
-  const del = accepted(t, transition(spawning, ACTIONS.delete), 'delete');
-  t.same(del.next, { ...spawning, taskState: 'deleting' });
-  t.same(del.effects, [notify('delete.start')]);
-  t.equal(apiStatus(del.next.vmState, del.next.taskState), 'BUILD');
-
-  t.test('spawned -> destroy -> release -> deleted', async (t) => {
-    const a = accepted(t, transition(del.next, { kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 5 }), 'spawned');
-    t.same(a.next, { ...del.next, taskState: 'deleting', inFlight: true }, 'the guest is not adopted: it is destroyed');
-    t.same(a.effects, [{ kind: 'destroy', host: 'h1' }]);
-    const b = accepted(t, transition(a.next, { kind: 'destroyed' }), 'destroyed');
-    t.same(b.next, { ...a.next, host: null, powerState: PowerState.NOSTATE, inFlight: true });
-    t.same(b.effects, [{ kind: 'release' }], 'capacity is given back before the instance is called deleted');
-    const c = accepted(t, transition(b.next, { kind: 'released' }), 'released');
-    t.same(c.next, { ...b.next, vmState: 'deleted', taskState: null, inFlight: false });
+t.test('delete wins over every effect in flight, then destroys where the effect reached', async (t) => {
+  const flights: [string, LifecycleState, Record<string, unknown> & { kind: Outcome['kind'] }, string[]][] = [
+    ['scheduling', st({ vmState: 'building', taskState: 'scheduling', host: null, launchedAt: null, running: { step: 'scheduling', attempt: 5 } }),
+      { kind: 'scheduled', host: 'h7', alternates: [] }, ['h7']],
+    ['spawning', st({ vmState: 'building', taskState: 'spawning', launchedAt: null, running: { step: 'spawning', attempt: 5 } }),
+      { kind: 'spawned', host: 'h1', powerState: 1, at: 3 }, ['h1']],
+    ['spawnFailed', st({ vmState: 'building', taskState: 'spawning', alternates: ['h2'], launchedAt: null, running: { step: 'spawning', attempt: 5 } }),
+      { kind: 'spawnFailed', host: 'h1', message: 'x' }, ['h1']],
+    ['powering-off', st({ taskState: 'powering-off', running: { step: 'powering-off', attempt: 5 } }), { kind: 'powered', powerState: 4 }, ['h1']],
+  ];
+  for (const [what, s, outcome, hosts] of flights) {
+    const d = accepted(t, transition(s, act('delete')), `delete during ${what}`);
+    t.same(d.effects, [notify('delete.start')], `${what}: no destroy while the effect runs`);
+    t.equal(d.next.taskState, 'deleting');
+    t.same(d.next.running, s.running, `${what}: still awaiting the running effect`);
+    t.same(transition(d.next, act('delete')), { ok: true, next: d.next, effects: [] }, `${what}: a second delete is a no-op`);
+    const a = accepted(t, transition(d.next, answer(d.next, outcome)), `${what} ends`);
+    t.same(a.effects, [{ kind: 'destroy', token: { step: 'deleting', attempt: 6 }, hosts }], `${what}: destroy on ${hosts}`);
+    const b = run(t, a.next, answer(a.next, { kind: 'destroyed' }));
+    t.same(b.effects, [{ kind: 'release', token: { step: 'deleting', attempt: 7 }, instance: true, migrations: [] }], 'capacity freed after the guest is gone');
+    const c = accepted(t, transition(b.next, answer(b.next, { kind: 'released' })), 'released');
+    t.same([c.next.vmState, c.next.taskState, c.next.host], ['deleted', null, null]);
     t.same(c.effects, [notify('delete.end')]);
     t.equal(apiStatus(c.next.vmState, c.next.taskState), 'DELETED');
-    t.same(transition(c.next, ACTIONS.delete), { ok: true, next: c.next, effects: [] }, 'deleting a deleted instance is a no-op');
-  });
-
-  t.test('spawnFailed -> destroy -> release -> deleted (no alternate is tried)', async (t) => {
-    const a0 = accepted(t, transition(del.next, { kind: 'spawnFailed', host: 'h1', message: 'x' }), 'spawnFailed');
-    t.same(a0.effects, [{ kind: 'destroy', host: 'h1' }], 'what the attempt left is destroyed before the capacity is given back');
-    const a = accepted(t, transition(a0.next, { kind: 'destroyed' }), 'destroyed');
-    t.same(a.effects, [{ kind: 'release' }]);
-    t.same(a.next, { ...del.next, host: null, powerState: PowerState.NOSTATE, inFlight: true });
-    const b = accepted(t, transition(a.next, { kind: 'released' }), 'released');
-    t.equal(b.next.vmState, 'deleted');
-    t.equal(b.next.taskState, null);
-    t.equal(b.next.inFlight, false);
-    t.same(b.effects, [notify('delete.end')]);
-  });
-
-  t.test('delete while scheduling: the scheduler\'s answer is released, never spawned', async (t) => {
-    const sched = deepFreeze({ ...initialState(), inFlight: true });
-    const d = run(t, sched, ACTIONS.delete);
-    t.same(d.effects, [notify('delete.start')]);
-    const outcomes: LifecycleEvent[] = [
-      { kind: 'scheduled', host: 'h1', alternates: ['h2'] },
-      { kind: 'scheduleFailed', message: 'none' },
-    ];
-    for (const outcome of outcomes) {
-      const a = accepted(t, transition(d.next, outcome), outcome.kind);
-      t.same(a.effects, [{ kind: 'release' }], `${outcome.kind}: release only`);
-      t.equal(a.next.taskState, 'deleting');
-      t.equal(a.next.host, null);
-      const b = run(t, a.next, { kind: 'released' });
-      t.equal(b.next.vmState, 'deleted');
-      t.same(b.effects, [notify('delete.end')]);
-    }
-  });
-
-  t.test('delete during a power operation: the outcome starts the destroy', async (t) => {
-    for (const op of ['stop', 'start', 'reboot_soft', 'reboot_hard'] as PowerOp[]) {
-      const running = st({ vmState: op === 'start' ? 'stopped' : 'active', taskState: POWER[op].task, inFlight: true });
-      const d = run(t, running, ACTIONS.delete);
-      for (const outcome of [
-        { kind: 'powered', op, powerState: PowerState.SHUTDOWN },
-        { kind: 'powerFailed', op, message: 'x' },
-      ] as const) {
-        const a = accepted(t, transition(d.next, outcome), `${op} ${outcome.kind}`);
-        t.same(a.effects, [{ kind: 'destroy', host: 'h1' }], `${op} ${outcome.kind}: destroy`);
-        t.equal(a.next.taskState, 'deleting');
-        t.equal(a.next.inFlight, true);
-      }
-    }
-  });
+  }
+  const noHost = accepted(t, transition(st({ vmState: 'error', host: null, launchedAt: null }), act('delete')), 'delete without a host');
+  t.same(noHost.effects, [notify('delete.start'), { kind: 'release', token: { step: 'deleting', attempt: 6 }, instance: true, migrations: [] }]);
 });
 
-t.test('stale outcomes change nothing', async (t) => {
-  const spawning = st({ vmState: 'building', taskState: 'spawning', host: 'h1', alternates: ['h2'], inFlight: true });
-  const deletingOnH1 = st({ vmState: 'building', taskState: 'deleting', host: 'h1', inFlight: true });
-  const active = st();
-  const cases: [string, LifecycleState, LifecycleEvent][] = [
-    ['spawned from another host', spawning, { kind: 'spawned', host: 'h9', powerState: PowerState.RUNNING, at: 1 }],
-    ['spawnFailed from another host', spawning, { kind: 'spawnFailed', host: 'h9', message: 'x' }],
-    ['spawned from another host while deleting', deletingOnH1, { kind: 'spawned', host: 'h9', powerState: PowerState.RUNNING, at: 1 }],
-    ['spawnFailed from another host while deleting', deletingOnH1, { kind: 'spawnFailed', host: 'h9', message: 'x' }],
-    ['a duplicate spawned', active, { kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 99 }],
-    ['a late spawnFailed', active, { kind: 'spawnFailed', host: 'h1', message: 'x' }],
-    ['scheduled while spawning', spawning, { kind: 'scheduled', host: 'h5', alternates: [] }],
-    ['scheduleFailed while spawning', spawning, { kind: 'scheduleFailed', message: 'x' }],
-    ['scheduled when idle', active, { kind: 'scheduled', host: 'h5', alternates: [] }],
-    ['destroyed when not deleting', active, { kind: 'destroyed' }],
-    ['released when idle', active, { kind: 'released' }],
-    ['released while spawning on a host', spawning, { kind: 'released' }],
-  ];
-  const ops: PowerOp[] = ['stop', 'start', 'reboot_soft', 'reboot_hard'];
-  for (const running of ops) {
-    const s = st({ vmState: running === 'start' ? 'stopped' : 'active', taskState: POWER[running].task, inFlight: true });
-    for (const other of ops.filter((o) => o !== running)) {
-      cases.push([`powered ${other} while ${POWER[running].task}`, s, { kind: 'powered', op: other, powerState: PowerState.PAUSED }]);
-      cases.push([`powerFailed ${other} while ${POWER[running].task}`, s, { kind: 'powerFailed', op: other, message: 'x' }]);
-    }
+t.test('resume re-issues the step the state shows, under a new token', async (t) => {
+  for (const task of DRIVEN_TASK_STATES) {
+    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task });
+    const r = accepted(t, transition(s, { kind: 'resume' }), `resume ${task}`);
+    t.same(r.next.running, { step: task, attempt: 6 }, `${task}: new token`);
+    t.equal(r.effects.length, 1, `${task}: exactly one effect`);
+    t.match(r.effects[0], { token: { step: task, attempt: 6 } }, `${task}: the effect carries the token`);
   }
-  for (const op of ops) {
-    cases.push([`powered ${op} when idle`, active, { kind: 'powered', op, powerState: PowerState.SHUTDOWN }]);
-    cases.push([`powerFailed ${op} when idle`, active, { kind: 'powerFailed', op, message: 'x' }]);
-  }
-  for (const [why, s, e] of cases) {
-    t.same(transition(s, e), { ok: true, next: s, effects: [] }, why);
-  }
+  const idle = st({ running: null });
+  t.same(transition(idle, { kind: 'resume' }), { ok: true, next: idle, effects: [] }, 'idle: nothing to do');
+  const gone = st({ vmState: 'deleted', host: null });
+  t.same(transition(gone, { kind: 'resume' }), { ok: true, next: gone, effects: [] });
 });
 
-t.test('power outcomes for each operation', async (t) => {
-  const ops: PowerOp[] = ['stop', 'start', 'reboot_soft', 'reboot_hard'];
-  const from: Record<PowerOp, VmState[]> = {
-    stop: ['active', 'error'],
-    start: ['stopped'],
-    reboot_soft: ['active'],
-    reboot_hard: ['active', 'stopped', 'paused', 'suspended', 'error'],
-  };
-  const action: Record<PowerOp, LifecycleEvent> = {
-    stop: ACTIONS.stop, start: ACTIONS.start, reboot_soft: ACTIONS.reboot_soft, reboot_hard: ACTIONS.reboot_hard,
-  };
-  for (const op of ops) {
-    const p = POWER[op];
-    for (const vm of from[op]) {
-      const idle = st({ vmState: vm, fault: vm === 'error' ? { code: 500, message: 'old' } : null });
-      const started = run(t, idle, action[op]).next;
-      t.equal(started.taskState, p.task, `${op} from ${vm}: ${p.task}`);
-
-      const done = accepted(t, transition(started, { kind: 'powered', op, powerState: PowerState.SHUTDOWN }), `${op} from ${vm}: powered`);
-      t.same(done.next, { ...started, vmState: p.endsIn, taskState: null, powerState: PowerState.SHUTDOWN, inFlight: false }, `${op} from ${vm} ends ${p.endsIn}`);
-      t.same(done.effects, [notify(`${p.event}.end`)]);
-
-      const failed = accepted(t, transition(started, { kind: 'powerFailed', op, message: 'libvirt said no' }), `${op} from ${vm}: failed`);
-      t.same(failed.next, { ...started, taskState: null, inFlight: false, fault: { code: 500, message: 'libvirt said no' } }, `${op} from ${vm}: vm and power state unchanged`);
-      t.same(failed.effects, [notify(`${p.event}.error`)]);
-    }
-  }
-});
-
-t.test('resume re-issues the effect of every task state', async (t) => {
-  type Want = { next: Partial<LifecycleState>; effects: Effect[] };
-  const withHost = (task: TaskState | null): Want => {
-    switch (task) {
-      case null: return { next: {}, effects: [] };
-      case 'scheduling': return { next: { inFlight: true }, effects: [{ kind: 'select' }] };
-      case 'spawning': return { next: { inFlight: true }, effects: [{ kind: 'spawn', host: 'h1', claim: true }] };
-      case 'deleting': return { next: { inFlight: true }, effects: [{ kind: 'destroy', host: 'h1' }] };
-      case 'powering-off': return { next: { inFlight: true }, effects: [{ kind: 'power', host: 'h1', op: 'stop' }] };
-      case 'powering-on': return { next: { inFlight: true }, effects: [{ kind: 'power', host: 'h1', op: 'start' }] };
-      case 'rebooting': return { next: { inFlight: true }, effects: [{ kind: 'power', host: 'h1', op: 'reboot_soft' }] };
-      case 'rebooting_hard': return { next: { inFlight: true }, effects: [{ kind: 'power', host: 'h1', op: 'reboot_hard' }] };
-      // Tasks novact does not drive: cleared so the instance is not stuck.
-      default: return { next: { taskState: null }, effects: [] };
-    }
-  };
-  const withoutHost = (task: TaskState | null): Want => {
-    switch (task) {
-      case null: return { next: {}, effects: [] };
-      case 'scheduling': return { next: { inFlight: true }, effects: [{ kind: 'select' }] };
-      case 'spawning': return { next: { taskState: 'scheduling', inFlight: true }, effects: [{ kind: 'select' }] };
-      case 'deleting': return { next: { inFlight: true, powerState: PowerState.NOSTATE }, effects: [{ kind: 'release' }] };
-      default: return { next: { taskState: null }, effects: [] };
-    }
-  };
-  for (const host of ['h1', null]) {
-    for (const task of TASKS_OR_IDLE) {
-      for (const wasInFlight of [false, true]) {
-        const s = st({ vmState: 'active', taskState: task, host, inFlight: wasInFlight });
-        const want = host ? withHost(task) : withoutHost(task);
-        const r = accepted(t, transition(s, { kind: 'resume' }), `resume ${String(task)} host=${host}`);
-        t.same(r.next, { ...s, inFlight: false, ...want.next }, `resume ${String(task)} host=${host} inFlight=${wasInFlight}: state`);
-        t.same(r.effects, want.effects, `resume ${String(task)} host=${host} inFlight=${wasInFlight}: effects`);
-      }
-    }
-  }
-  // A failed build that was releasing its claim (spawning, no host, a fault) releases again.
-  const releasing = st({ vmState: 'building', taskState: 'spawning', host: null, fault: { code: 500, message: 'x' } });
-  const r = accepted(t, transition(releasing, { kind: 'resume' }), 'resume a failed build');
-  t.same(r.effects, [{ kind: 'release' }]);
-  t.same(r.next, { ...releasing, inFlight: true });
-  t.equal(run(t, r.next, { kind: 'released' }).next.vmState, 'error');
-  // A deleted instance has nothing left to do.
-  const gone = st({ vmState: 'deleted', taskState: null, host: null, inFlight: true });
-  t.same(transition(gone, { kind: 'resume' }), { ok: true, next: { ...gone, inFlight: false }, effects: [] });
-});
-
-t.test('apiStatus', async (t) => {
+t.test('apiStatus follows Nova\'s _STATE_MAP', async (t) => {
   const BY_VM: Record<VmState, ApiStatus> = {
     active: 'ACTIVE', building: 'BUILD', paused: 'PAUSED', suspended: 'SUSPENDED', stopped: 'SHUTOFF',
     rescued: 'RESCUE', resized: 'VERIFY_RESIZE', 'soft-delete': 'SOFT_DELETED', deleted: 'DELETED',
     error: 'ERROR', shelved: 'SHELVED', shelved_offloaded: 'SHELVED_OFFLOADED',
   };
-  const OVERRIDE: Partial<Record<TaskState, ApiStatus>> = {
-    rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
-    rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
+  const rebuild = { rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' } as const;
+  const resize = { resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE' } as const;
+  const OVERRIDE: Partial<Record<VmState, Partial<Record<TaskState, ApiStatus>>>> = {
+    active: {
+      rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT', rebooting_hard: 'HARD_REBOOT',
+      reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT', updating_password: 'PASSWORD',
+      migrating: 'MIGRATING', ...rebuild, ...resize,
+    },
+    stopped: { ...rebuild, ...resize },
+    resized: { resize_reverting: 'REVERT_RESIZE' },
+    paused: { migrating: 'MIGRATING' },
+    error: { ...rebuild },
   };
   for (const vm of VMS) {
     for (const task of TASKS_OR_IDLE) {
-      const want = vm === 'active' && task !== null && OVERRIDE[task] ? OVERRIDE[task] : BY_VM[vm];
+      const want = (task !== null ? OVERRIDE[vm]?.[task] : undefined) ?? BY_VM[vm];
       t.equal(apiStatus(vm, task), want, `${vm}/${String(task)} -> ${want}`);
     }
   }
-  t.equal(apiStatus('nonsense' as VmState, null), 'UNKNOWN', 'an unknown vm state');
-});
-
-t.test('a full life: build, stop, start, soft and hard reboot, delete', async (t) => {
-  let s: LifecycleState = deepFreeze({ ...initialState(), inFlight: true });
-  const step = (e: LifecycleEvent) => {
-    const r = accepted(t, transition(s, e), e.kind);
-    s = r.next;
-    return r.effects;
-  };
-  step({ kind: 'scheduled', host: 'h1', alternates: [] });
-  step({ kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 1 });
-  t.equal(apiStatus(s.vmState, s.taskState), 'ACTIVE');
-  step(ACTIONS.stop);
-  t.equal(apiStatus(s.vmState, s.taskState), 'ACTIVE', 'powering-off shows ACTIVE');
-  t.match(transition(s, ACTIONS.stop), { ok: false, attr: 'task_state', value: 'powering-off' }, 'no second stop meanwhile');
-  step({ kind: 'powered', op: 'stop', powerState: PowerState.SHUTDOWN });
-  t.equal(apiStatus(s.vmState, s.taskState), 'SHUTOFF');
-  t.match(transition(s, ACTIONS.reboot_soft), { ok: false, attr: 'vm_state', value: 'stopped' }, 'no soft reboot when stopped');
-  step(ACTIONS.start);
-  step({ kind: 'powered', op: 'start', powerState: PowerState.RUNNING });
-  t.equal(apiStatus(s.vmState, s.taskState), 'ACTIVE');
-  step(ACTIONS.reboot_soft);
-  t.equal(apiStatus(s.vmState, s.taskState), 'REBOOT');
-  // A hard reboot may take over a soft one that hangs (Nova allows it in `rebooting`).
-  t.same(step(ACTIONS.reboot_hard), [notify('reboot.start'), { kind: 'power', host: 'h1', op: 'reboot_hard' }]);
-  t.equal(apiStatus(s.vmState, s.taskState), 'HARD_REBOOT');
-  t.same(step({ kind: 'powered', op: 'reboot_soft', powerState: PowerState.RUNNING }), [], 'the superseded soft outcome is ignored');
-  t.equal(s.taskState, 'rebooting_hard');
-  t.same(step({ kind: 'powered', op: 'reboot_hard', powerState: PowerState.RUNNING }), [notify('reboot.end')]);
-  t.equal(apiStatus(s.vmState, s.taskState), 'ACTIVE');
-  t.same(step(ACTIONS.delete), [notify('delete.start'), { kind: 'destroy', host: 'h1' }]);
-  t.same(step({ kind: 'destroyed' }), [{ kind: 'release' }]);
-  t.same(step({ kind: 'released' }), [notify('delete.end')]);
-  t.equal(s.vmState, 'deleted');
-  t.equal(apiStatus(s.vmState, s.taskState), 'DELETED');
+  t.equal(apiStatus('nonsense' as VmState, null), 'UNKNOWN');
 });

@@ -1,54 +1,31 @@
 /**
- * `POST /servers/{id}/action`: one action per request, named by the body's only key. The actions
- * the conductor drives (`os-stop`, `os-start`, `reboot`) go to the instance's actor, which applies
- * Nova's state guards (a wrong state is a 409 with Nova's message). Nova's other actions answer 501
- * (novact does not implement them yet); anything else is a 400 `There is no such action`.
+ * `POST /servers/{id}/action`: one action per request, named by the body's only key. Which
+ * actions exist, their bodies, microversions, admin rule and status codes come from the
+ * lifecycle's action table; the instance's actor applies Nova's guards (a wrong state is a 409
+ * with Nova's message). Nova's actions outside the table answer 501; anything else is a 400.
  */
+import { ACTIONS, NOVA_SERVER_ACTIONS, actionOfApi, type ActionName } from '../../../protocols/lifecycle.js';
+import { InstanceActionDefs } from '../../../protocols/catalog/instance.js';
+import { firstError } from '../../../protocols/catalog/define.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest, notImplemented } from '../faults.js';
+import { badRequest, forbidden, notImplemented } from '../faults.js';
+import { atLeast } from '../microversion.js';
 import { member } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
 
-interface ActionSpec {
-  verb: string;
-  /** The NATS body for the action's value; throws a 400 for a malformed one. */
-  body: (value: unknown) => Record<string, unknown>;
-}
+const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined));
 
-const noArguments = (name: string) => (value: unknown): Record<string, unknown> => {
-  if (value !== null && (typeof value !== 'object' || Array.isArray(value) || Object.keys(value as object).length > 0)) {
-    throw badRequest(`Invalid input for field/attribute ${name}. Value: ${JSON.stringify(value)}. It takes no arguments.`);
+/** The action's value, checked against its row's schema (reboot's type is upper-cased, as Nova does). */
+function argsOf(name: ActionName, api: string, value: unknown): unknown {
+  const def = InstanceActionDefs[name];
+  if (!def.checkBody.Check({ args: value })) {
+    throw badRequest(`Invalid input for field/attribute ${api}. Value: ${JSON.stringify(value)}. ${firstError(def.checkBody, { args: value })}`);
   }
-  return {};
-};
-
-const SUPPORTED: Record<string, ActionSpec> = {
-  'os-stop': { verb: 'stop', body: noArguments('os-stop') },
-  'os-start': { verb: 'start', body: noArguments('os-start') },
-  reboot: {
-    verb: 'reboot',
-    body: (value) => {
-      const o = value as { type?: unknown } | null;
-      const type = typeof o === 'object' && o !== null && !Array.isArray(o) ? o.type : undefined;
-      const extra = typeof o === 'object' && o !== null ? Object.keys(o).filter((k) => k !== 'type') : [];
-      if (typeof type !== 'string' || !['HARD', 'SOFT'].includes(type.toUpperCase()) || extra.length > 0) {
-        throw badRequest(`Invalid input for field/attribute reboot. Value: ${JSON.stringify(value)}. 'type' must be one of 'HARD', 'SOFT'.`);
-      }
-      return { type: type.toUpperCase() };
-    },
-  },
-};
-
-/** Nova's server actions novact does not implement (yet). */
-const NOT_IMPLEMENTED = new Set([
-  'pause', 'unpause', 'suspend', 'resume', 'resize', 'confirmResize', 'revertResize', 'migrate', 'os-migrateLive', 'evacuate',
-  'rebuild', 'rescue', 'unrescue', 'shelve', 'shelveOffload', 'unshelve', 'createImage', 'createBackup', 'lock', 'unlock',
-  'os-getConsoleOutput', 'os-resetState', 'forceDelete', 'restore', 'trigger_crash_dump', 'changePassword', 'addSecurityGroup',
-  'removeSecurityGroup', 'os-getVNCConsole', 'os-getSPICEConsole', 'os-getSerialConsole', 'os-getRDPConsole', 'addFloatingIp',
-  'removeFloatingIp', 'addFixedIp', 'removeFixedIp', 'os-resetNetwork', 'injectNetworkInfo',
-]);
+  if (name === 'reboot') return { type: (value as { type: string }).type.toUpperCase() };
+  return value;
+}
 
 export function serverActionRoutes(d: ApiDeps): Route[] {
   return [
@@ -56,16 +33,20 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
       method: 'POST', url: '/v2.1/servers/:id/action', policy: member('os_compute_api:servers:action'),
       schema: { body: { type: 'object', minProperties: 1, maxProperties: 1 } },
       handler: async (req, reply) => {
-        const [name, value] = Object.entries(req.body as Record<string, unknown>)[0]!;
-        const spec = Object.hasOwn(SUPPORTED, name) ? SUPPORTED[name] : undefined;
-        if (!spec) {
-          if (NOT_IMPLEMENTED.has(name)) throw notImplemented(`The server action '${name}' is not implemented by novact.`);
-          throw badRequest(`There is no such action: ${name}`);
+        const [api, value] = Object.entries(req.body as Record<string, unknown>)[0]!;
+        const name = actionOfApi(api);
+        const spec = name ? ACTIONS[name] : undefined;
+        if (!name || !spec || (spec.minVersion !== undefined && !atLeast(req.microversion, spec.minVersion))) {
+          if (NOT_IMPLEMENTED.has(api)) throw notImplemented(`The server action '${api}' is not implemented by novact.`);
+          throw badRequest(`There is no such action: ${api}`);
         }
-        const body = spec.body(value);
-        const s = await visibleServer(d.backend, authOf(req), param(req, 'id'));
-        await d.backend.serverVerb(s.id, spec.verb, body, req.id);
-        return reply.code(202).send();
+        const args = argsOf(name, api, value);
+        const auth = authOf(req);
+        const s = await visibleServer(d.backend, auth, param(req, 'id'));
+        if ('admin' in spec && spec.admin && !auth.isAdmin) throw forbidden(`Policy doesn't allow os_compute_api:${api} to be performed.`);
+        const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin };
+        await d.backend.serverVerb(s.id, name, { args, by }, req.id);
+        return reply.code(spec.status).send();
       },
     },
   ];

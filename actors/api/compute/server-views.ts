@@ -107,11 +107,11 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
   } else if (atLeast(mv, 90)) {
     out['OS-EXT-SRV-ATTR:hostname'] = s.name;
   }
-  if (atLeast(mv, 9)) out.locked = false;
+  if (atLeast(mv, 9)) out.locked = s.locked ?? false;
   if (atLeast(mv, 19)) out.description = null;
   if (atLeast(mv, 26)) out.tags = [];
   if (atLeast(mv, 63)) out.trusted_image_certificates = null;
-  if (atLeast(mv, 73)) out.locked_reason = null;
+  if (atLeast(mv, 73)) out.locked_reason = s.lockedReason ?? null;
   if (s.fault) out.fault = { code: s.fault.code, message: visibleFaultMessage(auth, s.fault.code, s.fault.message), created: novaTime(s.updatedAt) };
   return out;
 }

@@ -92,8 +92,9 @@ export function serverRoutes(d: ApiDeps): Route[] {
     {
       method: 'DELETE', url: '/v2.1/servers/:id', policy: member('os_compute_api:servers:delete'),
       handler: async (req, reply) => {
-        const s = await visibleServer(backend, authOf(req), param(req, 'id'));
-        await backend.serverVerb(s.id, 'delete', {}, req.id);
+        const auth = authOf(req);
+        const s = await visibleServer(backend, auth, param(req, 'id'));
+        await backend.serverVerb(s.id, 'delete', { by: { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin } }, req.id);
         return reply.code(204).send();
       },
     },

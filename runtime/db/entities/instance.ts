@@ -1,5 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import type { TaskState, VmState } from '../../../protocols/states.js';
+import type { TaskContext } from '../../../protocols/lifecycle.js';
 
 /** An instance row. Only its instance actor writes `vm_state`/`task_state`, by compare-and-swap on `version`. */
 export interface InstanceRow {
@@ -26,6 +27,10 @@ export interface InstanceRow {
   /** Scheduler hints of the build (`group`, `same_host`, `different_host`), kept for reschedules. */
   schedulerHints: Record<string, string | string[]>;
   fault: { code: number; message: string } | null;
+  /** What the running task's steps need (the lifecycle's program-counter data); `{attempt}` when idle. */
+  taskContext: TaskContext;
+  lockedBy: 'owner' | 'admin' | null;
+  lockedReason: string | null;
   /** The build request's idempotency key: a retried build finds the instance it already made. */
   idempotencyKey: string | null;
   launchedAt: Date | null;
@@ -64,6 +69,9 @@ export const Instance = new EntitySchema<InstanceRow>({
     keyName: { type: 'string', length: 255, nullable: true },
     schedulerHints: { type: 'json', default: '{}' },
     fault: { type: 'json', nullable: true },
+    taskContext: { type: 'json', default: '{"attempt":0}' },
+    lockedBy: { type: 'string', length: 16, nullable: true },
+    lockedReason: { type: 'string', length: 255, nullable: true },
     idempotencyKey: { type: 'string', length: 128, nullable: true },
     launchedAt: { type: 'datetime', nullable: true },
     terminatedAt: { type: 'datetime', nullable: true },

@@ -1,0 +1,115 @@
+/**
+ * The vocabulary steps and actions are written in: a transition's result, entering a step (which
+ * issues its one effect under a fresh token), finishing a task, refusing.
+ */
+import type { TaskState, VmState } from '../states.js';
+import type { DrivenTaskState } from './driven.js';
+import type { Effect, Outcome, OutcomeKind } from './effects.js';
+import type { LifecycleState, TaskContext, Token } from './state.js';
+
+/** Settings the lifecycle reads (Nova's names). */
+export interface LifecycleConfig {
+  /** > 0 makes delete soft (SOFT_DELETED) for that many seconds. */
+  reclaimInstanceIntervalS: number;
+  /** Resizes left unconfirmed this long are confirmed automatically (0 = never). */
+  resizeConfirmWindowS: number;
+  /** Shelved servers are offloaded after this long (0 = at once, -1 = never). */
+  shelvedOffloadTimeS: number;
+  allowResizeToSameHost: boolean;
+}
+
+export const DEFAULT_LIFECYCLE_CONFIG: LifecycleConfig = {
+  reclaimInstanceIntervalS: 0,
+  resizeConfirmWindowS: 0,
+  shelvedOffloadTimeS: 0,
+  allowResizeToSameHost: false,
+};
+
+export interface Env {
+  now: number;
+  config: LifecycleConfig;
+}
+
+/** The instance action a task's end closes (written with the state that ends it). */
+export interface Finished {
+  action: string;
+  result: 'Success' | 'Error';
+  message: string | null;
+}
+
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin'; value: string };
+export interface Accepted {
+  ok: true;
+  next: LifecycleState;
+  effects: Effect[];
+  finished?: Finished;
+  /** Set by `goto`: the engine issues the step's effect under a fresh token. */
+  enter?: true;
+}
+export type Transition = Accepted | Refusal;
+
+export type Handler<K extends OutcomeKind> = (s: LifecycleState, o: Extract<Outcome, { kind: K }>, env: Env) => Transition;
+
+/** One task state: the effect that (re)starts it, and what each outcome of that effect leads to. */
+export interface Step {
+  effect: (s: LifecycleState, token: Token, env: Env) => Effect;
+  on: { [K in OutcomeKind]?: Handler<K> };
+}
+
+export function ok(next: LifecycleState, effects: Effect[] = [], finished?: Finished): Transition {
+  return finished ? { ok: true, next, effects, finished } : { ok: true, next, effects };
+}
+
+export function refuse(action: string, attr: Refusal['attr'], value: string): Refusal {
+  return { ok: false, action, attr, value };
+}
+
+export const notify = (event: string): Effect => ({ kind: 'notify', event });
+
+export const sameToken = (a: Token | null, b: Token): boolean => a !== null && a.step === b.step && a.attempt === b.attempt;
+
+/** The event prefix of the task under way (`create`, `pause`, …), for its end notifications. */
+export const eventOf = (s: LifecycleState): string => s.ctx.event ?? 'update';
+
+/**
+ * Ends the task: idle, context cleared, with the notification `<event>.end` (or `.error` when a
+ * fault is given), and the instance action's finish.
+ */
+export function finish(s: LifecycleState, patch: Partial<LifecycleState>, fault?: { code: number; message: string }): Transition {
+  const event = eventOf(s);
+  const next: LifecycleState = { ...s, ...patch, taskState: null, ctx: { attempt: s.ctx.attempt }, running: null, ...(fault ? { fault } : {}) };
+  const finished: Finished = { action: s.ctx.action ?? 'create', result: fault ? 'Error' : 'Success', message: fault?.message ?? null };
+  return ok(next, [notify(`${event}.${fault ? 'error' : 'end'}`)], finished);
+}
+
+/**
+ * Moves to step `task` (the program counter): the engine then issues that step's effect under a
+ * fresh token. `before` runs first (notifications, cleanups that await nothing).
+ */
+export function goto(s: LifecycleState, task: DrivenTaskState, patch: Partial<LifecycleState> = {}, before: Effect[] = []): Accepted {
+  return { ok: true, next: { ...s, ...patch, taskState: task }, effects: before, enter: true };
+}
+
+/** Stale or unexpected outcome: nothing changes. */
+export const ignore = (s: LifecycleState): Transition => ok(s);
+
+export type StepTable = Record<DrivenTaskState, Step>;
+
+/** Guards as Nova's `@check_instance_state`: 'any' admits every value. */
+export interface Guard {
+  vm: readonly VmState[] | 'any';
+  task: readonly (TaskState | null)[] | 'any';
+  /** Nova's must_have_launched (default true). */
+  launched?: boolean;
+}
+
+export const IDLE: readonly (TaskState | null)[] = [null];
+
+export function checkGuard(s: LifecycleState, action: string, g: Guard): Refusal | undefined {
+  if (g.vm !== 'any' && !g.vm.includes(s.vmState)) return refuse(action, 'vm_state', s.vmState);
+  if (g.task !== 'any' && !g.task.includes(s.taskState)) return refuse(action, 'task_state', String(s.taskState));
+  if (g.launched !== false && s.launchedAt === null) return refuse(action, 'launched_at', 'None');
+  return undefined;
+}
+
+export type ContextPatch = Omit<TaskContext, 'attempt'>;

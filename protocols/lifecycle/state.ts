@@ -1,0 +1,98 @@
+/**
+ * The state the instance lifecycle works on. Everything but `running` is persisted with the
+ * instance row; `task_state` is the program counter (which step runs), `ctx` holds what that step
+ * needs (source and destination, flavors, images), so a restarted conductor re-issues exactly the
+ * step the database shows.
+ */
+import { PowerState, type VmState } from '../states.js';
+import type { DrivenTaskState } from './driven.js';
+
+/** Who asked for an action (the API's caller); admin-only actions and locks are judged by it. */
+export interface Caller {
+  userId: string;
+  projectId: string;
+  admin: boolean;
+}
+
+/** Identifies one issue of a step's effect; an outcome that echoes another token is stale. */
+export interface Token {
+  step: DrivenTaskState;
+  attempt: number;
+}
+
+/** A flavor as a move needs it (resize carries the new one, revert restores the old). */
+export interface FlavorRef {
+  id: string;
+  name: string;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+  ephemeralGb: number;
+}
+
+/** Per-task context, persisted with the row (jsonb) and cleared when the task ends. */
+export interface TaskContext {
+  /** Bumped each time a step's effect is issued, so outcomes of an earlier issue are ignored. */
+  attempt: number;
+  /** The instance action the task records (`create`, `stop`, …) and its notification prefix. */
+  action?: string;
+  event?: string;
+  /** The vm_state to return to when the task ends or is undone (resize revert, unrescue). */
+  previousVm?: VmState;
+  migration?: {
+    uuid: string;
+    type: 'resize' | 'migration' | 'live-migration' | 'evacuation';
+    source: string;
+    dest: string | null;
+    oldFlavor?: FlavorRef;
+    newFlavor?: FlavorRef;
+    alternates?: string[];
+  };
+  /** The scheduler already claimed the current host (the first spawn needs no claim of its own). */
+  claimed?: true;
+  /** A delete destroyed every guest; only the release is left. */
+  guestsGone?: true;
+  rescueImage?: string;
+  imageId?: string;
+  /** Free-form arguments of the action that began the task (validated by its schema). */
+  args?: Record<string, unknown>;
+}
+
+export interface Lock {
+  /** `admin` when an admin locked another project's server (only an admin may unlock it). */
+  by: 'owner' | 'admin';
+  reason: string | null;
+}
+
+export interface LifecycleState {
+  vmState: VmState;
+  taskState: DrivenTaskState | null;
+  powerState: PowerState;
+  host: string | null;
+  /** Hosts still to try if the current build attempt fails (claimed by the scheduler on demand). */
+  alternates: string[];
+  fault: { code: number; message: string } | null;
+  launchedAt: number | null;
+  locked: Lock | null;
+  ctx: TaskContext;
+  /** Memory only: the token of the effect whose outcome is awaited (null after a restart). */
+  running: Token | null;
+}
+
+export const EMPTY_CONTEXT: TaskContext = { attempt: 0 };
+
+/** The state a new instance is created in (Nova: vm `building`, task `scheduling`). */
+export function initialState(): LifecycleState {
+  return {
+    vmState: 'building',
+    taskState: 'scheduling',
+    powerState: PowerState.NOSTATE,
+    host: null,
+    alternates: [],
+    fault: null,
+    launchedAt: null,
+    locked: null,
+    ctx: { attempt: 0, action: 'create', event: 'create' },
+    running: null,
+  };
+}

@@ -47,16 +47,29 @@ export interface Permissions {
 }
 
 /**
+ * The image-data forms a host may publish, each ending in its own name: download any active image,
+ * and upload a snapshot (begin, chunks, abort) that the image role checks was asked of this host.
+ */
+export function hostImageSubjects(root: string, host: string): string[] {
+  return [
+    `${root}.image.*.host-download.${host}`,
+    `${root}.image.*.snapshot-begin.${host}`,
+    `${root}.image.*.snapshot-abort.${host}`,
+    `${root}.image.*.snapshot-chunk.*.${host}`,
+  ];
+}
+
+/**
  * What a host identity may do: serve its hosts' requests and the compute role's `hosts` listing,
- * answer what it receives (allow_responses, set by the config), publish its hosts' reports, and take
- * part in the micro-service protocol as `novact-compute` without being able to ask it (`$SRV` reflection).
+ * answer what it receives (allow_responses, set by the config), publish its hosts' reports and image-data
+ * requests (hostImageSubjects), and take part in the micro-service protocol as `novact-compute`
+ * without being able to ask it (`$SRV` reflection).
  */
 export function hostPermissions(root: string, hosts: HostSet, publicKey: string): Permissions {
   const names = hosts === 'any' ? ['*'] : hosts;
   return {
-    // Later: the image download subject a host pulls image data from.
     // host-guests: the reaper's reconcile (which of its guests still have a live instance there).
-    publish: [...names.map((h) => `${root}.report.host.${h}.*`), `${root}.conductor.host-guests`],
+    publish: [...names.flatMap((h) => [`${root}.report.host.${h}.*`, ...hostImageSubjects(root, h)]), `${root}.conductor.host-guests`],
     subscribe: [
       ...names.map((h) => `${root}.host.${h}.*`),
       `${root}.compute.hosts`,

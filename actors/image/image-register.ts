@@ -91,6 +91,12 @@ export function newImageRow(body: Record<string, unknown>, now: Date): ImageRow 
 export async function registerImage(orm: Orm, body: Record<string, unknown>, now: Date): Promise<ImageRow> {
   const row = newImageRow(body, now);
   const maxImages = optInt(fieldsOf(body, FIELDS, 'image'), 'maxImages', { min: -1 }) ?? -1;
+  return insertImageRow(orm, row, maxImages);
+}
+
+/** Inserts `row` (409 if its id exists), counted against the owner's `maxImages` (-1: unlimited) under the owner's lock. */
+export async function insertImageRow(orm: Orm, row: ImageRow, maxImages: number): Promise<ImageRow> {
+  const now = row.createdAt;
   const knex = orm.em.getConnection().getKnex();
   const inserted = await knex.transaction(async (trx) => {
     if (maxImages >= 0 && row.owner !== null) {
@@ -105,11 +111,12 @@ export async function registerImage(orm: Orm, body: Record<string, unknown>, now
     // One statement, so two creates with the same id cannot both succeed.
     const res = await trx.raw(
       `insert into images (id, name, status, disk_format, container_format, size, min_disk, min_ram, visibility, owner, properties,
-         checksum, tags, protected, os_hidden, os_hash_algo, os_hash_value, created_at, updated_at, version)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, null, ?::jsonb, ?, ?, null, null, ?, ?, 1)
+         checksum, tags, protected, os_hidden, os_hash_algo, os_hash_value, snapshot_host, snapshot_quota_bytes, created_at, updated_at, version)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, null, ?::jsonb, ?, ?, null, null, ?, ?, ?, ?, 1)
        on conflict (id) do nothing returning id`,
       [row.id, row.name, row.status, row.diskFormat, row.containerFormat, row.size, row.minDisk, row.minRam, row.visibility, row.owner,
-        JSON.stringify(row.properties), JSON.stringify(row.tags), row.protected!, row.osHidden!, now.toISOString(), now.toISOString()],
+        JSON.stringify(row.properties), JSON.stringify(row.tags ?? []), row.protected ?? false, row.osHidden ?? false,
+        row.snapshotHost ?? null, row.snapshotQuotaBytes ?? null, now.toISOString(), now.toISOString()],
     );
     return (res.rows as unknown[]).length > 0;
   });

@@ -18,6 +18,7 @@ import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from './image-formats.js';
 import { registerImageApiVerbs } from './api-verbs.js';
+import { registerSnapshotVerbs } from './snapshot-endpoints.js';
 import { FsImageStore, type ImageStore } from './image-store.js';
 import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
 import { ImageVerbs } from './image-verbs.js';
@@ -219,6 +220,13 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
   registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
+  registerSnapshotVerbs(bridge, svc, subjects, orm, clock, ctx.log, {
+    created: (id) => missing.delete(id),
+    ask: (id, verb, body) => {
+      if (missing.has(id)) throw new NotFoundError(`image ${id} could not be found`);
+      return registry.ask<unknown>(id, (reply) => ({ verb, body, reply }), ctx.requestTimeoutMs);
+    },
+  });
   sweep.start();
 
   return {

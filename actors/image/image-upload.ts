@@ -11,6 +11,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import { ImageUploadChunk } from '../../protocols/catalog/image.js';
+import { HOST_CHUNK_BYTES, ImageSnapshotChunk } from '../../protocols/catalog/image-snapshot.js';
 import { BadRequestError, ConflictError, NovactError, OverLimitError } from '../../protocols/errors.js';
 import { token } from '../../protocols/subjects.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -23,7 +24,7 @@ import { storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 
 /** Raw bytes per chunk: base64 in a JSON envelope stays well under NATS's 1 MB payload. */
-export const CHUNK_BYTES = 512 * 1024;
+export const CHUNK_BYTES = HOST_CHUNK_BYTES;
 
 export interface UploadConfig {
   /** Glance's `image_size_cap`. */
@@ -67,6 +68,14 @@ interface Session {
   /** Chunks are handled one at a time, in arrival order. */
   queue: Promise<unknown>;
   closed: boolean;
+  info: SessionInfo;
+}
+
+/** What a client needs to send chunks: the session, its subject and the chunk size. */
+export interface SessionInfo {
+  session: string;
+  subject: string;
+  chunkBytes: number;
 }
 
 export class UploadSessions {
@@ -92,10 +101,14 @@ export class UploadSessions {
     return { images: new Set(all.map((s) => s.imageId)), staging: new Set(all.map((s) => s.staging)) };
   }
 
-  /** Opens a session for `imageId` and starts serving its subject. */
-  async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}): Promise<{ session: string; subject: string; chunkBytes: number }> {
+  /**
+   * Opens a session for `imageId` and starts serving its subject. With `host`, a snapshot upload by
+   * that host: the subject ends in the host's name (`…snapshot-chunk.<session>.<host>`), the only
+   * form that host identity may publish.
+   */
+  async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}, host?: string): Promise<SessionInfo> {
     const id = randomUUID();
-    const subject = this.subject(imageId, id);
+    const subject = host === undefined ? this.subject(imageId, id) : this.snapshotSubject(imageId, id, host);
     const staging = this.store.stagingPath();
     // Private: image data is a tenant's, readable by this process only.
     const file = await open(staging, 'wx', 0o600);
@@ -105,12 +118,21 @@ export class UploadSessions {
       ...(limits.quotaBytes !== undefined ? { quotaBytes: limits.quotaBytes } : {}),
       timer: this.clock.setTimeout(() => void this.abort(s, 'idle'), this.cfg.idleTimeoutMs),
       sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
+      info: undefined as unknown as SessionInfo,
     };
     // Chunks are checked against the catalog's schema before they reach the session.
-    s.sub = this.bridge.serve(subject, ({ envelope }) => this.enqueue(s, envelope.body), { verb: 'upload', isMutating: () => false, body: ImageUploadChunk.checkBody });
+    const verb = host === undefined ? 'upload' : ImageSnapshotChunk.verb;
+    s.sub = this.bridge.serve(subject, ({ envelope }) => this.enqueue(s, envelope.body), { verb, isMutating: () => false, body: ImageUploadChunk.checkBody });
+    s.info = { session: id, subject, chunkBytes: CHUNK_BYTES };
     this.sessions.set(id, s);
     await this.bridge.nc.flush();
-    return { session: id, subject, chunkBytes: CHUNK_BYTES };
+    return s.info;
+  }
+
+  /** The live session of `imageId` in this process, if any (a retried begin is answered with it). */
+  find(imageId: string): SessionInfo | undefined {
+    for (const s of this.sessions.values()) if (s.imageId === imageId && !s.closed) return s.info;
+    return undefined;
   }
 
   /** The image was deleted: drop its sessions (the data would have nowhere to go). */
@@ -124,6 +146,10 @@ export class UploadSessions {
 
   subject(imageId: string, session: string): string {
     return `${this.subjects.image(imageId, 'upload')}.${token(session, 'upload session')}`;
+  }
+
+  snapshotSubject(imageId: string, session: string, host: string): string {
+    return ImageSnapshotChunk.subject(this.subjects, imageId, session, host);
   }
 
   private enqueue(s: Session, body: Record<string, unknown>): Promise<unknown> {

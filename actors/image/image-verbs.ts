@@ -20,6 +20,7 @@ import { applyImagePatch, parsePatchOps, type MutableImage } from './image-patch
 import { lockOwner, ownerBytes, storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
+import { hostVerbs } from './snapshot-verbs.js';
 
 export interface VerbResult {
   /** The row as it now is (undefined: re-read it on the next message). */
@@ -61,6 +62,7 @@ export class ImageVerbs {
       uploaded: (row, body) => this.uploaded(row, body as unknown as UploadResult),
       'upload-aborted': (row) => this.uploadAborted(row),
       download: (row, body) => this.download(row, body),
+      ...hostVerbs({ remove: (row) => this.remove(row), beginUpload: (row, q, host) => this.beginUpload(row, q, host), uploads: deps.uploads, store: deps.store }),
     };
   }
 
@@ -108,6 +110,13 @@ export class ImageVerbs {
   /** `quotaBytes`: the owner's storage quota (-1 or absent: unlimited); the session is capped at the room left. */
   private async uploadBegin(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
     const quotaBytes = optInt(fieldsOf(body, ['quotaBytes'], 'upload-begin'), 'quotaBytes', { min: -1, max: Number.MAX_SAFE_INTEGER }) ?? -1;
+    // A snapshot's data comes from its host only (snapshot-begin), never through the API.
+    if (row.snapshotHost) throw new ConflictError(`Image ${row.id} is a snapshot being taken: its data comes from the instance's host.`);
+    return this.beginUpload(row, quotaBytes);
+  }
+
+  /** queued → saving with a session open in this process; `host`: a snapshot upload by that host. */
+  private async beginUpload(row: ImageRow, quotaBytes: number, host?: string): Promise<VerbResult> {
     if (row.status !== 'queued') throw new ConflictError(`Image status transition from ${row.status} to saving is not allowed`);
     if (row.diskFormat === '' || row.containerFormat === '') {
       throw new BadRequestError('Properties disk_format, container_format must be set prior to saving data.');
@@ -118,7 +127,7 @@ export class ImageVerbs {
       if (room <= 0) throw storageFull(undefined, room);
       Object.assign(limits, { maxBytes: room, quotaBytes });
     }
-    const session = await this.deps.uploads().open(row.id, limits);
+    const session = await this.deps.uploads().open(row.id, limits, host);
     try {
       const written = await this.write(row, { status: 'saving' });
       return { row: written, reply: { image: imageView(written), ...session }, event: 'upload.start' };
@@ -156,6 +165,8 @@ export class ImageVerbs {
 
   private async uploadAborted(row: ImageRow): Promise<VerbResult> {
     if (row.status !== 'saving') return { row, reply: { image: imageView(row) } };
+    // A failed snapshot is deleted (as Nova does), not left queued for an upload nobody will send.
+    if (row.snapshotHost) return this.remove(row);
     const written = await this.write(row, { status: 'queued' });
     return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'upload.error' };
   }

@@ -9,6 +9,7 @@ import { CONDUCTOR_REQUESTS } from './conductor.js';
 import { AggregateEvent, ImageEvent, InstanceEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from './events.js';
 import { ComputeHosts, HostVerbs } from './host.js';
 import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
+import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
 import { InstanceVerbs } from './instance.js';
 import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
 import { CapacityReportMsg, HeartbeatMsg } from './reports.js';
@@ -24,6 +25,7 @@ export * from './conductor.js';
 export * from './instance.js';
 export * from './host.js';
 export * from './image.js';
+export * from './image-snapshot.js';
 export * from './events.js';
 
 export const ALL_REQUESTS: readonly RequestDef[] = [
@@ -36,6 +38,7 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
   ImageList, ImageCreate, ImageRegister, ImageQuery,
   ...Object.values(ImageVerbs.verbs),
   ImageUploadChunk,
+  ...IMAGE_SNAPSHOT_REQUESTS,
 ];
 
 export const ALL_MESSAGES: readonly MessageDef[] = [

@@ -18,9 +18,11 @@ import { connectNats } from '../../runtime/nats/connection.js';
 const ARGS = ['00000000-0000-4000-8000-000000000001', 'create', 'start'];
 const subjects = new Subjects();
 // The generated config `novact up` runs: role users with fresh passwords, and `compute` played by one
-// host identity registered for the sample host, confined to that host's subjects.
+// host identity registered for the sample hosts, confined to those hosts' subjects. Every sample
+// token is also a host: host-form subjects (`image.<id>.<verb>.<host>`, `…snapshot-chunk.<session>.<host>`)
+// take their host from the second or third argument.
 const host = newHostIdentity();
-const nats = await startEmbeddedNats({ subjectRoot: subjects.root, hostUsers: [{ publicKey: host.publicKey, hosts: [ARGS[0]!] }] });
+const nats = await startEmbeddedNats({ subjectRoot: subjects.root, hostUsers: [{ publicKey: host.publicKey, hosts: [...ARGS] }] });
 t.teardown(() => nats.stop());
 const ROLES: BusRole[] = ['conductor', 'scheduler', 'compute', 'image', 'api', 'client'];
 const violations: string[] = [];

@@ -21,6 +21,9 @@ export interface ImageRow {
   osHidden?: boolean;
   osHashAlgo?: string | null;
   osHashValue?: string | null;
+  /** A snapshot's uploading host and the owner's storage quota for it (snapshot-create; null otherwise). */
+  snapshotHost?: string | null;
+  snapshotQuotaBytes?: string | null;
   createdAt: Date;
   updatedAt: Date;
   version: number;
@@ -48,6 +51,8 @@ export const Image = new EntitySchema<ImageRow>({
     osHidden: { type: 'boolean', default: false },
     osHashAlgo: { type: 'string', length: 64, nullable: true },
     osHashValue: { type: 'string', length: 128, nullable: true },
+    snapshotHost: { type: 'string', length: 255, nullable: true },
+    snapshotQuotaBytes: { type: 'bigint', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime' },
     version: { type: 'integer' },

@@ -1,0 +1,47 @@
+/**
+ * The properties a snapshot (or backup) image gets, as Nova gives them: the source image's
+ * properties minus those that belong to that one image (signatures, encryption keys, Nova's
+ * `non_inheritable_image_properties`) and minus Glance's reserved and read-only names, then Nova's
+ * own: `instance_uuid`, `user_id`, `image_type`, `base_image_ref` and, for a backup, `backup_type`.
+ * Pure: the conductor builds a request with it, the image role applies it again (idempotent).
+ */
+
+/** Nova's NON_INHERITABLE_IMAGE_PROPERTIES plus the option's default (`cache_in_nova`, `bittorrent`). */
+export const NON_INHERITABLE_IMAGE_PROPERTIES: ReadonlySet<string> = new Set([
+  'cinder_encryption_key_id', 'cinder_encryption_key_deletion_policy',
+  'img_signature', 'img_signature_hash_method', 'img_signature_key_type', 'img_signature_certificate_uuid',
+  'cache_in_nova', 'bittorrent',
+]);
+
+/** Glance's attributes that are not free-form properties (a property of that name is refused). */
+const GLANCE_RESERVED: ReadonlySet<string> = new Set([
+  'id', 'name', 'status', 'visibility', 'owner', 'size', 'virtual_size', 'checksum', 'os_hash_algo', 'os_hash_value',
+  'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'os_hidden', 'tags', 'created_at', 'updated_at',
+  'deleted', 'deleted_at', 'file', 'locations', 'direct_url', 'schema', 'self', 'stores',
+]);
+
+export const isInheritableProperty = (key: string): boolean =>
+  !NON_INHERITABLE_IMAGE_PROPERTIES.has(key) && !GLANCE_RESERVED.has(key) && !key.startsWith('os_glance');
+
+export type SnapshotImageType = 'snapshot' | 'backup';
+
+export interface SnapshotOrigin {
+  instanceUuid: string;
+  baseImageRef: string;
+  imageType: SnapshotImageType;
+  userId?: string | undefined;
+  backupType?: string | undefined;
+}
+
+export function snapshotProperties(source: Readonly<Record<string, string>>, o: SnapshotOrigin): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (isInheritableProperty(k)) out[k] = v;
+  // Nova's own keys win over anything inherited (a snapshot of a snapshot names its own instance).
+  out.instance_uuid = o.instanceUuid;
+  out.image_type = o.imageType;
+  out.base_image_ref = o.baseImageRef;
+  if (o.userId !== undefined) out.user_id = o.userId;
+  if (o.imageType === 'backup' && o.backupType !== undefined) out.backup_type = o.backupType;
+  else delete out.backup_type;
+  return out;
+}

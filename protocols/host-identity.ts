@@ -48,15 +48,17 @@ export interface Permissions {
 
 /**
  * What a host identity may do: serve its hosts' requests and the compute role's `hosts` listing,
- * answer what it receives (allow_responses, set by the config), publish its hosts' reports, and take
+ * answer what it receives (allow_responses, set by the config), publish its hosts' reports, ask
+ * which of its own hosts' guests are live (`conductor.host-guests.<host>`), and take
  * part in the micro-service protocol as `novact-compute` without being able to ask it (`$SRV` reflection).
  */
 export function hostPermissions(root: string, hosts: HostSet, publicKey: string): Permissions {
   const names = hosts === 'any' ? ['*'] : hosts;
   return {
     // Later: the image download subject a host pulls image data from.
-    // host-guests: the reaper's reconcile (which of its guests still have a live instance there).
-    publish: [...names.map((h) => `${root}.report.host.${h}.*`), `${root}.conductor.host-guests`],
+    // host-guests.<host>: the reaper's reconcile (which of its guests still have a live instance
+    // there), for its own hosts only: the subject is what tells the conductor who asks.
+    publish: [...names.map((h) => `${root}.report.host.${h}.*`), ...names.map((h) => `${root}.conductor.host-guests.${h}`)],
     subscribe: [
       ...names.map((h) => `${root}.host.${h}.*`),
       `${root}.compute.hosts`,

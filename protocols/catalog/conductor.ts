@@ -7,6 +7,8 @@ import { defineRequest } from './define.js';
 import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
+import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
+import { isValidToken, token, type Subjects } from '../subjects.js';
 
 const IdToken = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const MAX_BUILD_COUNT = 100;
@@ -133,6 +135,25 @@ export const ServiceUpdate = defineRequest({
   reply: Type.Object({ service: ServiceViewSchema }), ...served,
 });
 
+/**
+ * A host's guest reaper asks which of its guests are live (`<root>.conductor.host-guests.<host>`).
+ * The host is in the subject so that NATS permissions let each host identity ask only for its own
+ * hosts (the server does not tell who published); the conductor also requires body host == subject host.
+ */
+const hostGuestsPrefix = (s: Subjects) => s.conductor('host-guests');
+export const HostGuests = defineRequest({
+  verb: 'host-guests', pattern: (s) => `${hostGuestsPrefix(s)}.*`,
+  subject: (s, host) => `${hostGuestsPrefix(s)}.${token(host ?? '', 'host name')}`,
+  mutating: false, body: HostGuestsRequest, reply: HostGuestsReply, servedBy: 'conductor', calledBy: ['compute'],
+});
+/** The host token of a host-guests subject (undefined if `subject` is not one). */
+export function hostGuestsSubjectHost(s: Subjects, subject: string): string | undefined {
+  const prefix = `${hostGuestsPrefix(s)}.`;
+  if (!subject.startsWith(prefix)) return undefined;
+  const host = subject.slice(prefix.length);
+  return isValidToken(host) ? host : undefined;
+}
+
 export const FlavorList = defineRequest({ verb: 'list', pattern: flavor('list'), mutating: false, body: Empty, reply: FlavorListReplySchema, ...served });
 export const FlavorGet = defineRequest({ verb: 'get', pattern: flavor('get'), mutating: false, body: FlavorGetRequestSchema, reply: FlavorReplySchema, ...served });
 export const FlavorCreate = defineRequest({
@@ -152,4 +173,4 @@ export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
 });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;

@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken, Uuid } from './common.js';
+import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
 import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
@@ -21,7 +21,7 @@ export const BuildRequestSchema = Closed({
   projectId: Opt(IdToken),
   userId: Opt(IdToken),
   availabilityZone: Opt(NonEmptyName(255)),
-  metadata: Opt(StringMap(128, 255, 255)),
+  metadata: Opt(MetadataMap({ maxProperties: 128 })),
   keyName: Opt(NonEmptyName(255)),
   schedulerHints: Opt(SchedulerHintsSchema),
   /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
@@ -167,7 +167,7 @@ export const FlavorCreate = defineRequest({
 export const FlavorDelete = defineRequest({ verb: 'delete', pattern: flavor('delete'), mutating: true, body: Closed({ id: NonEmptyName(255) }), reply: Type.Object({ deleted: Type.String() }), ...served });
 export const FlavorSetSpecs = defineRequest({
   verb: 'set-specs', pattern: flavor('set-specs'), mutating: true,
-  body: Closed({ id: NonEmptyName(255), specs: Type.Record(Type.String(), Type.Unknown()) }), reply: FlavorReplySchema, ...served,
+  body: Closed({ id: NonEmptyName(255), specs: MetadataMap() }), reply: FlavorReplySchema, ...served,
 });
 export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,

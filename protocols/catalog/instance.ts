@@ -1,7 +1,7 @@
 /** Instance actors (`<root>.instance.<uuid>.<verb>`), answered by the conductor through one wildcard endpoint. */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineFamily, defineRequest } from './define.js';
-import { Closed, Empty, Int, NonEmptyName, Opt, StringMap } from './common.js';
+import { Closed, Empty, Int, MetadataMap, NonEmptyName, Opt } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
 export const RebootRequestSchema = Closed({ type: Opt(Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')])) });
@@ -18,8 +18,8 @@ export interface ActionsRequest { limit?: number; marker?: string; requestId?: s
 export const UpdateRequestSchema = Closed({
   name: Opt(NonEmptyName(255)),
   // Counts are the quota's (metadata_items may be unlimited); the bytes are bounded by the conductor (128 KiB).
-  setMetadata: Opt(StringMap(1000, 255, 255)),
-  mergeMetadata: Opt(StringMap(1000, 255, 255)),
+  setMetadata: Opt(MetadataMap({ maxProperties: 1000 })),
+  mergeMetadata: Opt(MetadataMap({ maxProperties: 1000 })),
   deleteMetadataKey: Opt(NonEmptyName(255)),
   maxMetadataItems: Opt(Int(-1, 100_000)),
 });

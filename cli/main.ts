@@ -31,6 +31,7 @@ const OPTIONS = {
   roles: { type: 'string' },
   join: { type: 'boolean' },
   'host-seed': { type: 'string' },
+  'host-prefix': { type: 'string' },
   // host credentials, host register
   'seed-file': { type: 'string' },
   // server commands

@@ -7,9 +7,10 @@ import { createServer } from 'node:net';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
-import { fakeHostNames, type Cluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
+import type { Cluster, ClusterOptions, RoleName } from '../runtime/cluster.js';
 import type { LogLevel } from '../runtime/log/logger.js';
 import * as fmt from './format.js';
+import { OWNER_HOST_PREFIX, hostNames, joinHostPrefix } from './host-names.js';
 import { joinCluster } from './join.js';
 import { isAlive, readState, removeState, stateFilePath, writeState } from './state-file.js';
 import { CliError, UsageError, intOption, strOption, type CommandSpec, type RunContext } from './usage.js';
@@ -24,8 +25,8 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed'],
-  synopsis: '[--hosts N] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
+  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed', 'host-prefix'],
+  synopsis: '[--hosts N] [--host-prefix P] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
   summary: 'run a cluster in the foreground (Ctrl-C stops it); --join runs more roles for the one already up',
   run: runUp,
 };
@@ -41,20 +42,34 @@ function rolesOption(ctx: RunContext, join: boolean): RoleName[] {
   return [...new Set(roles as RoleName[])];
 }
 
-function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; demo: number; join: boolean } {
+/**
+ * The fake hosts' names: `compute-N` for the owner; for a joiner `<machine>-<random>-N` unless
+ * `--host-prefix` says otherwise, so two processes never claim the same host names.
+ */
+export function hostNamesOption(values: RunContext['values'], join: boolean, hosts: number): { prefix: string; names: string[] } {
+  const prefix = strOption(values, 'host-prefix') ?? (join ? joinHostPrefix() : OWNER_HOST_PREFIX);
+  try {
+    return { prefix, names: hostNames(prefix, hosts) };
+  } catch (err) {
+    throw new UsageError(`--host-prefix: ${(err as Error).message}`, UP_COMMAND);
+  }
+}
+
+function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; hostNames: string[]; demo: number; join: boolean } {
   const join = ctx.values.join === true;
   const roles = rolesOption(ctx, join);
   const hosts = roles.includes('compute') ? intOption(ctx.values, 'hosts', 5, UP_COMMAND) : 0;
+  const { prefix, names } = hostNamesOption(ctx.values, join, hosts);
   const demo = intOption(ctx.values, 'demo', 0, UP_COMMAND);
   if (demo > 0 && (hosts === 0 || join)) throw new UsageError('--demo needs at least one host, in a cluster of its own (not with --join)', UP_COMMAND);
   const level = (ctx.env.NOVACT_LOG || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`NOVACT_LOG must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`, UP_COMMAND);
-  const options: ClusterOptions = { hosts, logLevel: level, roles };
+  const options: ClusterOptions = { hosts, hostPrefix: prefix, logLevel: level, roles };
   if (join) {
     for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root', 'host-seed']) {
       if (ctx.values[flag] !== undefined) throw new UsageError(`--join takes the cluster's own settings from its state file; drop --${flag}`, UP_COMMAND);
     }
-    return { options, hosts, demo, join };
+    return { options, hosts, hostNames: names, demo, join };
   }
   const natsUrl = strOption(ctx.values, 'nats-url') ?? (ctx.env.NATS_URL || undefined);
   const databaseUrl = strOption(ctx.values, 'database-url') ?? (ctx.env.DATABASE_URL || undefined);
@@ -78,7 +93,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
     }
   }
   if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
-  return { options, hosts, demo, join };
+  return { options, hosts, hostNames: names, demo, join };
 }
 
 /** Nova's port. Without --api-port, `up` takes it when free and any free port otherwise. */
@@ -93,7 +108,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function runUp(ctx: RunContext): Promise<number> {
-  const { options, hosts, demo, join } = clusterOptions(ctx);
+  const { options, hosts, hostNames: names, demo, join } = clusterOptions(ctx);
   const statePath = stateFilePath(ctx.env);
   const previous = readState(statePath);
   const running = previous && previous.pid !== process.pid && isAlive(previous.pid);
@@ -101,7 +116,7 @@ async function runUp(ctx: RunContext): Promise<number> {
     // Another process of the cluster that is up: its NATS (with the per-role users), its database.
     if (!running || !previous.join) throw new CliError(`--join needs a running 'novact up' recorded in ${statePath}`, 2);
     try {
-      Object.assign(options, await joinCluster({ ...previous, join: previous.join }, options.roles!, fakeHostNames(hosts)));
+      Object.assign(options, await joinCluster({ ...previous, join: previous.join }, options.roles!, names));
     } catch (err) {
       throw new CliError(`cannot join the cluster in ${statePath}: ${err instanceof Error ? err.message : String(err)}`, 1);
     }
@@ -188,6 +203,7 @@ async function runUp(ctx: RunContext): Promise<number> {
     databaseEmbedded: !!cluster.embedded.postgres,
     dataDir: cluster.embedded.postgres ? (options.dataDir ?? null) : null,
     hosts,
+    hostNames: names,
     roles: options.roles!,
     joined: join,
     subjectRoot: cluster.subjects.root,
@@ -214,12 +230,13 @@ async function runUp(ctx: RunContext): Promise<number> {
 function banner(
   info: {
     pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
-    roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
+    hostNames: string[]; roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
   },
   imageName: string | undefined,
 ): string {
   const db = info.databaseEmbedded ? (info.dataDir ? `embedded, data in ${info.dataDir}` : 'embedded, temporary') : 'external';
-  const hostNames = info.hosts === 0 ? 'none' : info.hosts === 1 ? 'compute-1' : `compute-1 … compute-${info.hosts}`;
+  const n = info.hostNames;
+  const hostNames = n.length === 0 ? 'none' : n.length === 1 ? n[0] : `${n[0]} … ${n[n.length - 1]}`;
   const root = info.subjectRoot;
   // The NATS CLI reads NATS_URL (credentials included) and must use the client user's inbox prefix.
   const nats = `nats --inbox-prefix ${roleInboxPrefix('client')}`;

@@ -62,14 +62,16 @@ export function hostImageSubjects(root: string, host: string): string[] {
 /**
  * What a host identity may do: serve its hosts' requests and the compute role's `hosts` listing,
  * answer what it receives (allow_responses, set by the config), publish its hosts' reports and image-data
- * requests (hostImageSubjects), and take part in the micro-service protocol as `novact-compute`
+ * requests (hostImageSubjects), ask which of its own hosts' guests are live
+ * (`conductor.host-guests.<host>`), and take part in the micro-service protocol as `novact-compute`
  * without being able to ask it (`$SRV` reflection).
  */
 export function hostPermissions(root: string, hosts: HostSet, publicKey: string): Permissions {
   const names = hosts === 'any' ? ['*'] : hosts;
   return {
-    // host-guests: the reaper's reconcile (which of its guests still have a live instance there).
-    publish: [...names.flatMap((h) => [`${root}.report.host.${h}.*`, ...hostImageSubjects(root, h)]), `${root}.conductor.host-guests`],
+    // host-guests.<host>: the reaper's reconcile (which of its guests still have a live instance
+    // there), for its own hosts only: the subject is what tells the conductor who asks.
+    publish: names.flatMap((h) => [`${root}.report.host.${h}.*`, ...hostImageSubjects(root, h), `${root}.conductor.host-guests.${h}`]),
     subscribe: [
       ...names.map((h) => `${root}.host.${h}.*`),
       `${root}.compute.hosts`,

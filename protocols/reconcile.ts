@@ -3,10 +3,10 @@
  * = reap`): a host lists the guests its hypervisor runs and asks the conductor which of them still
  * belong to a live instance on that host; it destroys the rest. Pure schemas, no I/O.
  *
- * Subject: `<root>.conductor.host-guests` (a read: it changes nothing, the host acts on the answer).
+ * Subject: `<root>.conductor.host-guests.<host>` (a read: it changes nothing, the host acts on the
+ * answer); its catalog definition is `HostGuests` (protocols/catalog/conductor.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 /** One request names at most this many guests (a host with more asks in several requests). */
 export const HOST_GUESTS_MAX = 1_000;
@@ -31,6 +31,3 @@ export const HostGuestsReply = Type.Object(
   { additionalProperties: false },
 );
 export type HostGuestsReply = Static<typeof HostGuestsReply>;
-
-export const hostGuestsRequest = TypeCompiler.Compile(HostGuestsRequest);
-export const hostGuestsReply = TypeCompiler.Compile(HostGuestsReply);

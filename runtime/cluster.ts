@@ -59,6 +59,8 @@ export interface ClusterOptions {
   roles?: RoleName[];
   /** Fake hosts to run (a number: `compute-1` … `compute-N`), or explicit hosts with their drivers. */
   hosts?: number | ComputeHost[];
+  /** The name prefix of generated fake hosts (`<prefix>-1` …; default `compute`): a joining process picks its own. */
+  hostPrefix?: string;
   /** Options for generated fake hosts. */
   fakeHost?: FakeDriverOptions;
   subjectRoot?: string;
@@ -157,7 +159,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   try {
     let auth: NatsAuthTable = options.natsAuth ?? authFromEnv(process.env);
-    const computeHosts = roles.has('compute') ? (typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {})) : [];
+    const computeHosts = roles.has('compute') ? (typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {}, options.hostPrefix)) : [];
     // The compute role's own identity: given (external NATS), or made here and written into the
     // embedded server's config for exactly this process's hosts.
     let hostIdentity = options.hostSeed !== undefined ? identityFromSeed(options.hostSeed) : undefined;
@@ -303,13 +305,13 @@ function requestTimeoutMsOf(options: ClusterOptions): number {
   return options.requestTimeoutMs ?? 10_000;
 }
 
-/** `compute-1` … `compute-N`: the names `hosts: N` gives fake hosts. */
-export function fakeHostNames(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `compute-${i + 1}`);
+/** `compute-1` … `compute-N` (or `<prefix>-1` …): the names `hosts: N` gives fake hosts. */
+export function fakeHostNames(n: number, prefix = 'compute'): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 }
 
-export function fakeHosts(n: number, opts: FakeDriverOptions): ComputeHost[] {
-  return fakeHostNames(n).map((name) => ({ name, driver: new FakeDriver({ ...opts, hostname: name }) }));
+export function fakeHosts(n: number, opts: FakeDriverOptions, prefix?: string): ComputeHost[] {
+  return fakeHostNames(n, prefix).map((name) => ({ name, driver: new FakeDriver({ ...opts, hostname: name }) }));
 }
 
 async function seedImages(orm: Orm): Promise<void> {

@@ -20,6 +20,9 @@ import { authorize } from './policy.js';
 import { recordRoutes } from './route-registry.js';
 import { RouteTable, type Route } from './routes.js';
 
+/** How Fastify validates bodies: no coercion or defaults, so a body is checked as sent (also used by tests). */
+export const AJV_OPTIONS = { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } as const;
+
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
 /** HTTP timeouts (Fastify's defaults are 0: none, which lets a client hold a socket forever). */
@@ -93,7 +96,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
+    ajv: { customOptions: AJV_OPTIONS },
     // Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers over 16 KiB:
     // 431; malformed HTTP: 400) are answered with a fault body too, not Fastify's own JSON.
     clientErrorHandler: (err, socket) => {

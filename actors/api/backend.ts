@@ -2,7 +2,8 @@
  * The API's only way to the rest of the system: typed NATS requests to the conductor, instance
  * actors, the image role and image actors, and the scheduler's aggregate/server-group verbs. Every
  * mutating call carries the HTTP request's id as its idempotency key, so instance actions are
- * recorded under the id the client saw in `x-openstack-request-id`.
+ * recorded under the id the client saw in `x-openstack-request-id`. Calls go through the catalog
+ * (`Bridge.call`): bodies typed by their definition, replies validated against its reply schema.
  */
 import type {
   ActionsReply,
@@ -13,13 +14,15 @@ import type {
   FlavorReply,
   ImageListReply,
   ImageReply,
-  ListReply,
   ServerReply,
   ServerView,
 } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
+import * as C from '../../protocols/catalog/index.js';
+import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.js';
+import { BadRequestError } from '../../protocols/errors.js';
 import type { ServerQuery } from '../conductor/server-query.js';
 import type { ProjectUsage } from '../conductor/project-usage.js';
 import type { HostServersReply } from '../conductor/host-servers.js';
@@ -30,6 +33,10 @@ import type { ImageRegisterRequest } from '../image/image-register.js';
 import type { ImagePatchOp } from '../image/image-patch.js';
 
 export type { ServiceView, ProjectUsage };
+
+const byVerb = (defs: readonly RequestDef[]): Readonly<Record<string, RequestDef>> => Object.fromEntries(defs.map((d) => [d.verb, d]));
+const AGGREGATE_VERBS = byVerb([C.AggregateList, C.AggregateGet, C.AggregateZones, C.AggregateCreate, C.AggregateDelete, C.AggregateAddHost, C.AggregateRemoveHost, C.AggregateSetMetadata]);
+const GROUP_VERBS = byVerb([C.GroupList, C.GroupGet, C.GroupCreate, C.GroupDelete]);
 
 export interface UploadSession {
   session: string;
@@ -45,19 +52,17 @@ export class Backend {
     private readonly timeoutMs: number,
   ) {}
 
-  private read<R>(subject: string, verb: string, body: unknown = {}): Promise<R> {
-    return this.bridge.request<R>(subject, verb, body, { timeoutMs: this.timeoutMs });
-  }
-  private write<R>(subject: string, verb: string, body: unknown, key: string): Promise<R> {
-    return this.bridge.request<R>(subject, verb, body, { timeoutMs: this.timeoutMs, idempotencyKey: key });
+  /** A catalog call: `args` fill the subject, `key` (the HTTP request id) makes a change idempotent. */
+  private ask<D extends RequestDef>(def: D, args: readonly string[], body: BodyOf<D>, key?: string): Promise<ReplyOf<D>> {
+    return this.bridge.call(def, args, body, key === undefined ? { timeoutMs: this.timeoutMs } : { timeoutMs: this.timeoutMs, idempotencyKey: key });
   }
 
   // --- servers ---
   async build(req: BuildRequest, key: string): Promise<BuildReply> {
-    return this.write<BuildReply>(this.subjects.conductor('build'), 'build', req, key);
+    return this.ask(C.Build, [], req, key);
   }
   async server(id: string): Promise<ServerView> {
-    return (await this.read<ServerReply>(this.subjects.instance(id, 'get'), 'get')).server;
+    return (await this.ask(C.InstanceGet, [id], {})).server;
   }
   /** Up to `q.limit` servers: the conductor's replies stop at a byte budget, so this asks again from the last one. */
   async servers(q: ServerQuery): Promise<ServerView[]> {
@@ -65,7 +70,7 @@ export class Backend {
     const out: ServerView[] = [];
     let marker = q.marker;
     for (;;) {
-      const r = await this.read<ListReply>(this.subjects.conductor('query'), 'query', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      const r = await this.ask(C.Query, [], { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
       out.push(...r.servers);
       const last = r.servers[r.servers.length - 1];
       if (!r.more || !last || out.length >= limit) return out;
@@ -79,7 +84,7 @@ export class Backend {
       const chunk = hosts.slice(i, i + MAX_PAGE_ITEMS);
       let after: HostServersReply['next'];
       do {
-        const r: HostServersReply = await this.read<HostServersReply>(this.subjects.conductor('host-servers'), 'host-servers', after ? { hosts: chunk, after } : { hosts: chunk });
+        const r = (await this.ask(C.HostServers, [], after ? { hosts: chunk, after } : { hosts: chunk })) as HostServersReply;
         for (const s of r.servers) by.get(s.host)?.push({ name: s.name, uuid: s.uuid });
         after = r.next;
       } while (after);
@@ -87,7 +92,9 @@ export class Backend {
     return by;
   }
   async serverVerb(id: string, verb: string, body: Record<string, unknown>, key: string): Promise<ServerView> {
-    return (await this.write<ServerReply>(this.subjects.instance(id, verb), verb, body, key)).server;
+    const def = C.InstanceVerbs.verbs[verb];
+    if (!def) throw new BadRequestError(`unknown server verb '${verb}'`);
+    return ((await this.ask(def, [id], body, key)) as ServerReply).server;
   }
   /** Newest first, up to `limit` (1000): asks again from the last one when a reply stopped at its byte budget. */
   async serverActions(id: string, q: ActionsRequest = {}): Promise<{ actions: ActionsReply['actions']; more: boolean }> {
@@ -95,7 +102,7 @@ export class Backend {
     const out: ActionsReply['actions'] = [];
     let marker = q.marker;
     for (;;) {
-      const r = await this.read<ActionsReply>(this.subjects.instance(id, 'actions'), 'actions', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      const r = await this.ask(C.InstanceActions, [id], { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
       out.push(...r.actions);
       const last = r.actions[r.actions.length - 1];
       if (!r.more || !last || out.length >= limit) return { actions: out, more: r.more === true };
@@ -103,13 +110,13 @@ export class Backend {
     }
   }
   usage(projectId: string): Promise<ProjectUsage> {
-    return this.read<ProjectUsage>(this.subjects.conductor('usage'), 'usage', { projectId });
+    return this.ask(C.Usage, [], { projectId });
   }
 
   // --- compute services and hypervisors ---
   /** One page of compute services in host order (`next`: the host to continue after). */
   servicePage(q: ServicesQuery = {}): Promise<ServicesReply> {
-    return this.read<ServicesReply>(this.subjects.conductor('services'), 'services', q);
+    return this.ask(C.Services, [], q) as Promise<ServicesReply>;
   }
   /** Every compute service matching `q`, page by page (a fleet's records are far over one NATS reply). */
   async services(q: Omit<ServicesQuery, 'limit'> = {}, max = Number.POSITIVE_INFINITY): Promise<ServiceView[]> {
@@ -130,38 +137,39 @@ export class Backend {
   }
   /** Per zone: host count and whether any host is up and enabled, computed by the conductor. */
   zoneSummary(zones: { zone: string; hosts: string[] }[], defaultZone: string): Promise<ZoneSummaryReply> {
-    return this.read<ZoneSummaryReply>(this.subjects.conductor('zone-summary'), 'zone-summary', { zones, defaultZone });
+    return this.ask(C.ZoneSummary, [], { zones, defaultZone });
   }
   async deleteService(host: string, key: string): Promise<void> {
-    await this.write(this.subjects.conductor('service-delete'), 'service-delete', { host }, key);
+    await this.ask(C.ServiceDelete, [], { host }, key);
   }
   async updateService(body: { host: string; disabled?: boolean; disabledReason?: string; forcedDown?: boolean }, key: string): Promise<ServiceView> {
-    return (await this.write<ServiceReply>(this.subjects.conductor('service-update'), 'service-update', body, key)).service;
+    return ((await this.ask(C.ServiceUpdate, [], body, key)) as ServiceReply).service;
   }
 
   // --- flavors ---
   async flavors(): Promise<Flavor[]> {
-    return (await this.read<FlavorListReply>(this.subjects.flavor('list'), 'list')).flavors;
+    return ((await this.ask(C.FlavorList, [], {})) as FlavorListReply).flavors;
   }
   async flavor(id: string): Promise<Flavor> {
-    return (await this.read<FlavorReply>(this.subjects.flavor('get'), 'get', { id })).flavor;
+    return ((await this.ask(C.FlavorGet, [], { id })) as FlavorReply).flavor;
   }
   async createFlavor(body: Record<string, unknown>, key: string): Promise<Flavor> {
-    return (await this.write<FlavorReply>(this.subjects.flavor('create'), 'create', body, key)).flavor;
+    return ((await this.ask(C.FlavorCreate, [], body as BodyOf<typeof C.FlavorCreate>, key)) as FlavorReply).flavor;
   }
   async deleteFlavor(id: string, key: string): Promise<void> {
-    await this.write(this.subjects.flavor('delete'), 'delete', { id }, key);
+    await this.ask(C.FlavorDelete, [], { id }, key);
   }
   async setFlavorSpecs(id: string, specs: Record<string, string>, key: string): Promise<Flavor> {
-    return (await this.write<FlavorReply>(this.subjects.flavor('set-specs'), 'set-specs', { id, specs }, key)).flavor;
+    return ((await this.ask(C.FlavorSetSpecs, [], { id, specs }, key)) as FlavorReply).flavor;
   }
   async unsetFlavorSpec(id: string, specKey: string, key: string): Promise<Flavor> {
-    return (await this.write<FlavorReply>(this.subjects.flavor('unset-spec'), 'unset-spec', { id, key: specKey }, key)).flavor;
+    // The conductor answers the flavor (the catalog leaves this reply's shape open).
+    return ((await this.ask(C.FlavorUnsetSpec, [], { id, key: specKey }, key)) as unknown as FlavorReply).flavor;
   }
 
   // --- images ---
   async image(id: string): Promise<ImageMeta> {
-    return (await this.read<ImageReply>(this.subjects.image(id, 'get'), 'get')).image;
+    return ((await this.ask(C.ImageGet, [id], {})) as ImageReply).image;
   }
   /** Up to `q.limit` images: the image role's replies stop at a byte budget, so this asks again from the last one. */
   async images(q: ImageQuery): Promise<ImageMeta[]> {
@@ -169,7 +177,7 @@ export class Backend {
     const out: ImageMeta[] = [];
     let marker = q.marker;
     for (;;) {
-      const r = await this.read<ImageListReply>(this.subjects.imageRole('query'), 'query', { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) });
+      const r = (await this.ask(C.ImageQuery, [], { ...q, limit: limit - out.length, ...(marker !== undefined ? { marker } : {}) } as BodyOf<typeof C.ImageQuery>)) as unknown as ImageListReply;
       out.push(...r.images);
       const last = r.images[r.images.length - 1];
       if (!r.more || !last || out.length >= limit) return out;
@@ -177,35 +185,41 @@ export class Backend {
     }
   }
   async registerImage(req: ImageRegisterRequest, key: string): Promise<ImageMeta> {
-    return (await this.write<ImageReply>(this.subjects.imageRole('register'), 'register', req, key)).image;
+    return ((await this.ask(C.ImageRegister, [], req as BodyOf<typeof C.ImageRegister>, key)) as ImageReply).image;
   }
   /** A JSON-patch, or one tag added or removed, applied by the image's actor. */
   async updateImage(id: string, change: { ops?: ImagePatchOp[]; addTag?: string; removeTag?: string }, key: string): Promise<ImageMeta> {
-    return (await this.write<ImageReply>(this.subjects.image(id, 'update'), 'update', change, key)).image;
+    return ((await this.ask(C.ImageUpdate, [id], change, key)) as ImageReply).image;
   }
   /** `delete`, `deactivate`, `reactivate`. */
   async imageVerb(id: string, verb: 'delete' | 'deactivate' | 'reactivate', key: string): Promise<ImageMeta> {
-    return (await this.write<ImageReply>(this.subjects.image(id, verb), verb, {}, key)).image;
+    const def = { delete: C.ImageDelete, deactivate: C.ImageDeactivate, reactivate: C.ImageReactivate }[verb];
+    // Each answers the image (`delete`'s reply schema is left open in the catalog).
+    return ((await this.ask(def, [id], {}, key)) as unknown as ImageReply).image;
   }
   /** `quotaBytes`: the owner's storage quota, enforced by the image role (-1: unlimited). */
   uploadBegin(id: string, quotaBytes: number, key: string): Promise<UploadSession> {
-    return this.write<UploadSession>(this.subjects.image(id, 'upload-begin'), 'upload-begin', { quotaBytes }, key);
+    return this.ask(C.ImageUploadBegin, [id], { quotaBytes }, key) as unknown as Promise<UploadSession>;
   }
   /** One step of an upload session: a chunk, `done`, or `abort`. */
   uploadStep<R>(subject: string, body: { offset?: number; data?: string; done?: boolean; abort?: boolean }): Promise<R> {
     return this.bridge.request<R>(subject, 'upload', body, { timeoutMs: this.timeoutMs });
   }
   download(id: string, offset: number, length: number, key: string): Promise<{ data: string; eof: boolean; missing?: boolean }> {
-    return this.write(this.subjects.image(id, 'download'), 'download', { offset, length }, key);
+    return this.ask(C.ImageDownload, [id], { offset, length }, key);
   }
 
   // --- aggregates, zones and server groups (scheduler role) ---
   aggregate<R>(verb: string, body: Record<string, unknown>, key?: string): Promise<R> {
-    const subject = this.subjects.aggregate(verb);
-    return key === undefined ? this.read<R>(subject, verb, body) : this.write<R>(subject, verb, body, key);
+    return this.placement(AGGREGATE_VERBS, 'aggregate', verb, body, key);
   }
   serverGroup<R>(verb: string, body: Record<string, unknown>, key?: string): Promise<R> {
-    const subject = this.subjects.serverGroup(verb);
-    return key === undefined ? this.read<R>(subject, verb, body) : this.write<R>(subject, verb, body, key);
+    return this.placement(GROUP_VERBS, 'server group', verb, body, key);
+  }
+  private async placement<R>(verbs: Readonly<Record<string, RequestDef>>, what: string, verb: string, body: Record<string, unknown>, key?: string): Promise<R> {
+    const def = verbs[verb];
+    if (!def) throw new BadRequestError(`unknown ${what} verb '${verb}'`);
+    // The reply is checked against the definition; its view (left open in the catalog) is the caller's R.
+    return (await this.ask(def, [], body, key)) as R;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Guest reconciliation on the host side (Nova's `running_deleted_instance_action = reap`): each host
  * lists what its hypervisor runs, asks the conductor which of those guests still belong to a live
- * instance on it (`conductor.host-guests`), and destroys the rest, logging each. This is what
+ * instance on it (`conductor.host-guests.<host>`), and destroys the rest, logging each. This is what
  * catches a guest left behind when a delete could not reach its host (the conductor deleted it
  * locally once the host was down past the service down time), or a guest a compute restart found.
  *
@@ -11,7 +11,8 @@
  * reaped.
  */
 import { isUuid } from '../../protocols/validate.js';
-import { HOST_GUESTS_MAX, hostGuestsReply, type HostGuestsReply, type HostGuestsRequest } from '../../protocols/reconcile.js';
+import { HostGuests } from '../../protocols/catalog/conductor.js';
+import { HOST_GUESTS_MAX, type HostGuestsRequest } from '../../protocols/reconcile.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import type { RoleContext } from '../../runtime/role.js';
@@ -80,11 +81,8 @@ export class GuestReaper {
 
   private async ask(host: string, uuids: string[]): Promise<string[]> {
     const req: HostGuestsRequest = { host, uuids };
-    const r = await this.ctx.bridge.request<HostGuestsReply>(this.ctx.subjects.conductor('host-guests'), 'host-guests', req, {
-      timeoutMs: this.ctx.requestTimeoutMs,
-    });
-    // An answer we cannot read reaps nothing.
-    if (!hostGuestsReply.Check(r)) throw new Error('conductor.host-guests answered a malformed reply');
+    // `call` validates the reply: an answer we cannot read throws, and reaps nothing.
+    const r = await this.ctx.bridge.call(HostGuests, [host], req, { timeoutMs: this.ctx.requestTimeoutMs });
     return r.live;
   }
 }

@@ -1,13 +1,15 @@
 /**
- * `<root>.conductor.host-guests`: a host names the guests its hypervisor runs and learns which of
+ * `<root>.conductor.host-guests.<host>`: a host names the guests its hypervisor runs and learns which of
  * them belong to a live instance placed on it. Everything else it may reap (see
  * actors/compute/guest-reaper.ts). An instance counts as live on a host from the moment its row
  * names the host (written before the spawn is sent) until it is deleted, so a spawn in flight is
- * never reaped.
+ * never reaped. Only the host itself may ask: NATS lets a host identity publish only its own
+ * hosts' subject, and the body must name the subject's host.
  */
 import type { Service } from 'nats';
+import { HostGuests, hostGuestsSubjectHost } from '../../protocols/catalog/conductor.js';
 import { BadRequestError } from '../../protocols/errors.js';
-import { hostGuestsRequest, type HostGuestsReply } from '../../protocols/reconcile.js';
+import type { HostGuestsReply } from '../../protocols/reconcile.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
@@ -24,9 +26,9 @@ export async function liveGuestsOn(orm: Orm, host: string, uuids: string[]): Pro
 }
 
 export function registerHostGuestsVerb(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm): void {
-  bridge.endpoint(svc, 'host-guests', subjects.conductor('host-guests'), async ({ envelope }) => {
-    const body = envelope.body;
-    if (!hostGuestsRequest.Check(body)) throw new BadRequestError('host-guests: expected {host, uuids: [uuid…]} (at most 1000)');
+  bridge.endpoint(svc, HostGuests, async (body, { subject }) => {
+    // The subject is what NATS permissions vouch for; a body naming another host is refused.
+    if (hostGuestsSubjectHost(subjects, subject) !== body.host) throw new BadRequestError('host-guests: the body must name the host of its subject');
     return { live: await liveGuestsOn(orm, body.host, body.uuids) } satisfies HostGuestsReply;
-  }, { queue: 'conductor', isMutating: () => false });
+  }, { queue: 'conductor' });
 }

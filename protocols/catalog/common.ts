@@ -14,8 +14,25 @@ export const Int = (minimum: number, maximum: number) => Type.Integer({ minimum,
 /** Epoch milliseconds (a sender's clock: informative only, never trusted for liveness). */
 export const EpochMs = Type.Number({ minimum: 0, maximum: 8.64e15 });
 export const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/**
+ * A map of strings. The key bound is a pattern: TypeBox turns a Record's key schema into
+ * `patternProperties` and drops a key's `maxLength`, so only a pattern (with unknown keys refused)
+ * bounds keys at all.
+ */
 export const StringMap = (maxProperties = 128, keyMax = 255, valueMax = 65_535) =>
-  Type.Record(Type.String({ maxLength: keyMax }), Type.String({ maxLength: valueMax }), { maxProperties });
+  Type.Record(Type.String({ pattern: `^[\\s\\S]{0,${keyMax}}$` }), Type.String({ maxLength: valueMax }), { maxProperties, additionalProperties: false });
+
+/**
+ * Nova's metadata shapes, shared by the REST schemas (Fastify validates TypeBox's JSON Schema) and
+ * the catalog: server metadata and flavor extra specs (Nova's `metadata` parameter type) ...
+ */
+export const METADATA_KEY_PATTERN = '^[a-zA-Z0-9-_:. ]{1,255}$';
+export const MetadataMap = (bounds: { minProperties?: number; maxProperties?: number } = {}) =>
+  Type.Record(Type.String({ pattern: METADATA_KEY_PATTERN }), Type.String({ maxLength: 255 }), { ...bounds, additionalProperties: false });
+/** ... and aggregate metadata, whose keys may hold `/` and whose `null` values unset a key. */
+export const AGGREGATE_METADATA_KEY_PATTERN = '^[a-zA-Z0-9-_:. /]{1,255}$';
+export const AggregateMetadataMap = (bounds: { maxProperties?: number } = {}) =>
+  Type.Record(Type.String({ pattern: AGGREGATE_METADATA_KEY_PATTERN }), Type.Union([Name(255), Type.Null()]), { ...bounds, additionalProperties: false });
 
 /** Capacity bounds (C4): a report beyond them is a lie or a bug, dropped either way. */
 export const MAX_VCPUS = 4096;

@@ -4,9 +4,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, StringMap, SubjectToken, Uuid } from './common.js';
+import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
+import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
+import { isValidToken, token, type Subjects } from '../subjects.js';
 
 const IdToken = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const MAX_BUILD_COUNT = 100;
@@ -19,7 +21,7 @@ export const BuildRequestSchema = Closed({
   projectId: Opt(IdToken),
   userId: Opt(IdToken),
   availabilityZone: Opt(NonEmptyName(255)),
-  metadata: Opt(StringMap(128, 255, 255)),
+  metadata: Opt(MetadataMap({ maxProperties: 128 })),
   keyName: Opt(NonEmptyName(255)),
   schedulerHints: Opt(SchedulerHintsSchema),
   /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
@@ -133,6 +135,25 @@ export const ServiceUpdate = defineRequest({
   reply: Type.Object({ service: ServiceViewSchema }), ...served,
 });
 
+/**
+ * A host's guest reaper asks which of its guests are live (`<root>.conductor.host-guests.<host>`).
+ * The host is in the subject so that NATS permissions let each host identity ask only for its own
+ * hosts (the server does not tell who published); the conductor also requires body host == subject host.
+ */
+const hostGuestsPrefix = (s: Subjects) => s.conductor('host-guests');
+export const HostGuests = defineRequest({
+  verb: 'host-guests', pattern: (s) => `${hostGuestsPrefix(s)}.*`,
+  subject: (s, host) => `${hostGuestsPrefix(s)}.${token(host ?? '', 'host name')}`,
+  mutating: false, body: HostGuestsRequest, reply: HostGuestsReply, servedBy: 'conductor', calledBy: ['compute'],
+});
+/** The host token of a host-guests subject (undefined if `subject` is not one). */
+export function hostGuestsSubjectHost(s: Subjects, subject: string): string | undefined {
+  const prefix = `${hostGuestsPrefix(s)}.`;
+  if (!subject.startsWith(prefix)) return undefined;
+  const host = subject.slice(prefix.length);
+  return isValidToken(host) ? host : undefined;
+}
+
 export const FlavorList = defineRequest({ verb: 'list', pattern: flavor('list'), mutating: false, body: Empty, reply: FlavorListReplySchema, ...served });
 export const FlavorGet = defineRequest({ verb: 'get', pattern: flavor('get'), mutating: false, body: FlavorGetRequestSchema, reply: FlavorReplySchema, ...served });
 export const FlavorCreate = defineRequest({
@@ -146,10 +167,10 @@ export const FlavorCreate = defineRequest({
 export const FlavorDelete = defineRequest({ verb: 'delete', pattern: flavor('delete'), mutating: true, body: Closed({ id: NonEmptyName(255) }), reply: Type.Object({ deleted: Type.String() }), ...served });
 export const FlavorSetSpecs = defineRequest({
   verb: 'set-specs', pattern: flavor('set-specs'), mutating: true,
-  body: Closed({ id: NonEmptyName(255), specs: Type.Record(Type.String(), Type.Unknown()) }), reply: FlavorReplySchema, ...served,
+  body: Closed({ id: NonEmptyName(255), specs: MetadataMap() }), reply: FlavorReplySchema, ...served,
 });
 export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
 });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineFamily, defineRequest, type RequestDef } from './define.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
-import { Closed, Empty, Int, NonEmptyName, Opt, StringMap } from './common.js';
+import { Closed, Empty, Int, MetadataMap, NonEmptyName, Opt } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
 /** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
@@ -17,8 +17,8 @@ export interface ActionsRequest { limit?: number; marker?: string; requestId?: s
 export const UpdateRequestSchema = Closed({
   name: Opt(NonEmptyName(255)),
   // Counts are the quota's (metadata_items may be unlimited); the bytes are bounded by the conductor (128 KiB).
-  setMetadata: Opt(StringMap(1000, 255, 255)),
-  mergeMetadata: Opt(StringMap(1000, 255, 255)),
+  setMetadata: Opt(MetadataMap({ maxProperties: 1000 })),
+  mergeMetadata: Opt(MetadataMap({ maxProperties: 1000 })),
   deleteMetadataKey: Opt(NonEmptyName(255)),
   maxMetadataItems: Opt(Int(-1, 100_000)),
 });

@@ -1,7 +1,7 @@
 /** Host aggregates, availability zones and server groups (`<root>.aggregate.*`, `<root>.servergroup.*`), served by the scheduler. */
 import { Type } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
+import { AggregateMetadataMap, AnyObject, Closed, Empty, Int, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
 
 const AggId = Int(1, 2_147_483_647);
 const AggregateReply = Type.Object({ aggregate: AnyObject });
@@ -20,7 +20,7 @@ export const AggregateAddHost = defineRequest({ verb: 'add-host', pattern: (s) =
 export const AggregateRemoveHost = defineRequest({ verb: 'remove-host', pattern: (s) => s.aggregate('remove-host'), mutating: true, body: Closed({ id: AggId, host: SubjectToken }), reply: AggregateReply, ...byAdmin });
 export const AggregateSetMetadata = defineRequest({
   verb: 'set-metadata', pattern: (s) => s.aggregate('set-metadata'), mutating: true,
-  body: Closed({ id: AggId, metadata: Type.Record(Type.String({ minLength: 1, maxLength: 255 }), Type.Union([Name(255), Type.Null()]), { maxProperties: 256 }) }),
+  body: Closed({ id: AggId, metadata: AggregateMetadataMap({ maxProperties: 256 }) }),
   reply: AggregateReply, ...byAdmin,
 });
 

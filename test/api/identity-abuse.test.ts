@@ -88,6 +88,31 @@ t.test('M6: unknown and disabled users cost one hash verification, like a wrong 
   t.equal(verified[4], verified[1], 'the dummy hash is made once');
 });
 
+t.test('L5: a hash made at a lower cost is upgraded to the current one on a successful login', async (t) => {
+  const weak = new IdentityStore(cluster.orm!, systemClock, scryptHasher({ N: 2 ** 8, r: 8, p: 1 }));
+  const store = new IdentityStore(cluster.orm!, systemClock, scryptHasher({ N: 2 ** 10, r: 8, p: 1 }));
+  const created = await weak.createUser({ name: 'old-hash', password: 'right-password' });
+  t.match(created.passwordHash, /^scrypt\$256\$8\$1\$/);
+
+  t.equal(await store.authenticate(created, 'wrong-password'), false);
+  t.equal((await store.user(created.id))!.passwordHash, created.passwordHash, 'a wrong password changes nothing');
+  t.equal(await store.authenticate(created, 'right-password'), true);
+  const upgraded = (await store.user(created.id))!.passwordHash;
+  t.match(upgraded, /^scrypt\$1024\$8\$1\$/, 'rehashed at the current cost');
+  const again = (await store.user(created.id))!;
+  t.equal(await store.authenticate(again, 'right-password'), true, 'the new hash verifies');
+  t.equal((await store.user(created.id))!.passwordHash, upgraded, 'and is not rehashed again');
+
+  // A login that verified a hash the row no longer holds (the password changed meanwhile) does not
+  // overwrite the new password's hash.
+  const stale = await weak.createUser({ name: 'old-hash-raced', password: 'first-password' });
+  await store.setPassword(stale.id, 'second-password');
+  const current = (await store.user(stale.id))!.passwordHash;
+  await store.authenticate(stale, 'first-password');
+  t.equal((await store.user(stale.id))!.passwordHash, current, 'the changed password stays');
+  t.equal(await store.authenticate(await store.user(stale.id), 'second-password'), true);
+});
+
 t.test('M6: unknown tokens are remembered for a few seconds instead of costing a query each', async (t) => {
   const clock = new ManualClock(Date.now());
   const tokens = new TokenService(cluster.orm!, clock, log, DEFAULT_TOKEN_CONFIG);

@@ -103,7 +103,10 @@ t.test('novact up --join: the compute role in a second process serves the first 
   t.equal(boot.code, 0, 'a server boots on a host of the joined process', { stderr: boot.stderr });
   const server = JSON.parse(boot.stdout) as ServerView;
   t.equal(server.status, 'ACTIVE');
-  t.match(server.host, /^compute-[12]$/);
+  // The joiner's own names (`<machine>-<tag>-N`), never the owner's `compute-N`.
+  const joinedHost = /hosts: +2 fake \((\S+)-1 … \1-2\)/.exec(computes.stdout())?.[1];
+  t.ok(joinedHost && !joinedHost.startsWith('compute'), `joined hosts have their own prefix (${joinedHost})`);
+  t.match(server.host, new RegExp(`^${joinedHost}-[12]$`));
 
   computes.child.kill('SIGINT');
   t.equal((await computes.exited).code, 0, 'the joined process stops cleanly');

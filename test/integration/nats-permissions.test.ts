@@ -1,6 +1,9 @@
 import t from 'tap';
 import { connect, type NatsConnection } from 'nats';
-import { BadRequestError } from '../../protocols/errors.js';
+import { HostGuests } from '../../protocols/catalog/index.js';
+import { BadRequestError, NovactError } from '../../protocols/errors.js';
+import { registerHostGuestsVerb } from '../../actors/conductor/host-guests.js';
+import type { Orm } from '../../runtime/db/orm.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../../protocols/host-identity.js';
 import { Subjects } from '../../protocols/subjects.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -101,6 +104,30 @@ t.test("a host cannot hear another host's requests, nor command instances or the
   const conductor = await as('conductor');
   const reply = await conductor.request('novact.host.h-a.get', new Uint8Array(), { timeout: 2_000 });
   t.equal(new TextDecoder().decode(reply.data), 'pong', 'conductor → host request, host answers on the conductor inbox');
+});
+
+t.test("a host asks only for its own guests: not another host's list (conductor.host-guests.<host>)", async (t) => {
+  // The conductor's endpoint, with no database: an empty list is answered without a query, and the
+  // refusals below happen before one.
+  const conductor = new Bridge(await as('conductor'), systemClock, log, 2_000, subjects);
+  const svc = await conductor.addService('novact-conductor', 'test');
+  registerHostGuestsVerb(conductor, svc, subjects, {} as Orm);
+  await conductor.nc.flush();
+  const aNc = await asHost(hostA);
+  const seen = violations(aNc);
+  const a = new Bridge(aNc, systemClock, log, 2_000, subjects);
+
+  t.same(await a.call(HostGuests, ['h-a'], { host: 'h-a', uuids: [] }, { timeoutMs: 2_000 }), { live: [] }, 'its own host: answered');
+  const refused = await a.call(HostGuests, ['h-b'], { host: 'h-b', uuids: [] }, { timeoutMs: 500 }).then(() => undefined, (e: unknown) => e);
+  t.type(refused, NovactError, "another host's subject: no answer");
+  await a.call(HostGuests, ['h-a'], { host: 'h-b', uuids: [] }, { timeoutMs: 2_000 }).then(
+    () => t.fail('a body naming another host was answered'),
+    (e: unknown) => t.type(e, BadRequestError, 'its own subject, another host in the body: refused by the conductor'),
+  );
+  aNc.publish('novact.conductor.host-guests');
+  await settled(aNc);
+  t.same(seen.sort(), ['publish novact.conductor.host-guests', 'publish novact.conductor.host-guests.h-b'], 'the server refused both foreign subjects');
+  await conductor.close();
 });
 
 t.test('replies are private: nobody subscribes _INBOX.> or another identity\'s inbox prefix (H1)', async (t) => {

@@ -5,6 +5,7 @@
  * service to join an aggregate (404 otherwise).
  */
 import type { FastifyRequest } from 'fastify';
+import { AggregateMetadataMap, Closed } from '../../../protocols/catalog/common.js';
 import type { AggregateView } from '../../scheduler/catalog.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound, notImplemented } from '../faults.js';
@@ -31,17 +32,8 @@ const ACTION_SCHEMA = {
   properties: {
     add_host: HOST,
     remove_host: HOST,
-    set_metadata: {
-      type: 'object', required: ['metadata'],
-      properties: {
-        metadata: {
-          type: 'object',
-          patternProperties: { '^[a-zA-Z0-9-_:. /]{1,255}$': { anyOf: [{ type: 'string', maxLength: 255 }, { type: 'null' }] } },
-          additionalProperties: false,
-        },
-      },
-      additionalProperties: false,
-    },
+    // The catalog's aggregate metadata (null unsets a key), as `set-metadata` carries it.
+    set_metadata: Closed({ metadata: AggregateMetadataMap() }),
   },
   additionalProperties: false,
 } as const;

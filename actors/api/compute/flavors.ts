@@ -5,6 +5,7 @@
  * integer from 2.75 (an empty string before, for no swap).
  */
 import type { FastifyRequest } from 'fastify';
+import { Closed, MetadataMap } from '../../../protocols/catalog/common.js';
 import { NotFoundError } from '../../../protocols/errors.js';
 import type { Flavor } from '../../../protocols/resources.js';
 import { authOf, type AuthContext } from '../context.js';
@@ -39,8 +40,8 @@ const CREATE_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-const SPEC_KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
-const SPECS = { type: 'object', patternProperties: { [SPEC_KEY]: { type: 'string', maxLength: 255 } }, additionalProperties: false } as const;
+// Extra specs have Nova's metadata shape, as the catalog's `set-specs` verb carries them.
+const SPECS = MetadataMap();
 
 /** Nova's sort keys for flavors that novact has. */
 const SORT: Record<string, (f: Flavor) => string | number> = {
@@ -165,7 +166,7 @@ export function flavorRoutes(d: ApiDeps): Route[] {
     },
     {
       method: 'POST', url: '/v2.1/flavors/:id/os-extra_specs', policy: admin('os_compute_api:os-flavor-extra-specs:create'),
-      schema: { body: { type: 'object', required: ['extra_specs'], properties: { extra_specs: SPECS }, additionalProperties: false } },
+      schema: { body: Closed({ extra_specs: SPECS }) },
       handler: async (req) => {
         const id = param(req, 'id');
         const specs = (req.body as { extra_specs: Record<string, string> }).extra_specs;
@@ -186,7 +187,7 @@ export function flavorRoutes(d: ApiDeps): Route[] {
     },
     {
       method: 'PUT', url: '/v2.1/flavors/:id/os-extra_specs/:key', policy: admin('os_compute_api:os-flavor-extra-specs:update'),
-      schema: { body: { ...SPECS, minProperties: 1, maxProperties: 1 } },
+      schema: { body: MetadataMap({ minProperties: 1, maxProperties: 1 }) },
       handler: async (req) => {
         const id = param(req, 'id');
         const key = param(req, 'key');

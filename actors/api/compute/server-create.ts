@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MetadataMap } from '../../../protocols/catalog/common.js';
 import { NotFoundError } from '../../../protocols/errors.js';
 import type { BuildRequest, ServerView } from '../../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../../protocols/resources.js';
@@ -27,11 +28,8 @@ import { serverLinks } from './server-views.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
 const COUNT = { anyOf: [{ type: 'integer', minimum: 1, maximum: 100 }, { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }] } as const;
-const METADATA = {
-  type: 'object',
-  patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } },
-  additionalProperties: false,
-} as const;
+// The catalog's metadata map, as the build verb carries it (its count is checked against the quota).
+const METADATA = MetadataMap();
 const HINTS = { type: 'object', maxProperties: 20 } as const;
 
 export const CREATE_SCHEMA = {

@@ -3,6 +3,7 @@
  * delete one key. Changes run in the instance's actor (no lost updates between concurrent calls) and
  * count against the project's `metadata_items` quota (403 when exceeded, as Nova).
  */
+import { Closed, MetadataMap } from '../../../protocols/catalog/common.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from '../faults.js';
@@ -10,14 +11,9 @@ import { member, reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
 
-const KEY = '^[a-zA-Z0-9-_:. ]{1,255}$';
-const MAP = { type: 'object', patternProperties: { [KEY]: { type: 'string', maxLength: 255 } }, additionalProperties: false } as const;
-const METADATA_SCHEMA = { type: 'object', required: ['metadata'], properties: { metadata: MAP }, additionalProperties: false } as const;
-const META_SCHEMA = {
-  type: 'object', required: ['meta'],
-  properties: { meta: { ...MAP, minProperties: 1, maxProperties: 1 } },
-  additionalProperties: false,
-} as const;
+// The catalog's metadata map (the instance `update` verb carries the same); the count is the quota's.
+const METADATA_SCHEMA = Closed({ metadata: MetadataMap() });
+const META_SCHEMA = Closed({ meta: MetadataMap({ minProperties: 1, maxProperties: 1 }) });
 
 export function serverMetadataRoutes(d: ApiDeps): Route[] {
   const { backend } = d;

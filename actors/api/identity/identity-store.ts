@@ -103,7 +103,23 @@ export class IdentityStore {
       return false;
     }
     const ok = await this.hasher.verify(password, user.passwordHash);
+    if (ok && user.enabled && this.hasher.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
     return ok && user.enabled;
+  }
+
+  /**
+   * A hash made at an older (or other) cost is replaced by one at the current cost, now that the
+   * password is known. Conditional on the row still holding the hash just verified, so a password
+   * changed meanwhile is never overwritten; tokens are untouched (the password did not change).
+   * A failure only leaves the old hash, which still verifies: the next login tries again.
+   */
+  private async upgradeHash(user: UserRow, password: string): Promise<void> {
+    try {
+      const upgraded = await this.hasher.hash(password);
+      await this.em.nativeUpdate(User, { id: user.id, passwordHash: user.passwordHash }, { passwordHash: upgraded });
+    } catch {
+      // Kept as is: see above.
+    }
   }
 
   /** The updated user, or null when there is none. A new name that is taken is a ConflictError. */

@@ -1,0 +1,124 @@
+/**
+ * Answering one served request: the payload is parsed and validated into an envelope (and its body
+ * against the route's schema) before the handler sees it; the handler's result or typed error
+ * becomes the reply envelope (errors also set `Nats-Service-Error[-Code]`).
+ *
+ * Nothing a peer sends may take the process down: `dispatch` never rejects, header values are
+ * sanitised (C1), and a reply over the bus's max payload becomes a typed error (C2).
+ */
+import { randomUUID } from 'node:crypto';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import { BadRequestError, InternalError, NovactError, OverLimitError, TimeoutError, asNovactError } from '../../protocols/errors.js';
+import { errorReply, okReply, parseRequest, type RequestEnvelope } from '../../protocols/envelope.js';
+import { firstError } from '../../protocols/catalog/define.js';
+import type { Clock } from '../clock.js';
+import { errorFields, type Logger } from '../log/logger.js';
+import type { BridgeStats } from './bridge-stats.js';
+import type { Handler } from './bridge-types.js';
+import type { Route } from './bridge-routes.js';
+import { headerValue } from './headers.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+/** Room left under max_payload for the protocol line and headers of a reply. */
+const REPLY_HEADROOM = 1024;
+
+export class RequestServer {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly stats: BridgeStats,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  /** Never rejects: whatever goes wrong is logged and counted. */
+  async dispatch(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<void> {
+    try {
+      await this.answer(msg, handler, route, fixedVerb);
+    } catch (err) {
+      this.stats.handlerErrors++;
+      this.log.error('request dispatch failed', { subject: msg.subject, ...errorFields(err) });
+    }
+  }
+
+  private async answer(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<void> {
+    const verb = fixedVerb ?? msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+    let result: unknown;
+    try {
+      const r = route(verb);
+      if (!r) throw new BadRequestError(`unknown verb '${verb}'`);
+      const envelope = parseRequest(dec.decode(msg.data), {
+        type: verb,
+        requireIdempotencyKey: r.mutating,
+        now: this.clock.now(),
+        defaultTimeoutMs: this.defaultTimeoutMs,
+        newId: randomUUID,
+      });
+      if (envelope.deadline < this.clock.now()) throw new TimeoutError(`request ${envelope.id} arrived after its deadline`);
+      if (r.body && !r.body.Check(envelope.body)) throw new BadRequestError(`invalid '${verb}' body at ${firstError(r.body, envelope.body)}`);
+      result = okReply(await handler({ subject: msg.subject, verb, envelope: envelope as RequestEnvelope<Record<string, unknown>> }));
+    } catch (err) {
+      const e = asNovactError(err);
+      if (!(err instanceof NovactError)) {
+        this.stats.handlerErrors++;
+        this.log.error('handler failed', { subject: msg.subject, err: e.message });
+      }
+      this.replyError(msg, e);
+      return;
+    }
+    if (!msg.reply) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = enc.encode(JSON.stringify(result));
+    } catch (err) {
+      this.stats.handlerErrors++;
+      this.log.error('reply not serialisable', { subject: msg.subject, ...errorFields(err) });
+      this.replyError(msg, new InternalError('reply could not be encoded'));
+      return;
+    }
+    const max = this.maxReply();
+    if (bytes.length > max) {
+      this.stats.oversizeReplies++;
+      this.log.error('reply too large for the bus', { subject: msg.subject, bytes: bytes.length, max });
+      this.replyError(msg, new OverLimitError(`reply too large: ${bytes.length} bytes exceed the bus limit of ${max}; ask for a smaller page`));
+      return;
+    }
+    this.respond(msg, bytes);
+  }
+
+  private maxReply(): number {
+    const max = this.nc.info?.max_payload;
+    return typeof max === 'number' && max > REPLY_HEADROOM ? max - REPLY_HEADROOM : Number.POSITIVE_INFINITY;
+  }
+
+  /** The typed error reply; header values sanitised (C1), and any failure here logged, never thrown. */
+  private replyError(msg: Msg, e: NovactError): void {
+    if (!msg.reply) return;
+    let h: MsgHdrs | undefined;
+    try {
+      h = natsHeaders();
+      h.set('Nats-Service-Error', headerValue(e.message));
+      h.set('Nats-Service-Error-Code', String(e.code));
+    } catch (err) {
+      h = undefined;
+      this.log.warn('error headers dropped', errorFields(err));
+    }
+    let bytes = enc.encode(JSON.stringify(errorReply(e.toWire())));
+    if (bytes.length > this.maxReply()) {
+      // An error whose own text is over the limit (a huge echoed value): keep the type, cut the text.
+      this.stats.oversizeReplies++;
+      bytes = enc.encode(JSON.stringify(errorReply({ ...e.toWire(), message: e.message.slice(0, 1_000), details: undefined })));
+    }
+    this.respond(msg, bytes, h);
+  }
+
+  private respond(msg: Msg, bytes: Uint8Array, headers?: MsgHdrs): void {
+    try {
+      msg.respond(bytes, headers ? { headers } : undefined);
+    } catch (err) {
+      this.stats.publishErrors++;
+      this.log.error('reply failed', { subject: msg.subject, ...errorFields(err) });
+    }
+  }
+}

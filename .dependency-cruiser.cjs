@@ -1,8 +1,9 @@
 /**
  * The floors, made mechanical (docs/architecture.md "Layout"). Every import runs downward:
  *
- *   protocols  (pure wire types, schemas, the lifecycle; no I/O)
- *   hosts      (hypervisor drivers; see protocols only)
+ *   base       (primitives for running code: the clock; imports nothing of ours)
+ *   protocols  (pure wire types, schemas, the lifecycle; no I/O; imports only protocols)
+ *   hosts      (hypervisor drivers; see base and protocols only)
  *   runtime    (actor system, NATS, DB, clock, logging; never the roles)
  *   actors/<role>  (one folder per role; a role never imports another role)
  *   cluster    (the composition root; only cli, bench, test and index.ts import it)
@@ -11,10 +12,17 @@
  * `npm run depcheck` runs this; scripts/test.sh fails the run when a rule breaks.
  * test/fixtures/layers/ holds deliberate violations that test/layers.test.ts expects to be caught.
  */
-const OURS = '^(protocols|hosts|runtime|actors|cluster|cli|bench|test|index\\.ts)';
+const OURS = '^(base|protocols|hosts|runtime|actors|cluster|cli|bench|test|index\\.ts)';
 
 module.exports = {
   forbidden: [
+    {
+      name: 'base-is-the-ground',
+      comment: 'base/ holds primitives every floor may use; it imports nothing of ours but base/.',
+      severity: 'error',
+      from: { path: '^base/' },
+      to: { path: OURS, pathNot: '^base/' },
+    },
     {
       name: 'protocols-pure',
       comment: 'protocols/ is the bottom floor: it imports nothing of ours but protocols/.',
@@ -24,10 +32,10 @@ module.exports = {
     },
     {
       name: 'hosts-see-protocols',
-      comment: 'Drivers are plugins below the runtime: hosts/ imports only protocols/ and hosts/.',
+      comment: 'Drivers are plugins below the runtime: hosts/ imports only base/, protocols/ and hosts/.',
       severity: 'error',
       from: { path: '^hosts/' },
-      to: { path: OURS, pathNot: '^(protocols|hosts)/' },
+      to: { path: OURS, pathNot: '^(base|protocols|hosts)/' },
     },
     {
       name: 'runtime-below-roles',

@@ -21,9 +21,9 @@ import { errorFields } from '../../runtime/log/logger.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import { storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
+import { CHUNK_BYTES } from '../../protocols/image-upload.js';
 
-/** Raw bytes per chunk: base64 in a JSON envelope stays well under NATS's 1 MB payload. */
-export const CHUNK_BYTES = 512 * 1024;
+export { CHUNK_BYTES };
 
 export interface UploadConfig {
   /** Glance's `image_size_cap`. */

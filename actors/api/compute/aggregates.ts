@@ -5,7 +5,7 @@
  * service to join an aggregate (404 otherwise).
  */
 import type { FastifyRequest } from 'fastify';
-import type { AggregateView } from '../../scheduler/catalog.js';
+import type { AggregateView } from '../../../protocols/scheduler-views.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound, notImplemented } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';

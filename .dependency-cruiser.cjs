@@ -10,7 +10,7 @@
  *   cli, bench, test, index.ts
  *
  * `npm run depcheck` runs this; scripts/test.sh fails the run when a rule breaks.
- * test/fixtures/layers/ holds deliberate violations that test/layers.test.ts expects to be caught.
+ * test/fixtures/layers/ breaks each rule once; test/layers/dependency-rules.test.ts expects each caught.
  */
 const OURS = '^(base|protocols|hosts|runtime|actors|cluster|cli|bench|test|index\\.ts)';
 

@@ -4,12 +4,12 @@
  */
 
 // Running a cluster (all roles or some) and talking to it.
-export { startCluster, fakeHosts, DEFAULT_IMAGE } from './runtime/cluster.js';
-export type { Cluster, ClusterOptions, RoleName } from './runtime/cluster.js';
+export { startCluster, fakeHosts, DEFAULT_IMAGE } from './cluster/cluster.js';
+export type { Cluster, ClusterOptions, RoleName } from './cluster/cluster.js';
 export { DEFAULT_POOLS } from './runtime/db/role-databases.js';
 export type { DatabasePoolOptions, DbPool, PoolOptions, RoleDatabases } from './runtime/db/role-databases.js';
-export { NovactClient } from './runtime/client.js';
-export type { CallOptions } from './runtime/client.js';
+export { NovactClient } from './cluster/client.js';
+export type { CallOptions } from './cluster/client.js';
 export { connectNats } from './runtime/nats/connection.js';
 export type { NatsOptions } from './runtime/nats/connection.js';
 

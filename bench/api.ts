@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startCluster } from '../runtime/cluster.js';
+import { startCluster } from '../cluster/cluster.js';
 import type { LoadResult, LoadSpec } from './api-load.js';
 
 export interface ApiBenchOptions {

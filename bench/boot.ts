@@ -2,7 +2,7 @@
  * Boot benchmark: N instances over H fake hosts with C builds in flight, end to end (request →
  * `create.end` event), against real NATS and PostgreSQL. Prints one JSON line.
  */
-import { startCluster } from '../runtime/cluster.js';
+import { startCluster } from '../cluster/cluster.js';
 import { percentiles } from './percentiles.js';
 
 export interface BootBenchOptions {

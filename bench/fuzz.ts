@@ -5,7 +5,7 @@
  * invariants. Answers counts, not pass/fail: requests and messages tried, 5xx, crashes, invariant
  * violations, failures per route.
  */
-import { startCluster } from '../runtime/cluster.js';
+import { startCluster } from '../cluster/cluster.js';
 import { Http } from '../test/harness/api-http.js';
 import { watchCrashes } from '../test/fuzz/lib/crashes.js';
 import { bootAndDelete, capacityViolations, settle } from '../test/fuzz/lib/invariants.js';

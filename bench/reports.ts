@@ -1,6 +1,6 @@
 /**
  * Capacity-report ingestion by the real scheduler role: embedded NATS + PostgreSQL, only the
- * scheduler role started (its context built as runtime/cluster.ts builds it), and a second NATS
+ * scheduler role started (its context built as cluster/cluster.ts builds it), and a second NATS
  * connection (a fleet host identity) publishing H reports per round. Round 1 creates every host's
  * inventory in the ledger; later rounds carry the same inventory (steady state: memory only).
  * A report counts once the role's `events` emits `report` for it. Prints one JSON line.

@@ -5,7 +5,7 @@
  * `ready` once started, and `{"hostsUp":N}` once its scheduler (if any) sees every host; on SIGTERM
  * prints its scheduler's figures as one JSON line and stops.
  */
-import { startCluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
+import { startCluster, type ClusterOptions, type RoleName } from '../cluster/cluster.js';
 import { percentiles } from './percentiles.js';
 
 export const ROLE_PROCESS_ENV = 'NOVACT_BENCH_ROLES';

@@ -7,7 +7,7 @@
  * Prints one JSON line: achieved boots/s, time-to-ACTIVE percentiles, errors, CPU split, RSS.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fakeHostNames, startCluster, type ClusterOptions, type RoleName } from '../runtime/cluster.js';
+import { fakeHostNames, startCluster, type ClusterOptions, type RoleName } from '../cluster/cluster.js';
 import type { SchedulerFigures } from './role-process.js';
 import { RoleProcess } from './role-process-handle.js';
 import { percentiles } from './percentiles.js';

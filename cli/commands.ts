@@ -8,7 +8,7 @@ import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { DEFAULT_ROOT } from '../protocols/subjects.js';
 import type { ServerView } from '../protocols/messages.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../protocols/lifecycle.js';
-import { NovactClient } from '../runtime/client.js';
+import { NovactClient } from '../cluster/client.js';
 import { connectNats } from '../runtime/nats/connection.js';
 import * as fmt from './format.js';
 import { isAlive, readState, stateFilePath } from './state-file.js';

@@ -5,7 +5,7 @@
  * The operator's client credential is used for that one call and not handed to the cluster.
  */
 import { Subjects } from '../protocols/subjects.js';
-import type { JoinSpec, RoleName } from '../runtime/cluster.js';
+import type { JoinSpec, RoleName } from '../cluster/cluster.js';
 import { systemClock } from '../runtime/clock.js';
 import { createLogger } from '../runtime/log/logger.js';
 import { Bridge } from '../runtime/nats/bridge.js';

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
-import type { Cluster, ClusterOptions, RoleName } from '../runtime/cluster.js';
+import type { Cluster, ClusterOptions, RoleName } from '../cluster/cluster.js';
 import type { LogLevel } from '../runtime/log/logger.js';
 import * as fmt from './format.js';
 import { OWNER_HOST_PREFIX, hostNames, joinHostPrefix } from './host-names.js';
@@ -164,7 +164,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 
   try {
     // Loaded here, not at the top: the cluster pulls in the ORM, which client commands do not need.
-    const { startCluster } = await import('../runtime/cluster.js');
+    const { startCluster } = await import('../cluster/cluster.js');
     if (options.roles!.includes('api')) options.api ??= { port: (await portFree(DEFAULT_API_PORT)) ? DEFAULT_API_PORT : 0 };
     cluster = await startCluster(options);
   } catch (err) {

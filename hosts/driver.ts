@@ -10,53 +10,14 @@
  * - power operations on an absent guest reject with `DriverError` kind `not-found`.
  * - every rejection is a `DriverError`; `retryable` says whether the same call may succeed later.
  */
-import type { PowerState } from '../protocols/states.js';
+import type { DriverEvent, GuestInfo, GuestSpec, HostInfo, HostUsage } from '../protocols/host.js';
 
-export interface HostInfo {
-  hypervisorType: string;
-  hypervisorVersion: number;
-  cpuArch: string;
-  vcpus: number;
-  memoryMb: number;
-  diskGb: number;
-}
-
-/** Resources the guests on this host use, as the hypervisor sees them. */
-export interface HostUsage {
-  vcpusUsed: number;
-  memoryMbUsed: number;
-  diskGbUsed: number;
-  runningVms: number;
-}
-
-export interface GuestSpec {
-  uuid: string;
-  name: string;
-  vcpus: number;
-  memoryMb: number;
-  diskGb: number;
-  image: { id: string; diskFormat: string; properties: Record<string, string> };
-}
-
-export interface GuestInfo {
-  uuid: string;
-  name: string;
-  powerState: PowerState;
-  vcpus: number;
-  memoryMb: number;
-  diskGb: number;
-}
+// The wire types live in protocols/ (the host verbs carry them); re-exported for existing importers.
+export type { DriverEvent, GuestInfo, GuestSpec, HostInfo, HostUsage } from '../protocols/host.js';
 
 export type DriverOp =
   | 'spawn' | 'destroy' | 'powerOff' | 'powerOn' | 'reboot' | 'pause' | 'unpause'
   | 'suspend' | 'resume' | 'consoleOutput';
-
-/** A lifecycle change the hypervisor noticed on its own (crash, guest-initiated shutdown). */
-export interface DriverEvent {
-  uuid: string;
-  powerState: PowerState;
-  at: number;
-}
 
 export interface DriverCapabilities {
   supportsPause: boolean;

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian machine: installs what is missing, type-checks, runs
-# every tap test (each file starts its own nats-server and PostgreSQL on free ports), and ends with
-# one line `N passed, N failed` computed from tap's own result. Exit status is tap's.
+# The whole test suite, from a fresh Debian machine: installs what is missing, type-checks, checks
+# the layer rules, runs every tap test (each file starts its own nats-server and PostgreSQL on free
+# ports), and ends with one line `N passed, N failed` computed from tap's own result. Exit status is
+# tap's.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh || exit 1
 
 echo "test: type-checking" >&2
 npx tsc --noEmit || { echo "0 passed, 1 failed"; exit 1; }
+
+# Every import runs downward (.dependency-cruiser.cjs; docs/architecture.md "Layout").
+echo "test: checking the layer rules" >&2
+npm run -s depcheck || { echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -23,14 +23,12 @@ import type { Bridge } from '../../runtime/nats/bridge.js';
 import * as C from '../../protocols/catalog/index.js';
 import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.js';
 import { BadRequestError } from '../../protocols/errors.js';
-import type { ServerQuery } from '../conductor/server-query.js';
-import type { ProjectUsage } from '../conductor/project-usage.js';
-import type { HostServersReply } from '../conductor/host-servers.js';
-import type { ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../conductor/service-admin.js';
+import type { ServerQuery } from '../../protocols/server-query.js';
+import type { HostServersReply, ProjectUsage, ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../../protocols/conductor-replies.js';
 import { MAX_PAGE_ITEMS } from '../../protocols/paging.js';
-import { DEFAULT_IMAGE_LIMIT, type ImageQuery } from '../image/image-query.js';
-import type { ImageRegisterRequest } from '../image/image-register.js';
-import type { ImagePatchOp } from '../image/image-patch.js';
+import { DEFAULT_IMAGE_LIMIT, type ImageQuery } from '../../protocols/image-query.js';
+import type { ImageRegisterRequest } from '../../protocols/image-register.js';
+import type { ImagePatchOp } from '../../protocols/image-patch.js';
 
 export type { ServiceView, ProjectUsage };
 

@@ -7,9 +7,7 @@ import { BadRequestError } from '../../protocols/errors.js';
 import { BudgetedPage, MAX_PAGE_ITEMS } from '../../protocols/paging.js';
 import { fieldsOf, isUuid, str } from '../../protocols/validate.js';
 import type { Orm } from '../../runtime/db/orm.js';
-
-export interface HostServer { host: string; name: string; uuid: string }
-export interface HostServersReply { servers: HostServer[]; next?: { host: string; uuid: string } }
+import type { HostServer, HostServersReply } from '../../protocols/conductor-replies.js';
 
 /** Rows read per reply at most (names are ≤ 255 chars, so this stays near the budget, not far over). */
 const ROWS = 4 * MAX_PAGE_ITEMS;

@@ -5,12 +5,7 @@
  */
 import { fieldsOf, str } from '../../protocols/validate.js';
 import type { Orm } from '../../runtime/db/orm.js';
-
-export interface ProjectUsage {
-  instances: number;
-  cores: number;
-  ram: number;
-}
+import type { ProjectUsage } from '../../protocols/conductor-replies.js';
 
 export async function projectUsage(orm: Orm, body: Record<string, unknown>): Promise<ProjectUsage> {
   const projectId = str(fieldsOf(body, ['projectId'], 'usage'), 'projectId', { max: 64 });

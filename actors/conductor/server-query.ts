@@ -11,21 +11,6 @@ import { Instance } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { olderThan, serverPage } from './server-page.js';
 
-export interface ServerQuery {
-  projectId?: string;
-  name?: string;
-  status?: string;
-  host?: string;
-  /** ISO 8601: servers changed at or after this time, deleted ones included. */
-  changesSince?: string;
-  image?: string;
-  flavor?: string;
-  availabilityZone?: string;
-  keyName?: string;
-  limit?: number;
-  marker?: string;
-}
-
 /** API status → the vm_state and task_state conditions that produce it (Nova's `_STATE_MAP` inverted). */
 const REBOOT_TASKS = ['rebooting', 'reboot_pending', 'reboot_started'];
 const HARD_REBOOT_TASKS = ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'];

@@ -7,7 +7,6 @@
  */
 import { ConflictError, NotFoundError } from '../../protocols/errors.js';
 import { hostInt, hostUuid } from '../../protocols/host-ids.js';
-import type { ComputeNodeView } from '../../protocols/messages.js';
 import { BudgetedPage, MAX_PAGE_ITEMS } from '../../protocols/paging.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import { nodeView } from './compute-nodes.js';
@@ -17,33 +16,7 @@ import { ComputeNode, Instance, type ComputeNodeRow } from '../../runtime/db/ent
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
-
-/** A compute-node record with the operator's switches and the hypervisor's identity (os-services, os-hypervisors). */
-export interface ServiceView extends ComputeNodeView {
-  disabledReason: string | null;
-  forcedDown: boolean;
-  availabilityZone: string | null;
-  hypervisorVersion: number;
-  cpuArch: string;
-  createdAt: string;
-}
-
-/** One page, in host order; `next` is the marker (a host) to continue from when more may follow. */
-export interface ServicesReply { services: ServiceView[]; next?: string }
-export interface ServiceReply { service: ServiceView }
-
-/** `services`: a page of records, after `marker` (a host), optionally one host, a node substring, or one id. */
-export interface ServicesQuery {
-  limit?: number;
-  marker?: string;
-  host?: string;
-  nodeContains?: string;
-  /** A service or hypervisor id as the API shows it (UUID from 2.53, integer before). */
-  id?: { kind: 'service' | 'hypervisor'; value: string };
-}
-
-/** `zone-summary`: the zones' host lists in, per zone its host count and whether any host is up and enabled out. */
-export interface ZoneSummaryReply { zones: { zone: string; hosts: number; available: boolean }[] }
+import type { ServiceReply, ServicesReply, ServiceView, ZoneSummaryReply } from '../../protocols/conductor-replies.js';
 
 /** What the scheduler is asked to forget when a service is deleted (its in-memory state, its ledger inventory). */
 export type ForgetHost = (host: string, key: string) => Promise<void>;

@@ -11,7 +11,7 @@ import type { Bridge } from '../../runtime/nats/bridge.js';
 import { ImageQuery, ImageRegister } from '../../protocols/catalog/image.js';
 import { queryImages } from './image-query.js';
 import { registerImage } from './image-register.js';
-import { imageView } from './image-role.js';
+import { imageView } from './image-view.js';
 
 export function registerImageApiVerbs(bridge: Bridge, svc: Service, subjects: Subjects, orm: Orm, clock: Clock, created: (id: string) => void = () => undefined): void {
   // Bodies fit the catalog's schemas before these run; image-register.ts and image-query.ts add the rules.

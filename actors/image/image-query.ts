@@ -8,38 +8,11 @@ import { BadRequestError } from '../../protocols/errors.js';
 import type { ImageListReply } from '../../protocols/messages.js';
 import { BudgetedPage } from '../../protocols/paging.js';
 import type { ImageMeta } from '../../protocols/resources.js';
+import { DEFAULT_IMAGE_LIMIT, IMAGE_SORT_KEYS, MAX_IMAGE_LIMIT, type ImageQuery, type ImageSortKey } from '../../protocols/image-query.js';
 import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr, stringMap } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import { imageView } from './image-role.js';
-
-export const IMAGE_SORT_KEYS = ['id', 'name', 'status', 'disk_format', 'container_format', 'size', 'created_at', 'updated_at', 'visibility', 'min_disk', 'min_ram'] as const;
-export type ImageSortKey = (typeof IMAGE_SORT_KEYS)[number];
-
-export interface ImageQuery {
-  /** Whose listing this is. */
-  viewer: { projectId: string; isAdmin: boolean };
-  name?: string;
-  status?: string;
-  visibility?: 'public' | 'private' | 'shared' | 'community' | 'all';
-  owner?: string;
-  diskFormat?: string;
-  containerFormat?: string;
-  sizeMin?: number;
-  sizeMax?: number;
-  tags?: string[];
-  /** Free-form property filters (Glance treats unknown query parameters as these). */
-  properties?: Record<string, string>;
-  protected?: boolean;
-  /** Glance hides `os_hidden` images unless asked (default false). */
-  osHidden?: boolean;
-  sort?: { key: ImageSortKey; dir: 'asc' | 'desc' }[];
-  limit?: number;
-  marker?: string;
-}
-
-export const DEFAULT_IMAGE_LIMIT = 25;
-export const MAX_IMAGE_LIMIT = 1000;
+import { imageView } from './image-view.js';
 
 const COLUMN: Record<ImageSortKey, string> = {
   id: 'id', name: 'name', status: 'status', disk_format: 'disk_format', container_format: 'container_format', size: 'size',

@@ -5,31 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, ForbiddenError, OverLimitError } from '../../protocols/errors.js';
-import type { ImageMeta } from '../../protocols/resources.js';
 import { fieldsOf, isUuid, oneOf, optBool, optInt, optStr } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import { lockOwner } from './image-quota.js';
-import { CONTAINER_FORMATS, DISK_FORMATS, checkFormats } from './image-formats.js';
-import { MAX_PROPERTIES, VISIBILITIES, checkPropertyValue, checkPropertyVolume, forbiddenAttribute, validTags } from './image-patch.js';
-
-/** The body of `image.register` (camelCase; the API translates Glance's names). */
-export interface ImageRegisterRequest {
-  id?: string;
-  name?: string | null;
-  visibility?: ImageMeta['visibility'];
-  diskFormat?: string | null;
-  containerFormat?: string | null;
-  minDisk?: number;
-  minRam?: number;
-  protected?: boolean;
-  osHidden?: boolean;
-  tags?: string[];
-  owner?: string | null;
-  properties?: Record<string, string>;
-  /** The owner's `image_count_total` (-1 or absent: unlimited), checked atomically with the insert. */
-  maxImages?: number;
-}
+import { CONTAINER_FORMATS, DISK_FORMATS, checkFormats } from '../../protocols/image-formats.js';
+import { MAX_PROPERTIES, VISIBILITIES, checkPropertyValue, checkPropertyVolume, forbiddenAttribute, validTags } from '../../protocols/image-patch.js';
 
 const FIELDS = ['id', 'name', 'visibility', 'diskFormat', 'containerFormat', 'minDisk', 'minRam', 'protected', 'osHidden', 'tags', 'owner', 'properties', 'maxImages'];
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../../protocols/errors.js';
 import type { ImageCreateRequest, ImageListReply, ImageReply } from '../../protocols/messages.js';
-import type { ImageMeta, ImageStatus } from '../../protocols/resources.js';
+import type { ImageStatus } from '../../protocols/resources.js';
 import { fitPage } from '../../protocols/paging.js';
 import { fieldsOf, isUuid, oneOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
@@ -16,9 +16,10 @@ import { EntityRegistry } from '../../runtime/actors/registry.js';
 import { ImageCreate, ImageList, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
 import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
-import { checkFormats } from './image-formats.js';
+import { checkFormats } from '../../protocols/image-formats.js';
 import { registerImageApiVerbs } from './api-verbs.js';
 import { registerSnapshotVerbs } from './snapshot-endpoints.js';
+import { imageView } from './image-view.js';
 import { FsImageStore, type ImageStore } from './image-store.js';
 import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
 import { ImageVerbs } from './image-verbs.js';
@@ -41,30 +42,6 @@ const MOVES: Record<string, { from: readonly ImageStatus[]; to: ImageStatus }> =
   reactivate: { from: ['deactivated', 'active'], to: 'active' },
   delete: { from: ['queued', 'saving', 'active', 'killed', 'deactivated'], to: 'deleted' },
 };
-
-export function imageView(r: ImageRow): ImageMeta {
-  return {
-    id: r.id,
-    name: r.name,
-    status: r.status,
-    diskFormat: r.diskFormat,
-    containerFormat: r.containerFormat,
-    sizeBytes: Number(r.size),
-    minDiskGb: r.minDisk,
-    minRamMb: r.minRam,
-    visibility: r.visibility,
-    ownerProjectId: r.owner,
-    properties: r.properties,
-    checksum: r.checksum,
-    osHashAlgo: r.osHashAlgo ?? null,
-    osHashValue: r.osHashValue ?? null,
-    tags: r.tags ?? [],
-    protected: r.protected ?? false,
-    osHidden: r.osHidden ?? false,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-  };
-}
 
 export function parseImageCreate(body: Record<string, unknown>): ImageCreateRequest {
   const o = fieldsOf(body, ['name', 'diskFormat', 'containerFormat', 'minDiskGb', 'minRamMb', 'visibility', 'properties', 'sizeBytes', 'id'], 'image');

@@ -11,7 +11,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import { ImageUploadChunk } from '../../protocols/catalog/image.js';
-import { HOST_CHUNK_BYTES, ImageSnapshotChunk } from '../../protocols/catalog/image-snapshot.js';
+import { ImageSnapshotChunk } from '../../protocols/catalog/image-snapshot.js';
 import { BadRequestError, ConflictError, NovactError, OverLimitError } from '../../protocols/errors.js';
 import { token } from '../../protocols/subjects.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -22,9 +22,9 @@ import { errorFields } from '../../runtime/log/logger.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import { storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
+import { CHUNK_BYTES } from '../../protocols/image-upload.js';
 
-/** Raw bytes per chunk: base64 in a JSON envelope stays well under NATS's 1 MB payload. */
-export const CHUNK_BYTES = HOST_CHUNK_BYTES;
+export { CHUNK_BYTES };
 
 export interface UploadConfig {
   /** Glance's `image_size_cap`. */

@@ -15,22 +15,15 @@ import { fieldsOf, int, optInt, optStr } from '../../protocols/validate.js';
 import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Clock } from '../../runtime/clock.js';
-import { imageView } from './image-role.js';
-import { applyImagePatch, parsePatchOps, type MutableImage } from './image-patch.js';
+import { imageView } from './image-view.js';
+import { applyImagePatch, parsePatchOps, type MutableImage } from '../../protocols/image-patch.js';
 import { lockOwner, ownerBytes, storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
 import { hostVerbs } from './snapshot-verbs.js';
 
-export interface VerbResult {
-  /** The row as it now is (undefined: re-read it on the next message). */
-  row: ImageRow | undefined;
-  reply: unknown;
-  /** Publish `<root>.evt.image.<id>.<event>` with the reply. */
-  event?: string;
-}
-
-export type ImageVerb = (row: ImageRow, body: Record<string, unknown>) => Promise<VerbResult>;
+import type { ImageVerb, VerbResult } from './image-verb-types.js';
+export type { ImageVerb, VerbResult };
 
 export interface ImageVerbDeps {
   orm: Orm;

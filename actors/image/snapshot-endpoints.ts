@@ -13,7 +13,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
-import { imageView } from './image-role.js';
+import { imageView } from './image-view.js';
 import { createSnapshotImage, parseHostForm, rotateBackups } from './image-snapshot.js';
 
 export interface SnapshotEndpointDeps {

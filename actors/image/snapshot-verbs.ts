@@ -8,10 +8,10 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../protocols/er
 import type { HostDownloadReply } from '../../protocols/catalog/image-snapshot.js';
 import { fieldsOf, int, str } from '../../protocols/validate.js';
 import type { ImageRow } from '../../runtime/db/entities/index.js';
-import { imageView } from './image-role.js';
+import { imageView } from './image-view.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadSessions } from './image-upload.js';
-import type { ImageVerb, VerbResult } from './image-verbs.js';
+import type { ImageVerb, VerbResult } from './image-verb-types.js';
 
 export interface HostVerbDeps {
   remove(row: ImageRow): Promise<VerbResult>;

@@ -11,30 +11,10 @@ import {
   type AggregateRow, type ServerGroupPolicy, type ServerGroupRow,
 } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
+import type { AggregateView, ServerGroupView } from '../../protocols/scheduler-views.js';
 
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 const AZ_KEY = 'availability_zone';
-
-export interface AggregateView {
-  id: number;
-  uuid: string;
-  name: string;
-  availabilityZone: string | null;
-  metadata: Record<string, string>;
-  hosts: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ServerGroupView {
-  id: string;
-  name: string;
-  policy: ServerGroupPolicy;
-  rules: { max_server_per_host?: number };
-  members: string[];
-  projectId: string;
-  userId: string;
-}
 
 interface AggregateState {
   row: AggregateRow;

@@ -7,7 +7,7 @@
  * plain list (tests, embedders calling `selectHosts` directly).
  */
 import { RESOURCE_CLASSES, usableCapacity, type ResourceClass } from '../../protocols/resources.js';
-import type { HostState } from './types.js';
+import type { HostState } from './host-state.js';
 
 /** One resource class: free usable capacity (ratio and reserved applied, claims taken off) and unit rules. */
 export interface ResourceColumn {

@@ -5,7 +5,7 @@
  */
 import type { Knex } from '@mikro-orm/postgresql';
 import { RESOURCE_CLASSES, type ResourceClass, type Resources } from '../../protocols/resources.js';
-import type { Claim, ClaimResult, Released } from './ledger.js';
+import type { Claim, ClaimResult, Released } from './ledger-types.js';
 
 interface Demand {
   p: string;

@@ -14,39 +14,15 @@ import type { Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '../../runtime/db/orm.js';
 import { RESOURCE_CLASSES, type Inventory, type ResourceClass, type Resources } from '../../protocols/resources.js';
 import { byConsumer, claimIn, releaseIn, zero, type AllocationRecord } from './ledger-tx.js';
+import type { Claim, ClaimResult, Released } from './ledger-types.js';
 
-export interface Claim {
-  consumer: string;
-  provider: string;
-  projectId: string;
-  resources: Resources;
-  /** Server group the consumer joins with this claim (membership commits with the claim). */
-  group?: string;
-  /**
-   * A move replaces the consumer's allocation (a build going to an alternate). Otherwise the first
-   * claim for a consumer wins: a later one (a retried select, another replica) learns where it is held.
-   */
-  move?: boolean;
-}
-
-export type ClaimResult =
-  | { ok: true }
-  /** `used` is the provider's ledger usage now, so the caller can refresh its cached view. */
-  | { ok: false; used: Partial<Resources> }
-  /** The consumer already holds an allocation on `held` (the earlier claim won). */
-  | { ok: false; used: Partial<Resources>; held: string };
+export type { Claim, ClaimResult, Released };
 
 export interface ProviderSnapshot {
   provider: string;
   inventory: Partial<Record<ResourceClass, Inventory>>;
   used: Resources;
   consumers: number;
-}
-
-export interface Released {
-  consumer: string;
-  provider: string;
-  resources: Resources;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);

@@ -7,7 +7,7 @@
 import { DriverError, type DriverCapabilities, type DriverEvent, type DriverOp, type GuestInfo,
   type GuestSpec, type HostInfo, type HostUsage, type HypervisorDriver } from '../driver.js';
 import { PowerState } from '../../protocols/states.js';
-import { systemClock, type Clock, type Timer } from '../../runtime/clock.js';
+import { systemClock, type Clock, type Timer } from '../../base/clock.js';
 import { FaultInjector, type FaultPlan } from './fault-plan.js';
 
 export interface FakeDriverOptions {

@@ -4,7 +4,7 @@ import { defineFamily, defineRequest } from './define.js';
 import { AnyObject, Closed, Empty, Int, MAX_DISK_GB, MAX_MEMORY_MB, MAX_VCPUS, Name, NonEmptyName, Opt, StringMap } from './common.js';
 import { GuestInfoSchema } from './views.js';
 import type { PowerOp } from '../lifecycle.js';
-import type { GuestInfo, GuestSpec, HostInfo, HostUsage } from '../../hosts/driver.js';
+import type { GuestInfo, GuestSpec, HostInfo, HostUsage } from '../host.js';
 
 const GuestId = NonEmptyName(64);
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { BadRequestError, ConflictError, ForbiddenError, NovactError, OverLimitError } from '../../protocols/errors.js';
-import { applyImagePatch, parsePatchOps, type MutableImage } from '../../actors/image/image-patch.js';
+import { applyImagePatch, parsePatchOps, type MutableImage } from '../../protocols/image-patch.js';
 
 const base: MutableImage = {
   name: 'img', visibility: 'shared', minDisk: 0, minRam: 0, protected: false, osHidden: false, tags: [],

@@ -9,7 +9,7 @@ import { connect } from 'nats';
 import { hostInboxPrefix } from '../../protocols/host-identity.js';
 import { connectNats } from '../../runtime/nats/connection.js';
 import { identityFromSeed } from '../../runtime/nats/host-identity.js';
-import { NATS_CONF, startCluster } from '../../runtime/cluster.js';
+import { NATS_CONF, startCluster } from '../../cluster/cluster.js';
 import { authEnv, generateAuth } from '../../runtime/nats/credentials.js';
 import { startNatsServer } from '../../runtime/services/nats-server.js';
 import { startPostgres } from '../../runtime/services/postgres-server.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { startCluster, type Cluster } from '../../cluster/cluster.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(ROOT, 'cli', 'main.ts');

@@ -7,7 +7,7 @@
  * NOVACT_FUZZ_RUNS).
  */
 import t from 'tap';
-import { startCluster } from '../../runtime/cluster.js';
+import { startCluster } from '../../cluster/cluster.js';
 import { ADMIN_PASSWORD, Http } from '../harness/api-http.js';
 import { watchCrashes } from './lib/crashes.js';
 import { bootAndDelete, capacityViolations, settle } from './lib/invariants.js';

@@ -4,7 +4,7 @@
  * through the Keystone admin API itself.
  */
 import type { Test } from 'tap';
-import type { Cluster, ClusterOptions } from '../../runtime/cluster.js';
+import type { Cluster, ClusterOptions } from '../../cluster/cluster.js';
 import { startTestCluster } from './cluster.js';
 
 export const ADMIN_PASSWORD = 'test-admin-secret';

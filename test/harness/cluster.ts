@@ -3,7 +3,7 @@
  * fast report intervals, hosts ready before the first test. Stopped at teardown.
  */
 import type { Test } from 'tap';
-import { startCluster, type Cluster, type ClusterOptions } from '../../runtime/cluster.js';
+import { startCluster, type Cluster, type ClusterOptions } from '../../cluster/cluster.js';
 import { startServers } from './servers.js';
 
 export async function startTestCluster(t: Test, opts: ClusterOptions = {}) {

@@ -5,7 +5,7 @@
  * runs exactly the guests the database places on it.
  */
 import t, { type Test } from 'tap';
-import type { Cluster } from '../../runtime/cluster.js';
+import type { Cluster } from '../../cluster/cluster.js';
 import { startTestCluster, waitAll, settled } from '../harness/cluster.js';
 
 const { cluster, servers } = await startTestCluster(t, {

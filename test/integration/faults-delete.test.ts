@@ -7,7 +7,7 @@
 import t from 'tap';
 import { waitFor } from '../harness/poll.js';
 import { FakeDriver } from '../../hosts/fake/fake-driver.js';
-import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { startCluster, type Cluster } from '../../cluster/cluster.js';
 import { createLogger } from '../../runtime/log/logger.js';
 import { startTestCluster } from '../harness/cluster.js';
 

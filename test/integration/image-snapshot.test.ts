@@ -18,7 +18,7 @@ import { fetchImage, ImageIntegrityError } from '../../actors/compute/image-sour
 import { ImageBackupRotate, ImageQuery, ImageSnapshotCreate, type SnapshotCreateRequest } from '../../protocols/catalog/index.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../../protocols/host-identity.js';
 import type { ImageMeta } from '../../protocols/resources.js';
-import { startCluster } from '../../runtime/cluster.js';
+import { startCluster } from '../../cluster/cluster.js';
 import { systemClock } from '../../runtime/clock.js';
 import { createLogger } from '../../runtime/log/logger.js';
 import { Bridge } from '../../runtime/nats/bridge.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startCluster } from '../../runtime/cluster.js';
+import { startCluster } from '../../cluster/cluster.js';
 import { startTestCluster } from '../harness/cluster.js';
 
 // 20 hosts × 25,600 MB at ratio 1.0, nothing reserved: exactly 50 m1.tiny (512 MB) each, 1,000 in all.

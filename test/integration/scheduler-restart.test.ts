@@ -5,7 +5,7 @@
  * with the ledger and the hypervisors in agreement.
  */
 import t from 'tap';
-import { startCluster, type Cluster } from '../../runtime/cluster.js';
+import { startCluster, type Cluster } from '../../cluster/cluster.js';
 import { startServers } from '../harness/servers.js';
 import { settled, waitAll } from '../harness/cluster.js';
 

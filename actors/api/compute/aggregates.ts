@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { AggregateMetadataMap, Closed } from '../../../protocols/catalog/common.js';
-import type { AggregateView } from '../../scheduler/catalog.js';
+import type { AggregateView } from '../../../protocols/scheduler-views.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound, notImplemented } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';

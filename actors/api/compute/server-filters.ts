@@ -6,7 +6,7 @@
  * nothing rather than being silently ignored.
  */
 import type { FastifyRequest } from 'fastify';
-import type { ServerQuery } from '../../conductor/server-query.js';
+import type { ServerQuery } from '../../../protocols/server-query.js';
 import type { AuthContext } from '../context.js';
 import { badRequest, forbidden } from '../faults.js';
 import { one, query } from '../routes.js';

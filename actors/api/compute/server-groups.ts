@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from '../../../protocols/errors.js';
 import { NAME_PATTERN } from '../../../protocols/text.js';
-import type { ServerGroupView } from '../../scheduler/catalog.js';
+import type { ServerGroupView } from '../../../protocols/scheduler-views.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, forbidden, notFound } from '../faults.js';

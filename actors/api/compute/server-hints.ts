@@ -8,7 +8,7 @@
  */
 import { BadRequestError, NotFoundError } from '../../../protocols/errors.js';
 import { parseHints } from '../../../protocols/hints.js';
-import type { ServerGroupView } from '../../scheduler/catalog.js';
+import type { ServerGroupView } from '../../../protocols/scheduler-views.js';
 import type { AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest } from '../faults.js';

@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { CHUNK_BYTES } from '../../image/image-upload.js';
+import { CHUNK_BYTES } from '../../../protocols/image-upload.js';
 import type { UploadSession } from '../backend.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';

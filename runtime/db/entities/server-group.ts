@@ -1,6 +1,8 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-export type ServerGroupPolicy = 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+// The policy names are wire data (protocols/scheduler-views.ts); the row stores them as they are.
+import type { ServerGroupPolicy } from '../../../protocols/scheduler-views.js';
+export type { ServerGroupPolicy };
 
 /** Nova's server groups: a placement policy over their member instances. */
 export interface ServerGroupRow {

@@ -4,7 +4,7 @@
  * guest runs on two hypervisors, no consumer is charged on two providers, and the cluster boots a
  * new server to ACTIVE and deletes it. Each returns the violations it found (empty: it holds).
  */
-import type { Cluster } from '../../../runtime/cluster.js';
+import type { Cluster } from '../../../cluster/cluster.js';
 import { until } from '../../harness/poll.js';
 
 

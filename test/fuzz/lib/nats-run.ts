@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { connect, type NatsConnection } from 'nats';
-import type { Cluster } from '../../../runtime/cluster.js';
+import type { Cluster } from '../../../cluster/cluster.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../../../protocols/host-identity.js';
 import { connectNats, splitCredentials } from '../../../runtime/nats/connection.js';
 import { identityFromSeed } from '../../../runtime/nats/host-identity.js';

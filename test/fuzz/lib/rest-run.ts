@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
-import type { Cluster } from '../../../runtime/cluster.js';
+import type { Cluster } from '../../../cluster/cluster.js';
 import { registeredRoutes } from '../../../actors/api/route-registry.js';
 import { Http } from '../../harness/api-http.js';
 import { problems } from './checks.js';

@@ -1,5 +1,5 @@
 /** Glance's format rules (seeds: disk/container formats; ari/aki/ami must match each other). */
-import { BadRequestError } from '../../protocols/errors.js';
+import { BadRequestError } from './errors.js';
 
 export const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'] as const;
 export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const;

@@ -15,27 +15,27 @@ import { resolveApiConfig, type ApiOptions } from '../actors/api/api-config.js';
 import { createImage } from '../actors/image/image-role.js';
 import { PlacementLedger } from '../actors/scheduler/ledger.js';
 import { startSchedulerRole, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig, type SchedulerRole } from '../actors/scheduler/scheduler.js';
-import { Image } from './db/entities/index.js';
+import { Image } from '../runtime/db/entities/index.js';
 import { FakeDriver, type FakeDriverOptions } from '../hosts/fake/fake-driver.js';
 import { Subjects } from '../protocols/subjects.js';
-import { ActorSystem } from './actors/system.js';
+import { ActorSystem } from '../runtime/actors/system.js';
 import { NovactClient } from './client.js';
-import { systemClock, type Clock } from './clock.js';
-import type { Orm } from './db/orm.js';
-import { openRoleDatabases, type DatabasePoolOptions, type DbPool, type RoleDatabases } from './db/role-databases.js';
-import { createLogger, type Logger, type LogLevel } from './log/logger.js';
-import { Bridge } from './nats/bridge.js';
-import { installProcessGuard } from './process-guard.js';
-import { connectNats, type NatsOptions } from './nats/connection.js';
-import { authFor, authFromEnv, urlWithAuth, type NatsAuthTable, type NatsUser } from './nats/credentials.js';
-import type { HealthView } from './health.js';
-import { startEmbeddedNats, type EmbeddedNats } from './nats/embedded-nats.js';
-import { identityFromSeed, newHostIdentity } from './nats/host-identity.js';
-import { serveHostRegistrar } from './nats/host-registrar.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import type { Orm } from '../runtime/db/orm.js';
+import { openRoleDatabases, type DatabasePoolOptions, type DbPool, type RoleDatabases } from '../runtime/db/role-databases.js';
+import { createLogger, type Logger, type LogLevel } from '../runtime/log/logger.js';
+import { Bridge } from '../runtime/nats/bridge.js';
+import { installProcessGuard } from '../runtime/process-guard.js';
+import { connectNats, type NatsOptions } from '../runtime/nats/connection.js';
+import { authFor, authFromEnv, urlWithAuth, type NatsAuthTable, type NatsUser } from '../runtime/nats/credentials.js';
+import type { HealthView } from '../runtime/health.js';
+import { startEmbeddedNats, type EmbeddedNats } from '../runtime/nats/embedded-nats.js';
+import { identityFromSeed, newHostIdentity } from '../runtime/nats/host-identity.js';
+import { serveHostRegistrar } from '../runtime/nats/host-registrar.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
-import type { Role, RoleContext } from './role.js';
-import type { NatsServerHandle } from './services/nats-server.js';
-import { startPostgres, type PostgresHandle } from './services/postgres-server.js';
+import type { Role, RoleContext } from '../runtime/role.js';
+import type { NatsServerHandle } from '../runtime/services/nats-server.js';
+import { startPostgres, type PostgresHandle } from '../runtime/services/postgres-server.js';
 
 export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image' | 'api';
 
@@ -129,7 +129,7 @@ export interface JoinSpec {
   hostSeed?: string;
 }
 
-export { NATS_CONF } from './nats/embedded-nats.js';
+export { NATS_CONF } from '../runtime/nats/embedded-nats.js';
 const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'api'];
 export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 21_430_272, minDiskGb: 0 } as const;
 

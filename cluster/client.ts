@@ -23,9 +23,9 @@ import type {
 } from '../protocols/messages.js';
 import { Subjects } from '../protocols/subjects.js';
 import { TimeoutError } from '../protocols/errors.js';
-import { systemClock, type Clock } from './clock.js';
-import { createLogger } from './log/logger.js';
-import { Bridge, isMutatingVerb } from './nats/bridge.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { createLogger } from '../runtime/log/logger.js';
+import { Bridge, isMutatingVerb } from '../runtime/nats/bridge.js';
 
 export interface CallOptions {
   timeoutMs?: number;

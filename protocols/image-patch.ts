@@ -8,9 +8,9 @@
  * change only while the image is queued (403); replacing or removing a property that does not exist
  * is a 409; at most 128 properties (values of at most 255 characters, 128 KiB in all) and 128 tags.
  */
-import { BadRequestError, ConflictError, ForbiddenError, OverLimitError } from '../../protocols/errors.js';
-import type { ImageMeta, ImageStatus } from '../../protocols/resources.js';
-import { MAX_MAP_BYTES, mapBytes } from '../../protocols/text.js';
+import { BadRequestError, ConflictError, ForbiddenError, OverLimitError } from './errors.js';
+import type { ImageMeta, ImageStatus } from './resources.js';
+import { MAX_MAP_BYTES, mapBytes } from './text.js';
 import { CONTAINER_FORMATS, DISK_FORMATS, checkFormats } from './image-formats.js';
 
 export interface ImagePatchOp {

@@ -1,5 +1,6 @@
 /** Instance actors (`<root>.instance.<uuid>.<verb>`), answered by the conductor through one wildcard endpoint. */
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { defineFamily, defineRequest, type RequestDef } from './define.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
 import { Closed, Empty, Int, MetadataMap, NonEmptyName, Opt } from './common.js';
@@ -41,7 +42,11 @@ export const CallerSchema = Closed({ userId: NonEmptyName(64), projectId: NonEmp
 export const InstanceActionDefs = Object.fromEntries(
   ACTION_NAMES.map((name) => [
     name,
-    defineRequest({ ...instance(name), mutating: true, body: Closed({ args: Type.Optional(ACTIONS[name].args), by: Type.Optional(CallerSchema) }), reply: ServerReplySchema, ...served }),
+    defineRequest({
+      ...instance(name), mutating: true, reply: ServerReplySchema, ...served,
+      // Arguments may be left out only where the action takes none (its schema admits null).
+      body: Closed({ args: Value.Check(ACTIONS[name].args, null) ? Type.Optional(ACTIONS[name].args) : ACTIONS[name].args, by: Type.Optional(CallerSchema) }),
+    }),
   ]),
 ) as unknown as Record<ActionName, RequestDef>;
 

@@ -20,6 +20,7 @@ import type {
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { MigrationListReply, MigrationListRequest, MigrationView } from '../../protocols/catalog/migrations.js';
 import type { ServerQuery } from '../conductor/server-query.js';
 import type { ProjectUsage } from '../conductor/project-usage.js';
 import type { HostServersReply } from '../conductor/host-servers.js';
@@ -101,6 +102,13 @@ export class Backend {
       if (!r.more || !last || out.length >= limit) return { actions: out, more: r.more === true };
       marker = last.requestId;
     }
+  }
+  // --- migration records (conductor.migrations / conductor.migration) ---
+  migrations(q: MigrationListRequest): Promise<MigrationListReply> {
+    return this.read<MigrationListReply>(this.subjects.conductor('migrations'), 'migrations', q);
+  }
+  async migration(id: string | number, instanceUuid?: string): Promise<MigrationView> {
+    return (await this.read<{ migration: MigrationView }>(this.subjects.conductor('migration'), 'migration', instanceUuid ? { id, instanceUuid } : { id })).migration;
   }
   usage(projectId: string): Promise<ProjectUsage> {
     return this.read<ProjectUsage>(this.subjects.conductor('usage'), 'usage', { projectId });

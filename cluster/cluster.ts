@@ -214,7 +214,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let scheduler: SchedulerRole | undefined;
     const schedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
     if (roles.has('scheduler')) {
-      ledger = new PlacementLedger(dbs!.get('scheduler'));
+      // The members quota the API checks is enforced again at the ledger's commit (same default).
+      const groupMembersDefault = options.api?.quotaDefaults?.server_group_members;
+      ledger = new PlacementLedger(dbs!.get('scheduler'), groupMembersDefault === undefined ? {} : { groupMembersDefault });
       scheduler = await startSchedulerRole(await context('scheduler'), ledger, schedulerConfig);
       started.push(scheduler);
     }

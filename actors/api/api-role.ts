@@ -14,6 +14,7 @@ import { availabilityZoneRoutes } from './compute/availability-zones.js';
 import { flavorRoutes } from './compute/flavors.js';
 import { hypervisorRoutes } from './compute/hypervisors.js';
 import { instanceActionRoutes } from './compute/instance-actions.js';
+import { migrationRoutes } from './compute/migrations.js';
 import { KeypairStore } from './compute/keypair-store.js';
 import { keypairRoutes } from './compute/keypairs.js';
 import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
@@ -118,6 +119,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverActionRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...instanceActionRoutes(deps),
+    ...migrationRoutes(deps),
     ...flavorRoutes(deps),
     ...keypairRoutes(deps),
     ...quotaRoutes(deps),

@@ -25,6 +25,7 @@ import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.
 import { BadRequestError } from '../../protocols/errors.js';
 import type { ServerQuery } from '../../protocols/server-query.js';
 import type { HostServersReply, ProjectUsage, ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../../protocols/conductor-replies.js';
+import { MigrationGet, MigrationList, type MigrationListReply, type MigrationListRequest, type MigrationView } from '../../protocols/catalog/migrations.js';
 import { MAX_PAGE_ITEMS } from '../../protocols/paging.js';
 import { DEFAULT_IMAGE_LIMIT, type ImageQuery } from '../../protocols/image-query.js';
 import type { ImageRegisterRequest } from '../../protocols/image-register.js';
@@ -106,6 +107,13 @@ export class Backend {
       if (!r.more || !last || out.length >= limit) return { actions: out, more: r.more === true };
       marker = last.requestId;
     }
+  }
+  // --- migration records (conductor.migrations / conductor.migration) ---
+  migrations(q: MigrationListRequest): Promise<MigrationListReply> {
+    return this.ask(MigrationList, [], q) as Promise<MigrationListReply>;
+  }
+  async migration(id: string | number, instanceUuid?: string): Promise<MigrationView> {
+    return ((await this.ask(MigrationGet, [], instanceUuid ? { id, instanceUuid } : { id })) as { migration: MigrationView }).migration;
   }
   usage(projectId: string): Promise<ProjectUsage> {
     return this.ask(C.Usage, [], { projectId });

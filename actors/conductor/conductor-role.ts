@@ -35,6 +35,8 @@ import { serverView } from './views.js';
 import { olderThan, serverPage } from './server-page.js';
 import { registerConductorApiVerbs } from './api-verbs.js';
 import { registerHostGuestsVerb } from './host-guests.js';
+import { MigrationStore } from './migration-store.js';
+import { registerMigrationVerbs } from './migration-verbs.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -294,6 +296,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     forgetReports: (host) => computeNodes.forget(host),
   });
   registerHostGuestsVerb(bridge, svc, subjects, orm);
+  registerMigrationVerbs(bridge, svc, new MigrationStore(orm, readOrm));
 
   // One conductor writes each report (queue group); the records back `host list`.
   // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).

@@ -6,6 +6,7 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { RESOURCE_CLASSES, type ResourceClass, type Resources } from '../../protocols/resources.js';
 import type { Claim, ClaimResult, Released } from './ledger-types.js';
+import { enforceGroups, memberLimits } from './ledger-groups.js';
 
 interface Demand {
   p: string;
@@ -90,7 +91,8 @@ export function byConsumer(rows: AllocationRecord[]): Released[] {
   return [...out.values()];
 }
 
-export async function claimIn(trx: Knex.Transaction, all: Claim[]): Promise<ClaimResult[]> {
+/** `groupMembersDefault`: the `server_group_members` quota of a project without its own row (-1: unlimited). */
+export async function claimIn(trx: Knex.Transaction, all: Claim[], groupMembersDefault = -1): Promise<ClaimResult[]> {
   const results: ClaimResult[] = new Array(all.length);
   const moves = all.filter((c) => c.move);
   if (moves.length > 0) await releaseIn(trx, moves.map((c) => c.consumer));
@@ -164,9 +166,24 @@ export async function claimIn(trx: Knex.Transaction, all: Claim[]): Promise<Clai
   }
   const lostRace = granted.filter((c) => !inserted.has(c.consumer));
   if (lostRace.length > 0) {
-    await lower(trx, lostRace.flatMap(demandsOf));
+    await lower(trx, summed(lostRace.flatMap(demandsOf)));
     const now = await holders(trx, lostRace.map((c) => c.consumer));
     for (const c of lostRace) results[index[claims.indexOf(c)]!] = { ok: false, used: {}, held: now.get(c.consumer) ?? c.provider };
+  }
+  // Group rules at the commit: a member the group cannot take gives its capacity back here.
+  const grouped = granted.filter((c) => c.group !== undefined && inserted.has(c.consumer));
+  if (grouped.length > 0) {
+    const limits = await memberLimits(trx, grouped.map((c) => c.projectId), groupMembersDefault);
+    const refused = await enforceGroups(trx, grouped, limits);
+    const out = grouped.filter((c) => refused.has(c.consumer));
+    if (out.length > 0) {
+      await trx.raw(`delete from allocations where consumer = any(array(select jsonb_array_elements_text(?::jsonb)::uuid))`, [JSON.stringify(out.map((c) => c.consumer))]);
+      await lower(trx, summed(out.flatMap(demandsOf)));
+      for (const c of out) {
+        inserted.delete(c.consumer);
+        results[index[claims.indexOf(c)]!] = { ok: false, used: {}, group: refused.get(c.consumer)! };
+      }
+    }
   }
   const joins = granted.filter((c) => c.group !== undefined && inserted.has(c.consumer)).map((c) => ({ g: c.group, i: c.consumer }));
   if (joins.length > 0) {
@@ -242,6 +259,18 @@ async function raise(trx: Knex.Transaction, demands: Demand[]): Promise<Set<stri
     [JSON.stringify(demands)],
   );
   return new Set((res.rows as any[]).map((r) => `${r.provider}\u0000${r.resource_class}`));
+}
+
+/** One row per provider and class: an UPDATE … FROM applies only one matching row per target row. */
+function summed(demands: Demand[]): Demand[] {
+  const sums = new Map<string, Demand>();
+  for (const d of demands) {
+    const k = `${d.p}\u0000${d.rc}`;
+    const s = sums.get(k);
+    if (s) s.amount += d.amount;
+    else sums.set(k, { ...d });
+  }
+  return [...sums.values()];
 }
 
 async function lower(trx: Knex.Transaction, demands: Demand[]): Promise<void> {

@@ -23,7 +23,11 @@ export type ClaimResult =
   /** `used` is the provider's ledger usage now, so the caller can refresh its cached view. */
   | { ok: false; used: Partial<Resources> }
   /** The consumer already holds an allocation on `held` (the earlier claim won). */
-  | { ok: false; used: Partial<Resources>; held: string };
+  | { ok: false; used: Partial<Resources>; held: string }
+  /** A server group refused the member at the commit: `full` (its members quota), `policy` (its hard (anti-)affinity). */
+  | { ok: false; used: Partial<Resources>; group: GroupVerdict };
+
+export type GroupVerdict = 'full' | 'policy';
 
 export interface Released {
   consumer: string;

@@ -17,6 +17,9 @@ import { byConsumer, claimIn, releaseIn, zero, type AllocationRecord } from './l
 import type { Claim, ClaimResult, Released } from './ledger-types.js';
 
 export type { Claim, ClaimResult, Released };
+import { moveIn, moveOrRefuse, revertIn, type MoveClaim, type MoveResult, type Reverted } from './ledger-moves.js';
+
+export type { MoveClaim, MoveResult, Reverted } from './ledger-moves.js';
 
 export interface ProviderSnapshot {
   provider: string;
@@ -27,8 +30,19 @@ export interface ProviderSnapshot {
 
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 
+export interface LedgerOptions {
+  /**
+   * The `server_group_members` quota of a project without its own `quotas` row, enforced at the
+   * commit of a member's claim (Nova's default 10; -1: unlimited).
+   */
+  groupMembersDefault?: number;
+}
+
 export class PlacementLedger {
-  constructor(readonly orm: Orm) {}
+  private readonly groupMembersDefault: number;
+  constructor(readonly orm: Orm, opts: LedgerOptions = {}) {
+    this.groupMembersDefault = opts.groupMembersDefault ?? 10;
+  }
 
   private get knex(): Knex {
     return this.orm.em.getConnection().getKnex();
@@ -98,7 +112,26 @@ export class PlacementLedger {
    */
   async claimBatch(claims: Claim[]): Promise<ClaimResult[]> {
     if (claims.length === 0) return [];
-    return this.retrying(() => this.knex.transaction((trx) => claimIn(trx, claims)));
+    return this.retrying(() => this.knex.transaction((trx) => claimIn(trx, claims, this.groupMembersDefault)));
+  }
+
+  /**
+   * Starts (or, in `replace` mode, re-targets) a move in one transaction: the instance's allocation
+   * goes to the migration consumer, the destination is claimed for the instance. Refused: nothing
+   * changed. Idempotent on the migration uuid.
+   */
+  async move(m: MoveClaim): Promise<MoveResult> {
+    return this.retrying(() => moveOrRefuse(() => this.knex.transaction((trx) => moveIn(trx, m, this.groupMembersDefault))));
+  }
+
+  /** Confirms a move: the migration consumer's (source) allocation is freed. Idempotent. */
+  async confirmMove(migration: string): Promise<Released | null> {
+    return (await this.release([migration]))[0] ?? null;
+  }
+
+  /** Reverts a move in one transaction: the destination is freed and the source given back to the instance. Idempotent. */
+  async revertMove(instance: string, migration: string): Promise<Reverted> {
+    return this.retrying(() => this.knex.transaction((trx) => revertIn(trx, instance, migration)));
   }
 
   /** Drops every allocation (and group membership) of the given consumers; returns what was freed. Idempotent. */

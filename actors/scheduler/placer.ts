@@ -51,7 +51,7 @@ export class Placer {
    * Returns the claim and the answer, or the NoValidHost error explaining which filters removed
    * how many hosts.
    */
-  place(req: SelectRequest): { claim: Claim; answer: SelectReply } | NoValidHostError {
+  place(req: SelectRequest, only?: string): { claim: Claim; answer: SelectReply } | NoValidHostError {
     const hints = req.schedulerHints ?? {};
     const groupId = typeof hints.group === 'string' ? hints.group : undefined;
     if (groupId !== undefined && !this.d.catalog.group(groupId)) return new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`);
@@ -71,7 +71,10 @@ export class Placer {
     const t0 = process.hrtime.bigint();
     // The chance driver: every passing host weighs the same, and the subset draw spans them all.
     const subset = this.d.cfg.driver === 'chance' ? this.d.states.size : this.d.cfg.hostSubsetSize;
-    const sel = selectHosts(this.d.states.columns(), spec, this.d.filters, this.d.weighers, fctx, {
+    // A requested destination (a move's target host) is the only candidate; the filters still run on it.
+    const target = only === undefined ? undefined : this.d.states.get(only);
+    if (only !== undefined && !target) return new NoValidHostError(`No valid host was found: host ${only} is unknown to the scheduler.`);
+    const sel = selectHosts(target ? [target] : this.d.states.columns(), spec, this.d.filters, this.d.weighers, fctx, {
       count: req.count ?? this.d.cfg.maxAttempts,
       hostSubsetSize: subset,
       maxCandidates: this.d.cfg.maxPlacementResults,

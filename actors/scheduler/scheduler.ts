@@ -7,11 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ConflictError, NoValidHostError, NotFoundError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
+import { ConflictError, ForbiddenError, NoValidHostError, NotFoundError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { ClaimReply, ClaimRequest, SelectBatchReply, SelectReply, SelectRequest } from '../../protocols/messages.js';
 import type { CapacityReport } from '../../protocols/resources.js';
 import type { Static } from '@sinclair/typebox';
-import { Claim as ClaimDef, DeltaMsg, ForgetHost, Release, SchedulerGet, Select, SelectBatch, type Delta } from '../../protocols/catalog/scheduler.js';
+import {
+  Claim as ClaimDef, ConfirmMove, DeltaMsg, ForgetHost, MoveClaim, Release, RevertMove, SchedulerGet, Select, SelectBatch, type Delta,
+} from '../../protocols/catalog/scheduler.js';
 import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
 import { AggregateEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from '../../protocols/catalog/events.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
@@ -26,6 +28,7 @@ import { serveCatalog } from './catalog-endpoints.js';
 import { filtersByName } from './filters/index.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 import { Placer, type SchedulerStats } from './placer.js';
+import { GROUP_FULL, MoveDesk } from './moves.js';
 import { HostStates } from './host-states.js';
 import { InventoryWriter } from './inventory-writer.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
@@ -41,13 +44,15 @@ type Msg =
   | { kind: 'selectBatch'; reqs: SelectRequest[]; reply: ReplyTo<SelectBatchReply>; tries: number }
   | { kind: 'claim'; req: ClaimRequest; reply: ReplyTo<ClaimReply> }
   | { kind: 'release'; consumer: string; reply: ReplyTo<{ released: number }> }
-  | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void; held: (host: string) => void }
+  | { kind: 'claimed'; claim: Claim; result: ClaimResult; then: () => void; lost: () => void; held: (host: string) => void; fail: (e: unknown) => void }
   | { kind: 'delta'; delta: Delta }
   | { kind: 'catalog'; hosts: string[] | undefined }
   | { kind: 'service'; host: string; enabled: boolean }
   | { kind: 'forget'; host: string; reply?: ReplyTo<{ host: string }> }
   | { kind: 'report'; report: CapacityReport; at: number }
   | { kind: 'get'; reply: ReplyTo<Static<typeof SchedulerGet.reply>> }
+  /** A ledger completion or a move step (moves.ts), run inside the actor. */
+  | { kind: 'run'; fn: () => void }
   /** Chaos hook: makes the actor throw, to exercise supervision. */
   | { kind: 'crash' };
 
@@ -129,15 +134,16 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     pending.set(claim.consumer, pending.get(claim.consumer) ?? []);
     const nothing = () => undefined;
     claims.add(claim).then(
-      (result) => self.tell({ kind: 'claimed', claim, result, then, lost, held }),
+      (result) => self.tell({ kind: 'claimed', claim, result, then, lost, held, fail }),
       (err) => {
-        self.tell({ kind: 'claimed', claim, result: { ok: false, used: {} }, then: nothing, lost: nothing, held: nothing });
+        self.tell({ kind: 'claimed', claim, result: { ok: false, used: {} }, then: nothing, lost: nothing, held: nothing, fail: nothing });
         fail(err);
       },
     );
   };
 
   const placer = new Placer({ states, catalog, filters, weighers, cfg, clock, stats });
+  const moves = new MoveDesk({ states, placer, ledger, share, inActor: (fn) => self.tell({ kind: 'run', fn }), maxTries: MAX_DECISION_TRIES });
 
   const decide = (m: Extract<Msg, { kind: 'select' }>): void => {
     // Under overload, a request whose caller has already given up is not worth a decision or a claim.
@@ -145,6 +151,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       m.reply.fail(new TimeoutError(`select for ${m.req.instanceUuid} expired in the scheduler's queue`));
       return;
     }
+    if (m.req.move) return moves.select({ ...m.req, move: m.req.move }, m.reply);
     const waiting = pending.get(m.req.instanceUuid);
     if (waiting) {
       waiting.push(m);
@@ -203,6 +210,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     }
     let pending = placed.length;
     let lost = 0;
+    let refusal: unknown;
     const done = () => {
       if (--pending > 0) return;
       if (lost === 0) {
@@ -214,7 +222,8 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       won.forEach((c) => placer.unplace(c));
       ledger.release(won.map((c) => c.consumer)).then(
         () => {
-          if (m.tries + 1 >= MAX_DECISION_TRIES) m.reply.fail(new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.'));
+          if (refusal !== undefined) m.reply.fail(refusal);
+          else if (m.tries + 1 >= MAX_DECISION_TRIES) m.reply.fail(new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.'));
           else self.tell({ ...m, tries: m.tries + 1 });
         },
         (err) => m.reply.fail(err),
@@ -225,7 +234,14 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
         p.answer = { host, alternates: [] };
         done();
       };
-      submit(p.claim, done, () => { lost++; done(); }, (err) => m.reply.fail(err), onHeld);
+      const failed = (err: unknown) => {
+        if (!(err instanceof ForbiddenError)) return m.reply.fail(err);
+        // A full group refuses the whole batch: the members that got in are given back first.
+        refusal = err;
+        lost++;
+        done();
+      };
+      submit(p.claim, done, () => { lost++; done(); }, failed, onHeld);
     }
   };
 
@@ -257,6 +273,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
       switch (m.kind) {
         case 'crash':
           throw new Error('chaos: scheduler crash requested');
+        case 'run':
+          m.fn();
+          break;
         case 'select':
           decide(m);
           break;
@@ -292,7 +311,9 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
             if (states.allocationOf(c.consumer)?.host === c.provider) states.unclaim(c.consumer);
             if (c.group !== undefined) catalog.leave(c.consumer);
             states.refreshUsed(c.provider, m.result.used);
-            m.lost();
+            // A full group is an answer (Nova's 403), not a race to decide again.
+            if ('group' in m.result && m.result.group === 'full') m.fail(GROUP_FULL());
+            else m.lost();
           }
           const waiting = pending.get(c.consumer) ?? [];
           pending.delete(c.consumer);
@@ -373,6 +394,19 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   }, opts);
   bridge.endpoint(svc, Release, (body) => {
     const consumer = body.instanceUuid.toLowerCase();
+    return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
+  }, opts);
+  // Move allocations (moves.ts); confirming a move is releasing its migration consumer.
+  bridge.endpoint(svc, MoveClaim, (body) => {
+    const req = { ...body, instanceUuid: body.instanceUuid.toLowerCase(), migrationUuid: body.migrationUuid.toLowerCase(), ...(body.group ? { group: body.group.toLowerCase() } : {}) };
+    return ask<{ host: string }>((reply) => ({ kind: 'run', fn: () => moves.claim(req, reply) }));
+  }, opts);
+  bridge.endpoint(svc, RevertMove, (body) => {
+    const req = { instanceUuid: body.instanceUuid.toLowerCase(), migrationUuid: body.migrationUuid.toLowerCase() };
+    return ask<{ host: string | null }>((reply) => ({ kind: 'run', fn: () => moves.revert(req, reply) }));
+  }, opts);
+  bridge.endpoint(svc, ConfirmMove, (body) => {
+    const consumer = body.migrationUuid.toLowerCase();
     return ask<{ released: number }>((reply) => ({ kind: 'release', consumer, reply }));
   }, opts);
   bridge.endpoint(svc, SchedulerGet, () => ask<Static<typeof SchedulerGet.reply>>((reply) => ({ kind: 'get', reply })), opts);

@@ -21,6 +21,10 @@ export function normaliseSelect(body: SelectRequestBody): SelectRequest {
     schedulerHints: parseHints(body.schedulerHints),
   };
   if (body.count !== undefined) req.count = body.count;
+  if (body.move) {
+    req.move = { migrationUuid: body.move.migrationUuid.toLowerCase(), sourceHost: body.move.sourceHost, allowSameHost: body.move.allowSameHost ?? false };
+    if (body.move.targetHost !== undefined) req.move.targetHost = body.move.targetHost;
+  }
   return req;
 }
 
@@ -28,6 +32,7 @@ export function normaliseSelect(body: SelectRequestBody): SelectRequest {
 export function normaliseBatch(body: { requests: SelectRequestBody[] }): SelectRequest[] {
   const reqs = body.requests.map(normaliseSelect);
   if (new Set(reqs.map((r) => r.instanceUuid)).size !== reqs.length) throw new BadRequestError('each instance may appear once in a batch');
+  if (reqs.some((r) => r.move)) throw new BadRequestError('a move is placed on its own, not in a batch');
   return reqs;
 }
 

@@ -11,6 +11,7 @@ import { ComputeHosts, HostVerbs } from './host.js';
 import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
 import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
 import { InstanceVerbs } from './instance.js';
+import { MIGRATION_REQUESTS } from './migrations.js';
 import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
 import { CapacityReportMsg, HeartbeatMsg } from './reports.js';
 import { DeltaMsg, SCHEDULER_REQUESTS } from './scheduler.js';
@@ -27,11 +28,13 @@ export * from './host.js';
 export * from './image.js';
 export * from './image-snapshot.js';
 export * from './events.js';
+export * from './migrations.js';
 
 export const ALL_REQUESTS: readonly RequestDef[] = [
   ...SCHEDULER_REQUESTS,
   ...PLACEMENT_CATALOG_REQUESTS,
   ...CONDUCTOR_REQUESTS,
+  ...MIGRATION_REQUESTS,
   ...Object.values(InstanceVerbs.verbs),
   ...Object.values(HostVerbs.verbs),
   ComputeHosts,

@@ -10,8 +10,9 @@ import { Project, RoleAssignment, User } from './identity.js';
 import { Token } from './token.js';
 import { KeyPair } from './keypair.js';
 import { Quota } from './quota.js';
+import { Migration } from './migration.js';
 
-export { Instance, InstanceAction, Flavor, Image, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota };
+export { Instance, InstanceAction, Flavor, Image, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration };
 export type { InstanceRow } from './instance.js';
 export type { InstanceActionRow } from './instance-action.js';
 export type { FlavorRow } from './flavor.js';
@@ -24,9 +25,11 @@ export type { ProjectRow, UserRow, RoleAssignmentRow } from './identity.js';
 export type { TokenRow } from './token.js';
 export type { KeyPairRow } from './keypair.js';
 export type { QuotaRow } from './quota.js';
+export type { MigrationRow, MigrationType, MigrationStatus } from './migration.js';
+export { MIGRATION_TYPES, MIGRATION_STATUSES } from './migration.js';
 
 export const ENTITIES = [
   Instance, InstanceAction, Flavor, Image, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
   Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
-  Project, User, RoleAssignment, Token, KeyPair, Quota,
+  Project, User, RoleAssignment, Token, KeyPair, Quota, Migration,
 ];

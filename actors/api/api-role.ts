@@ -20,6 +20,7 @@ import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-st
 import { quotaRoutes } from './compute/quotas.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
+import { serverTagRoutes } from './compute/server-tags.js';
 import { serverGroupRoutes } from './compute/server-groups.js';
 import { serverRoutes } from './compute/servers.js';
 import { serviceRoutes } from './compute/services.js';
@@ -117,6 +118,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),
     ...serverMetadataRoutes(deps),
+    ...serverTagRoutes(deps),
     ...instanceActionRoutes(deps),
     ...flavorRoutes(deps),
     ...keypairRoutes(deps),

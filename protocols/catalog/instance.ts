@@ -1,7 +1,7 @@
 /** Instance actors (`<root>.instance.<uuid>.<verb>`), answered by the conductor through one wildcard endpoint. */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineFamily, defineRequest } from './define.js';
-import { Closed, Empty, Int, NonEmptyName, Opt, StringMap } from './common.js';
+import { Closed, Empty, Int, Name, NonEmptyName, Opt, StringMap, Tag, Tags } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
 export const RebootRequestSchema = Closed({ type: Opt(Type.Union([Type.Literal('SOFT'), Type.Literal('HARD')])) });
@@ -22,6 +22,16 @@ export const UpdateRequestSchema = Closed({
   mergeMetadata: Opt(StringMap(1000, 255, 255)),
   deleteMetadataKey: Opt(NonEmptyName(255)),
   maxMetadataItems: Opt(Int(-1, 100_000)),
+  /** Tags: replace all (`[]` deletes all), add one, delete one (server-tags.ts; Nova's 409 guard applies). */
+  setTags: Opt(Tags),
+  addTag: Opt(Tag),
+  deleteTag: Opt(Tag),
+  /** `clearDescription` sets it to null (a null `description` is read as absent, like every Opt field). */
+  description: Opt(Name(255)),
+  clearDescription: Opt(Type.Boolean()),
+  hostname: Opt(NonEmptyName(63)),
+  accessIPv4: Opt(NonEmptyName(64)),
+  accessIPv6: Opt(NonEmptyName(64)),
 });
 
 const instance = (verb: string) => ({

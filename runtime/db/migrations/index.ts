@@ -4,6 +4,7 @@ import { Migration20261124002906 } from './Migration20261124002906_scheduling.js
 import { Migration20261124200000 } from './Migration20261124200000_api.js';
 import { Migration20261124400000 } from './Migration20261124400000_key_name.js';
 import { Migration20261201100000 } from './Migration20261201100000_identity_lifecycle.js';
+import { Migration20261201120000 } from './Migration20261201120000_server_fields.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261124200000_api', class: Migration20261124200000 },
   { name: 'Migration20261124400000_key_name', class: Migration20261124400000 },
   { name: 'Migration20261201100000_identity_lifecycle', class: Migration20261201100000 },
+  { name: 'Migration20261201120000_server_fields', class: Migration20261201120000 },
 ];

@@ -21,6 +21,7 @@ import { quotaRoutes } from './compute/quotas.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
 import { serverTagRoutes } from './compute/server-tags.js';
+import { computeImageRoutes } from './compute/compute-images.js';
 import { serverGroupRoutes } from './compute/server-groups.js';
 import { serverRoutes } from './compute/servers.js';
 import { serviceRoutes } from './compute/services.js';
@@ -119,6 +120,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverActionRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...serverTagRoutes(deps),
+    ...computeImageRoutes(deps),
     ...instanceActionRoutes(deps),
     ...flavorRoutes(deps),
     ...keypairRoutes(deps),

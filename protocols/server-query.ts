@@ -10,6 +10,13 @@ export interface ServerQuery {
   flavor?: string;
   availabilityZone?: string;
   keyName?: string;
+  /** Nova's tag filters (2.26): all of, any of, not all of, none of. */
+  tags?: string[];
+  tagsAny?: string[];
+  notTags?: string[];
+  notTagsAny?: string[];
+  /** ISO 8601: servers changed at or before this time (2.66), deleted ones included. */
+  changesBefore?: string;
   limit?: number;
   marker?: string;
 }

@@ -21,6 +21,8 @@ import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-st
 import { quotaRoutes } from './compute/quotas.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
+import { serverTagRoutes } from './compute/server-tags.js';
+import { computeImageRoutes } from './compute/compute-images.js';
 import { serverGroupRoutes } from './compute/server-groups.js';
 import { serverRoutes } from './compute/servers.js';
 import { serviceRoutes } from './compute/services.js';
@@ -118,6 +120,8 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),
     ...serverMetadataRoutes(deps),
+    ...serverTagRoutes(deps),
+    ...computeImageRoutes(deps),
     ...instanceActionRoutes(deps),
     ...migrationRoutes(deps),
     ...flavorRoutes(deps),

@@ -12,9 +12,17 @@ import { badRequest } from './faults.js';
 
 type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
 
-/** Wraps Fastify's JSON parser (which keeps its poisoning checks) so invalid UTF-8 is a 400, not U+FFFD. */
+/**
+ * Wraps Fastify's JSON parser (which keeps its poisoning checks) so invalid UTF-8 is a 400, not U+FFFD.
+ * An empty body is no body: clients (Tempest's REST client among them) send `Content-Type:
+ * application/json` on every DELETE and GET; a route that needs a body still gets its schema's 400.
+ */
 export function utf8JsonParser(parse: JsonParser) {
   return (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
     if (!isUtf8(body)) {
       done(badRequest('Malformed request body: it is not valid UTF-8.'));
       return;

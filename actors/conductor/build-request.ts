@@ -6,6 +6,7 @@ import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { parseHints } from '../../protocols/hints.js';
 import { fieldsOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
+import { isAccessIpV4, isAccessIpV6, isValidHostname, isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 const NAME = /^[^\x00-\x1f\x7f]+$/;
@@ -13,7 +14,7 @@ const NAME = /^[^\x00-\x1f\x7f]+$/;
 export const MAX_COUNT = 100;
 
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
-  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'schedulerHints', 'minCount', 'maxCount'], 'server');
+  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6'], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
     flavorRef: str(o, 'flavorRef', { max: 255 }),
@@ -32,9 +33,39 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   const min = optInt(o, 'minCount', { min: 1, max: MAX_COUNT });
   const max = optInt(o, 'maxCount', { min: 1, max: MAX_COUNT });
   if (min !== undefined && max !== undefined && min > max) throw new BadRequestError("'minCount' may not exceed 'maxCount'");
+  Object.assign(req, parseServerFields(o));
   if (min !== undefined) req.minCount = min;
   if (max !== undefined) req.maxCount = max;
   return req;
+}
+
+/** The user-set fields of a build (tags, description, hostname, access addresses), checked as Nova does. */
+function parseServerFields(o: Record<string, unknown>): Partial<BuildRequest> {
+  const out: Partial<BuildRequest> = {};
+  if (o.tags !== undefined && o.tags !== null) {
+    if (!Array.isArray(o.tags) || o.tags.length > MAX_TAGS || !o.tags.every((t) => typeof t === 'string' && isValidTag(t))) {
+      throw new BadRequestError(`'tags' must be at most ${MAX_TAGS} tags of 1-60 characters without '/' or ','`);
+    }
+    out.tags = uniqueTags(o.tags as string[]);
+  }
+  const description = optStr(o, 'description', { min: 0, max: 255, pattern: /^[^\x00-\x1f\x7f]*$/ });
+  if (description !== undefined) out.description = description;
+  const hostname = optStr(o, 'hostname', { max: 63 });
+  if (hostname !== undefined) {
+    if (!isValidHostname(hostname)) throw new BadRequestError(`Invalid hostname '${hostname}'`);
+    out.hostname = hostname;
+  }
+  const v4 = optStr(o, 'accessIPv4', { max: 64 });
+  if (v4 !== undefined) {
+    if (!isAccessIpV4(v4)) throw new BadRequestError(`'accessIPv4' is not an IPv4 address: ${v4}`);
+    out.accessIPv4 = v4;
+  }
+  const v6 = optStr(o, 'accessIPv6', { max: 64 });
+  if (v6 !== undefined) {
+    if (!isAccessIpV6(v6)) throw new BadRequestError(`'accessIPv6' is not an IPv6 address: ${v6}`);
+    out.accessIPv6 = v6;
+  }
+  return out;
 }
 
 /** Nova's image/flavor compatibility checks at create time. */
@@ -66,6 +97,11 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     availabilityZone: req.availabilityZone ?? null,
     metadata: req.metadata ?? {},
     keyName: req.keyName ?? null,
+    tags: req.tags ?? [],
+    description: req.description ?? null,
+    hostname: req.hostname ?? null,
+    accessIpV4: req.accessIPv4 ?? null,
+    accessIpV6: req.accessIPv6 ?? null,
     schedulerHints: req.schedulerHints ?? {},
     fault: null,
     taskContext: life.ctx,

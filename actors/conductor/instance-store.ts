@@ -97,7 +97,8 @@ const insertRow = (r: InstanceRow) => ({
   uuid: r.uuid, name: r.name, project_id: r.projectId, user_id: r.userId, flavor_id: r.flavorId,
   flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb,
   image_ref: r.imageRef, vm_state: r.vmState, task_state: r.taskState, power_state: r.powerState, host: r.host,
-  node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, key_name: r.keyName, scheduler_hints: r.schedulerHints, fault: r.fault,
+  node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, key_name: r.keyName, tags: r.tags, description: r.description, hostname: r.hostname,
+  access_ip_v4: r.accessIpV4, access_ip_v6: r.accessIpV6, scheduler_hints: r.schedulerHints, fault: r.fault,
   task_context: r.taskContext,
   idempotency_key: r.idempotencyKey, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), version: r.version,
 });
@@ -121,13 +122,14 @@ const BATCH_SQL = `
 with ins as (
   insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb,
     image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, key_name, scheduler_hints, fault,
-    task_context, idempotency_key, created_at, updated_at, version)
+    tags, description, hostname, access_ip_v4, access_ip_v6, task_context, idempotency_key, created_at, updated_at, version)
   select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb,
     d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.key_name, d.scheduler_hints, d.fault,
-    d.task_context, d.idempotency_key, d.created_at, d.updated_at, d.version
+    coalesce(d.tags, '{}'), d.description, d.hostname, d.access_ip_v4, d.access_ip_v6, d.task_context, d.idempotency_key, d.created_at, d.updated_at, d.version
   from jsonb_to_recordset(?::jsonb) as d(uuid uuid, name text, project_id text, user_id text, flavor_id text, flavor_name text,
     vcpus int, memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
-    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, scheduler_hints jsonb, fault jsonb, task_context jsonb, idempotency_key text,
+    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, scheduler_hints jsonb, fault jsonb,
+    tags text[], description text, hostname text, access_ip_v4 text, access_ip_v6 text, task_context jsonb, idempotency_key text,
     created_at timestamptz, updated_at timestamptz, version int)
   on conflict (idempotency_key) do nothing
   returning uuid),

@@ -2,7 +2,8 @@
  * `conductor.query`: the server listing behind the REST API's `GET /servers[/detail]`, with Nova's
  * filters: `name` is a regular expression (PostgreSQL's `~`, as Nova matches with the database's
  * REGEXP), `status` is an API status, `changesSince` also returns deleted servers, and paging is by
- * `marker` in the order newest first. A reply stops at its byte budget with `more` (server-page.ts).
+ * `marker` in the order newest first. Tag filters are array operators on the GIN-indexed `tags`
+ * column (`@>` for all of, `&&` for any of; the `not-` forms negate them). A reply stops at its byte budget with `more` (server-page.ts).
  */
 import { BadRequestError } from '../../protocols/errors.js';
 import type { ListReply } from '../../protocols/messages.js';
@@ -34,8 +35,31 @@ const BY_STATUS: Record<string, Record<string, unknown>> = {
 /** PostgreSQL's `invalid_regular_expression`. */
 const INVALID_REGEX = '2201B';
 
+/** Query field → the condition on `tags` it becomes. */
+const TAG_FILTERS: Record<'tags' | 'tagsAny' | 'notTags' | 'notTagsAny', (tags: string[]) => Record<string, unknown>> = {
+  tags: (t) => ({ tags: { $contains: t } }),
+  tagsAny: (t) => ({ tags: { $overlap: t } }),
+  notTags: (t) => ({ $not: { tags: { $contains: t } } }),
+  notTagsAny: (t) => ({ $not: { tags: { $overlap: t } } }),
+};
+
+function tagList(o: Record<string, unknown>, key: string): string[] | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > 50 || !v.every((t) => typeof t === 'string' && t.length <= 60)) {
+    throw new BadRequestError(`Invalid filter field: ${key}.`);
+  }
+  return v as string[];
+}
+
+function instant(key: string, v: string): Date {
+  const t = new Date(v);
+  if (Number.isNaN(t.getTime())) throw new BadRequestError(`Invalid filter field: ${key} (${v}).`);
+  return t;
+}
+
 export async function queryServers(orm: Orm, body: Record<string, unknown>): Promise<ListReply> {
-  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'keyName', 'limit', 'marker'], 'query');
+  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'keyName', 'tags', 'tagsAny', 'notTags', 'notTagsAny', 'changesBefore', 'limit', 'marker'], 'query');
   const and: Record<string, unknown>[] = [];
   const projectId = optStr(o, 'projectId', { max: 64 });
   if (projectId !== undefined) and.push({ projectId });
@@ -46,12 +70,15 @@ export async function queryServers(orm: Orm, body: Record<string, unknown>): Pro
     if (v !== undefined) and.push({ [column]: v });
   }
   const status = optStr(o, 'status', { max: 32 });
+  for (const key of ['tags', 'tagsAny', 'notTags', 'notTagsAny'] as const) {
+    const tags = tagList(o, key);
+    if (tags !== undefined && tags.length > 0) and.push(TAG_FILTERS[key](tags));
+  }
   const since = optStr(o, 'changesSince', { max: 64 });
-  if (since !== undefined) {
-    const t = new Date(since);
-    if (Number.isNaN(t.getTime())) throw new BadRequestError(`Invalid filter field: changes-since (${since}).`);
-    and.push({ updatedAt: { $gte: t } });
-  } else if (status?.toUpperCase() !== 'DELETED') {
+  const before = optStr(o, 'changesBefore', { max: 64 });
+  if (since !== undefined) and.push({ updatedAt: { $gte: instant('changes-since', since) } });
+  if (before !== undefined) and.push({ updatedAt: { $lte: instant('changes-before', before) } });
+  if (since === undefined && before === undefined && status?.toUpperCase() !== 'DELETED') {
     and.push({ deletedAt: null });
   }
   if (status !== undefined) {

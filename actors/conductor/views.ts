@@ -1,6 +1,7 @@
 /** Instance rows as readers see them. */
 import type { ServerView } from '../../protocols/messages.js';
 import { apiStatus, type PowerState } from '../../protocols/states.js';
+import { sanitizeHostname } from '../../protocols/server-fields.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 export function serverView(r: InstanceRow): ServerView {
@@ -19,6 +20,11 @@ export function serverView(r: InstanceRow): ServerView {
     availabilityZone: r.availabilityZone,
     metadata: r.metadata,
     keyName: r.keyName,
+    tags: r.tags ?? [],
+    description: r.description ?? null,
+    hostname: r.hostname ?? sanitizeHostname(r.name, r.uuid),
+    accessIPv4: r.accessIpV4 ?? '',
+    accessIPv6: r.accessIpV6 ?? '',
     fault: r.fault,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),

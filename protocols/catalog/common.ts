@@ -45,6 +45,10 @@ export const Resources = Type.Object(
   { additionalProperties: false },
 );
 
+/** A server tag (protocols/server-fields.ts): 1–60 characters, no `/` or `,`. */
+export const Tag = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^,/\\u0000-\\u001f\\u007f-\\u009f]*$' });
+export const Tags = Type.Array(Tag, { maxItems: 50 });
+
 /** A closed object: unknown fields are refused, as the hand-written parsers did. */
 export const Closed = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { additionalProperties: false });
 /** An empty body (reads that take no arguments); extra fields are ignored. */

@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Uuid } from './common.js';
+import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Tag, Tags, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
 import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
@@ -23,6 +23,11 @@ export const BuildRequestSchema = Closed({
   availabilityZone: Opt(NonEmptyName(255)),
   metadata: Opt(MetadataMap({ maxProperties: 128 })),
   keyName: Opt(NonEmptyName(255)),
+  tags: Opt(Tags),
+  description: Opt(Name(255)),
+  hostname: Opt(NonEmptyName(63)),
+  accessIPv4: Opt(NonEmptyName(64)),
+  accessIPv6: Opt(NonEmptyName(64)),
   schedulerHints: Opt(SchedulerHintsSchema),
   /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
   minCount: Opt(Int(1, MAX_BUILD_COUNT)),
@@ -38,6 +43,11 @@ export interface BuildRequest {
   availabilityZone?: string;
   metadata?: Record<string, string>;
   keyName?: string;
+  tags?: string[];
+  description?: string;
+  hostname?: string;
+  accessIPv4?: string;
+  accessIPv6?: string;
   schedulerHints?: Record<string, string | string[]>;
   minCount?: number;
   maxCount?: number;
@@ -85,6 +95,13 @@ export const QueryRequestSchema = Closed({
   flavor: Opt(Name(255)),
   availabilityZone: Opt(Name(255)),
   keyName: Opt(Name(255)),
+  /** Nova's tag filters: all of `tags`, any of `tagsAny`, not all of `notTags`, none of `notTagsAny`. */
+  tags: Opt(Type.Array(Tag, { maxItems: 50 })),
+  tagsAny: Opt(Type.Array(Tag, { maxItems: 50 })),
+  notTags: Opt(Type.Array(Tag, { maxItems: 50 })),
+  notTagsAny: Opt(Type.Array(Tag, { maxItems: 50 })),
+  /** ISO 8601: servers changed before this time (2.66), deleted ones included. */
+  changesBefore: Opt(Name(64)),
   limit: Opt(Int(0, 1000)),
   marker: Opt(Name(255)),
 });

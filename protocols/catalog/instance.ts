@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { defineFamily, defineRequest, type RequestDef } from './define.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
-import { Closed, Empty, Int, MetadataMap, NonEmptyName, Opt } from './common.js';
+import { Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, Tag, Tags } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
 /** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
@@ -22,6 +22,16 @@ export const UpdateRequestSchema = Closed({
   mergeMetadata: Opt(MetadataMap({ maxProperties: 1000 })),
   deleteMetadataKey: Opt(NonEmptyName(255)),
   maxMetadataItems: Opt(Int(-1, 100_000)),
+  /** Tags: replace all (`[]` deletes all), add one, delete one (server-tags.ts; Nova's 409 guard applies). */
+  setTags: Opt(Tags),
+  addTag: Opt(Tag),
+  deleteTag: Opt(Tag),
+  /** `clearDescription` sets it to null (a null `description` is read as absent, like every Opt field). */
+  description: Opt(Name(255)),
+  clearDescription: Opt(Type.Boolean()),
+  hostname: Opt(NonEmptyName(63)),
+  accessIPv4: Opt(NonEmptyName(64)),
+  accessIPv6: Opt(NonEmptyName(64)),
 });
 
 const instance = (verb: string) => ({

@@ -25,6 +25,12 @@ export const ServerViewSchema = Type.Object({
   metadata: Type.Record(Str, Str),
   /** The key pair named at create (Nova keeps the name; the key itself is the API's). */
   keyName: NullableStr,
+  /** Nova's server tags (2.26), user-set description (2.19), hostname (2.90) and access addresses. */
+  tags: Type.Array(Str),
+  description: NullableStr,
+  hostname: Str,
+  accessIPv4: Str,
+  accessIPv6: Str,
   fault: Type.Union([Type.Object({ code: Num, message: Str }), Type.Null()]),
   createdAt: Str,
   updatedAt: Str,

@@ -1,9 +1,10 @@
 /**
  * SSH public keys for Nova's key pairs: parse and check an OpenSSH public key line, its MD5
  * fingerprint (colon-separated hex, as Nova prints it), and server-side generation of an RSA key
- * pair (Nova generates one when no public key is given, before microversion 2.92).
+ * pair (Nova generates one when no public key is given, before microversion 2.92). `x509` key pairs
+ * (2.2) are imported PEM certificates, fingerprinted as Nova does (SHA-1 of the DER, colon-separated).
  */
-import { createHash, generateKeyPair } from 'node:crypto';
+import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
 import { badRequest } from '../faults.js';
 
 const KEY_TYPES = new Set([
@@ -33,6 +34,16 @@ export function parsePublicKey(text: string): PublicKey {
   const n = blob.readUInt32BE(0);
   if (n > blob.length - 4 || blob.subarray(4, 4 + n).toString('latin1') !== type) throw invalid();
   return { line: [type, b64, ...comment].join(' '), fingerprint: md5Fingerprint(blob) };
+}
+
+/** Validates a PEM X.509 certificate (an `x509` key pair's public half). */
+export function parseX509Certificate(text: string): PublicKey {
+  try {
+    const cert = new X509Certificate(text.trim());
+    return { line: cert.toString().trim(), fingerprint: cert.fingerprint.toLowerCase() };
+  } catch {
+    throw badRequest('Keypair data is invalid: failed to generate fingerprint');
+  }
 }
 
 function sshString(b: Buffer): Buffer {

@@ -12,7 +12,7 @@ import { badRequest, forbidden, notFound } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';
 import { member, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
-import { generateRsaKeyPair, parsePublicKey } from './keypair-keys.js';
+import { generateRsaKeyPair, parsePublicKey, parseX509Certificate } from './keypair-keys.js';
 import { keyExists, tooManyKeys } from './keypair-store.js';
 import { parseLimit } from './server-filters.js';
 import { novaTime } from './server-views.js';
@@ -96,7 +96,8 @@ export function keypairRoutes(d: ApiDeps): Route[] {
         const mv = req.microversion;
         const b = (req.body as { keypair: { name: string; public_key?: string; type?: 'ssh' | 'x509'; user_id?: string } }).keypair;
         if (b.type !== undefined && !atLeast(mv, 2)) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
-        if (b.type === 'x509') throw badRequest('x509 key pairs are not supported by novact.');
+        const type = b.type ?? 'ssh';
+        if (type === 'x509' && b.public_key === undefined) throw badRequest('Generating x509 key pairs is not supported by novact: import a certificate as public_key.');
         const userId = owner(req, b.user_id);
         const limits = await d.quotas.limits(authOf(req).projectId);
         // Cheap refusals first: an RSA generation costs real CPU, so it only runs for a create that can succeed.
@@ -104,14 +105,14 @@ export function keypairRoutes(d: ApiDeps): Route[] {
         if (limits.key_pairs >= 0 && (await keypairs.count(userId)) >= limits.key_pairs) throw tooManyKeys();
         let privateKey: string | undefined;
         let key;
-        if (b.public_key !== undefined) key = parsePublicKey(b.public_key);
+        if (b.public_key !== undefined) key = type === 'x509' ? parseX509Certificate(b.public_key) : parsePublicKey(b.public_key);
         else {
           const generated = await generateRsaKeyPair();
           key = generated.publicKey;
           privateKey = generated.privateKey;
         }
         // Checked again, atomically, as the row goes in (a concurrent create may have won meanwhile).
-        const row = await keypairs.create({ userId, name: b.name, type: 'ssh', publicKey: key.line, fingerprint: key.fingerprint }, limits.key_pairs);
+        const row = await keypairs.create({ userId, name: b.name, type, publicKey: key.line, fingerprint: key.fingerprint }, limits.key_pairs);
         const out: Record<string, unknown> = { ...brief(row, mv), user_id: userId };
         if (privateKey !== undefined) out.private_key = privateKey;
         reply.code(atLeast(mv, 2) ? 201 : 200);

@@ -23,6 +23,7 @@ import { badRequest, forbidden } from '../faults.js';
 import { member } from '../policy.js';
 import type { Route } from '../routes.js';
 import { headroom, type QuotaLimits } from './quota-store.js';
+import { CREATE_FIELD_VERSIONS, DESCRIPTION, HOSTNAME, refuseNewerFields, TAGS } from './server-field-rules.js';
 import { resolveHints } from './server-hints.js';
 import { serverLinks } from './server-views.js';
 
@@ -59,16 +60,16 @@ export const CREATE_SCHEMA = {
         min_count: COUNT,
         max_count: COUNT,
         return_reservation_id: { type: ['boolean', 'string'] },
-        description: { type: ['string', 'null'], maxLength: 255 },
-        accessIPv4: { type: 'string' },
-        accessIPv6: { type: 'string' },
+        description: DESCRIPTION,
+        accessIPv4: { type: 'string', format: 'ipv4' },
+        accessIPv6: { type: 'string', format: 'ipv6' },
         block_device_mapping: { type: 'array' },
         block_device_mapping_v2: { type: 'array' },
         'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
-        tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 60 } },
+        tags: TAGS,
         host: { type: 'string' },
         hypervisor_hostname: { type: 'string' },
-        hostname: { type: 'string' },
+        hostname: HOSTNAME,
         trusted_image_certificates: { type: ['array', 'null'] },
         personality: { type: 'array' },
       },
@@ -104,11 +105,7 @@ function refuseUnsupported(s: CreateBody['server']): void {
   if (s.config_drive === true || (typeof s.config_drive === 'string' && !['', 'false', 'False', '0'].includes(s.config_drive))) throw unsupported('config_drive');
   if ((s.block_device_mapping?.length ?? 0) > 0 || (s.block_device_mapping_v2?.length ?? 0) > 0) throw unsupported('Block device mapping (there is no volume service)');
   if (s.imageRef === undefined || s.imageRef === '') throw unsupported('Booting without an image (from a volume)');
-  if (s.description !== undefined && s.description !== null) throw unsupported('A server description');
-  if (s.accessIPv4 || s.accessIPv6) throw unsupported('accessIPv4/accessIPv6');
-  if ((s.tags?.length ?? 0) > 0) throw unsupported('Server tags');
   if (s.host !== undefined || s.hypervisor_hostname !== undefined) throw unsupported('Requesting a host at boot');
-  if (s.hostname !== undefined) throw unsupported('Setting the hostname');
   if ((s.trusted_image_certificates?.length ?? 0) > 0) throw unsupported('trusted_image_certificates');
   if ((s.personality?.length ?? 0) > 0) throw unsupported('File injection (personality)');
   if (s.return_reservation_id === true || s.return_reservation_id === 'True' || s.return_reservation_id === 'true') throw unsupported('return_reservation_id');
@@ -159,10 +156,13 @@ export function createServerRoute(d: ApiDeps): Route {
     const auth = authOf(req);
     const body = req.body as CreateBody;
     const s = body.server;
+    refuseNewerFields(req.microversion, 'server', s, CREATE_FIELD_VERSIONS);
     refuseUnsupported(s);
     const min = Number(s.min_count ?? 1);
     const max = Number(s.max_count ?? s.min_count ?? 1);
     if (min > max) throw badRequest('min_count must be <= max_count');
+    // Nova 2.90: one hostname cannot name several servers.
+    if (s.hostname !== undefined && max > 1) throw badRequest('Cannot use the hostname parameter when creating more than one server.');
     const [flavor, image, limits] = await Promise.all([findFlavor(d, auth, s.flavorRef), findImage(d, auth, s.imageRef!), d.quotas.limits(auth.projectId)]);
     if (s.key_name !== undefined && !(await d.keypairs.get(auth.userId, s.key_name))) throw badRequest('Invalid key_name provided.');
     const items = Object.keys(s.metadata ?? {}).length;
@@ -179,6 +179,11 @@ export function createServerRoute(d: ApiDeps): Route {
     if (s.metadata) build.metadata = s.metadata;
     if (s.availability_zone !== undefined) build.availabilityZone = s.availability_zone;
     if (s.key_name !== undefined) build.keyName = s.key_name;
+    if (s.tags && s.tags.length > 0) build.tags = s.tags;
+    if (typeof s.description === 'string') build.description = s.description;
+    if (s.hostname !== undefined) build.hostname = s.hostname;
+    if (s.accessIPv4 !== undefined) build.accessIPv4 = s.accessIPv4;
+    if (s.accessIPv6 !== undefined) build.accessIPv6 = s.accessIPv6;
     if (hints && Object.keys(hints).length > 0) build.schedulerHints = hints;
     if (count > 1) Object.assign(build, { minCount: count, maxCount: count });
     const built = await d.backend.build(build, req.id);

@@ -2,13 +2,16 @@
  * `GET /servers[/detail]` query parameters → the conductor's query. Nova's rules: non-admins are
  * confined to their project and their admin-only filters (`host`, `node`, `project_id`) are dropped;
  * `all_tenants` from a non-admin is a 403; `limit` is capped at 1000 and must be a non-negative
- * integer; filters on things novact servers never have (IP addresses, tags, locks, key names) match
+ * integer; `changes-since`/`changes-before` must be ISO 8601 (400 otherwise); the tag filters (2.26)
+ * are comma-separated lists; filters on things novact servers never have (IP addresses, locks) match
  * nothing rather than being silently ignored.
  */
 import type { FastifyRequest } from 'fastify';
+import { parseIsoTime } from '../../../protocols/iso-time.js';
 import type { ServerQuery } from '../../../protocols/server-query.js';
 import type { AuthContext } from '../context.js';
 import { badRequest, forbidden } from '../faults.js';
+import { atLeast } from '../microversion.js';
 import { one, query } from '../routes.js';
 
 export const MAX_LIMIT = 1000;
@@ -27,6 +30,31 @@ export function parseLimit(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d{1,10}$/.test(v)) throw badRequest('limit param must be an integer');
   return Math.min(Number(v), MAX_LIMIT);
+}
+
+type Params = ReturnType<typeof query>;
+
+function instant(p: Params, name: string): Date | undefined {
+  const v = one(p[name]);
+  if (v === undefined) return undefined;
+  const t = parseIsoTime(v);
+  if (!t) throw badRequest(`Invalid input for query parameters ${name}. Value: ${v}. '${v}' is not a 'date-time'`);
+  return t;
+}
+
+/** Query parameter → the conductor's field (Nova splits each on `,`). */
+const TAG_PARAMS = [['tags', 'tags'], ['tags-any', 'tagsAny'], ['not-tags', 'notTags'], ['not-tags-any', 'notTagsAny']] as const;
+
+function tagFilters(p: Params): Partial<ServerQuery> {
+  const out: Partial<ServerQuery> = {};
+  for (const [param, field] of TAG_PARAMS) {
+    const v = one(p[param]);
+    if (v === undefined) continue;
+    const tags = v.split(',').filter((t) => t !== '');
+    if (tags.length > 50 || tags.some((t) => t.length > 60)) throw badRequest(`Invalid input for query parameters ${param}. Value: ${v}.`);
+    if (tags.length > 0) out[field] = tags;
+  }
+  return out;
 }
 
 export interface ServerListParams {
@@ -57,11 +85,12 @@ export function serverListParams(req: FastifyRequest, auth: AuthContext, detail:
   if (name !== undefined) q.name = name;
   const status = one(p.status);
   if (status !== undefined) q.status = status;
-  const since = one(p['changes-since']);
-  if (since !== undefined) {
-    if (Number.isNaN(new Date(since).getTime())) throw badRequest(`Invalid input for query parameters changes-since. Value: ${since}. '${since}' is not a 'date-time'`);
-    q.changesSince = since;
-  }
+  const since = instant(p, 'changes-since');
+  if (since !== undefined) q.changesSince = since.toISOString();
+  const before = atLeast(req.microversion, 66) ? instant(p, 'changes-before') : undefined;
+  if (before !== undefined) q.changesBefore = before.toISOString();
+  if (since && before && since > before) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
+  if (atLeast(req.microversion, 26)) Object.assign(q, tagFilters(p));
   const image = one(p.image);
   if (image !== undefined) q.image = image.split('/').pop()!;
   const flavor = one(p.flavor);
@@ -74,8 +103,8 @@ export function serverListParams(req: FastifyRequest, auth: AuthContext, detail:
     const host = one(p.host) ?? one(p.node);
     if (host !== undefined) q.host = host;
   }
-  // Servers here have no addresses, tags or locks: such filters match nothing.
-  for (const k of ['ip', 'ip6', 'tags', 'tags-any']) if (one(p[k]) !== undefined) matchesNothing = true;
+  // Servers here have no addresses or locks: such filters match nothing.
+  for (const k of ['ip', 'ip6']) if (one(p[k]) !== undefined) matchesNothing = true;
   const locked = one(p.locked);
   if (locked !== undefined && bool('locked', locked)) matchesNothing = true;
 

@@ -73,8 +73,8 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     created: novaTime(s.createdAt),
     updated: novaTime(s.updatedAt),
     addresses: {},
-    accessIPv4: '',
-    accessIPv6: '',
+    accessIPv4: s.accessIPv4,
+    accessIPv6: s.accessIPv6,
     links: serverLinks(s, links),
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),
@@ -97,7 +97,7 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
       Object.assign(out, {
         'OS-EXT-SRV-ATTR:reservation_id': `r-${s.id.slice(0, 8)}`,
         'OS-EXT-SRV-ATTR:launch_index': 0,
-        'OS-EXT-SRV-ATTR:hostname': s.name,
+        'OS-EXT-SRV-ATTR:hostname': s.hostname,
         'OS-EXT-SRV-ATTR:kernel_id': '',
         'OS-EXT-SRV-ATTR:ramdisk_id': '',
         'OS-EXT-SRV-ATTR:root_device_name': null,
@@ -105,11 +105,11 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
       });
     }
   } else if (atLeast(mv, 90)) {
-    out['OS-EXT-SRV-ATTR:hostname'] = s.name;
+    out['OS-EXT-SRV-ATTR:hostname'] = s.hostname;
   }
   if (atLeast(mv, 9)) out.locked = s.locked ?? false;
-  if (atLeast(mv, 19)) out.description = null;
-  if (atLeast(mv, 26)) out.tags = [];
+  if (atLeast(mv, 19)) out.description = s.description;
+  if (atLeast(mv, 26)) out.tags = s.tags;
   if (atLeast(mv, 63)) out.trusted_image_certificates = null;
   if (atLeast(mv, 73)) out.locked_reason = s.lockedReason ?? null;
   if (s.fault) out.fault = { code: s.fault.code, message: visibleFaultMessage(auth, s.fault.code, s.fault.message), created: novaTime(s.updatedAt) };

@@ -1,5 +1,6 @@
 /**
- * Servers: list (`GET /servers`), detail (`/servers/detail`), show, rename (`PUT`), delete (204).
+ * Servers: list (`GET /servers`), detail (`/servers/detail`), show, update (`PUT`: name, access
+ * addresses, `description` from 2.19, `hostname` from 2.90), delete (204).
  * Listings page with `limit`/`marker` and answer `servers_links` with a `next` link when a page is
  * full, as Nova does.
  */
@@ -8,14 +9,23 @@ import type { ServerView } from '../../../protocols/messages.js';
 import { NAME_PATTERN } from '../../../protocols/text.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest } from '../faults.js';
 import { member, reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { atLeast } from '../microversion.js';
 import { createServerRoute } from './server-create.js';
+import { DESCRIPTION, FIELD_VERSIONS, HOSTNAME, refuseNewerFields } from './server-field-rules.js';
 import { serverListParams } from './server-filters.js';
 import { flavorSpecs, visibleServer } from './server-lookup.js';
 import { serverBrief, serverDetail, type ServerViewContext } from './server-views.js';
+
+/** `PUT /servers/{id}` body → the instance actor's `update` fields. */
+function updateBody(b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['name', 'hostname', 'accessIPv4', 'accessIPv6'] as const) if (typeof b[k] === 'string') out[k] = b[k];
+  if (typeof b.description === 'string') out.description = b.description;
+  else if (b.description === null) out.clearDescription = true;
+  return out;
+}
 
 const UPDATE_SCHEMA = {
   type: 'object',
@@ -25,10 +35,10 @@ const UPDATE_SCHEMA = {
       type: 'object',
       properties: {
         name: { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN },
-        description: { type: ['string', 'null'], maxLength: 255 },
-        accessIPv4: { type: 'string' },
-        accessIPv6: { type: 'string' },
-        hostname: { type: 'string' },
+        description: DESCRIPTION,
+        accessIPv4: { type: 'string', format: 'ipv4' },
+        accessIPv6: { type: 'string', format: 'ipv6' },
+        hostname: HOSTNAME,
         'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
       },
       additionalProperties: false,
@@ -83,9 +93,9 @@ export function serverRoutes(d: ApiDeps): Route[] {
       handler: async (req) => {
         const s = await visibleServer(backend, authOf(req), param(req, 'id'));
         const b = (req.body as { server: Record<string, unknown> }).server;
-        const refused = Object.keys(b).filter((k) => k !== 'name' && k !== 'OS-DCF:diskConfig' && !(k === 'description' && b[k] === null));
-        if (refused.length > 0) throw badRequest(`Updating ${refused.join(', ')} is not supported by novact.`);
-        const updated = typeof b.name === 'string' ? await backend.serverVerb(s.id, 'update', { name: b.name }, req.id) : s;
+        refuseNewerFields(req.microversion, 'server', b, FIELD_VERSIONS);
+        const change = updateBody(b);
+        const updated = Object.keys(change).length > 0 ? await backend.serverVerb(s.id, 'update', change, req.id) : s;
         return { server: serverDetail(updated, await viewContext(req)) };
       },
     },

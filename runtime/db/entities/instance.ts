@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { ArrayType, EntitySchema } from '@mikro-orm/core';
 import type { TaskState, VmState } from '../../../protocols/states.js';
 import type { TaskContext } from '../../../protocols/lifecycle.js';
 
@@ -24,6 +24,14 @@ export interface InstanceRow {
   availabilityZone: string | null;
   metadata: Record<string, string>;
   keyName: string | null;
+  /** Nova's server tags (2.26): at most 50, each 1–60 characters without `/` or `,`. */
+  tags: string[];
+  /** User-set (2.19); null when never set. */
+  description: string | null;
+  /** The guest's hostname (2.90); null: derived from the name (protocols/hostname.ts). */
+  hostname: string | null;
+  accessIpV4: string | null;
+  accessIpV6: string | null;
   /** Scheduler hints of the build (`group`, `same_host`, `different_host`), kept for reschedules. */
   schedulerHints: Record<string, string | string[]>;
   fault: { code: number; message: string } | null;
@@ -67,6 +75,11 @@ export const Instance = new EntitySchema<InstanceRow>({
     availabilityZone: { type: 'string', length: 255, nullable: true },
     metadata: { type: 'json' },
     keyName: { type: 'string', length: 255, nullable: true },
+    tags: { type: ArrayType, default: '{}' },
+    description: { type: 'string', length: 255, nullable: true },
+    hostname: { type: 'string', length: 255, nullable: true },
+    accessIpV4: { type: 'string', length: 64, nullable: true, fieldName: 'access_ip_v4' },
+    accessIpV6: { type: 'string', length: 64, nullable: true, fieldName: 'access_ip_v6' },
     schedulerHints: { type: 'json', default: '{}' },
     fault: { type: 'json', nullable: true },
     taskContext: { type: 'json', default: '{"attempt":0}' },

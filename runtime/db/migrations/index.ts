@@ -4,6 +4,7 @@ import { Migration20261124002906 } from './Migration20261124002906_scheduling.js
 import { Migration20261124200000 } from './Migration20261124200000_api.js';
 import { Migration20261124400000 } from './Migration20261124400000_key_name.js';
 import { Migration20261201100000 } from './Migration20261201100000_identity_lifecycle.js';
+import { Migration20261201120000 } from './Migration20261201120000_server_fields.js';
 import { Migration20261201120100 } from './Migration20261201120100_migrations.js';
 import { Migration20261201120500 } from './Migration20261201120500_image_snapshot.js';
 import { Migration20261201130000 } from './Migration20261201130000_task_context.js';
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261124200000_api', class: Migration20261124200000 },
   { name: 'Migration20261124400000_key_name', class: Migration20261124400000 },
   { name: 'Migration20261201100000_identity_lifecycle', class: Migration20261201100000 },
+  { name: 'Migration20261201120000_server_fields', class: Migration20261201120000 },
   { name: 'Migration20261201120100_migrations', class: Migration20261201120100 },
   { name: 'Migration20261201120500_image_snapshot', class: Migration20261201120500 },
   { name: 'Migration20261201130000_task_context', class: Migration20261201130000 },

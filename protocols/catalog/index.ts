@@ -11,7 +11,7 @@ import { ComputeHosts, HostVerbs } from './host.js';
 import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
 import { InstanceVerbs } from './instance.js';
 import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
-import { CapacityReportMsg, HeartbeatMsg } from './reports.js';
+import { CapacityReportMsg, HeartbeatMsg, PowerSyncMsg } from './reports.js';
 import { DeltaMsg, SCHEDULER_REQUESTS } from './scheduler.js';
 
 export * from './define.js';
@@ -39,5 +39,5 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
 ];
 
 export const ALL_MESSAGES: readonly MessageDef[] = [
-  CapacityReportMsg, HeartbeatMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, ServiceDeleteEvent, AggregateEvent, ServerGroupEvent,
+  CapacityReportMsg, HeartbeatMsg, PowerSyncMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, ServiceDeleteEvent, AggregateEvent, ServerGroupEvent,
 ];

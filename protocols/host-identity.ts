@@ -56,6 +56,7 @@ export function hostPermissions(root: string, hosts: HostSet, publicKey: string)
   return {
     // Later: the image download subject a host pulls image data from.
     // host-guests: the reaper's reconcile (which of its guests still have a live instance there).
+    // The reports (`*`) include power-sync. Later: image snapshot uploads (branch imagesink's verbs).
     publish: [...names.map((h) => `${root}.report.host.${h}.*`), `${root}.conductor.host-guests`],
     subscribe: [
       ...names.map((h) => `${root}.host.${h}.*`),

@@ -40,14 +40,18 @@ export { HostColumns } from './actors/scheduler/host-columns.js';
 export type { ResourceColumn } from './actors/scheduler/host-columns.js';
 
 // Hypervisor drivers.
-export { DriverError } from './hosts/driver.js';
+// The contract suite every driver must pass is `novact/testing` (hosts/contract.ts).
+export { DriverError, DRIVER_OPS } from './hosts/driver.js';
 export type {
-  DriverCapabilities, DriverErrorKind, DriverEvent, DriverOp, GuestInfo, GuestSpec, HostInfo, HostUsage, HypervisorDriver,
+  CallOptions as DriverCallOptions, DriverCapabilities, DriverErrorKind, DriverEvent, DriverHealth, DriverOp, GuestDiagnostics, GuestInfo, GuestSpec,
+  HostInfo, HostUsage, HypervisorDriver, ImageDataSink, MigrationTarget,
 } from './hosts/driver.js';
 export { FakeDriver } from './hosts/fake/fake-driver.js';
+export { FakeFabric } from './hosts/fake/fake-migration.js';
+export { fakeDiskBytes } from './hosts/fake/fake-guest-ops.js';
 export type { FakeDriverOptions } from './hosts/fake/fake-driver.js';
 export { FaultInjector } from './hosts/fake/fault-plan.js';
-export type { FaultPlan, FaultRule } from './hosts/fake/fault-plan.js';
+export type { FaultPlan, FaultRule, GuestFaultPlan } from './hosts/fake/fault-plan.js';
 
 // Protocols: subjects, envelopes, messages, states, the pure lifecycle, errors.
 export { Subjects, DEFAULT_ROOT } from './protocols/subjects.js';

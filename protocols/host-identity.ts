@@ -70,7 +70,7 @@ export function hostPermissions(root: string, hosts: HostSet, publicKey: string)
   const names = hosts === 'any' ? ['*'] : hosts;
   return {
     // host-guests.<host>: the reaper's reconcile (which of its guests still have a live instance
-    // there), for its own hosts only: the subject is what tells the conductor who asks.
+    // there), for its own hosts only: the subject is what tells the conductor who asks. Reports (`*`) include power-sync.
     publish: names.flatMap((h) => [`${root}.report.host.${h}.*`, ...hostImageSubjects(root, h), `${root}.conductor.host-guests.${h}`]),
     subscribe: [
       ...names.map((h) => `${root}.host.${h}.*`),

@@ -11,7 +11,7 @@
  *   <root>.aggregate.<verb>                host aggregates and zones (scheduler)
  *   <root>.servergroup.<verb>              server groups (scheduler)
  *   <root>.conductor.<verb>                conductor (queue group)
- *   <root>.report.host.<host>.<kind>       capacity / heartbeat reports published by hosts
+ *   <root>.report.host.<host>.<kind>       capacity / heartbeat / power-sync reports published by hosts
  *   <root>.evt.<kind>.<id>.<event…>        notifications published by owners
  *   <root>.admin.<verb>                    operator calls (host registration), answered by the NATS config owner
  */
@@ -32,7 +32,7 @@ export function token(value: string, what = 'token'): string {
   return value;
 }
 
-export type ReportKind = 'capacity' | 'heartbeat';
+export type ReportKind = 'capacity' | 'heartbeat' | 'power-sync';
 
 /** Builds subjects under one root, so several clusters can share a NATS account. */
 export class Subjects {

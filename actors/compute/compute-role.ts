@@ -20,6 +20,8 @@ import { HostReports } from './host-reports.js';
 import { routeHostRequests, type HostRouting } from './host-router.js';
 import { spreadTicker } from './spread-ticker.js';
 import { GuestReaper, type ReapStats } from './guest-reaper.js';
+import type { HostVerbDeps } from './host-verbs.js';
+import { PowerSync } from './power-sync.js';
 
 export type { ComputeHostView } from './host-record.js';
 
@@ -48,6 +50,15 @@ export interface ComputeConfig {
    * 0 turns reaping off.
    */
   reconcileIntervalMs: number;
+  /** Every host lists its guests' power states to the conductor this often (Nova: sync_power_state_interval). 0: never. */
+  powerSyncIntervalMs: number;
+  /** Also list them with every capacity report. */
+  powerSyncOnReport: boolean;
+  /**
+   * Where snapshots' bytes go (an `ImageDataSink` per image), injected by the composition root;
+   * without one the `snapshot` verb is refused.
+   */
+  snapshotSink?: HostVerbDeps['snapshotSink'];
 }
 
 export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
@@ -56,6 +67,8 @@ export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
   wildcardSubscriptionAbove: Number.POSITIVE_INFINITY,
   hostIdleMs: 60_000,
   reconcileIntervalMs: 600_000,
+  powerSyncIntervalMs: 600_000,
+  powerSyncOnReport: true,
 };
 
 export interface ComputeRole extends Role {
@@ -77,9 +90,13 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     byName.set(h.name, newHostRecord(h.name, h.driver, h.availabilityZone ?? null));
   }
   const events = new EventEmitter();
-  const reports = new HostReports(ctx);
+  const sync = new PowerSync(ctx);
+  // A capacity report, periodic or after a change, also lists the guests' power states.
+  const reports = new HostReports(ctx, cfg.powerSyncOnReport ? (rec) => void sync.list(rec) : undefined);
+  const capacity = (rec: HostRecord) => reports.capacity(rec);
   const reaper = new GuestReaper(ctx, ctx.log, (rec) => reports.changed(rec));
   const actorDeps = {
+    verbs: { snapshotSink: cfg.snapshotSink },
     idleMs: cfg.hostIdleMs,
     changed: (rec: HostRecord) => reports.changed(rec),
     stopped: (rec: HostRecord) => events.emit('passivated', rec.name),
@@ -93,7 +110,10 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
 
   const routing: HostRouting = byName.size > cfg.wildcardSubscriptionAbove ? 'wildcard' : 'per-host';
   const subs: BridgeSubscription[] = routeHostRequests(ctx, [...byName.keys()], routing, (name) => byName.has(name), (name, verb, env) =>
-    registry.ask<unknown>(name, (reply) => ({ verb, body: env.body, key: env.idempotencyKey, reply }), Math.max(1, env.deadline - ctx.clock.now())),
+    {
+      const leftMs = Math.max(1, env.deadline - ctx.clock.now());
+      return registry.ask<unknown>(name, (reply) => ({ verb, body: env.body, key: env.idempotencyKey, deadlineMs: leftMs, reply }), leftMs);
+    },
   );
 
   const svc = await ctx.bridge.addService('novact-compute', 'host actors wrapping hypervisor drivers', () => ({
@@ -112,13 +132,15 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   const records = [...byName.values()];
   await ctx.bridge.nc.flush();
   for (const rec of records) {
-    reports.capacity(rec);
+    sync.watch(rec);
+    capacity(rec);
     reports.heartbeat(rec);
   }
   const timers: Timer[] = [
-    spreadTicker(ctx.clock, records, cfg.reportIntervalMs, (rec) => reports.capacity(rec)),
+    spreadTicker(ctx.clock, records, cfg.reportIntervalMs, capacity),
     spreadTicker(ctx.clock, records, cfg.heartbeatIntervalMs, (rec) => reports.heartbeat(rec)),
   ];
+  if (cfg.powerSyncIntervalMs > 0) timers.push(spreadTicker(ctx.clock, records, cfg.powerSyncIntervalMs, (rec) => void sync.list(rec)));
   if (cfg.reconcileIntervalMs > 0) {
     // Guests a restart found, or whose delete happened while this process was away (not awaited).
     void reaper.reconcileAll(records);
@@ -142,6 +164,7 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     },
     async stop() {
       reaper.stop();
+      sync.stop();
       for (const t of timers) t.cancel();
       for (const s of subs) s.unsubscribe();
       reports.stop();

@@ -1,5 +1,5 @@
 /** Translates driver failures into novact's typed errors where they leave the host actor. */
-import { ConflictError, InternalError, NotFoundError, NovactError, UnavailableError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, InternalError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import { DriverError } from '../../hosts/driver.js';
 
 export function fromDriverError(err: unknown, host: string): NovactError {
@@ -12,7 +12,12 @@ export function fromDriverError(err: unknown, host: string): NovactError {
     case 'insufficient-resources':
       return new ConflictError(`host ${host}: ${err.message}`);
     case 'closed':
+    case 'aborted':
       return new UnavailableError(`host ${host}: ${err.message}`);
+    case 'timeout':
+      return new TimeoutError(`host ${host}: ${err.message}`);
+    case 'unsupported':
+      return new BadRequestError(`host ${host}: ${err.message}`);
     default:
       return new InternalError(`host ${host}: ${err.message}`, err.retryable);
   }

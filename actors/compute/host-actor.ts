@@ -11,12 +11,14 @@ import type { ActorDef } from '../../runtime/actors/system.js';
 import { fromDriverError } from './driver-errors.js';
 import type { HostRecord } from './host-record.js';
 import { rememberOutcome } from './host-record.js';
-import { isMutatingHostVerb, startVerb } from './host-verbs.js';
+import { isMutatingHostVerb, startVerb, type HostVerbDeps } from './host-verbs.js';
 
 export interface HostMsg {
   verb: string;
   body: Record<string, unknown>;
   key: string | undefined;
+  /** What is left of the request's deadline: the driver call gets it, so a hang cannot outlive the request. */
+  deadlineMs?: number;
   reply: ReplyTo<unknown>;
 }
 
@@ -26,7 +28,12 @@ export interface HostActorDeps {
   changed(rec: HostRecord): void;
   /** The actor stopped: passivated after `idleMs`, or the role is stopping. */
   stopped(rec: HostRecord): void;
+  verbs?: HostVerbDeps;
 }
+
+/** A retryable failure (a timeout, a lost connection) is forgotten, so the retry runs again instead of replaying it. */
+const isRetryable = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
 
 export function hostActorDef(rec: HostRecord, deps: HostActorDeps): ActorDef<null, HostMsg> {
   return {
@@ -35,8 +42,12 @@ export function hostActorDef(rec: HostRecord, deps: HostActorDeps): ActorDef<nul
     handle: (s, m) => {
       let outcome = m.key === undefined ? undefined : rec.recent?.get(m.key);
       if (!outcome) {
-        outcome = startVerb(rec, m.verb, m.body);
-        if (m.key !== undefined) rememberOutcome(rec, m.key, outcome);
+        outcome = startVerb(rec, m.verb, m.body, m.deadlineMs === undefined ? {} : { deadlineMs: m.deadlineMs }, deps.verbs);
+        const key = m.key, started = outcome;
+        if (key !== undefined) {
+          rememberOutcome(rec, key, started);
+          started.catch((err: unknown) => { if (isRetryable(err) && rec.recent?.get(key) === started) rec.recent.delete(key); });
+        }
       }
       const mutating = isMutatingHostVerb(m.verb);
       outcome.then(

@@ -12,7 +12,11 @@ import type { HostRecord } from './host-record.js';
 export class HostReports {
   private stopped = false;
 
-  constructor(private readonly ctx: RoleContext) {}
+  constructor(
+    private readonly ctx: RoleContext,
+    /** Runs with every capacity report, periodic or after a change (the power sync's listing). */
+    private readonly withCapacity?: (rec: HostRecord) => void,
+  ) {}
 
   heartbeat(rec: HostRecord): void {
     if (this.stopped) return;
@@ -24,6 +28,7 @@ export class HostReports {
     if (this.stopped) return;
     rec.reportQueued = false;
     const seq = ++rec.seq;
+    this.withCapacity?.(rec);
     this.publishCapacity(rec, seq).catch((err) => this.ctx.log.warn('capacity report failed', { host: rec.name, err: String(err) }));
   }
 

@@ -1,113 +1,123 @@
 /**
- * The verbs a host answers (`get`, `spawn`, `destroy`, `power`), run against its driver. An
- * operation is started here and not awaited by the host actor: builds on one host run concurrently,
- * as Nova's do.
+ * The verbs a host answers, run against its driver: one row per verb (its catalog definition and
+ * what it does), so adding an operation is adding a row. An operation is started here and not
+ * awaited by the host actor: builds on one host run concurrently, as Nova's do. Bodies were checked
+ * against the catalog by the router; the row's schema is checked again here, so a caller inside the
+ * process cannot skip it.
  */
-import { BadRequestError, NovactError } from '../../protocols/errors.js';
-import type { PowerOp } from '../../protocols/lifecycle.js';
-import type { GuestReply, HostView } from '../../protocols/messages.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { BadRequestError, NovactError, UnavailableError } from '../../protocols/errors.js';
+import {
+  HostAbortIncoming, HostAbortLiveMigration, HostConfirmMigration, HostConsole, HostCrashDump, HostDestroy, HostDiagnostics,
+  HostFinishIncoming, HostFinishMigration, HostFinishRevert, HostGet, HostLiveMigrate, HostMigrateOut, HostPower,
+  HostPrepareIncoming, HostRebuild, HostRescue, HostRevertMigration, HostSetPassword, HostSnapshot, HostSpawn, HostUnrescue,
+  type GuestReply, type HostPowerOp, type HostView,
+} from '../../protocols/catalog/host.js';
+import { firstError, type RequestDef } from '../../protocols/catalog/define.js';
 import { PowerState } from '../../protocols/states.js';
-import { fieldsOf, int, oneOf, optStr, str, stringMap } from '../../protocols/validate.js';
-import { DriverError, type GuestInfo, type GuestSpec, type HypervisorDriver } from '../../hosts/driver.js';
+import { DriverError, type CallOptions, type GuestInfo, type GuestSpec, type HypervisorDriver, type ImageDataSink } from '../../hosts/driver.js';
 import type { HostRecord } from './host-record.js';
 
-const POWER_OPS: readonly PowerOp[] = ['stop', 'start', 'reboot_soft', 'reboot_hard', 'pause', 'unpause', 'suspend', 'resume'];
-const TARGET: Record<PowerOp, PowerState> = {
-  stop: PowerState.SHUTDOWN,
-  start: PowerState.RUNNING,
-  reboot_soft: PowerState.RUNNING,
-  reboot_hard: PowerState.RUNNING,
-  pause: PowerState.PAUSED,
-  unpause: PowerState.RUNNING,
-  suspend: PowerState.SUSPENDED,
-  resume: PowerState.RUNNING,
-};
-/** Operations whose repetition after they took effect is a no-op (retries after a timeout, resumes). */
-const SETTLES = new Set<PowerOp>(['stop', 'start', 'pause', 'unpause', 'suspend', 'resume']);
+/** What a verb may need besides the host's record. */
+export interface HostVerbDeps {
+  /** Where a snapshot's bytes go: the image role's data for `imageId` (absent: snapshots are refused). */
+  snapshotSink?: (imageId: string, host: string) => ImageDataSink;
+}
 
-export const isMutatingHostVerb = (verb: string): boolean => verb !== 'get';
+interface Row<D extends RequestDef> {
+  def: D;
+  run(rec: HostRecord, body: Static<D['body']>, opts: CallOptions, deps: HostVerbDeps): Promise<unknown>;
+}
+const row = <B extends TSchema, R extends TSchema>(def: RequestDef<B, R>, run: Row<RequestDef<B, R>>['run']): Row<RequestDef> =>
+  ({ def, run } as unknown as Row<RequestDef>);
+
+type SpecBody = Static<typeof HostSpawn.body>['guest'];
+/** The catalog lets callers omit or null the image's format and properties; the driver gets them filled. */
+const toSpec = (g: SpecBody): GuestSpec => ({
+  ...g, image: { id: g.image.id, diskFormat: g.image.diskFormat ?? 'raw', properties: g.image.properties ?? {} },
+});
+const guest = (p: Promise<GuestInfo>): Promise<GuestReply> => p.then((g) => ({ guest: g }));
+const empty = (p: Promise<unknown>): Promise<Record<string, never>> => p.then(() => ({}));
+
+/** Where each power op lands, and how the driver does it. Stop and start that already hold succeed (retries converge). */
+const POWER: Record<HostPowerOp, { target?: PowerState; call(d: HypervisorDriver, uuid: string, o: CallOptions): Promise<GuestInfo> }> = {
+  stop: { target: PowerState.SHUTDOWN, call: (d, u, o) => d.powerOff(u, o) },
+  start: { target: PowerState.RUNNING, call: (d, u, o) => d.powerOn(u, o) },
+  reboot_soft: { call: (d, u, o) => d.reboot(u, false, o) },
+  reboot_hard: { call: (d, u, o) => d.reboot(u, true, o) },
+  pause: { target: PowerState.PAUSED, call: (d, u, o) => d.pause(u, o) },
+  unpause: { call: (d, u, o) => d.unpause(u, o) },
+  suspend: { target: PowerState.SUSPENDED, call: (d, u, o) => d.suspend(u, o) },
+  resume: { call: (d, u, o) => d.resume(u, o) },
+};
+
+async function power(d: HypervisorDriver, uuid: string, op: HostPowerOp, o: CallOptions): Promise<GuestInfo> {
+  const p = POWER[op];
+  const g = p.target === undefined ? undefined : await d.getGuest(uuid);
+  if (g && g.powerState === p.target) return g;
+  return p.call(d, uuid, o);
+}
+
+function spawn(rec: HostRecord, spec: GuestSpec, o: CallOptions): Promise<GuestReply> {
+  (rec.spawning ??= new Set()).add(spec.uuid);
+  return rec.driver.spawn(spec, o).then(
+    (g): GuestReply => {
+      rec.failedBuilds = 0;
+      return { guest: g };
+    },
+    (err: unknown) => {
+      rec.failedBuilds++;
+      throw err;
+    },
+  ).finally(() => rec.spawning?.delete(spec.uuid));
+}
+
+const ROWS: readonly Row<RequestDef>[] = [
+  row(HostGet, (rec) => Promise.all([rec.driver.hostInfo(), rec.driver.usage(), rec.driver.listGuests()]).then(
+    ([info, usage, guests]): HostView => ({ host: rec.name, info, usage, guests, enabled: true, reportSeq: rec.seq }))),
+  row(HostSpawn, (rec, b, o) => spawn(rec, toSpec(b.guest), o)),
+  row(HostDestroy, (rec, b, o) => empty(rec.driver.destroy(b.uuid, o))),
+  row(HostPower, (rec, b, o) => guest(power(rec.driver, b.uuid, b.op, o))),
+  row(HostConsole, (rec, b, o) => rec.driver.consoleOutput(b.uuid, b.lines ?? undefined, o).then((output) => ({ output }))),
+  row(HostDiagnostics, (rec, b, o) => rec.driver.diagnostics(b.uuid, o).then((diagnostics) => ({ diagnostics }))),
+  row(HostCrashDump, (rec, b, o) => empty(rec.driver.triggerCrashDump(b.uuid, o))),
+  row(HostSetPassword, (rec, b, o) => empty(rec.driver.setAdminPassword(b.uuid, b.password, o))),
+  row(HostRescue, (rec, b, o) => guest(rec.driver.rescue(b.uuid, b.rescueImage, b.adminPass, o))),
+  row(HostUnrescue, (rec, b, o) => guest(rec.driver.unrescue(b.uuid, o))),
+  row(HostRebuild, (rec, b, o) => guest(rec.driver.rebuild(toSpec(b.guest), o))),
+  row(HostMigrateOut, (rec, b, o) => guest(rec.driver.migrateOut(b.uuid, { host: b.dest.host, uri: b.dest.uri ?? undefined }, o))),
+  row(HostFinishMigration, (rec, b, o) => guest(rec.driver.finishMigration(toSpec(b.guest), b.powerOn, o))),
+  row(HostConfirmMigration, (rec, b, o) => empty(rec.driver.confirmMigration(b.uuid, o))),
+  row(HostRevertMigration, (rec, b, o) => empty(rec.driver.revertMigration(b.uuid, o))),
+  row(HostFinishRevert, (rec, b, o) => guest(rec.driver.finishRevertMigration(b.uuid, b.powerOn, o))),
+  row(HostPrepareIncoming, (rec, b, o) => empty(rec.driver.prepareIncoming(toSpec(b.guest), o))),
+  row(HostLiveMigrate, (rec, b, o) => empty(rec.driver.liveMigrate(b.uuid, { host: b.dest.host, uri: b.dest.uri ?? undefined }, o))),
+  row(HostAbortLiveMigration, (rec, b, o) => empty(rec.driver.abortLiveMigration(b.uuid, o))),
+  row(HostFinishIncoming, (rec, b, o) => guest(rec.driver.finishIncoming(b.uuid, o))),
+  row(HostAbortIncoming, (rec, b, o) => empty(rec.driver.abortIncoming(b.uuid, o))),
+  row(HostSnapshot, (rec, b, o, deps) => {
+    if (!deps.snapshotSink) throw new UnavailableError(`host ${rec.name} has no image sink: snapshots are not served`);
+    return empty(rec.driver.snapshot(b.uuid, deps.snapshotSink(b.imageId, rec.name), o));
+  }),
+];
+
+const BY_VERB: ReadonlyMap<string, Row<RequestDef>> = new Map(ROWS.map((r) => [r.def.verb, r]));
+
+export const isMutatingHostVerb = (verb: string): boolean => BY_VERB.get(verb)?.def.mutating ?? true;
 
 /**
  * Starts `verb`. Bad input and driver failures come back as a rejected promise (answered as typed
  * errors); anything else a driver throws synchronously is a bug and is rethrown, so that it crashes
  * the host actor, whose supervisor answers the request retryably and restarts it.
  */
-export function startVerb(rec: HostRecord, verb: string, body: Record<string, unknown>): Promise<unknown> {
+export function startVerb(rec: HostRecord, verb: string, body: Record<string, unknown>, opts: CallOptions = {}, deps: HostVerbDeps = {}): Promise<unknown> {
   try {
-    return run(rec, verb, body);
+    const r = BY_VERB.get(verb);
+    if (!r) throw new BadRequestError(`host ${rec.name} has no verb '${verb}'`);
+    if (!r.def.checkBody.Check(body)) throw new BadRequestError(`${verb}: ${firstError(r.def.checkBody, body)}`);
+    return r.run(rec, body, opts, deps);
   } catch (err) {
     if (err instanceof NovactError || err instanceof DriverError) return Promise.reject(err);
     throw err;
-  }
-}
-
-function run(rec: HostRecord, verb: string, body: Record<string, unknown>): Promise<unknown> {
-  const { driver, name } = rec;
-  switch (verb) {
-    case 'get':
-      return Promise.all([driver.hostInfo(), driver.usage(), driver.listGuests()]).then(
-        ([info, usage, guests]): HostView => ({ host: name, info, usage, guests, enabled: true, reportSeq: rec.seq }),
-      );
-    case 'spawn': {
-      const spec = parseGuest(body);
-      (rec.spawning ??= new Set()).add(spec.uuid);
-      return driver.spawn(spec).then(
-        (guest): GuestReply => {
-          rec.failedBuilds = 0;
-          return { guest };
-        },
-        (err: unknown) => {
-          rec.failedBuilds++;
-          throw err;
-        },
-      ).finally(() => rec.spawning?.delete(spec.uuid));
-    }
-    case 'destroy': {
-      const o = fieldsOf(body, ['uuid'], 'destroy');
-      return driver.destroy(str(o, 'uuid', { max: 64 })).then(() => ({}));
-    }
-    case 'power': {
-      const o = fieldsOf(body, ['uuid', 'op'], 'power');
-      return power(driver, str(o, 'uuid', { max: 64 }), oneOf(o, 'op', POWER_OPS)).then((guest): GuestReply => ({ guest }));
-    }
-    default:
-      throw new BadRequestError(`host ${name} has no verb '${verb}'`);
-  }
-}
-
-function parseGuest(body: Record<string, unknown>): GuestSpec {
-  const o = fieldsOf(body.guest, ['uuid', 'name', 'vcpus', 'memoryMb', 'diskGb', 'image'], 'guest');
-  const img = fieldsOf(o.image, ['id', 'diskFormat', 'properties'], 'guest.image');
-  return {
-    uuid: str(o, 'uuid', { max: 64 }),
-    name: str(o, 'name'),
-    vcpus: int(o, 'vcpus', { min: 1, max: 4096 }),
-    memoryMb: int(o, 'memoryMb', { min: 1 }),
-    diskGb: int(o, 'diskGb'),
-    image: { id: str(img, 'id', { max: 64 }), diskFormat: optStr(img, 'diskFormat') ?? 'raw', properties: stringMap(img, 'properties') },
-  };
-}
-
-async function power(driver: HypervisorDriver, uuid: string, op: PowerOp): Promise<GuestInfo> {
-  const guest = await driver.getGuest(uuid);
-  // Repeating a power operation that already took effect succeeds (retries after a timeout, resumes).
-  if (guest && guest.powerState === TARGET[op] && SETTLES.has(op)) return guest;
-  switch (op) {
-    case 'stop':
-      return driver.powerOff(uuid);
-    case 'start':
-      return driver.powerOn(uuid);
-    case 'reboot_soft':
-      return driver.reboot(uuid, false);
-    case 'reboot_hard':
-      return driver.reboot(uuid, true);
-    case 'pause':
-      return driver.pause(uuid);
-    case 'unpause':
-      return driver.unpause(uuid);
-    case 'suspend':
-      return driver.suspend(uuid);
-    case 'resume':
-      return driver.resume(uuid);
   }
 }

@@ -2,12 +2,19 @@
  * The fake hypervisor: an in-memory `HypervisorDriver` for simulating thousands of hosts in one
  * process and for chaos tests (Nova's `nova.virt.fake.FakeDriver`, made first-class). A guest is
  * a handful of fields; zero latency means "resolve on a microtask", so an idle host costs no timers.
- * Faults come from a `FaultInjector` that chaos harnesses can reach through `faults`.
+ * Faults come from a `FaultInjector` that chaos harnesses can reach through `faults`; the state and
+ * the path every call takes are in fake-core.ts, the operations beyond power in fake-guest-ops.ts
+ * and fake-migration.ts.
  */
-import { DriverError, type DriverCapabilities, type DriverEvent, type DriverOp, type GuestInfo,
-  type GuestSpec, type HostInfo, type HostUsage, type HypervisorDriver } from '../driver.js';
+import { DriverError, type CallOptions, type DriverCapabilities, type DriverEvent, type DriverHealth, type DriverOp,
+  type GuestDiagnostics, type GuestInfo, type GuestSpec, type HostInfo, type HostUsage, type HypervisorDriver,
+  type ImageDataSink, type MigrationTarget } from '../driver.js';
 import { PowerState } from '../../protocols/states.js';
 import { systemClock, type Clock, type Timer } from '../../base/clock.js';
+import { closedError, FakeCore, toInfo, type Guest } from './fake-core.js';
+import * as ops from './fake-guest-ops.js';
+import * as mig from './fake-migration.js';
+import type { FakeFabric } from './fake-migration.js';
 import { FaultInjector, type FaultPlan } from './fault-plan.js';
 
 export interface FakeDriverOptions {
@@ -17,14 +24,14 @@ export interface FakeDriverOptions {
   cpuArch?: string; hypervisorType?: string; hypervisorVersion?: number;
   /** Per-op latency; 0 (the default) resolves on a microtask without a timer. */
   latencyMs?: Partial<Record<DriverOp, number>>;
+  /** Per-op faults, and spontaneous guest crashes / shutdowns (`guests`). */
   faultPlan?: FaultPlan;
   clock?: Clock;
+  /** Fake hosts sharing a fabric can migrate guests to each other. */
+  fabric?: FakeFabric;
   /** Reject spawns that exceed physical capacity. Off by default: the scheduler may overcommit. */
   enforceCapacity?: boolean;
 }
-
-/** A guest is its GuestInfo plus console lines, created on first use and capped to stay small. */
-interface Guest extends GuestInfo { log?: string[] }
 
 /** A power transition: the states it is accepted from ('any' = always) and where it lands. */
 interface Transition { from: readonly PowerState[] | 'any'; to: PowerState; verb: string; log: string }
@@ -43,17 +50,10 @@ const T = {
   resume: { from: [SUSPENDED], to: RUNNING, verb: 'resume', log: 'fake-hv: guest state restored' },
 } as const satisfies Record<string, Transition>;
 
-const MAX_LOG_LINES = 16;
-const STATE_NAMES = new Map<number, string>(Object.entries(PowerState).map(([k, v]) => [v, k]));
-const stateName = (s: PowerState): string => STATE_NAMES.get(s) ?? String(s);
-const closedError = (): DriverError => new DriverError('closed', 'fake driver is closed');
-
-/** A parked operation (slow, hung or latent) that `close()` must be able to reject. */
-interface Waiter { reject: (e: Error) => void; timer?: Timer }
-
 // Shared by every instance: ten thousand hosts need not carry ten thousand copies.
 const CAPABILITIES: DriverCapabilities = Object.freeze({
-  supportsPause: true, supportsSuspend: true, supportsSnapshot: false, supportsLiveMigration: false, emitsEvents: true,
+  supportsPause: true, supportsSuspend: true, supportsSnapshot: true, supportsMigration: true, supportsLiveMigration: true,
+  supportsRescue: true, emitsEvents: true,
 });
 
 export class FakeDriver implements HypervisorDriver {
@@ -62,20 +62,15 @@ export class FakeDriver implements HypervisorDriver {
   /** The live fault injector; chaos harnesses add and clear rules here. */
   readonly faults: FaultInjector;
 
-  private readonly info: HostInfo;
-  private readonly latency: Partial<Record<DriverOp, number>> | undefined;
-  private readonly clock: Clock;
+  private readonly core: FakeCore;
   private readonly enforceCapacity: boolean;
-  private readonly guests = new Map<string, Guest>();
-  // Created lazily: most simulated hosts never need them.
-  private spawning?: Map<string, Promise<GuestInfo>>;
-  private waiters?: Set<Waiter>;
-  private listeners?: Set<(e: DriverEvent) => void>;
-  private closed = false;
+  private readonly fabric: FakeFabric | undefined;
+  private guestFaultTimer?: Timer;
+  private healthy = true;
 
   constructor(opts: FakeDriverOptions = {}) {
     this.hostname = opts.hostname ?? 'fake-host';
-    this.info = {
+    const info: HostInfo = {
       hypervisorType: opts.hypervisorType ?? 'fake',
       hypervisorVersion: opts.hypervisorVersion ?? 1000,
       cpuArch: opts.cpuArch ?? 'x86_64',
@@ -86,19 +81,33 @@ export class FakeDriver implements HypervisorDriver {
     for (const [op, ms] of Object.entries(opts.latencyMs ?? {})) {
       if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`fake driver: latencyMs.${op} must be >= 0, got ${ms}`);
     }
-    this.latency = opts.latencyMs && { ...opts.latencyMs };
-    this.clock = opts.clock ?? systemClock;
+    const clock = opts.clock ?? systemClock;
     this.enforceCapacity = opts.enforceCapacity ?? false;
     this.faults = new FaultInjector(opts.faultPlan);
+    this.core = new FakeCore(this.hostname, info, clock, this.faults, opts.latencyMs && { ...opts.latencyMs });
+    this.fabric = opts.fabric;
+    this.fabric?.join(this.core);
+    const g = this.faults.guests;
+    // Only hosts that asked for spontaneous faults pay for a timer.
+    if (g) this.guestFaultTimer = clock.setInterval(() => this.guestFaultTick(), g.everyMs);
   }
 
-  async hostInfo(): Promise<HostInfo> { this.assertOpen(); return { ...this.info }; }
-  /** Every existing guest counts, whatever its power state (Nova counts allocations, not load). */
-  async usage(): Promise<HostUsage> { this.assertOpen(); return this.sum(); }
-  async listGuests(): Promise<GuestInfo[]> { this.assertOpen(); return [...this.guests.values()].map(toInfo); }
+  /** The fake is ready at construction; init only checks it is still open. */
+  async init(): Promise<void> { this.core.assertOpen(); }
+  async health(): Promise<DriverHealth> {
+    if (this.core.closed) return { state: 'closed' };
+    return this.healthy ? { state: 'up' } : { state: 'down', detail: 'fake hypervisor connection lost' };
+  }
+  /** Simulates losing (false) and regaining (true) the hypervisor connection, as `health` reports it. */
+  setHealthy(healthy: boolean): void { this.healthy = healthy; }
+
+  async hostInfo(): Promise<HostInfo> { this.core.assertOpen(); return { ...this.core.info }; }
+  /** Every existing guest counts, whatever its power state, and so do disks kept for a revert (Nova counts allocations, not load). */
+  async usage(): Promise<HostUsage> { this.core.assertOpen(); return this.sum(); }
+  async listGuests(): Promise<GuestInfo[]> { this.core.assertOpen(); return [...this.core.guests.values()].map(toInfo); }
   async getGuest(uuid: string): Promise<GuestInfo | undefined> {
-    this.assertOpen();
-    const g = this.guests.get(uuid);
+    this.core.assertOpen();
+    const g = this.core.guests.get(uuid);
     return g && toInfo(g);
   }
 
@@ -107,58 +116,79 @@ export class FakeDriver implements HypervisorDriver {
    * converge) and a concurrent spawn of the same uuid shares the in-flight promise. The guest only
    * comes into being after faults and latency, so a failed spawn leaves nothing behind.
    */
-  spawn(spec: GuestSpec): Promise<GuestInfo> {
-    if (this.closed) return Promise.reject(closedError());
-    const existing = this.guests.get(spec.uuid);
+  spawn(spec: GuestSpec, opts?: CallOptions): Promise<GuestInfo> {
+    const c = this.core;
+    if (c.closed) return Promise.reject(closedError());
+    const existing = c.guests.get(spec.uuid);
     if (existing) return Promise.resolve(toInfo(existing));
-    const inFlight = this.spawning?.get(spec.uuid);
-    if (inFlight) return inFlight;
-    const p = this.run('spawn', spec.uuid, () => this.create(spec))
-      .finally(() => this.spawning?.delete(spec.uuid));
-    (this.spawning ??= new Map()).set(spec.uuid, p);
+    const inFlight = c.spawning?.get(spec.uuid);
+    if (inFlight) return inFlight.p;
+    const abort = new AbortController();
+    const p = c.run('spawn', spec.uuid, opts, () => {
+      if (this.enforceCapacity) this.checkCapacity(spec);
+      return toInfo(c.create(spec, RUNNING));
+    }, abort.signal).finally(() => c.spawning?.delete(spec.uuid));
+    (c.spawning ??= new Map()).set(spec.uuid, { p, abort });
     return p;
   }
 
-  /** Absent guests succeed; a spawn in flight for the uuid is waited for first, so the delete wins. */
-  async destroy(uuid: string): Promise<void> {
-    await this.spawning?.get(uuid)?.catch(() => undefined);
-    await this.run('destroy', uuid, () => { this.guests.delete(uuid); });
-  }
-
-  powerOff(uuid: string): Promise<GuestInfo> { return this.transition('powerOff', uuid, T.powerOff); }
-  powerOn(uuid: string): Promise<GuestInfo> { return this.transition('powerOn', uuid, T.powerOn); }
-  reboot(uuid: string, hard: boolean): Promise<GuestInfo> {
-    return this.transition('reboot', uuid, hard ? T.hardReboot : T.softReboot);
-  }
-  pause(uuid: string): Promise<GuestInfo> { return this.transition('pause', uuid, T.pause); }
-  unpause(uuid: string): Promise<GuestInfo> { return this.transition('unpause', uuid, T.unpause); }
-  suspend(uuid: string): Promise<GuestInfo> { return this.transition('suspend', uuid, T.suspend); }
-  resume(uuid: string): Promise<GuestInfo> { return this.transition('resume', uuid, T.resume); }
-
-  /** The last `lines` lines (all when omitted): a boot banner rendered on demand, then the op log. */
-  consoleOutput(uuid: string, lines?: number): Promise<string> {
-    return this.run('consoleOutput', uuid, () => {
-      const g = this.need(uuid);
-      const all = [
-        `Linux version 6.1.0-fake (novact fake hypervisor ${this.info.hypervisorVersion})`,
-        `Booting guest ${g.name} (${g.uuid}) on ${this.hostname}`,
-        `cloud-init: ${g.name} reached target Multi-User System`,
-        `${g.name} login:`,
-        ...(g.log ?? []),
-      ];
-      return (lines === undefined ? all : lines > 0 ? all.slice(-lines) : []).join('\n');
+  /** Absent guests succeed; a spawn in flight for the uuid is cancelled first (it rejects `aborted`), so the delete wins. */
+  async destroy(uuid: string, opts?: CallOptions): Promise<void> {
+    const c = this.core;
+    const s = c.spawning?.get(uuid);
+    if (s) {
+      s.abort.abort(new DriverError('aborted', `spawn of ${uuid} cancelled by a destroy`));
+      await s.p.catch(() => undefined);
+    }
+    await c.run('destroy', uuid, opts, () => {
+      c.guests.delete(uuid);
+      c.kept?.delete(uuid);
+      c.migrated?.delete(uuid);
+      c.incoming?.delete(uuid);
     });
   }
 
-  onEvent(listener: (e: DriverEvent) => void): () => void {
-    if (this.closed) return () => undefined;
-    (this.listeners ??= new Set()).add(listener);
-    return () => { this.listeners?.delete(listener); };
+  powerOff(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('powerOff', uuid, T.powerOff, opts); }
+  powerOn(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('powerOn', uuid, T.powerOn, opts); }
+  reboot(uuid: string, hard: boolean, opts?: CallOptions): Promise<GuestInfo> {
+    return this.transition('reboot', uuid, hard ? T.hardReboot : T.softReboot, opts);
   }
+  pause(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('pause', uuid, T.pause, opts); }
+  unpause(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('unpause', uuid, T.unpause, opts); }
+  suspend(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('suspend', uuid, T.suspend, opts); }
+  resume(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.transition('resume', uuid, T.resume, opts); }
+
+  /** The last `lines` lines (all when omitted): a boot banner rendered on demand, then the op log. */
+  consoleOutput(uuid: string, lines?: number, opts?: CallOptions): Promise<string> { return ops.consoleOutput(this.core, uuid, lines, opts); }
+  diagnostics(uuid: string, opts?: CallOptions): Promise<GuestDiagnostics> { return ops.diagnostics(this.core, uuid, opts); }
+  /** Writes `fakeDiskBytes(uuid, imageId, i)` for each chunk, so a test can check what arrived. */
+  snapshot(uuid: string, sink: ImageDataSink, opts?: CallOptions): Promise<void> { return ops.snapshot(this.core, uuid, sink, opts); }
+  rescue(uuid: string, rescueImage: string, _adminPass: string, opts?: CallOptions): Promise<GuestInfo> {
+    return ops.rescue(this.core, uuid, rescueImage, opts);
+  }
+  unrescue(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return ops.unrescue(this.core, uuid, opts); }
+  rebuild(spec: GuestSpec, opts?: CallOptions): Promise<GuestInfo> { return ops.rebuild(this.core, spec, opts); }
+  setAdminPassword(uuid: string, _password: string, opts?: CallOptions): Promise<void> { return ops.setAdminPassword(this.core, uuid, opts); }
+  triggerCrashDump(uuid: string, opts?: CallOptions): Promise<void> { return ops.triggerCrashDump(this.core, uuid, opts); }
+
+  migrateOut(uuid: string, dest: MigrationTarget, opts?: CallOptions): Promise<GuestInfo> { return mig.migrateOut(this.core, this.fabric, uuid, dest, opts); }
+  finishMigration(spec: GuestSpec, powerOn: boolean, opts?: CallOptions): Promise<GuestInfo> { return mig.finishMigration(this.core, spec, powerOn, opts); }
+  confirmMigration(uuid: string, opts?: CallOptions): Promise<void> { return mig.confirmMigration(this.core, uuid, opts); }
+  revertMigration(uuid: string, opts?: CallOptions): Promise<void> { return mig.revertMigration(this.core, uuid, opts); }
+  finishRevertMigration(uuid: string, powerOn: boolean, opts?: CallOptions): Promise<GuestInfo> {
+    return mig.finishRevertMigration(this.core, uuid, powerOn, opts);
+  }
+  prepareIncoming(spec: GuestSpec, opts?: CallOptions): Promise<void> { return mig.prepareIncoming(this.core, spec, opts); }
+  liveMigrate(uuid: string, dest: MigrationTarget, opts?: CallOptions): Promise<void> { return mig.liveMigrate(this.core, this.fabric, uuid, dest, opts); }
+  abortLiveMigration(uuid: string, opts?: CallOptions): Promise<void> { return mig.abortLiveMigration(this.core, uuid, opts); }
+  finishIncoming(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return mig.finishIncoming(this.core, uuid, opts); }
+  abortIncoming(uuid: string, opts?: CallOptions): Promise<void> { return mig.abortIncoming(this.core, uuid, opts); }
+
+  onEvent(listener: (e: DriverEvent) => void): () => void { return this.core.onEvent(listener); }
 
   /** Simulates the guest crashing on the hypervisor (power state CRASHED) and emits the event. */
   crashGuest(uuid: string): void {
-    this.setPowerStateExternally(uuid, PowerState.CRASHED);
+    this.core.external(uuid, PowerState.CRASHED, 'external');
   }
 
   /**
@@ -166,77 +196,38 @@ export class FakeDriver implements HypervisorDriver {
    * when the state actually changes, as libvirt's lifecycle events do. Throws `not-found`/`closed`.
    */
   setPowerStateExternally(uuid: string, state: PowerState): void {
-    this.assertOpen();
-    const g = this.need(uuid);
-    if (g.powerState === state) return;
-    g.powerState = state;
-    this.log(g, `fake-hv: guest is now ${stateName(state)} (external)`);
-    const e: DriverEvent = { uuid, powerState: state, at: this.clock.now() };
-    // One throwing listener must not starve the others; its error surfaces after all have run.
-    let failure: unknown;
-    for (const l of [...(this.listeners ?? [])]) {
-      try { l(e); } catch (err) { failure ??= err; }
-    }
-    if (failure !== undefined) throw failure;
+    this.core.external(uuid, state, 'external');
   }
 
   /** Rejects every parked (slow, latent or hung) operation with `closed`; later calls reject too. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const w of this.waiters ?? []) { w.timer?.cancel(); w.reject(closedError()); }
-    this.waiters = this.listeners = undefined;
-    this.guests.clear();
+    if (this.core.closed) return;
+    this.guestFaultTimer?.cancel();
+    this.fabric?.leave(this.core);
+    this.core.close();
   }
 
-  /** Every operation's path: fault decision, hang/latency/slow, then the state change itself. */
-  private async run<T>(op: DriverOp, uuid: string, body: () => T): Promise<T> {
-    this.assertOpen();
-    const d = this.faults.decide(op, uuid);
-    if (d.action === 'hang') await this.park(undefined);
-    const ms = (this.latency?.[op] ?? 0) + (d.action === 'slow' ? d.delayMs : 0);
-    // With no delay, still yield once so state changes happen after the call returns.
-    await (ms > 0 ? this.park(ms) : undefined);
-    this.assertOpen();
-    if (d.action === 'fail') throw new DriverError('failed', d.message, d.retryable);
-    return body();
+  /** One spontaneous-fault draw per RUNNING guest, in a stable order, so a seed replays the same faults. */
+  private guestFaultTick(): void {
+    for (const g of [...this.core.guests.values()]) {
+      if (g.powerState !== RUNNING) continue;
+      const f = this.faults.guestFault();
+      if (f === 'crash') this.core.external(g.uuid, PowerState.CRASHED, 'guest crashed');
+      else if (f === 'shutdown') this.core.external(g.uuid, SHUTDOWN, 'guest shut itself down');
+    }
   }
 
-  /** Waits `ms` on the clock (forever when undefined) unless `close()` rejects it first. */
-  private park(ms: number | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { reject };
-      if (ms !== undefined) {
-        w.timer = this.clock.setTimeout(() => { this.waiters?.delete(w); resolve(); }, ms);
-      }
-      (this.waiters ??= new Set()).add(w);
+  private transition(op: DriverOp, uuid: string, t: Transition, opts: CallOptions | undefined): Promise<GuestInfo> {
+    return this.core.run(op, uuid, opts, () => {
+      const g = this.core.need(uuid);
+      if (t.from !== 'any') this.core.requireState(g, t.from, t.verb);
+      return this.core.setState(g, t.to, t.log);
     });
-  }
-
-  private transition(op: DriverOp, uuid: string, t: Transition): Promise<GuestInfo> {
-    return this.run(op, uuid, () => {
-      const g = this.need(uuid);
-      if (t.from !== 'any' && !t.from.includes(g.powerState)) {
-        throw new DriverError('invalid-state', `cannot ${t.verb} guest ${uuid}: it is ${stateName(g.powerState)}`);
-      }
-      g.powerState = t.to;
-      this.log(g, t.log);
-      return toInfo(g);
-    });
-  }
-
-  private create(s: GuestSpec): GuestInfo {
-    if (this.enforceCapacity) this.checkCapacity(s);
-    const g: Guest = {
-      uuid: s.uuid, name: s.name, powerState: RUNNING, vcpus: s.vcpus, memoryMb: s.memoryMb, diskGb: s.diskGb,
-    };
-    this.guests.set(g.uuid, g);
-    return toInfo(g);
   }
 
   /** Checked when the guest is created (not when asked), so concurrent spawns cannot both fit. */
   private checkCapacity(spec: GuestSpec): void {
-    const u = this.sum(), h = this.info;
+    const u = this.sum(), h = this.core.info;
     const check = (what: string, want: number, used: number, total: number): void => {
       if (used + want <= total) return;
       throw new DriverError('insufficient-resources',
@@ -250,31 +241,14 @@ export class FakeDriver implements HypervisorDriver {
   /** A walk over the guests: cheaper in memory than keeping running totals in step. */
   private sum(): HostUsage {
     const u: HostUsage = { vcpusUsed: 0, memoryMbUsed: 0, diskGbUsed: 0, runningVms: 0 };
-    for (const g of this.guests.values()) {
+    const add = (g: Guest) => {
       u.vcpusUsed += g.vcpus;
       u.memoryMbUsed += g.memoryMb;
       u.diskGbUsed += g.diskGb;
       if (g.powerState === RUNNING) u.runningVms++;
-    }
+    };
+    for (const g of this.core.guests.values()) add(g);
+    for (const g of this.core.kept?.values() ?? []) add(g);
     return u;
   }
-
-  private need(uuid: string): Guest {
-    const g = this.guests.get(uuid);
-    if (!g) throw new DriverError('not-found', `guest ${uuid} not found on ${this.hostname}`);
-    return g;
-  }
-
-  private log(g: Guest, line: string): void {
-    const log = (g.log ??= []);
-    log.push(line);
-    if (log.length > MAX_LOG_LINES) log.shift();
-  }
-
-  private assertOpen(): void { if (this.closed) throw closedError(); }
-}
-
-function toInfo(g: Guest): GuestInfo {
-  const { uuid, name, powerState, vcpus, memoryMb, diskGb } = g; // a copy, without the console log
-  return { uuid, name, powerState, vcpus, memoryMb, diskGb };
 }

@@ -4,7 +4,9 @@
  * call by call, whether a rule fires. All randomness comes from one seeded PRNG, so a plan plus a
  * seed replays the same faults in the same order on every run.
  */
-import type { DriverOp } from '../driver.js';
+import { DRIVER_OPS, type DriverOp } from '../driver.js';
+
+export { DRIVER_OPS };
 
 export interface FaultRule {
   op: DriverOp;
@@ -23,10 +25,23 @@ export interface FaultRule {
   retryable?: boolean;
 }
 
+/**
+ * Spontaneous guest faults: every `everyMs`, each RUNNING guest crashes with chance `crash` or shuts
+ * itself down with chance `shutdown` (a guest-initiated `poweroff`), as the hypervisor would report.
+ */
+export interface GuestFaultPlan {
+  everyMs: number;
+  crash?: number;
+  shutdown?: number;
+}
+
 export interface FaultPlan {
   seed?: number;
   rules: FaultRule[];
+  guests?: GuestFaultPlan;
 }
+
+export type GuestFault = 'crash' | 'shutdown';
 
 export type FaultDecision =
   | { action: 'none' }
@@ -34,10 +49,6 @@ export type FaultDecision =
   | { action: 'slow'; delayMs: number }
   | { action: 'hang' };
 
-export const DRIVER_OPS: readonly DriverOp[] = [
-  'spawn', 'destroy', 'powerOff', 'powerOn', 'reboot', 'pause', 'unpause', 'suspend', 'resume',
-  'consoleOutput',
-];
 const ACTIONS: readonly string[] = ['fail', 'slow', 'hang'];
 const RULE_FIELDS = new Set(['op', 'action', 'times', 'probability', 'delayMs', 'uuid', 'message', 'retryable']);
 
@@ -65,7 +76,7 @@ export function validateRule(rule: FaultRule, where = 'fault rule'): void {
   for (const k of Object.keys(rule)) {
     if (!RULE_FIELDS.has(k)) throw new Error(`${where}: unknown field '${k}'`);
   }
-  if (!DRIVER_OPS.includes(rule.op)) {
+  if (!(DRIVER_OPS as readonly string[]).includes(rule.op)) {
     throw new Error(`${where}: unknown op '${String(rule.op)}' (expected one of ${DRIVER_OPS.join(', ')})`);
   }
   if (!ACTIONS.includes(rule.action)) {
@@ -93,6 +104,17 @@ export function validateRule(rule: FaultRule, where = 'fault rule'): void {
   }
 }
 
+function validateGuestFaults(g: GuestFaultPlan): void {
+  const where = 'fault plan guests';
+  if (typeof g !== 'object' || g === null) throw new Error(`${where}: must be an object`);
+  for (const k of Object.keys(g)) if (!['everyMs', 'crash', 'shutdown'].includes(k)) throw new Error(`${where}: unknown field '${k}'`);
+  if (!(Number.isFinite(g.everyMs) && g.everyMs > 0)) throw new Error(`${where}: everyMs must be > 0, got ${String(g.everyMs)}`);
+  const p = (v: number | undefined) => v === undefined || (typeof v === 'number' && v >= 0 && v <= 1);
+  if (!p(g.crash) || !p(g.shutdown) || (g.crash ?? 0) + (g.shutdown ?? 0) > 1) {
+    throw new Error(`${where}: crash and shutdown must be chances within [0, 1] that sum to at most 1`);
+  }
+}
+
 interface ActiveRule {
   rule: FaultRule;
   left: number;
@@ -105,6 +127,9 @@ interface ActiveRule {
 export class FaultInjector {
   private rules: ActiveRule[] = [];
   private readonly random: () => number;
+  /** A stream of its own, so guest faults do not shift the per-operation dice (and vice versa). */
+  private readonly guestRandom: () => number;
+  readonly guests: GuestFaultPlan | undefined;
 
   constructor(plan: FaultPlan = { rules: [] }) {
     if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.rules)) {
@@ -115,8 +140,21 @@ export class FaultInjector {
     }
     // Validate everything before keeping anything, so a bad plan has no half-applied effect.
     plan.rules.forEach((r, i) => validateRule(r, `fault plan rule ${i}`));
+    if (plan.guests !== undefined) validateGuestFaults(plan.guests);
     this.random = mulberry32(plan.seed ?? 1);
+    this.guestRandom = mulberry32((plan.seed ?? 1) ^ 0x9e3779b9);
+    this.guests = plan.guests && { ...plan.guests };
     for (const r of plan.rules) this.push(r);
+  }
+
+  /** One draw for one RUNNING guest at a guest-fault tick. */
+  guestFault(): GuestFault | undefined {
+    const g = this.guests;
+    if (!g) return undefined;
+    const x = this.guestRandom();
+    if (x < (g.crash ?? 0)) return 'crash';
+    if (x < (g.crash ?? 0) + (g.shutdown ?? 0)) return 'shutdown';
+    return undefined;
   }
 
   /** Adds a rule to a live injector (chaos tests break a host mid-run); it is checked last. */

@@ -13,7 +13,7 @@ import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
 import { InstanceVerbs } from './instance.js';
 import { MIGRATION_REQUESTS } from './migrations.js';
 import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
-import { CapacityReportMsg, HeartbeatMsg } from './reports.js';
+import { CapacityReportMsg, HeartbeatMsg, PowerSyncMsg } from './reports.js';
 import { DeltaMsg, SCHEDULER_REQUESTS } from './scheduler.js';
 
 export * from './define.js';
@@ -45,5 +45,5 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
 ];
 
 export const ALL_MESSAGES: readonly MessageDef[] = [
-  CapacityReportMsg, HeartbeatMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, ServiceDeleteEvent, AggregateEvent, ServerGroupEvent,
+  CapacityReportMsg, HeartbeatMsg, PowerSyncMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, ServiceDeleteEvent, AggregateEvent, ServerGroupEvent,
 ];

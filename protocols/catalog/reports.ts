@@ -57,3 +57,31 @@ export const HeartbeatMsg = defineMessage({
   publishedBy: ['compute'],
   subscribedBy: ['scheduler', 'conductor'],
 });
+
+/**
+ * What a host's hypervisor says about its guests' power states (Nova's `_sync_power_states` input):
+ * on every driver event (`cause: 'event'`, the one guest) and in a periodic listing of every guest
+ * (`cause: 'periodic'`, split into `chunks` messages of one `at`). A guest missing from a periodic
+ * listing, once all its chunks arrived, is not on the hypervisor (Nova's NOSTATE).
+ */
+export const POWER_SYNC_MAX_GUESTS = 1000;
+export const PowerSyncReportSchema = Type.Object({
+  host: SubjectToken,
+  guests: Type.Array(Type.Object({ uuid: Type.String({ minLength: 1, maxLength: 64 }), powerState: Int(0, 7) }), { maxItems: POWER_SYNC_MAX_GUESTS }),
+  at: EpochMs,
+  cause: Type.Union([Type.Literal('event'), Type.Literal('periodic')]),
+  /** Periodic only: this message's index and how many make up the listing. */
+  chunk: Type.Optional(Int(0, 100_000)),
+  chunks: Type.Optional(Int(1, 100_000)),
+});
+export type PowerSyncReport = Static<typeof PowerSyncReportSchema>;
+
+export const PowerSyncMsg = defineMessage({
+  name: 'report.power-sync',
+  pattern: (s) => s.allReports('power-sync'),
+  subject: (s, host) => s.report(host!, 'power-sync'),
+  body: PowerSyncReportSchema,
+  matches: sameHost,
+  publishedBy: ['compute'],
+  subscribedBy: ['conductor'],
+});

@@ -2,9 +2,10 @@ import t from 'tap';
 import { DriverError, type DriverEvent } from '../../hosts/driver.js';
 import { FakeDriver } from '../../hosts/fake/fake-driver.js';
 import { FaultInjector, type FaultPlan, type FaultRule } from '../../hosts/fake/fault-plan.js';
+import { FakeFabric } from '../../hosts/fake/fake-migration.js';
 import { PowerState } from '../../protocols/states.js';
 import { ManualClock } from '../../runtime/clock.js';
-import { driverContract, guestSpec, rejectionKind } from './driver-contract.js';
+import { driverContract, guestSpec, rejectionKind } from '../../hosts/contract.js';
 
 /** Lets every queued microtask (and promise chain) run; no wall-clock time passes. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -16,7 +17,15 @@ function track<T>(p: Promise<T>) {
   return s;
 }
 
-driverContract(t, 'FakeDriver', async () => new FakeDriver());
+driverContract(t, 'FakeDriver', async () => new FakeDriver(), {
+  hang: (d, op) => d.faults.addRule({ op, action: 'hang', times: 1 }),
+  failNext: (d, op) => d.faults.addRule({ op, action: 'fail', times: 1 }),
+  externalPower: (d, uuid, state) => d.setPowerStateExternally(uuid, state),
+  pair: async () => {
+    const fabric = new FakeFabric();
+    return { source: new FakeDriver({ hostname: 'src', fabric }), dest: new FakeDriver({ hostname: 'dst', fabric }), target: { host: 'dst' } };
+  },
+});
 
 t.test('hostInfo reflects options and defaults', async (t) => {
   t.same(await new FakeDriver().hostInfo(), {
@@ -25,7 +34,10 @@ t.test('hostInfo reflects options and defaults', async (t) => {
   const d = new FakeDriver({ hostname: 'h1', vcpus: 8, memoryMb: 1024, diskGb: 10, cpuArch: 'aarch64', hypervisorType: 'qemu', hypervisorVersion: 7 });
   t.same(await d.hostInfo(), { hypervisorType: 'qemu', hypervisorVersion: 7, cpuArch: 'aarch64', vcpus: 8, memoryMb: 1024, diskGb: 10 });
   t.equal(d.hostname, 'h1');
-  t.same(d.capabilities, { supportsPause: true, supportsSuspend: true, supportsSnapshot: false, supportsLiveMigration: false, emitsEvents: true });
+  t.same(d.capabilities, {
+    supportsPause: true, supportsSuspend: true, supportsSnapshot: true, supportsMigration: true, supportsLiveMigration: true,
+    supportsRescue: true, emitsEvents: true,
+  });
 });
 
 t.test('fake-only transitions: powerOff/powerOn are idempotent, hard reboot recovers a crash', async (t) => {
@@ -148,16 +160,16 @@ t.test('latency: zero uses no timer, nonzero waits on the clock', async (t) => {
   t.throws(() => new FakeDriver({ latencyMs: { spawn: -1 } }), /latencyMs\.spawn/);
 });
 
-t.test('spawn in flight: same uuid shares the promise, destroy waits for it', async (t) => {
+t.test('spawn in flight: same uuid shares the promise, destroy cancels it', async (t) => {
   const clock = new ManualClock();
   const d = new FakeDriver({ clock, latencyMs: { spawn: 10 } });
   const spec = guestSpec();
   const p1 = d.spawn(spec);
   t.equal(d.spawn(spec), p1, 'same promise while in flight');
-  const del = track(d.destroy(spec.uuid));
-  clock.advance(10);
-  await p1;
-  await del.p;
+  const spawned = track(p1);
+  await d.destroy(spec.uuid); // no clock advance needed: the destroy does not wait out the latency
+  t.equal(await rejectionKind(t, p1), 'aborted', 'the spawn rejects aborted');
+  t.ok(spawned.settled);
   t.equal(await d.getGuest(spec.uuid), undefined, 'the delete wins over the in-flight spawn');
 });
 

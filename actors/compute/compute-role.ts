@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
+import { createSnapshotSink } from './image-sink.js';
 import type { HypervisorDriver } from '../../hosts/driver.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
@@ -96,7 +97,8 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   const capacity = (rec: HostRecord) => reports.capacity(rec);
   const reaper = new GuestReaper(ctx, ctx.log, (rec) => reports.changed(rec));
   const actorDeps = {
-    verbs: { snapshotSink: cfg.snapshotSink },
+    // By default a snapshot's bytes go to the image role over the host's own snapshot subjects.
+    verbs: { snapshotSink: cfg.snapshotSink ?? ((imageId: string, host: string) => createSnapshotSink(ctx.bridge, ctx.subjects, host, imageId)) },
     idleMs: cfg.hostIdleMs,
     changed: (rec: HostRecord) => reports.changed(rec),
     stopped: (rec: HostRecord) => events.emit('passivated', rec.name),

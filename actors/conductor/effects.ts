@@ -4,7 +4,8 @@
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
-import type { CallBudget, Effect, Outcome, Token } from '../../protocols/lifecycle.js';
+import type { CallBudget, Effect, GuestOverride, Outcome, Token } from '../../protocols/lifecycle.js';
+import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
@@ -71,17 +72,22 @@ export class EffectRunner {
         this.spawn(row, effect).then(deliver, fail('spawn'));
         return;
       case 'power':
-        this.call(effect.token, subjectsHost(this.d, effect.host, 'power'), 'power', { uuid: row.uuid, op: effect.op }, 'power')
+        this.call(effect.token, subjectsHost(this.d, effect.host, 'power'), 'power', { uuid: row.uuid, op: effect.op }, 'power', row.uuid)
           .then((o) => deliver(o.kind === 'done' ? { kind: 'powered', token: o.token, powerState: (o.reply as unknown as GuestReply).guest.powerState } : o), fail('power'));
         return;
-      case 'host':
-        this.call(effect.token, subjectsHost(this.d, effect.host, effect.verb), effect.verb, { uuid: row.uuid, ...effect.body }, effect.budget).then(deliver, fail(effect.verb));
+      case 'host': {
+        const { token, host, verb, budget, guest } = effect;
+        (guest ? this.guestSpec(row, guest).then((g) => ({ guest: g })) : Promise.resolve({ uuid: row.uuid }))
+          .then((ids) => this.call(token, subjectsHost(this.d, host, verb), verb, { ...ids, ...effect.body }, budget, row.uuid))
+          .catch((err: unknown): Outcome => ({ kind: 'failed', token, code: err instanceof NovactError ? err.code : 500, message: err instanceof Error ? err.message : String(err) }))
+          .then(deliver, fail(verb));
         return;
+      }
       case 'scheduler':
-        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, effect.body, 'request').then(deliver, fail(effect.verb));
+        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
         return;
       case 'image':
-        this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request').then(deliver, fail(effect.verb));
+        this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
         return;
       case 'destroy':
         Promise.all(effect.hosts.map((h) => this.destroyUntilGone(row.uuid, h))).then(() => deliver({ kind: 'destroyed', token: effect.token }), fail('destroy'));
@@ -144,20 +150,10 @@ export class EffectRunner {
           { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.claim.${host}` },
         );
       }
-      const image = await this.d.images.get(row.imageRef);
       const r = await bridge.request<GuestReply>(
         subjects.host(host, 'spawn'),
         'spawn',
-        {
-          guest: {
-            uuid: row.uuid,
-            name: row.name,
-            vcpus: row.vcpus,
-            memoryMb: row.memoryMb,
-            diskGb: row.rootGb + row.ephemeralGb,
-            image: { id: image.id, diskFormat: image.diskFormat, properties: image.properties },
-          },
-        },
+        { guest: await this.guestSpec(row, {}) },
         { timeoutMs: timeouts.spawnTimeoutMs, idempotencyKey: `${row.uuid}.spawn.${host}` },
       );
       return { kind: 'spawned', token, host, powerState: r.guest.powerState, at: this.d.clock.now() };
@@ -166,12 +162,25 @@ export class EffectRunner {
     }
   }
 
+  /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */
+  private async guestSpec(row: InstanceRow, o: GuestOverride): Promise<GuestSpec> {
+    const image = await this.d.images.get(o.imageRef ?? row.imageRef);
+    const f = o.flavor ?? { vcpus: row.vcpus, memoryMb: row.memoryMb, rootGb: row.rootGb, ephemeralGb: row.ephemeralGb };
+    return {
+      uuid: row.uuid,
+      name: row.name,
+      vcpus: f.vcpus,
+      memoryMb: f.memoryMb,
+      diskGb: f.rootGb + f.ephemeralGb,
+      image: { id: image.id, diskFormat: image.diskFormat, properties: image.properties },
+    };
+  }
+
   /**
    * One request on behalf of a step: the idempotency key is the instance, step and attempt, so a
    * lost reply retried by the bus acts once, and a resumed step (new attempt) acts again.
    */
-  private async call(token: Token, subject: string, verb: string, body: Record<string, unknown>, budget: CallBudget): Promise<Outcome> {
-    const uuid = typeof body.uuid === 'string' ? body.uuid : (body.instanceUuid as string | undefined) ?? 'n/a';
+  private async call(token: Token, subject: string, verb: string, body: Record<string, unknown>, budget: CallBudget, uuid: string): Promise<Outcome> {
     try {
       const reply = await this.d.bridge.request<Record<string, unknown>>(subject, verb, body, {
         timeoutMs: this.budgetMs(budget),

@@ -4,7 +4,13 @@
  * the lifecycle ignores an outcome whose token is not the one it awaits.
  */
 import type { PowerState } from '../states.js';
-import type { Token } from './state.js';
+import type { FlavorRef, Token } from './state.js';
+
+/** What a guest spec built for a host call changes from the instance row. */
+export interface GuestOverride {
+  flavor?: FlavorRef;
+  imageRef?: string;
+}
 
 /** Power operations a host performs on a guest (the host verb `power`). */
 export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
@@ -18,8 +24,12 @@ export type Effect =
   /** Spawn on `host`; `claim` first moves the allocation there (alternates, resumes). */
   | { kind: 'spawn'; token: Token; host: string; claim: boolean }
   | { kind: 'power'; token: Token; host: string; op: PowerOp }
-  /** Any other host verb; answers `done` with the host's reply or `failed`. */
-  | { kind: 'host'; token: Token; host: string; verb: string; body: Record<string, unknown>; budget: CallBudget }
+  /**
+   * Any other host verb; answers `done` with the host's reply or `failed`. The body gets the
+   * instance's `uuid`; with `guest`, also `guest`: the instance's spec built by the conductor from
+   * its row, with the flavor and image given here instead (a resize's new flavor, a rebuild's image).
+   */
+  | { kind: 'host'; token: Token; host: string; verb: string; body: Record<string, unknown>; budget: CallBudget; guest?: GuestOverride }
   /** Any scheduler verb (moves: select-move, confirm, revert); answers `done` or `failed`. */
   | { kind: 'scheduler'; token: Token; verb: string; body: Record<string, unknown> }
   /** Any image-role verb (snapshots); answers `done` or `failed`. */

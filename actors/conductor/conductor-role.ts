@@ -37,10 +37,14 @@ import { registerConductorApiVerbs } from './api-verbs.js';
 import { registerHostGuestsVerb } from './host-guests.js';
 import { MigrationStore } from './migration-store.js';
 import { registerMigrationVerbs } from './migration-verbs.js';
+import { migrationWriter } from './migration-writes.js';
+import type { LifecycleConfig } from '../../protocols/lifecycle.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
   instanceIdleMs: number;
+  /** Nova's lifecycle settings (reclaim interval, resize confirm window, shelve offload time, same-host resize). */
+  lifecycle?: LifecycleConfig;
   /** Resume instances whose task has not moved for this long (a lost effect). */
   stuckAfterMs: number;
   sweepIntervalMs: number;
@@ -141,6 +145,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     },
   }), { actors, log, health, ...(cfg.critical ? { policy: cfg.critical } : {}) });
 
+  const migrationStore = new MigrationStore(orm, readOrm);
   const registry: EntityRegistry<InstanceMsg> = new EntityRegistry<InstanceMsg>(actors, () => conductor.ref as ActorRef<unknown>, 'instance', (uuid) => {
     const row = adopted.get(uuid);
     adopted.delete(uuid);
@@ -148,6 +153,12 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       uuid,
       {
         orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
+        migrations: migrationWriter(migrationStore),
+        ...(cfg.lifecycle ? { lifecycle: cfg.lifecycle } : {}),
+        flavor: (ref) => {
+          const f = flavors.find(ref);
+          return f && { id: f.id, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.diskGb, ephemeralGb: f.ephemeralGb };
+        },
         deliver: (id, outcome) => {
           // After stop() outcomes have nowhere to go; the next start resumes from the database.
           if (!stopped) registry.tell(id, { kind: 'outcome', outcome });
@@ -296,7 +307,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     forgetReports: (host) => computeNodes.forget(host),
   });
   registerHostGuestsVerb(bridge, svc, subjects, orm);
-  registerMigrationVerbs(bridge, svc, new MigrationStore(orm, readOrm));
+  registerMigrationVerbs(bridge, svc, migrationStore);
 
   // One conductor writes each report (queue group); the records back `host list`.
   // Validated by the catalog (host = subject's host, bounded numbers); the receive time is what counts (C4).

@@ -13,9 +13,11 @@ import {
   isDriven,
   transition,
   type Caller,
+  type Env,
   type LifecycleConfig,
   type LifecycleEvent,
   type LifecycleState,
+  type MigrationWrite,
   type Outcome,
   type Refusal,
 } from '../../protocols/lifecycle.js';
@@ -55,6 +57,9 @@ export interface InstanceActorDeps {
   effects: EffectRunner;
   clock: Clock;
   lifecycle?: LifecycleConfig;
+  flavor?: Env['flavor'];
+  /** Writes the migration records the lifecycle's transitions ask for (absent: none are kept). */
+  migrations?: (row: InstanceRow, w: MigrationWrite, at: Date) => Promise<void>;
   /** Delivers an outcome to whichever actor holds the instance when it arrives. */
   deliver: (uuid: string, o: Outcome) => void;
   idleShutdownMs: number;
@@ -112,7 +117,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
   const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
-    const t = transition(s.life, event, { now: now.getTime(), config });
+    const t = transition(s.life, event, { now: now.getTime(), config, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
     let next = row;
     if (changedOnDisk(s.life, t.next)) {
@@ -145,6 +150,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       }
       next = { ...row, ...fields, version: row.version + 1 };
     }
+    if (t.migration && deps.migrations) await deps.migrations(next, t.migration, now);
     const out: State = { ...s, row: next, life: t.next };
     for (const e of t.effects) {
       deps.effects.run(next, e, () => serverView(next), (o) => deps.deliver(uuid, o));

@@ -3,9 +3,10 @@
  * issues its one effect under a fresh token), finishing a task, refusing.
  */
 import type { TaskState, VmState } from '../states.js';
+import type { MigrationStatus, MigrationType } from '../migrations.js';
 import type { DrivenTaskState } from './driven.js';
 import type { Effect, Outcome, OutcomeKind } from './effects.js';
-import type { LifecycleState, TaskContext, Token } from './state.js';
+import type { FlavorRef, LifecycleState, TaskContext, Token } from './state.js';
 
 /** Settings the lifecycle reads (Nova's names). */
 export interface LifecycleConfig {
@@ -28,6 +29,8 @@ export const DEFAULT_LIFECYCLE_CONFIG: LifecycleConfig = {
 export interface Env {
   now: number;
   config: LifecycleConfig;
+  /** The flavor a reference names (resize), from the conductor's catalog; undefined when unknown. */
+  flavor?: (ref: string) => FlavorRef | undefined;
 }
 
 /** The instance action a task's end closes (written with the state that ends it). */
@@ -38,11 +41,20 @@ export interface Finished {
 }
 
 export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin'; value: string };
+/**
+ * A change to the move's migration record, written by the instance actor right after the state it
+ * goes with (records, like instance actions; the ledger and the guest follow the state, not these).
+ */
+export type MigrationWrite =
+  | { op: 'create'; uuid: string; type: MigrationType; source: string | null; dest: string | null; oldFlavorId: string | null; newFlavorId: string | null; status?: MigrationStatus }
+  | { op: 'status'; uuid: string; from: readonly MigrationStatus[]; to: MigrationStatus; dest?: string };
+
 export interface Accepted {
   ok: true;
   next: LifecycleState;
   effects: Effect[];
   finished?: Finished;
+  migration?: MigrationWrite;
   /** Set by `goto`: the engine issues the step's effect under a fresh token. */
   enter?: true;
 }

@@ -1,15 +1,8 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 
-/** Nova's migration types (nova/objects/fields.py `MigrationType`). */
-export const MIGRATION_TYPES = ['migration', 'resize', 'live-migration', 'evacuation'] as const;
-export type MigrationType = (typeof MIGRATION_TYPES)[number];
+import { MIGRATION_STATUSES, MIGRATION_TYPES, type MigrationStatus, type MigrationType } from '../../../protocols/migrations.js';
 
-/** Nova's migration statuses, over every move kind (cold: pre-migrating … confirmed/reverted; live: queued … completed). */
-export const MIGRATION_STATUSES = [
-  'queued', 'preparing', 'accepted', 'pre-migrating', 'migrating', 'running', 'post-migrating', 'finished',
-  'confirming', 'confirmed', 'reverting', 'reverted', 'completed', 'done', 'error', 'failed', 'cancelled', 'aborted',
-] as const;
-export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
+export { MIGRATION_STATUSES, MIGRATION_TYPES, type MigrationStatus, type MigrationType };
 
 /**
  * A move of an instance (resize, cold or live migration, evacuation), as Nova records it. Owned by

@@ -72,6 +72,8 @@ const RECENT_KEYS = 64;
 function lifeOf(r: InstanceRow): LifecycleState {
   const driven = r.taskState === null || isDriven(r.taskState);
   return {
+    flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, memoryMb: r.memoryMb, rootGb: r.rootGb, ephemeralGb: r.ephemeralGb },
+    imageRef: r.imageRef,
     vmState: driven ? r.vmState : 'error',
     taskState: driven ? (r.taskState as LifecycleState['taskState']) : null,
     powerState: r.powerState as PowerState,
@@ -89,7 +91,8 @@ function lifeOf(r: InstanceRow): LifecycleState {
 function changedOnDisk(a: LifecycleState, b: LifecycleState): boolean {
   return (
     a.vmState !== b.vmState || a.taskState !== b.taskState || a.powerState !== b.powerState || a.host !== b.host ||
-    a.launchedAt !== b.launchedAt || a.fault !== b.fault || a.alternates !== b.alternates || a.ctx !== b.ctx || a.locked !== b.locked
+    a.launchedAt !== b.launchedAt || a.fault !== b.fault || a.alternates !== b.alternates || a.ctx !== b.ctx || a.locked !== b.locked ||
+    a.flavor !== b.flavor || a.imageRef !== b.imageRef
   );
 }
 
@@ -122,7 +125,10 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     let next = row;
     if (changedOnDisk(s.life, t.next)) {
       const deleted = t.next.vmState === 'deleted';
+      const f = t.next.flavor;
       const fields: StateFields = {
+        flavorId: f.id, flavorName: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.rootGb, ephemeralGb: f.ephemeralGb,
+        imageRef: t.next.imageRef,
         vmState: t.next.vmState,
         taskState: t.next.taskState,
         powerState: t.next.powerState,

@@ -10,7 +10,7 @@ import { Batcher } from '../../runtime/batcher.js';
 /** The fields a state transition may change. */
 export type StateFields = Pick<
   InstanceRow,
-  'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'taskContext' | 'lockedBy' | 'lockedReason'
+  'flavorId' | 'flavorName' | 'vcpus' | 'memoryMb' | 'rootGb' | 'ephemeralGb' | 'imageRef' | 'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'taskContext' | 'lockedBy' | 'lockedReason'
   | 'launchedAt' | 'terminatedAt' | 'deletedAt' | 'updatedAt'
 >;
 
@@ -104,7 +104,8 @@ const insertRow = (r: InstanceRow) => ({
 });
 
 const updateRow = ({ uuid, expected, fields: f }: Extract<Item, { t: 'update' }>) => ({
-  uuid, expected, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
+  uuid, expected, flavor_id: f.flavorId, flavor_name: f.flavorName, vcpus: f.vcpus, memory_mb: f.memoryMb, root_gb: f.rootGb,
+  ephemeral_gb: f.ephemeralGb, image_ref: f.imageRef, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
   alternates: f.alternates, fault: f.fault, task_context: f.taskContext, locked_by: f.lockedBy, locked_reason: f.lockedReason, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
   deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
 });
@@ -134,11 +135,13 @@ with ins as (
   on conflict (idempotency_key) do nothing
   returning uuid),
 du as materialized (
-  select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, vm_state text, task_state text, power_state int,
+  select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, flavor_id text, flavor_name text, vcpus int,
+    memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
     host text, node text, alternates jsonb, fault jsonb, task_context jsonb, locked_by text, locked_reason text, launched_at timestamptz, terminated_at timestamptz,
     deleted_at timestamptz, updated_at timestamptz)),
 upd as (
-  update instances i set vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
+  update instances i set flavor_id = du.flavor_id, flavor_name = du.flavor_name, vcpus = du.vcpus, memory_mb = du.memory_mb,
+    root_gb = du.root_gb, ephemeral_gb = du.ephemeral_gb, image_ref = du.image_ref, vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
     node = du.node, alternates = du.alternates, fault = du.fault, task_context = du.task_context, locked_by = du.locked_by,
     locked_reason = du.locked_reason, launched_at = du.launched_at, terminated_at = du.terminated_at,
     deleted_at = du.deleted_at, updated_at = du.updated_at, version = i.version + 1

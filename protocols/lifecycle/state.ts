@@ -65,6 +65,9 @@ export interface Lock {
 }
 
 export interface LifecycleState {
+  /** The instance's flavor and image now (a resize finishes by changing the flavor, a rebuild the image). */
+  flavor: FlavorRef;
+  imageRef: string;
   vmState: VmState;
   taskState: DrivenTaskState | null;
   powerState: PowerState;
@@ -81,9 +84,13 @@ export interface LifecycleState {
 
 export const EMPTY_CONTEXT: TaskContext = { attempt: 0 };
 
+const NO_FLAVOR: FlavorRef = { id: '', name: '', vcpus: 0, memoryMb: 0, rootGb: 0, ephemeralGb: 0 };
+
 /** The state a new instance is created in (Nova: vm `building`, task `scheduling`). */
-export function initialState(): LifecycleState {
+export function initialState(flavor: FlavorRef = NO_FLAVOR, imageRef = ''): LifecycleState {
   return {
+    flavor,
+    imageRef,
     vmState: 'building',
     taskState: 'scheduling',
     powerState: PowerState.NOSTATE,

@@ -61,6 +61,7 @@ const POWER: Partial<Record<TaskState, { op: string; event: string; endsIn: VmSt
   resuming: { op: 'resume', event: 'resume', endsIn: 'active' },
 };
 
+const FLAVOR = { id: '1', name: 'm1.tiny', vcpus: 1, memoryMb: 512, rootGb: 1, ephemeralGb: 0 };
 const ADMIN: Caller = { userId: 'u-admin', projectId: 'p-admin', admin: true };
 const MEMBER: Caller = { userId: 'u1', projectId: 'p1', admin: false };
 
@@ -78,7 +79,7 @@ function deepFreeze<T>(o: T): T {
 /** A frozen state: any mutation of its input by `transition` throws (ESM is strict). */
 function st(over: Partial<LifecycleState> = {}): LifecycleState {
   return deepFreeze({
-    vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null,
+    flavor: FLAVOR, imageRef: 'img-1', vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null,
     launchedAt: 1_000, locked: null, ctx: { attempt: 5 }, running: null, ...over,
   } as LifecycleState);
 }
@@ -179,7 +180,7 @@ t.test('must have launched, needs a host, locks and admin rules', async (t) => {
 });
 
 t.test('build: scheduled -> spawned -> active, with tokens', async (t) => {
-  const s0 = deepFreeze(initialState());
+  const s0 = deepFreeze(initialState(FLAVOR, 'img-1'));
   t.equal(apiStatus(s0.vmState, s0.taskState), 'BUILD');
   const b = accepted(t, transition(s0, { kind: 'resume', fresh: true }), 'build starts');
   t.same(b.effects, [{ kind: 'select', token: { step: 'scheduling', attempt: 0 } }], 'the first issue keeps the written attempt (no write)');
@@ -191,7 +192,7 @@ t.test('build: scheduled -> spawned -> active, with tokens', async (t) => {
 
   const s2 = accepted(t, transition(s1.next, answer(s1.next, { kind: 'spawned', host: 'h1', powerState: PowerState.RUNNING, at: 42 })), 'spawned');
   t.same(s2.next, {
-    vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null, launchedAt: 42,
+    flavor: FLAVOR, imageRef: 'img-1', vmState: 'active', taskState: null, powerState: PowerState.RUNNING, host: 'h1', alternates: [], fault: null, launchedAt: 42,
     locked: null, ctx: { attempt: 1 }, running: null,
   });
   t.same(s2.effects, [notify('create.end')]);

@@ -140,7 +140,7 @@ t.test('server actions: unknown 400, unimplemented 501, malformed 400, wrong sta
   await cluster.client.waitForServer(id, (s) => s.status === 'ACTIVE' && s.taskState === null);
   const path = `/v2.1/servers/${id}/action`;
   isFault(t, await http.post(path, { token: admin, body: { frobnicate: null } }), 'badRequest', 400, /There is no such action: frobnicate/);
-  isFault(t, await http.post(path, { token: admin, body: { pause: null } }), 'notImplemented', 501);
+  isFault(t, await http.post(path, { token: admin, body: { 'os-getRDPConsole': { type: 'rdp-html5' } } }), 'notImplemented', 501);
   isFault(t, await http.post(path, { token: admin, body: { reboot: { type: 'SIDEWAYS' } } }), 'badRequest', 400);
   isFault(t, await http.post(path, { token: admin, body: { reboot: null } }), 'badRequest', 400);
   isFault(t, await http.post(path, { token: admin, body: {} }), 'badRequest', 400);

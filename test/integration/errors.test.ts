@@ -61,9 +61,10 @@ t.test('malformed build requests get typed errors, never a crash', async (t) => 
 
 t.test('requests to a missing instance are 404', async (t) => {
   await t.rejects(client.getServer(missing), { code: 404, fault: 'itemNotFound', message: `Instance ${missing} could not be found.` });
-  for (const verb of ['stop', 'start', 'delete', 'reboot'] as const) {
+  for (const verb of ['stop', 'start', 'delete', 'pause', 'lock'] as const) {
     await t.rejects(client.serverAction(missing, verb), { code: 404 }, verb);
   }
+  await t.rejects(client.serverAction(missing, 'reboot', { type: 'HARD' }), { code: 404 }, 'reboot');
   // A subject token that is not a UUID.
   const { body } = await raw(`${subjects.root}.instance.not-a-uuid.get`, '');
   t.match(body.error, { code: 404 });

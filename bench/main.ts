@@ -7,8 +7,10 @@
  *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
+ *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
  */
 import { parseArgs } from 'node:util';
+import { actionsBench } from './actions.js';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
@@ -89,11 +91,19 @@ switch (name) {
       seconds: num(values.seconds!, 'seconds'),
     });
     break;
+  case 'actions':
+    result = await actionsBench({
+      hosts: hosts('1000'),
+      servers: num(values.instances!, 'instances'),
+      seconds: num(values.seconds!, 'seconds'),
+      concurrency: num(values.concurrency!, 'concurrency'),
+    });
+    break;
   case 'fuzz':
     result = await fuzzBench({ runs: num(values.runs!, 'runs'), seed: num(values.seed!, 'seed') });
     break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -5,7 +5,7 @@
  * `.end` notification. Prints one JSON line; asserts nothing.
  */
 import { ACTIONS, type ActionName } from '../protocols/lifecycle.js';
-import { startCluster } from '../cluster/cluster.js';
+import { startBenchCluster } from './bench-cluster.js';
 import { percentiles } from './percentiles.js';
 
 export interface ActionsBenchOptions {
@@ -38,16 +38,8 @@ function menu(): Record<Known, Move[]> {
 }
 
 export async function actionsBench(o: ActionsBenchOptions): Promise<Record<string, unknown>> {
-  const cluster = await startCluster({
-    hosts: o.hosts,
-    logLevel: 'error',
-    natsUrl: process.env.NATS_URL,
-    databaseUrl: process.env.DATABASE_URL,
-    fakeHost: { vcpus: 128, memoryMb: 1_048_576, diskGb: 65_536 },
-    scheduler: { maxInstancesPerHost: 1_000 },
-  } as Parameters<typeof startCluster>[0]);
+  const cluster = await startBenchCluster(o.hosts);
   try {
-    await cluster.waitForHosts(o.hosts, 120_000);
     const { client, subjects } = cluster;
     const image = (await client.listImages())[0]!;
     const moves = menu();

@@ -2,7 +2,7 @@
  * Boot benchmark: N instances over H fake hosts with C builds in flight, end to end (request →
  * `create.end` event), against real NATS and PostgreSQL. Prints one JSON line.
  */
-import { startCluster } from '../cluster/cluster.js';
+import { startBenchCluster } from './bench-cluster.js';
 import { percentiles } from './percentiles.js';
 
 export interface BootBenchOptions {
@@ -14,16 +14,8 @@ export interface BootBenchOptions {
 }
 
 export async function bootBench(o: BootBenchOptions): Promise<Record<string, unknown>> {
-  const cluster = await startCluster({
-    hosts: o.hosts,
-    logLevel: 'error',
-    natsUrl: process.env.NATS_URL,
-    databaseUrl: process.env.DATABASE_URL,
-    fakeHost: { vcpus: 128, memoryMb: 1_048_576, diskGb: 65_536 },
-    scheduler: { maxInstancesPerHost: 1_000 },
-  } as Parameters<typeof startCluster>[0]);
+  const cluster = await startBenchCluster(o.hosts);
   try {
-    await cluster.waitForHosts(o.hosts, 120_000);
     const { client, subjects } = cluster;
     const image = (await client.listImages())[0]!;
     const sentAt = new Map<string, number>();

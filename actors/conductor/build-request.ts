@@ -6,7 +6,8 @@ import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { parseHints } from '../../protocols/hints.js';
 import { fieldsOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
-import { isAccessIpV4, isAccessIpV6, isValidHostname, isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { addressFields } from './address-fields.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 const NAME = /^[^\x00-\x1f\x7f]+$/;
@@ -50,21 +51,7 @@ function parseServerFields(o: Record<string, unknown>): Partial<BuildRequest> {
   }
   const description = optStr(o, 'description', { min: 0, max: 255, pattern: /^[^\x00-\x1f\x7f]*$/ });
   if (description !== undefined) out.description = description;
-  const hostname = optStr(o, 'hostname', { max: 63 });
-  if (hostname !== undefined) {
-    if (!isValidHostname(hostname)) throw new BadRequestError(`Invalid hostname '${hostname}'`);
-    out.hostname = hostname;
-  }
-  const v4 = optStr(o, 'accessIPv4', { max: 64 });
-  if (v4 !== undefined) {
-    if (!isAccessIpV4(v4)) throw new BadRequestError(`'accessIPv4' is not an IPv4 address: ${v4}`);
-    out.accessIPv4 = v4;
-  }
-  const v6 = optStr(o, 'accessIPv6', { max: 64 });
-  if (v6 !== undefined) {
-    if (!isAccessIpV6(v6)) throw new BadRequestError(`'accessIPv6' is not an IPv6 address: ${v6}`);
-    out.accessIPv6 = v6;
-  }
+  Object.assign(out, addressFields(o));
   return out;
 }
 

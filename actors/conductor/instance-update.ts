@@ -8,7 +8,8 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, OverLimi
 import { fieldsOf, optBool, optInt, optStr, stringMap } from '../../protocols/validate.js';
 import type { VmState } from '../../protocols/states.js';
 import { MAX_MAP_BYTES, mapBytes } from '../../protocols/text.js';
-import { isAccessIpV4, isAccessIpV6, isValidHostname, isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { addressFields } from './address-fields.js';
 import { Instance, type InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 
@@ -90,21 +91,10 @@ function fieldChanges(o: Record<string, unknown>): Changes {
     if (description !== undefined) throw new BadRequestError("'description' and 'clearDescription' exclude each other");
     changes.description = null;
   }
-  const hostname = optStr(o, 'hostname', { max: 63 });
-  if (hostname !== undefined) {
-    if (!isValidHostname(hostname)) throw new BadRequestError(`Invalid hostname '${hostname}'`);
-    changes.hostname = hostname;
-  }
-  const v4 = optStr(o, 'accessIPv4', { max: 64 });
-  if (v4 !== undefined) {
-    if (!isAccessIpV4(v4)) throw new BadRequestError(`'accessIPv4' is not an IPv4 address: ${v4}`);
-    changes.accessIpV4 = v4;
-  }
-  const v6 = optStr(o, 'accessIPv6', { max: 64 });
-  if (v6 !== undefined) {
-    if (!isAccessIpV6(v6)) throw new BadRequestError(`'accessIPv6' is not an IPv6 address: ${v6}`);
-    changes.accessIpV6 = v6;
-  }
+  const addr = addressFields(o);
+  if (addr.hostname !== undefined) changes.hostname = addr.hostname;
+  if (addr.accessIPv4 !== undefined) changes.accessIpV4 = addr.accessIPv4;
+  if (addr.accessIPv6 !== undefined) changes.accessIpV6 = addr.accessIPv6;
   return changes;
 }
 

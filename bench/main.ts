@@ -7,12 +7,14 @@
  *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
+ *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
  */
 import { parseArgs } from 'node:util';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
 import { memoryBench } from './memory.js';
+import { movesBench } from './moves.js';
 import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
 import { simBench } from './sim.js';
@@ -92,8 +94,11 @@ switch (name) {
   case 'fuzz':
     result = await fuzzBench({ runs: num(values.runs!, 'runs'), seed: num(values.seed!, 'seed') });
     break;
+  case 'moves':
+    result = await movesBench({ hosts: hosts('1000'), instances: num(values.instances!, 'instances'), concurrency: num(values.concurrency!, 'concurrency') });
+    break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, moves)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -67,10 +67,10 @@ t.test('resize: prep → migrating → finish → VERIFY_RESIZE, with the migrat
   t.equal(b.next.host, 'h1', 'still on the source while it migrates out');
   t.same(without(awaited(c)), { kind: 'host', host: 'h2', verb: 'finish-migration', body: { powerOn: true }, budget: 'move', guest: { flavor: SMALL } });
   t.equal(c.next.host, 'h2', 'the row names the destination before the guest is built there');
-  t.same(c.migration, { op: 'status', uuid: 'mig-1', from: ['migrating'], to: 'post-migrating' });
+  t.same(c.migration, { op: 'status', uuid: 'mig-1', from: ['pre-migrating', 'migrating'], to: 'post-migrating' });
   t.match(d.next, { vmState: 'resized', taskState: null, host: 'h2', flavor: SMALL, powerState: PowerState.RUNNING, running: null });
   t.same(d.next.ctx, { attempt: c.next.ctx.attempt, migration: { ...a.next.ctx.migration!, dest: 'h2' }, previousVm: 'active' }, 'the move stays for confirm/revert/delete');
-  t.same(d.migration, { op: 'status', uuid: 'mig-1', from: ['post-migrating'], to: 'finished' });
+  t.same(d.migration, { op: 'status', uuid: 'mig-1', from: ['pre-migrating', 'migrating', 'post-migrating'], to: 'finished' });
   t.same(d.finished, { action: 'resize', result: 'Success', message: null });
 });
 
@@ -85,7 +85,7 @@ t.test('confirm: source confirm-migration, then scheduler confirm-move; back to 
   const g = ok(t, transition(f.next, done(f.next, { released: 1 }), ENV), 'ledger confirmed');
   t.match(g.next, { vmState: 'active', taskState: null, host: 'h2', flavor: SMALL, fault: null });
   t.same(g.next.ctx, { attempt: f.next.ctx.attempt }, 'the move is over');
-  t.same(g.migration, { op: 'status', uuid: 'mig-1', from: ['confirming'], to: 'confirmed' });
+  t.same(g.migration, { op: 'status', uuid: 'mig-1', from: ['finished', 'confirming'], to: 'confirmed' });
   t.same(g.finished, { action: 'confirmResize', result: 'Success', message: null });
 });
 
@@ -101,7 +101,7 @@ t.test('revert: dest revert-migration, source finish-revert, scheduler revert-mo
   t.same(without(awaited(g)), { kind: 'scheduler', verb: 'revert-move', body: { migrationUuid: 'mig-1' }, withInstance: true });
   const h = ok(t, transition(g.next, done(g.next, { host: 'h1' }), ENV), 'ledger reverted');
   t.match(h.next, { vmState: 'stopped', taskState: null, host: 'h1', flavor: TINY, powerState: PowerState.SHUTDOWN, fault: null });
-  t.same(h.migration, { op: 'status', uuid: 'mig-1', from: ['reverting'], to: 'reverted' });
+  t.same(h.migration, { op: 'status', uuid: 'mig-1', from: ['finished', 'reverting'], to: 'reverted' });
   t.same(h.finished, { action: 'revertResize', result: 'Success', message: null });
 });
 

@@ -39,6 +39,13 @@ const OPEN: readonly MigrationStatus[] = ['pre-migrating', 'migrating', 'post-mi
 const status = (s: LifecycleState, from: readonly MigrationStatus[], to: MigrationStatus, dest?: string): MigrationWrite =>
   ({ op: 'status', uuid: move(s).uuid, from, to, ...(dest ? { dest } : {}) });
 
+/**
+ * Each forward status is written from any earlier one: a write lost to a crash between the state's
+ * CAS and the record's is then made good by the next, instead of refusing it forever.
+ */
+const FORWARD: readonly MigrationStatus[] = ['pre-migrating', 'migrating', 'post-migrating', 'finished'];
+const after = (to: MigrationStatus): readonly MigrationStatus[] => FORWARD.slice(0, FORWARD.indexOf(to));
+
 const withMigration = (t: Accepted, w: MigrationWrite): Accepted => ({ ...t, migration: w });
 
 /** Ends the task but keeps the move in the context (VERIFY_RESIZE, or ERROR for a delete to clean up). */
@@ -115,7 +122,7 @@ const resize_prep: Step = {
   on: {
     scheduled: (s, o) => withMigration(
       goto(s, 'resize_migrating', { ctx: { ...s.ctx, migration: { ...move(s), dest: o.host } } }),
-      status(s, ['pre-migrating'], 'migrating', o.host),
+      status(s, after('migrating'), 'migrating', o.host),
     ),
     // The allocations may have moved (a lost reply): revert-move puts back whatever did.
     scheduleFailed: (s, o) => rollBack(s, { code: 500, message: o.message }, 'ledger'),
@@ -130,7 +137,7 @@ const resize_migrating: Step = {
   on: {
     // The row names the destination before the guest is built there (Nova does too), so the
     // destination's reconciliation never takes the arriving guest for a stray.
-    done: (s) => withMigration(goto(s, 'resize_finish', { host: move(s).dest! }), status(s, ['migrating'], 'post-migrating')),
+    done: (s) => withMigration(goto(s, 'resize_finish', { host: move(s).dest! }), status(s, after('post-migrating'), 'post-migrating')),
     failed: (s, o) => rollBack(s, { code: o.code, message: o.message }, 'dest'),
   },
 };
@@ -144,7 +151,7 @@ const resize_finish: Step = {
     done: (s, o) => {
       const m = move(s);
       return finishKeeping(s, { vmState: 'resized', host: m.dest!, flavor: m.newFlavor ?? s.flavor, powerState: guestPower(o, s.powerState), fault: null },
-        status(s, ['post-migrating'], 'finished'));
+        status(s, after('finished'), 'finished'));
     },
     failed: (s, o) => rollBack(s, { code: o.code, message: o.message }, 'dest'),
   },
@@ -159,7 +166,7 @@ const resize_confirming: Step = {
   on: {
     done: (s) => {
       if (s.ctx.moveStage !== 'ledger') return goto(s, 'resize_confirming', { ctx: { ...s.ctx, moveStage: 'ledger' } });
-      return withMigration(finish(s, { vmState: s.ctx.previousVm ?? 'active', fault: null }) as Accepted, status(s, ['confirming'], 'confirmed'));
+      return withMigration(finish(s, { vmState: s.ctx.previousVm ?? 'active', fault: null }) as Accepted, status(s, ['finished', 'confirming'], 'confirmed'));
     },
     failed: broken,
   },
@@ -183,7 +190,7 @@ const resize_reverting: Step = {
           const back = { vmState: s.ctx.previousVm ?? 'active', host: m.source, flavor: m.oldFlavor ?? s.flavor };
           const undo = s.ctx.undo;
           if (undo) return withMigration(finish(s, back, undo) as Accepted, status(s, OPEN, 'error'));
-          return withMigration(finish(s, { ...back, fault: null }) as Accepted, status(s, ['reverting'], 'reverted'));
+          return withMigration(finish(s, { ...back, fault: null }) as Accepted, status(s, ['finished', 'reverting'], 'reverted'));
         }
         // The destination is clean: the row names the source again before its guest comes back.
         default: return goto(s, 'resize_reverting', { host: m.source, ctx: { ...s.ctx, moveStage: 'source' } });

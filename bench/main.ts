@@ -8,6 +8,7 @@
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
  *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
+ *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
@@ -15,6 +16,7 @@ import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
 import { memoryBench } from './memory.js';
+import { movesBench } from './moves.js';
 import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
 import { simBench } from './sim.js';
@@ -102,8 +104,11 @@ switch (name) {
   case 'fuzz':
     result = await fuzzBench({ runs: num(values.runs!, 'runs'), seed: num(values.seed!, 'seed') });
     break;
+  case 'moves':
+    result = await movesBench({ hosts: hosts('1000'), instances: num(values.instances!, 'instances'), concurrency: num(values.concurrency!, 'concurrency') });
+    break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -3,6 +3,7 @@
  * all-in-one), each with its own NATS connection, against the given NATS and PostgreSQL or, when none
  * is given, a `nats-server` child and a private PostgreSQL cluster that it starts and stops itself.
  */
+import { FakeFabric } from '../hosts/fake/fake-migration.js';
 import { join as joinPath } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
@@ -313,7 +314,9 @@ export function fakeHostNames(n: number, prefix = 'compute'): string[] {
 }
 
 export function fakeHosts(n: number, opts: FakeDriverOptions, prefix?: string): ComputeHost[] {
-  return fakeHostNames(n, prefix).map((name) => ({ name, driver: new FakeDriver({ ...opts, hostname: name }) }));
+  // One fabric for the process's fake hosts, so guests can move between them (resize, migrations).
+  const fabric = opts.fabric ?? new FakeFabric();
+  return fakeHostNames(n, prefix).map((name) => ({ name, driver: new FakeDriver({ ...opts, fabric, hostname: name }) }));
 }
 
 async function seedImages(orm: Orm): Promise<void> {

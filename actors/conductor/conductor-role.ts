@@ -38,6 +38,7 @@ import { registerHostGuestsVerb } from './host-guests.js';
 import { MigrationStore } from './migration-store.js';
 import { registerMigrationVerbs } from './migration-verbs.js';
 import { migrationWriter } from './migration-writes.js';
+import { startResizeConfirmSweep } from './resize-confirm-sweep.js';
 import type { LifecycleConfig } from '../../protocols/lifecycle.js';
 
 export interface ConductorConfig extends EffectTimeouts {
@@ -322,6 +323,12 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   await sweep(0);
   const timers: Timer[] = [clock.setInterval(() => conductor.tell({ kind: 'sweep', olderThanMs: cfg.stuckAfterMs }), cfg.sweepIntervalMs)];
+  // Resizes left unconfirmed past the window are confirmed by the system (an admin caller).
+  const autoConfirm = startResizeConfirmSweep({
+    orm, clock, log, windowS: cfg.lifecycle?.resizeConfirmWindowS ?? 0, intervalMs: cfg.sweepIntervalMs,
+    confirm: (uuid) => registry.ask(uuid, (reply) => ({ kind: 'request', verb: 'confirmResize', body: {}, requestId: `auto-confirm-${uuid}`, key: undefined, reply }), cfg.requestTimeoutMs),
+  });
+  if (autoConfirm) timers.push(autoConfirm);
 
   return {
     name: 'conductor',

@@ -83,8 +83,13 @@ export class EffectRunner {
           .then(deliver, fail(verb));
         return;
       }
-      case 'scheduler':
-        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
+      case 'scheduler': {
+        const body = effect.withInstance ? { instanceUuid: row.uuid, ...effect.body } : effect.body;
+        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, body, 'request', row.uuid).then(deliver, fail(effect.verb));
+        return;
+      }
+      case 'selectMove':
+        this.selectMove(row, effect).then(deliver, fail('select-move'));
         return;
       case 'image':
         this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
@@ -135,6 +140,28 @@ export class EffectRunner {
         }
         await this.d.clock.sleep(jitteredBackoff(attempt));
       }
+    }
+  }
+
+  /** A move's placement (resize, cold migrate): one request, keyed by the step's attempt (the scheduler answers a repeat with the move it made). */
+  private async selectMove(row: InstanceRow, e: Extract<Effect, { kind: 'selectMove' }>): Promise<Outcome> {
+    const { token, flavor: f } = e;
+    try {
+      const image = await this.d.images.get(row.imageRef);
+      const base = selectRequestFor(row, image, this.d.extraSpecs(f.id));
+      const body: SelectRequest = {
+        ...base,
+        resources: flavorResources({ vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.rootGb, ephemeralGb: f.ephemeralGb }),
+        flavor: { ...base.flavor, id: f.id, name: f.name },
+        move: { migrationUuid: e.migrationUuid, sourceHost: e.source, allowSameHost: e.allowSameHost, ...(e.targetHost ? { targetHost: e.targetHost } : {}) },
+      };
+      const r = await this.d.bridge.request<SelectReply>(this.d.subjects.scheduler('select'), 'select', body, {
+        timeoutMs: this.d.timeouts.requestTimeoutMs,
+        idempotencyKey: `${row.uuid}.${token.step}.${token.attempt}.select`,
+      });
+      return { kind: 'scheduled', token, host: r.host, alternates: r.alternates };
+    } catch (err) {
+      return { kind: 'scheduleFailed', token, message: err instanceof Error ? err.message : String(err) };
     }
   }
 

@@ -4,7 +4,8 @@
  * compare-and-swap, and only then are the effects started. Outcomes come back as messages.
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
-import { ConflictError, ForbiddenError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
   ACTIONS,
   DEFAULT_LIFECYCLE_CONFIG,
@@ -102,6 +103,7 @@ function refusal(uuid: string, r: Refusal): NovactError {
     return new ForbiddenError(`Policy doesn't allow ${r.action} to be performed.`);
   }
   if (r.attr === 'locked') return new ConflictError(`Instance ${uuid} is locked`);
+  if (r.attr === 'args') return new BadRequestError(r.value);
   return new ConflictError(`Cannot '${r.action}' instance ${uuid} while it is in ${r.attr} ${r.value}`);
 }
 
@@ -120,7 +122,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
   const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
-    const t = transition(s.life, event, { now: now.getTime(), config, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
+    const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
     let next = row;
     if (changedOnDisk(s.life, t.next)) {

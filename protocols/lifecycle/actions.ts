@@ -7,15 +7,22 @@
  * refuses the action to non-admins (Nova's `check_instance_lock`).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Closed, Name } from '../catalog/common.js';
+import { Closed, Name, SubjectToken } from '../catalog/common.js';
+import { prepareConfirm, prepareMigrate, prepareResize, prepareRevert } from './flows/resize.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type Env, type Guard, type Refusal } from './kit.js';
+import { IDLE, refuse, type ContextPatch, type Env, type Guard, type MigrationWrite, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
 const LockArgs = Type.Union([Type.Null(), Closed({ locked_reason: Type.Optional(Name(255)) })]);
+const ResizeArgs = Closed({
+  flavorRef: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Integer({ minimum: 0 })]),
+  'OS-DCF:diskConfig': Type.Optional(Type.Union([Type.Literal('AUTO'), Type.Literal('MANUAL')])),
+});
+/** `{host}` is microversion 2.56's (a requested destination; the scheduler's filters still run on it). */
+const MigrateArgs = Type.Union([Type.Null(), Closed({ host: Type.Optional(Type.Union([SubjectToken, Type.Null()])) })]);
 const ResetStateArgs = Closed({ state: Type.Union([Type.Literal('active'), Type.Literal('error')]) });
 
 export interface ActionSpec<A extends TSchema = TSchema> {
@@ -42,6 +49,16 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
   /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
   preempts?: true;
+  /**
+   * For a `begins` action, after the guard: checks the arguments against the instance (a refusal
+   * with attr `args` is a 400) and gives the task its context and a migration record to write.
+   */
+  prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
+}
+
+export interface Prepared {
+  ctx?: ContextPatch;
+  migration?: MigrationWrite;
 }
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
@@ -84,6 +101,23 @@ export const ACTIONS = {
     admin: true, lock: false, guard: ANY,
     // The operator's escape hatch: whatever was in flight is abandoned (its outcome is then stale).
     apply: (s, a) => ({ ...s, vmState: a.state, taskState: null, running: null, ctx: { attempt: s.ctx.attempt } }),
+  }),
+  // --- resize ---
+  resize: define({
+    api: 'resize', nova: 'resize', record: 'resize', event: 'resize', args: ResizeArgs, status: 202,
+    guard: idle('active', 'stopped'), begins: 'resize_prep', prepare: prepareResize,
+  }),
+  confirmResize: define({
+    api: 'confirmResize', nova: 'confirmResize', record: 'confirmResize', event: 'resize_confirm', args: NoArgs, status: 204,
+    guard: idle('resized'), begins: 'resize_confirming', prepare: prepareConfirm,
+  }),
+  revertResize: define({
+    api: 'revertResize', nova: 'revertResize', record: 'revertResize', event: 'resize_revert', args: NoArgs, status: 202,
+    guard: idle('resized'), begins: 'resize_reverting', prepare: prepareRevert,
+  }),
+  migrate: define({
+    api: 'migrate', nova: 'migrate', record: 'migrate', event: 'migrate', args: MigrateArgs, status: 202, admin: true,
+    guard: idle('active', 'stopped'), begins: 'resize_prep', prepare: prepareMigrate,
   }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
 } satisfies Record<string, ActionSpec<any>>;

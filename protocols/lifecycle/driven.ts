@@ -6,6 +6,8 @@ export const DRIVEN_TASK_STATES = [
   'scheduling', 'spawning', 'deleting',
   'powering-off', 'powering-on', 'rebooting', 'rebooting_hard',
   'pausing', 'unpausing', 'suspending', 'resuming',
+  // resize / cold migrate (flows/resize.ts)
+  'resize_prep', 'resize_migrating', 'resize_finish', 'resize_confirming', 'resize_reverting',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -30,8 +30,14 @@ export type Effect =
    * its row, with the flavor and image given here instead (a resize's new flavor, a rebuild's image).
    */
   | { kind: 'host'; token: Token; host: string; verb: string; body: Record<string, unknown>; budget: CallBudget; guest?: GuestOverride }
-  /** Any scheduler verb (moves: select-move, confirm, revert); answers `done` or `failed`. */
-  | { kind: 'scheduler'; token: Token; verb: string; body: Record<string, unknown> }
+  /** Any scheduler verb (moves: select-move, confirm, revert); answers `done` or `failed`. `withInstance` adds `instanceUuid`. */
+  | { kind: 'scheduler'; token: Token; verb: string; body: Record<string, unknown>; withInstance?: true }
+  /**
+   * A move's placement: `select` with `move`, built by the conductor from the row (image, zone,
+   * hints) with `flavor`'s resources; the scheduler moves the allocations before it answers
+   * `scheduled` (or `scheduleFailed`).
+   */
+  | { kind: 'selectMove'; token: Token; migrationUuid: string; source: string; flavor: FlavorRef; allowSameHost: boolean; targetHost?: string }
   /** Any image-role verb (snapshots); answers `done` or `failed`. */
   | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string }
   /** Destroy the guest on each host, retrying until gone (or the host is known down); answers `destroyed`. */

@@ -31,6 +31,8 @@ export interface Env {
   config: LifecycleConfig;
   /** The flavor a reference names (resize), from the conductor's catalog; undefined when unknown. */
   flavor?: (ref: string) => FlavorRef | undefined;
+  /** A fresh uuid (a move's migration record and placement consumer); the conductor gives randomUUID. */
+  newId?: () => string;
 }
 
 /** The instance action a task's end closes (written with the state that ends it). */
@@ -40,7 +42,8 @@ export interface Finished {
   message: string | null;
 }
 
-export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin'; value: string };
+/** `args`: the action's arguments do not fit the instance (a 400; `value` is Nova's message). */
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'args'; value: string };
 /**
  * A change to the move's migration record, written by the instance actor right after the state it
  * goes with (records, like instance actions; the ledger and the guest follow the state, not these).

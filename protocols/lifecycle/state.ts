@@ -52,6 +52,10 @@ export interface TaskContext {
   claimed?: true;
   /** A delete destroyed every guest; only the release is left. */
   guestsGone?: true;
+  /** A move's call under way within its task state (confirm: source, ledger; revert: dest, source, ledger). */
+  moveStage?: 'dest' | 'source' | 'ledger';
+  /** A move being rolled back after this fault: it ends in the previous vm state with it. */
+  undo?: { code: number; message: string };
   rescueImage?: string;
   imageId?: string;
   /** Free-form arguments of the action that began the task (validated by its schema). */

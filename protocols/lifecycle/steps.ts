@@ -7,10 +7,12 @@ import type { StepTable } from './kit.js';
 import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
+import { resizeSteps } from './flows/resize.js';
 
 export const STEPS = {
   scheduling,
   spawning,
   deleting,
   ...powerSteps,
+  ...resizeSteps,
 } satisfies StepTable;

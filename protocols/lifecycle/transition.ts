@@ -48,13 +48,16 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
     return ok(next, [notify(`${spec.event}.end`)], { action: spec.record, result: 'Success', message: null });
   }
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args) : spec.begins!;
-  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}) };
+  const prepared = spec.prepare ? spec.prepare(s, e.args, env) : {};
+  if ('ok' in prepared) return prepared;
+  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}), ...prepared.ctx };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
   const start = notify(`${spec.event}.start`);
   // Delete wins over an effect in flight: it takes the task over and waits for that effect's outcome.
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);
-  return goto(s, begins, { ctx }, [start]);
+  const entered = goto(s, begins, { ctx }, [start]);
+  return prepared.migration ? { ...entered, migration: prepared.migration } : entered;
 }
 
 function onResume(s: LifecycleState, e: ResumeEvent): Transition {

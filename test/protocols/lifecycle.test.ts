@@ -5,8 +5,8 @@
  */
 import t, { type Test } from 'tap';
 import {
-  ACTIONS, ACTION_NAMES, DRIVEN_TASK_STATES, STEPS, initialState, transition,
-  type ActionName, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
+  ACTIONS, ACTION_NAMES, DEFAULT_LIFECYCLE_CONFIG, DRIVEN_TASK_STATES, STEPS, initialState, transition,
+  type ActionName, type Env, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
 } from '../../protocols/lifecycle.js';
 import { PowerState, TASK_STATES, VM_STATES, apiStatus, type ApiStatus, type TaskState, type VmState } from '../../protocols/states.js';
 
@@ -29,7 +29,16 @@ const TASKS: TaskState[] = [
 const TASKS_OR_IDLE: (TaskState | null)[] = [null, ...TASKS];
 
 /** One case per Nova guard: the row name, its arguments, and Nova's `@check_instance_state`. */
-interface Case { action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null }
+interface Case {
+  action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null;
+  /** What the action needs beyond the guard (a flavor catalog, a finished move in the context). */
+  env?: Env; ctx?: LifecycleState['ctx'];
+}
+const MOVE_ENV: Env = {
+  now: 0, config: DEFAULT_LIFECYCLE_CONFIG, newId: () => 'mig-1',
+  flavor: (ref) => (ref === '2' ? { id: '2', name: 'm1.small', vcpus: 1, memoryMb: 2048, rootGb: 20, ephemeralGb: 0 } : undefined),
+};
+const FINISHED_MOVE: LifecycleState['ctx'] = { attempt: 5, previousVm: 'active', migration: { uuid: 'mig-1', type: 'resize', source: 'h0', dest: 'h1' } };
 const CASES: Case[] = [
   { action: 'delete', args: null, vm: 'any', task: 'any', nova: 'delete', begins: 'deleting' },
   { action: 'stop', args: null, vm: ['active', 'error'], task: [null], nova: 'stop', begins: 'powering-off' },
@@ -47,6 +56,11 @@ const CASES: Case[] = [
   { action: 'lock', args: null, vm: 'any', task: 'any', nova: 'lock', begins: null },
   { action: 'unlock', args: null, vm: 'any', task: 'any', nova: 'unlock', begins: null },
   { action: 'resetState', args: { state: 'error' }, vm: 'any', task: 'any', nova: 'os-resetState', begins: null },
+  // --- resize --- (nova/compute/api.py: resize and migrate on active/stopped, confirm/revert on resized)
+  { action: 'resize', args: { flavorRef: '2' }, vm: ['active', 'stopped'], task: [null], nova: 'resize', begins: 'resize_prep', env: MOVE_ENV },
+  { action: 'migrate', args: null, vm: ['active', 'stopped'], task: [null], nova: 'migrate', begins: 'resize_prep', env: MOVE_ENV },
+  { action: 'confirmResize', args: null, vm: ['resized'], task: [null], nova: 'confirmResize', begins: 'resize_confirming', ctx: FINISHED_MOVE },
+  { action: 'revertResize', args: null, vm: ['resized'], task: [null], nova: 'revertResize', begins: 'resize_reverting', ctx: FINISHED_MOVE },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -125,8 +139,8 @@ t.test('guard table, exhaustively: every action x 12 vm states x (idle + 42 task
     for (const vm of VMS) {
       for (const task of TASKS_OR_IDLE) {
         cases++;
-        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'] });
-        const r = transition(s, act(c.action, c.args, ADMIN));
+        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'], ...(c.ctx ? { ctx: c.ctx } : {}) });
+        const r = transition(s, act(c.action, c.args, ADMIN), c.env);
         const where = `${c.action} ${JSON.stringify(c.args)} @ ${vm}/${String(task)}`;
         const refusedVm = c.vm !== 'any' && !c.vm.includes(vm);
         const refusedTask = !refusedVm && c.task !== 'any' && !c.task.includes(task);
@@ -284,7 +298,8 @@ t.test('delete wins over every effect in flight, then destroys where the effect 
 
 t.test('resume re-issues the step the state shows, under a new token', async (t) => {
   for (const task of DRIVEN_TASK_STATES) {
-    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task });
+    // A move's steps act on the move their context holds.
+    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task, ...(task.startsWith('resize_') ? { ctx: FINISHED_MOVE } : {}) });
     const r = accepted(t, transition(s, { kind: 'resume' }), `resume ${task}`);
     t.same(r.next.running, { step: task, attempt: 6 }, `${task}: new token`);
     t.equal(r.effects.length, 1, `${task}: exactly one effect`);

@@ -11,7 +11,7 @@ import { Closed, Name, SubjectToken } from '../catalog/common.js';
 import { prepareConfirm, prepareMigrate, prepareResize, prepareRevert } from './flows/resize.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type ContextPatch, type Env, type Guard, type MigrationWrite, type Refusal } from './kit.js';
+import { IDLE, refuse, type Env, type Guard, type Prepared, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
@@ -54,11 +54,6 @@ export interface ActionSpec<A extends TSchema = TSchema> {
    * with attr `args` is a 400) and gives the task its context and a migration record to write.
    */
   prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
-}
-
-export interface Prepared {
-  ctx?: ContextPatch;
-  migration?: MigrationWrite;
 }
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;

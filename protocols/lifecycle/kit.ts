@@ -128,3 +128,9 @@ export function checkGuard(s: LifecycleState, action: string, g: Guard): Refusal
 }
 
 export type ContextPatch = Omit<TaskContext, 'attempt'>;
+
+/** What an action's `prepare` gives the task it begins: context, and a migration record to write. */
+export interface Prepared {
+  ctx?: ContextPatch;
+  migration?: MigrationWrite;
+}

@@ -18,8 +18,7 @@ import type { MigrationStatus } from '../../migrations.js';
 import type { PowerState } from '../../states.js';
 import type { DrivenTaskState } from '../driven.js';
 import type { Effect, Outcome } from '../effects.js';
-import { finish, goto, refuse, type Accepted, type Env, type MigrationWrite, type Refusal, type Step, type Transition } from '../kit.js';
-import type { Prepared } from '../actions.js';
+import { finish, goto, refuse, type Accepted, type Env, type MigrationWrite, type Prepared, type Refusal, type Step, type Transition } from '../kit.js';
 import type { FlavorRef, LifecycleState, TaskContext } from '../state.js';
 
 type Move = NonNullable<TaskContext['migration']>;

@@ -9,3 +9,4 @@ export { DEFAULT_LIFECYCLE_CONFIG, type Env, type Finished, type MigrationWrite,
 export { EMPTY_CONTEXT, initialState, type Caller, type FlavorRef, type LifecycleState, type Lock, type TaskContext, type Token } from './lifecycle/state.js';
 export { STEPS } from './lifecycle/steps.js';
 export { DEFAULT_ENV, transition, type ActionEvent, type LifecycleEvent, type ResumeEvent } from './lifecycle/transition.js';
+export { SYNC_RULES, observationMatters, observe, syncAction, type ObservedEvent, type SyncAction, type SyncView } from './lifecycle/power-sync.js';

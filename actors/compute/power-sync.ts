@@ -31,9 +31,11 @@ export class PowerSync {
     if (this.stopped || this.listing.has(rec.name)) return;
     this.listing.add(rec.name);
     try {
+      // Taken before the listing: the conductor ignores observations older than its last write, so
+      // a listing must never claim to be newer than what it saw.
+      const at = this.ctx.clock.now();
       const guests = (await rec.driver.listGuests()).map((g) => ({ uuid: g.uuid, powerState: g.powerState }));
       if (this.stopped) return;
-      const at = this.ctx.clock.now();
       const chunks = Math.max(1, Math.ceil(guests.length / POWER_SYNC_MAX_GUESTS));
       for (let chunk = 0; chunk < chunks; chunk++) {
         const part = guests.slice(chunk * POWER_SYNC_MAX_GUESTS, (chunk + 1) * POWER_SYNC_MAX_GUESTS);

@@ -20,7 +20,7 @@ import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import { Build, FlavorGet, FlavorList, Hosts, List } from '../../protocols/catalog/conductor.js';
 import { InstanceVerbs } from '../../protocols/catalog/instance.js';
-import { CapacityReportMsg, HeartbeatMsg } from '../../protocols/catalog/reports.js';
+import { CapacityReportMsg, HeartbeatMsg, PowerSyncMsg } from '../../protocols/catalog/reports.js';
 import { ensureEventStream } from '../../runtime/nats/event-stream.js';
 import type { BridgeStats } from '../../runtime/nats/bridge.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
@@ -40,6 +40,7 @@ import { registerMigrationVerbs } from './migration-verbs.js';
 import { migrationWriter } from './migration-writes.js';
 import { startResizeConfirmSweep } from './resize-confirm-sweep.js';
 import type { LifecycleConfig } from '../../protocols/lifecycle.js';
+import { PowerSyncRouter, type PowerSyncStats } from './power-sync-router.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -98,6 +99,8 @@ export interface ConductorRole extends Role {
   readonly liveInstanceActors: number;
   /** What this role's bus bridge dropped, survived or was refused. */
   readonly bus: BridgeStats;
+  /** Power sync: reports received, observations sent to instance actors or skipped. */
+  readonly powerSync: { readonly stats: PowerSyncStats };
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -315,6 +318,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   bridge.on(CapacityReportMsg, (r) => computeNodes.report(r, clock.now()), 'conductor');
   bridge.on(HeartbeatMsg, (hb) => computeNodes.heartbeat(hb, clock.now()), 'conductor');
   computeNodes.start(cfg.computeNodeFlushMs);
+  // Power sync (Nova's _sync_power_states): observations reach an instance's actor only when they matter.
+  const powerSync = new PowerSyncRouter(readOrm, (uuid, event) => {
+    if (!stopped && !missing.has(uuid)) registry.tell(uuid, { kind: 'observed', event });
+  }, log);
+  bridge.on(PowerSyncMsg, (r) => void powerSync.report(r), 'conductor');
   await ensureEventStream(bridge.nc, subjects.allEvents, log, {
     name: `${subjects.root.replace(/\./g, '_').toUpperCase()}_EVENTS`,
     maxAgeMs: cfg.eventRetentionMs,
@@ -335,6 +343,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     store,
     computeNodes,
     bus: bridge.stats,
+    powerSync,
     crash: () => conductor.tell({ kind: 'crash' }),
     health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),

@@ -12,6 +12,7 @@ import {
   initialState,
   isActionName,
   isDriven,
+  syncAction,
   transition,
   type Caller,
   type Env,
@@ -19,6 +20,7 @@ import {
   type LifecycleEvent,
   type LifecycleState,
   type MigrationWrite,
+  type ObservedEvent,
   type Outcome,
   type Refusal,
 } from '../../protocols/lifecycle.js';
@@ -34,6 +36,7 @@ import type { ActionFinish, ActionRecord, InstanceStore, StateFields } from './i
 import { serverView } from './views.js';
 import { updateInstance } from './instance-update.js';
 import { instanceActions } from './instance-actions.js';
+import { isStale, powerSyncStopRecord } from './power-sync-record.js';
 
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
@@ -41,6 +44,8 @@ export type InstanceMsg =
   /** A new build: start scheduling, or (`placed`) await the placement a batch select is making. */
   | { kind: 'build'; placed?: boolean }
   | { kind: 'resume' }
+  /** Power sync: what the host says about the guest (power-sync-router.ts). */
+  | { kind: 'observed'; event: ObservedEvent }
   /** Chaos hook: makes the actor throw, to exercise supervision. */
   | { kind: 'crash' };
 
@@ -252,6 +257,12 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
             s = (await apply(s, { kind: 'resume', fresh: true })).s;
           }
           return s;
+        case 'observed': {
+          // Nova skips an instance with a task under way (cheaply here, before any write).
+          if (s.life.taskState !== null || isStale(s.row, m.event)) return s;
+          const stops = syncAction(s.life, m.event) !== 'none';
+          return (await apply(s, m.event, stops ? powerSyncStopRecord(s.row, deps.clock.now()) : undefined)).s;
+        }
         case 'resume':
         case 'outcome':
           if (!s.row) return s;

@@ -8,17 +8,19 @@ import type { Outcome } from './effects.js';
 import { ACTIONS, type ActionName, type ActionSpec } from './actions.js';
 import { checkGuard, DEFAULT_LIFECYCLE_CONFIG, goto, ignore, notify, ok, refuse, sameToken, type Accepted, type Env, type Handler, type Transition } from './kit.js';
 import { STEPS } from './steps.js';
+import { observe, type ObservedEvent } from './power-sync.js';
 import type { Caller, LifecycleState } from './state.js';
 
 export type ActionEvent = { kind: 'action'; name: ActionName; args: unknown; by: Caller };
 /** `fresh`: the task's first issue was written by someone else (a new build), so no new token is needed. */
 export type ResumeEvent = { kind: 'resume'; fresh?: boolean };
-export type LifecycleEvent = ActionEvent | ResumeEvent | Outcome;
+// `observed`: what the host's hypervisor says about the guest (power sync, power-sync.ts).
+export type LifecycleEvent = ActionEvent | ResumeEvent | ObservedEvent | Outcome;
 
 export const DEFAULT_ENV: Env = { now: 0, config: DEFAULT_LIFECYCLE_CONFIG };
 
 export function transition(s: LifecycleState, e: LifecycleEvent, env: Env = DEFAULT_ENV): Transition {
-  const t = e.kind === 'action' ? onAction(s, e, env) : e.kind === 'resume' ? onResume(s, e) : onOutcome(s, e, env);
+  const t = e.kind === 'action' ? onAction(s, e, env) : e.kind === 'resume' ? onResume(s, e) : e.kind === 'observed' ? observe(s, e) : onOutcome(s, e, env);
   return t.ok && t.enter ? issue(t, env, e.kind === 'resume' && e.fresh === true) : t;
 }
 

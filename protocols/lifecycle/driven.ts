@@ -6,6 +6,8 @@ export const DRIVEN_TASK_STATES = [
   'scheduling', 'spawning', 'deleting',
   'powering-off', 'powering-on', 'rebooting', 'rebooting_hard',
   'pausing', 'unpausing', 'suspending', 'resuming',
+  // rebuild, rescue, password (flows/rebuild.ts)
+  'rebuilding', 'rescuing', 'unrescuing', 'updating_password',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

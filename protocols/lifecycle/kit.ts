@@ -5,7 +5,7 @@
 import type { TaskState, VmState } from '../states.js';
 import type { MigrationStatus, MigrationType } from '../migrations.js';
 import type { DrivenTaskState } from './driven.js';
-import type { Effect, Outcome, OutcomeKind } from './effects.js';
+import type { Effect, HostQuery, Outcome, OutcomeKind } from './effects.js';
 import type { FlavorRef, LifecycleState, TaskContext, Token } from './state.js';
 
 /** Settings the lifecycle reads (Nova's names). */
@@ -40,7 +40,7 @@ export interface Finished {
   message: string | null;
 }
 
-export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin'; value: string };
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'host' | 'power_state'; value: string };
 /**
  * A change to the move's migration record, written by the instance actor right after the state it
  * goes with (records, like instance actions; the ledger and the guest follow the state, not these).
@@ -57,6 +57,8 @@ export interface Accepted {
   migration?: MigrationWrite;
   /** Set by `goto`: the engine issues the step's effect under a fresh token. */
   enter?: true;
+  /** A query action: the host call whose reply answers the caller (no state change). */
+  query?: HostQuery;
 }
 export type Transition = Accepted | Refusal;
 

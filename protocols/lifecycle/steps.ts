@@ -7,10 +7,12 @@ import type { StepTable } from './kit.js';
 import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
+import { rebuildSteps } from './flows/rebuild.js';
 
 export const STEPS = {
   scheduling,
   spawning,
   deleting,
   ...powerSteps,
+  ...rebuildSteps,
 } satisfies StepTable;

@@ -28,7 +28,7 @@ export const RescueArgs = Type.Union([
   Closed({ adminPass: Type.Optional(Name(255)), rescue_image_ref: Type.Optional(Uuid) }),
 ]);
 
-export const ChangePasswordArgs = Closed({ adminPass: Name(255) });
+export const ChangePasswordArgs = Closed({ adminPass: NonEmptyName(255) });
 
 /** Nova's `trigger_crash_dump` takes exactly null. */
 export const CrashDumpArgs = Type.Null();

@@ -5,9 +5,11 @@
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import { FakeDriver } from '../../hosts/fake/fake-driver.js';
 import { fault, startApiCluster } from '../harness/api-http.js';
 
-const { cluster, http, admin } = await startApiCluster(t);
+const drivers = [new FakeDriver({ hostname: 'compute-1' }), new FakeDriver({ hostname: 'compute-2' })];
+const { cluster, http, admin } = await startApiCluster(t, { hosts: drivers.map((driver, i) => ({ name: `compute-${i + 1}`, driver })) });
 const image = (await cluster.client.listImages())[0]!;
 const alice = await http.member(admin, 'project-r', 'alice', 'member');
 const mv = (n: number) => ({ 'OpenStack-API-Version': `compute 2.${n}` });
@@ -177,7 +179,10 @@ t.test('diagnostics: the 2.48 shape for an admin, 403 for a member, 409 when not
 
 t.test('no 5xx anywhere, and the ledger matches the hypervisors', async (t) => {
   t.same(http.seen.filter((s) => s.status >= 500), []);
-  const guests = (await cluster.client.listHosts()).flatMap((h) => h.guests ?? []);
+  const guests = (await Promise.all(drivers.map((d) => d.listGuests()))).flat();
+  const servers = await cluster.client.listServers();
+  t.equal(guests.length, servers.length, 'one guest per server: rebuild and rescue made no second guest');
   const totals = await cluster.ledger!.totals();
-  t.equal(totals.allocations.VCPU, guests.reduce((n, g) => n + g.vcpus, 0), 'one allocation per guest');
+  const sum = (k: 'vcpus' | 'memoryMb' | 'diskGb') => guests.reduce((n, g) => n + g[k], 0);
+  t.same(totals.allocations, { VCPU: sum('vcpus'), MEMORY_MB: sum('memoryMb'), DISK_GB: sum('diskGb') }, 'the ledger equals the hypervisors');
 });

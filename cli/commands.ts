@@ -160,6 +160,12 @@ const tableCommands = (): CommandSpec[] =>
       } catch {
         throw new UsageError('--args must be JSON', spec);
       }
+      if (ACTIONS[n].query) {
+        // A query answers with the host's reply (console text, diagnostics); there is nothing to wait for.
+        const result: Record<string, unknown> = (await client.serverQuery(id(ctx), n, args as never)).result ?? {};
+        print(ctx, result, () => (typeof result.output === 'string' ? `${result.output}\n` : `${JSON.stringify(result, null, 2)}\n`));
+        return 0;
+      }
       return finish(ctx, spec, client, await client.serverAction(id(ctx), n, args as never), 'settled');
     }));
 

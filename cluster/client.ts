@@ -81,6 +81,10 @@ export class NovactClient {
   async serverAction<N extends ActionName>(id: string, action: N, args?: ActionArgs<N>, o?: CallOptions): Promise<ServerView> {
     return (await this.call<ServerReply>(this.subjects.instance(id, action), action, args === undefined ? {} : { args }, o)).server;
   }
+  /** A query action (console output, diagnostics, crash dump): the host's answer, with the server. */
+  serverQuery<N extends ActionName>(id: string, action: N, args?: ActionArgs<N>, o?: CallOptions): Promise<ServerReply> {
+    return this.call<ServerReply>(this.subjects.instance(id, action), action, args === undefined ? {} : { args }, o);
+  }
   deleteServer(id: string, o?: CallOptions): Promise<ServerView> {
     return this.serverAction(id, 'delete', undefined, o);
   }

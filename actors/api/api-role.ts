@@ -20,6 +20,7 @@ import { keypairRoutes } from './compute/keypairs.js';
 import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
 import { quotaRoutes } from './compute/quotas.js';
 import { serverActionRoutes } from './compute/server-actions.js';
+import { serverDiagnosticsRoutes } from './compute/server-diagnostics.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
 import { serverTagRoutes } from './compute/server-tags.js';
 import { computeImageRoutes } from './compute/compute-images.js';
@@ -119,6 +120,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...versionRoutes(links),
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),
+    ...serverDiagnosticsRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...serverTagRoutes(deps),
     ...computeImageRoutes(deps),

@@ -4,7 +4,7 @@
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
-import type { CallBudget, Effect, GuestOverride, Outcome, Token } from '../../protocols/lifecycle.js';
+import type { CallBudget, Effect, GuestOverride, HostQuery, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
@@ -187,6 +187,18 @@ export class EffectRunner {
     } catch (err) {
       return { kind: 'spawnFailed', token, host, message: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /**
+   * A query action's host call (console, diagnostics, crash dump): the host's reply, or its typed
+   * error. Keyed by the caller's request, so a bus retry of it asks the host once.
+   */
+  async query(row: InstanceRow, q: HostQuery, requestKey: string): Promise<Record<string, unknown>> {
+    const reply = await this.d.bridge.request<Record<string, unknown>>(subjectsHost(this.d, q.host, q.verb), q.verb, { uuid: row.uuid, ...q.body }, {
+      timeoutMs: this.budgetMs(q.budget),
+      idempotencyKey: `${row.uuid}.${q.verb}.${requestKey}`,
+    });
+    return reply ?? {};
   }
 
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */

@@ -5,7 +5,7 @@
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, InternalError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
   ACTIONS,
   DEFAULT_LIFECYCLE_CONFIG,
@@ -16,6 +16,7 @@ import {
   transition,
   type Caller,
   type Env,
+  type HostQuery,
   type LifecycleConfig,
   type LifecycleEvent,
   type LifecycleState,
@@ -94,6 +95,41 @@ function lifeOf(r: InstanceRow): LifecycleState {
   };
 }
 
+/** The row's state columns as the lifecycle state says. */
+function stateFields(row: InstanceRow, l: LifecycleState, now: Date): StateFields {
+  const deleted = l.vmState === 'deleted';
+  const f = l.flavor;
+  return {
+    flavorId: f.id, flavorName: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.rootGb, ephemeralGb: f.ephemeralGb,
+    imageRef: l.imageRef,
+    vmState: l.vmState,
+    taskState: l.taskState,
+    powerState: l.powerState,
+    host: l.host,
+    node: l.host,
+    alternates: l.alternates,
+    fault: l.fault,
+    taskContext: l.ctx,
+    lockedBy: l.locked?.by ?? null,
+    lockedReason: l.locked?.reason ?? null,
+    launchedAt: l.launchedAt === null ? null : new Date(l.launchedAt),
+    terminatedAt: deleted ? row.terminatedAt ?? now : row.terminatedAt,
+    deletedAt: deleted ? row.deletedAt ?? now : row.deletedAt,
+    updatedAt: now,
+  };
+}
+
+/** A failed host query as the caller sees it: a typed error passes through, anything else is a 500. */
+function queryError(err: unknown): NovactError {
+  if (err instanceof NovactError) return err;
+  return new InternalError(err instanceof Error ? err.message : String(err));
+}
+
+function remember(s: { recent: Map<string, unknown> }, key: string, reply: unknown): void {
+  s.recent.set(key, reply);
+  if (s.recent.size > RECENT_KEYS) s.recent.delete(s.recent.keys().next().value as string);
+}
+
 function changedOnDisk(a: LifecycleState, b: LifecycleState): boolean {
   return (
     a.vmState !== b.vmState || a.taskState !== b.taskState || a.powerState !== b.powerState || a.host !== b.host ||
@@ -109,6 +145,7 @@ function refusal(uuid: string, r: Refusal): NovactError {
   }
   if (r.attr === 'locked') return new ConflictError(`Instance ${uuid} is locked`);
   if (r.attr === 'args') return new BadRequestError(r.value);
+  if (r.attr === 'host') return new ConflictError(`Instance ${uuid} is not ready`);
   return new ConflictError(`Cannot '${r.action}' instance ${uuid} while it is in ${r.attr} ${r.value}`);
 }
 
@@ -124,33 +161,15 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
   const config = deps.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
 
   /** Runs one event through the lifecycle: write (CAS), then start effects. */
-  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError }> => {
+  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError; query?: HostQuery }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
     const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
+    if (t.query) return { s, query: t.query };
     let next = row;
     if (changedOnDisk(s.life, t.next)) {
-      const deleted = t.next.vmState === 'deleted';
-      const f = t.next.flavor;
-      const fields: StateFields = {
-        flavorId: f.id, flavorName: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.rootGb, ephemeralGb: f.ephemeralGb,
-        imageRef: t.next.imageRef,
-        vmState: t.next.vmState,
-        taskState: t.next.taskState,
-        powerState: t.next.powerState,
-        host: t.next.host,
-        node: t.next.host,
-        alternates: t.next.alternates,
-        fault: t.next.fault,
-        taskContext: t.next.ctx,
-        lockedBy: t.next.locked?.by ?? null,
-        lockedReason: t.next.locked?.reason ?? null,
-        launchedAt: t.next.launchedAt === null ? null : new Date(t.next.launchedAt),
-        terminatedAt: deleted ? row.terminatedAt ?? now : row.terminatedAt,
-        deletedAt: deleted ? row.deletedAt ?? now : row.deletedAt,
-        updatedAt: now,
-      };
+      const fields = stateFields(row, t.next, now);
       const finish: ActionFinish | undefined = t.finished ? { instanceUuid: uuid, ...t.finished, at: now } : undefined;
       // An action that ends as it starts (lock) is recorded finished in one row.
       const records = start && finish && finish.action === start.action
@@ -169,6 +188,42 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       deps.effects.run(next, e, () => serverView(next), (o) => deps.deliver(uuid, o));
     }
     return { s: out };
+  };
+
+  /** An action record with no state change (a query's), written by CAS like any other write. */
+  const recordOnly = async (s: State, start: ActionRecord, result: 'Success' | 'Error', message: string | null): Promise<State> => {
+    const row = s.row!;
+    const now = new Date(deps.clock.now());
+    const fields = stateFields(row, s.life, now);
+    const finish: ActionFinish = { instanceUuid: uuid, action: start.action, result, message, at: now };
+    if (!(await deps.store.update(uuid, row.version, fields, { start: { ...start, finish } }))) return load(s);
+    return { ...s, row: { ...row, ...fields, version: row.version + 1 } };
+  };
+
+  /**
+   * A query action: the host answers, the caller gets `{server, result}`. Reads are answered when the
+   * host replies, without holding the mailbox; a recorded one (crash dump) acts on the guest, so it
+   * is awaited (bounded by the request timeout) and serialised with the instance's other operations.
+   */
+  const onQuery = async (s: State, m: Extract<InstanceMsg, { kind: 'request' }>, q: HostQuery, start: ActionRecord): Promise<State> => {
+    const row = s.row!;
+    const call = deps.effects.query(row, q, m.key ?? m.requestId);
+    if (!q.recorded) {
+      call.then((result) => m.reply.ok({ server: serverView(row), result } satisfies ServerReply), (err: unknown) => m.reply.fail(queryError(err)));
+      return s;
+    }
+    try {
+      const result = await call;
+      const next = await recordOnly(s, start, 'Success', null);
+      const reply: ServerReply = { server: serverView(next.row!), result };
+      if (m.key !== undefined) remember(next, m.key, reply);
+      m.reply.ok(reply);
+      return next;
+    } catch (err) {
+      const e = queryError(err);
+      m.reply.fail(e);
+      return recordOnly(s, start, 'Error', e.message);
+    }
   };
 
   const onRequest = async (s: State, m: Extract<InstanceMsg, { kind: 'request' }>): Promise<State> => {
@@ -201,16 +256,14 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     const start: ActionRecord = {
       instanceUuid: uuid, action: ACTIONS[m.verb].record, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: by.userId, at: new Date(deps.clock.now()),
     };
-    const { s: next, refused } = await apply(s, { kind: 'action', name: m.verb, args: m.body.args ?? null, by }, start);
+    const { s: next, refused, query } = await apply(s, { kind: 'action', name: m.verb, args: m.body.args ?? null, by }, start);
     if (refused) {
       m.reply.fail(refused);
       return next;
     }
+    if (query) return onQuery(next, m, query, start);
     const reply: ServerReply = { server: serverView(next.row!) };
-    if (m.key !== undefined) {
-      next.recent.set(m.key, reply);
-      if (next.recent.size > RECENT_KEYS) next.recent.delete(next.recent.keys().next().value as string);
-    }
+    if (m.key !== undefined) remember(next, m.key, reply);
     m.reply.ok(reply);
     return next;
   };

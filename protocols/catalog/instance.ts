@@ -3,11 +3,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { defineFamily, defineRequest, type RequestDef } from './define.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
-import { Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, Tag, Tags } from './common.js';
+import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, Tag, Tags } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
-/** Actions answer once the action is accepted (Nova's 202), with the instance as it is then. */
-export const ServerReplySchema = Type.Object({ server: ServerViewSchema });
+/**
+ * Actions answer once the action is accepted (Nova's 202), with the instance as it is then; a query
+ * action (console output, diagnostics, crash dump) also with the host's answer (`result`).
+ */
+export const ServerReplySchema = Type.Object({ server: ServerViewSchema, result: Type.Optional(AnyObject) });
 export type ServerReply = Static<typeof ServerReplySchema>;
 /** Newest first, at most `limit` (1000); `more` when older ones follow (continue with the last as marker). */
 export const ActionsReplySchema = Type.Object({ actions: Type.Array(InstanceActionViewSchema), more: Type.Optional(Type.Boolean()) });

@@ -11,7 +11,9 @@ import { Closed, Name, SubjectToken } from '../catalog/common.js';
 import { prepareConfirm, prepareMigrate, prepareResize, prepareRevert } from './flows/resize.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type Env, type Guard, type Prepared, type Refusal } from './kit.js';
+import { IDLE, refuse, type ContextPatch, type Env, type Guard, type Prepared, type Refusal } from './kit.js';
+import type { QuerySpec } from './query.js';
+import { ChangePasswordArgs, ConsoleOutputArgs, CrashDumpArgs, RebuildArgs, RescueArgs, consoleLines } from './rebuild-args.js';
 import type { Caller, LifecycleState } from './state.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
@@ -54,6 +56,10 @@ export interface ActionSpec<A extends TSchema = TSchema> {
    * with attr `args` is a 400) and gives the task its context and a migration record to write.
    */
   prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
+  /** What the begun task's context holds from the action (the image a rebuild builds from, …). */
+  context?: (s: LifecycleState, args: Static<A>) => ContextPatch;
+  /** A call on the guest's host answered with the host's reply, no state change (query.ts). */
+  query?: QuerySpec<Static<A>>;
 }
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
@@ -113,6 +119,37 @@ export const ACTIONS = {
   migrate: define({
     api: 'migrate', nova: 'migrate', record: 'migrate', event: 'migrate', args: MigrateArgs, status: 202, admin: true,
     guard: idle('active', 'stopped'), begins: 'resize_prep', prepare: prepareMigrate,
+  }),
+  // --- rebuild ---
+  rebuild: define({
+    api: 'rebuild', nova: 'rebuild', record: 'rebuild', event: 'rebuild', args: RebuildArgs, status: 202,
+    guard: idle('active', 'stopped', 'error'), begins: 'rebuilding',
+    // A stopped server is stopped again after the rebuild (Nova keeps its vm state).
+    context: (s, a) => ({ imageId: a.imageRef, previousVm: s.vmState }),
+  }),
+  rescue: define({
+    api: 'rescue', nova: 'rescue', record: 'rescue', event: 'rescue', args: RescueArgs, status: 200,
+    guard: idle('active', 'stopped', 'error'), begins: 'rescuing',
+    // The password is kept only while the task runs (a resumed step needs it); the end clears it.
+    context: (s, a) => ({ rescueImage: a?.rescue_image_ref ?? s.imageRef, args: { adminPass: a?.adminPass ?? '' } }),
+  }),
+  unrescue: define({ api: 'unrescue', nova: 'unrescue', record: 'unrescue', event: 'unrescue', args: NoArgs, status: 202, guard: idle('rescued'), begins: 'unrescuing' }),
+  changePassword: define({
+    api: 'changePassword', nova: 'set_admin_password', record: 'changePassword', event: 'set_password', args: ChangePasswordArgs, status: 202,
+    guard: idle('active'), begins: 'updating_password', context: (_s, a) => ({ args: { adminPass: a.adminPass } }),
+  }),
+  trigger_crash_dump: define({
+    api: 'trigger_crash_dump', nova: 'trigger_crash_dump', record: 'trigger_crash_dump', event: 'trigger_crash_dump', args: CrashDumpArgs, status: 202,
+    minVersion: 17, guard: idle('active', 'paused', 'rescued', 'resized', 'error'),
+    query: { verb: 'crash-dump', budget: 'request', recorded: true },
+  }),
+  getConsoleOutput: define({
+    api: 'os-getConsoleOutput', nova: 'get_console_output', record: 'get_console_output', event: 'console_output', args: ConsoleOutputArgs, status: 200,
+    lock: false, guard: ANY, query: { verb: 'console', budget: 'request', body: consoleLines },
+  }),
+  diagnostics: define({
+    api: null, nova: 'get_diagnostics', record: 'get_diagnostics', event: 'diagnostics', args: NoArgs, status: 200,
+    admin: true, lock: false, guard: ANY, query: { verb: 'diagnostics', budget: 'request', running: true },
   }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
 } satisfies Record<string, ActionSpec<any>>;

@@ -8,6 +8,8 @@ export const DRIVEN_TASK_STATES = [
   'pausing', 'unpausing', 'suspending', 'resuming',
   // resize / cold migrate (flows/resize.ts)
   'resize_prep', 'resize_migrating', 'resize_finish', 'resize_confirming', 'resize_reverting',
+  // rebuild, rescue, password (flows/rebuild.ts)
+  'rebuilding', 'rescuing', 'unrescuing', 'updating_password',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -50,6 +50,19 @@ export type Effect =
 
 export type EffectKind = Effect['kind'];
 
+/**
+ * A call on the guest's host that changes no state (console output, diagnostics, crash dump): the
+ * instance actor asks the host and answers the caller with the host's reply.
+ */
+export interface HostQuery {
+  host: string;
+  verb: string;
+  body: Record<string, unknown>;
+  budget: CallBudget;
+  /** Recorded as an instance action (trigger_crash_dump), finished with the host's answer. */
+  recorded?: true;
+}
+
 export type Outcome =
   | { kind: 'scheduled'; token: Token; host: string; alternates: string[] }
   | { kind: 'scheduleFailed'; token: Token; message: string }

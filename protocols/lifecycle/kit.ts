@@ -5,7 +5,7 @@
 import type { TaskState, VmState } from '../states.js';
 import type { MigrationStatus, MigrationType } from '../migrations.js';
 import type { DrivenTaskState } from './driven.js';
-import type { Effect, Outcome, OutcomeKind } from './effects.js';
+import type { Effect, HostQuery, Outcome, OutcomeKind } from './effects.js';
 import type { FlavorRef, LifecycleState, TaskContext, Token } from './state.js';
 
 /** Settings the lifecycle reads (Nova's names). */
@@ -43,7 +43,7 @@ export interface Finished {
 }
 
 /** `args`: the action's arguments do not fit the instance (a 400; `value` is Nova's message). */
-export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'args'; value: string };
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'args' | 'host' | 'power_state'; value: string };
 /**
  * A change to the move's migration record, written by the instance actor right after the state it
  * goes with (records, like instance actions; the ledger and the guest follow the state, not these).
@@ -60,6 +60,8 @@ export interface Accepted {
   migration?: MigrationWrite;
   /** Set by `goto`: the engine issues the step's effect under a fresh token. */
   enter?: true;
+  /** A query action: the host call whose reply answers the caller (no state change). */
+  query?: HostQuery;
 }
 export type Transition = Accepted | Refusal;
 

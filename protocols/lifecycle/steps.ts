@@ -8,6 +8,7 @@ import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
 import { resizeSteps } from './flows/resize.js';
+import { rebuildSteps } from './flows/rebuild.js';
 
 export const STEPS = {
   scheduling,
@@ -15,4 +16,5 @@ export const STEPS = {
   deleting,
   ...powerSteps,
   ...resizeSteps,
+  ...rebuildSteps,
 } satisfies StepTable;

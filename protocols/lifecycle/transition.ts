@@ -9,6 +9,7 @@ import { ACTIONS, type ActionName, type ActionSpec } from './actions.js';
 import { checkGuard, DEFAULT_LIFECYCLE_CONFIG, goto, ignore, notify, ok, refuse, sameToken, type Accepted, type Env, type Handler, type Transition } from './kit.js';
 import { STEPS } from './steps.js';
 import { observe, type ObservedEvent } from './power-sync.js';
+import { startQuery } from './query.js';
 import type { Caller, LifecycleState } from './state.js';
 
 export type ActionEvent = { kind: 'action'; name: ActionName; args: unknown; by: Caller };
@@ -44,6 +45,7 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   if (spec.preempts && s.taskState === 'deleting') return ok(s); // already being deleted: nothing new to do
   const refused = checkGuard(s, spec.nova, guard);
   if (refused) return refused;
+  if (spec.query) return startQuery(s, spec.nova, spec.query, e.args);
   if (spec.apply) {
     const next = spec.apply(s, e.args, e.by, env);
     if ('ok' in next) return next;
@@ -52,7 +54,10 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args) : spec.begins!;
   const prepared = spec.prepare ? spec.prepare(s, e.args, env) : {};
   if ('ok' in prepared) return prepared;
-  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}), ...prepared.ctx };
+  const ctx = {
+    attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
+    ...(spec.context ? spec.context(s, e.args) : {}), ...prepared.ctx,
+  };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
   const start = notify(`${spec.event}.start`);

@@ -65,6 +65,21 @@ t.test('a server through its life', async (t) => {
   t.match(gone.stderr, /HTTP 404/);
 });
 
+t.test('table actions with arguments: rescue, unrescue, rebuild; a query prints the host\'s answer', async (t) => {
+  const created = await json<ServerView>(t, ['server', 'create', '--flavor', 'm1.tiny', '--image', imageName, '--name', 'cli-rescue', '--wait']);
+  const id = created.id;
+  const rescued = await json<ServerView>(t, ['server', 'rescue', id, '--args', '{"adminPass":"pw"}', '--wait']);
+  t.equal(rescued.status, 'RESCUE');
+  const out = await novact(['server', 'getConsoleOutput', id, '--args', '{"length":1}']);
+  t.equal(out.code, 0, out.stderr);
+  t.match(out.stdout, /^fake-hv: rescue boot from image \S+\n$/, 'the last console line, as text');
+  t.equal((await json<ServerView>(t, ['server', 'unrescue', id, '--wait'])).status, 'ACTIVE');
+  const rebuilt = await json<ServerView>(t, ['server', 'rebuild', id, '--args', JSON.stringify({ imageRef: created.imageId }), '--wait']);
+  t.equal(rebuilt.status, 'ACTIVE');
+  const actions = await json<InstanceActionView[]>(t, ['server', 'actions', id]);
+  t.same(actions.map((a) => a.action), ['rebuild', 'unrescue', 'rescue', 'create']);
+});
+
 t.test('hosts, flavors, images', async (t) => {
   // Independent read-only commands: run them side by side.
   const [hosts, hostTable, host, flavors, flavorTable, images, imageTable] = await Promise.all([

@@ -61,6 +61,14 @@ const CASES: Case[] = [
   { action: 'migrate', args: null, vm: ['active', 'stopped'], task: [null], nova: 'migrate', begins: 'resize_prep', env: MOVE_ENV },
   { action: 'confirmResize', args: null, vm: ['resized'], task: [null], nova: 'confirmResize', begins: 'resize_confirming', ctx: FINISHED_MOVE },
   { action: 'revertResize', args: null, vm: ['resized'], task: [null], nova: 'revertResize', begins: 'resize_reverting', ctx: FINISHED_MOVE },
+  // --- rebuild, rescue, password, crash dump, console, diagnostics (Nova's compute/api.py) ---
+  { action: 'rebuild', args: { imageRef: 'img-2' }, vm: ['active', 'stopped', 'error'], task: [null], nova: 'rebuild', begins: 'rebuilding' },
+  { action: 'rescue', args: null, vm: ['active', 'stopped', 'error'], task: [null], nova: 'rescue', begins: 'rescuing' },
+  { action: 'unrescue', args: null, vm: ['rescued'], task: [null], nova: 'unrescue', begins: 'unrescuing' },
+  { action: 'changePassword', args: { adminPass: 'pw' }, vm: ['active'], task: [null], nova: 'set_admin_password', begins: 'updating_password' },
+  { action: 'trigger_crash_dump', args: null, vm: ['active', 'paused', 'rescued', 'resized', 'error'], task: [null], nova: 'trigger_crash_dump', begins: null },
+  { action: 'getConsoleOutput', args: {}, vm: 'any', task: 'any', nova: 'get_console_output', begins: null },
+  { action: 'diagnostics', args: null, vm: 'any', task: 'any', nova: 'get_diagnostics', begins: null },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */

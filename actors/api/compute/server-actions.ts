@@ -14,6 +14,7 @@ import { atLeast } from '../microversion.js';
 import { member } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
+import { ACTION_HOOKS } from './server-action-hooks.js';
 
 const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined));
 
@@ -40,12 +41,15 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
           if (NOT_IMPLEMENTED.has(api)) throw notImplemented(`The server action '${api}' is not implemented by novact.`);
           throw badRequest(`There is no such action: ${api}`);
         }
-        const args = argsOf(name, api, value);
+        let args = argsOf(name, api, value);
         const auth = authOf(req);
         const s = await visibleServer(d.backend, auth, param(req, 'id'));
         if ('admin' in spec && spec.admin && !auth.isAdmin) throw forbidden(`Policy doesn't allow os_compute_api:${api} to be performed.`);
         const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin };
-        await d.backend.serverVerb(s.id, name, { args, by }, req.id);
+        const hook = ACTION_HOOKS[name];
+        if (hook?.prepare) args = await hook.prepare(d, req, s, args as Record<string, unknown> | null);
+        const answer = await d.backend.serverCall(s.id, name, { args, by }, req.id);
+        if (hook?.reply) return reply.code(spec.status).send(await hook.reply(d, req, answer, args as Record<string, unknown> | null));
         return reply.code(spec.status).send();
       },
     },

@@ -1,0 +1,109 @@
+/**
+ * What `POST /servers/{id}/action` does around some actions besides sending them to the instance:
+ * checks the instance actor cannot make (the image a rebuild or rescue names must be visible, active
+ * and fit the flavor; fields newer than the microversion), a generated admin password, and Nova's
+ * response bodies (rebuild: the server with `adminPass`; rescue: `{adminPass}`; console output:
+ * `{output}`). One row per action; actions without a row answer an empty body.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { NotFoundError } from '../../../protocols/errors.js';
+import type { ActionName } from '../../../protocols/lifecycle.js';
+import type { ServerReply, ServerView } from '../../../protocols/messages.js';
+import type { ImageMeta } from '../../../protocols/resources.js';
+import { authOf, type AuthContext } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { badRequest } from '../faults.js';
+import { atLeast } from '../microversion.js';
+import { refuseNewerFields } from './server-field-rules.js';
+import { flavorSpecs } from './server-lookup.js';
+import { serverDetail } from './server-views.js';
+
+type Args = Record<string, unknown>;
+
+export interface ActionHook {
+  /** Checks and completes the arguments before the instance sees them (the value sent on). */
+  prepare?: (d: ApiDeps, req: FastifyRequest, server: ServerView, args: Args | null) => Promise<Args | null>;
+  /** After the instance accepted: follow-up changes, and the response body. */
+  reply?: (d: ApiDeps, req: FastifyRequest, answer: ServerReply, args: Args | null) => Promise<unknown>;
+}
+
+/** Nova's generated admin passwords: 12 characters (`password_length`), letters and digits. */
+const PASSWORD_LENGTH = 12;
+const PASSWORD_CHARS = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+export function generatePassword(): string {
+  return [...randomBytes(PASSWORD_LENGTH)].map((b) => PASSWORD_CHARS[b % PASSWORD_CHARS.length]).join('');
+}
+
+/** Rebuild's fields by the microversion that added them. */
+const REBUILD_FIELD_VERSIONS: Record<string, number> = { description: 19, key_name: 54, user_data: 57, hostname: 90 };
+
+const refId = (ref: string) => ref.split('/').pop()!;
+
+/** The image a rebuild or rescue names: visible to the caller and active (Nova: 400 otherwise). */
+async function usableImage(d: ApiDeps, auth: AuthContext, ref: string, missing: string): Promise<ImageMeta> {
+  const image = await d.backend.image(refId(ref).toLowerCase()).catch((err: unknown) => {
+    if (err instanceof NotFoundError) throw badRequest(missing);
+    throw err;
+  });
+  const visible = auth.isAdmin || image.visibility === 'public' || image.visibility === 'community' || image.ownerProjectId === auth.projectId;
+  if (!visible) throw badRequest(missing);
+  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
+  return image;
+}
+
+/** Nova's FlavorMemoryTooSmall / FlavorDiskSmallerThanMinDisk (400). */
+function checkFits(server: ServerView, image: ImageMeta): void {
+  if (image.minRamMb > server.flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
+  if (server.flavor.disk > 0 && image.minDiskGb > server.flavor.disk) {
+    throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${server.flavor.disk * 1024 ** 3} bytes, minimum size of image is ${image.minDiskGb * 1024 ** 3} bytes.`);
+  }
+}
+
+/** A rebuild's name, metadata and the other fields `PUT /servers` also sets, as the `update` verb's body. */
+function rebuildUpdate(a: Args): Args {
+  const out: Args = {};
+  for (const [from, to] of [['name', 'name'], ['metadata', 'setMetadata'], ['hostname', 'hostname'], ['accessIPv4', 'accessIPv4'], ['accessIPv6', 'accessIPv6']] as const) {
+    if (a[from] !== undefined && a[from] !== null) out[to] = a[from];
+  }
+  if (typeof a.description === 'string') out.description = a.description;
+  else if (a.description === null) out.clearDescription = true;
+  return out;
+}
+
+export const ACTION_HOOKS: Partial<Record<ActionName, ActionHook>> = {
+  rebuild: {
+    prepare: async (d, req, server, args) => {
+      const a = args!;
+      refuseNewerFields(req.microversion, 'rebuild', a, REBUILD_FIELD_VERSIONS);
+      const auth = authOf(req);
+      const image = await usableImage(d, auth, String(a.imageRef), 'Cannot find image for rebuild');
+      checkFits(server, image);
+      if (typeof a.key_name === 'string' && !(await d.keypairs.get(auth.userId, a.key_name))) throw badRequest('Invalid key_name provided.');
+      return { ...a, imageRef: image.id, adminPass: typeof a.adminPass === 'string' ? a.adminPass : generatePassword() };
+    },
+    reply: async (d, req, answer, args) => {
+      const change = rebuildUpdate(args!);
+      const auth = authOf(req);
+      if (change.setMetadata !== undefined) change.maxMetadataItems = (await d.quotas.limits(auth.projectId)).metadata_items;
+      const server = Object.keys(change).length > 0 ? await d.backend.serverVerb(answer.server.id, 'update', change, `${req.id}:rebuild-update`) : answer.server;
+      const mv = req.microversion;
+      const view = serverDetail(server, { mv, auth, links: d.links, ...(atLeast(mv, 47) ? { flavorSpecs: await flavorSpecs(d.backend) } : {}) });
+      return { server: { ...view, adminPass: args!.adminPass } };
+    },
+  },
+  rescue: {
+    prepare: async (d, req, _server, args) => {
+      const a = args ?? {};
+      const out: Args = { adminPass: typeof a.adminPass === 'string' ? a.adminPass : generatePassword() };
+      if (typeof a.rescue_image_ref === 'string') {
+        out.rescue_image_ref = (await usableImage(d, authOf(req), a.rescue_image_ref, `Image ${a.rescue_image_ref} could not be found.`)).id;
+      }
+      return out;
+    },
+    reply: async (_d, _req, _answer, args) => ({ adminPass: args!.adminPass }),
+  },
+  getConsoleOutput: {
+    reply: async (_d, _req, answer) => ({ output: String((answer.result as { output?: unknown } | undefined)?.output ?? '') }),
+  },
+};

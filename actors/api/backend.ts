@@ -91,9 +91,13 @@ export class Backend {
     return by;
   }
   async serverVerb(id: string, verb: string, body: Record<string, unknown>, key: string): Promise<ServerView> {
+    return (await this.serverVerbReply(id, verb, body, key)).server;
+  }
+  /** The whole reply: the server and what the action's row adds (`result`). */
+  async serverVerbReply(id: string, verb: string, body: Record<string, unknown>, key: string): Promise<ServerReply> {
     const def = C.InstanceVerbs.verbs[verb];
     if (!def) throw new BadRequestError(`unknown server verb '${verb}'`);
-    return ((await this.ask(def, [id], body, key)) as ServerReply).server;
+    return (await this.ask(def, [id], body, key)) as ServerReply;
   }
   /** Newest first, up to `limit` (1000): asks again from the last one when a reply stopped at its byte budget. */
   async serverActions(id: string, q: ActionsRequest = {}): Promise<{ actions: ActionsReply['actions']; more: boolean }> {

@@ -4,6 +4,7 @@
  * compare-and-swap, and only then are the effects started. Outcomes come back as messages.
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
+import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError, NovactError } from '../../protocols/errors.js';
 import {
   ACTIONS,
@@ -120,7 +121,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
   const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
-    const t = transition(s.life, event, { now: now.getTime(), config, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
+    const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
     let next = row;
     if (changedOnDisk(s.life, t.next)) {
@@ -199,7 +200,8 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       m.reply.fail(refused);
       return next;
     }
-    const reply: ServerReply = { server: serverView(next.row!) };
+    const result = ACTIONS[m.verb].result?.(next.life);
+    const reply: ServerReply = { server: serverView(next.row!), ...(result ? { result } : {}) };
     if (m.key !== undefined) {
       next.recent.set(m.key, reply);
       if (next.recent.size > RECENT_KEYS) next.recent.delete(next.recent.keys().next().value as string);

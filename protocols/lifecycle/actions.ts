@@ -10,8 +10,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Closed, Name } from '../catalog/common.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type Env, type Guard, type Refusal } from './kit.js';
+import { IDLE, refuse, type ContextPatch, type Env, type Guard, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
+import { BACKUP_ROW, SNAPSHOT_ROW, type RestAnswer, type RestContext } from './flows/snapshot-actions.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
@@ -42,7 +43,15 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
   /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
   preempts?: true;
+  /** The task context the action begins with, from its arguments and caller (what its steps need). */
+  context?: (args: Static<A>, by: Caller, s: LifecycleState, env: Env) => ContextPatch;
+  /** What the accepted action answers besides the server (the reply's `result`), from the state it began. */
+  result?: (s: LifecycleState) => Record<string, unknown>;
+  /** The REST answer's body and headers, from that result (absent: no body). */
+  respond?: (result: Record<string, unknown>, args: Static<A>, rest: RestContext) => RestAnswer;
 }
+
+export type { RestAnswer, RestContext };
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
 
@@ -53,6 +62,8 @@ const HARD_REBOOT: Guard = {
 const idle = (...vm: VmState[]): Guard => ({ vm, task: IDLE });
 const isHard = (a: Static<typeof RebootArgs>) => a.type.toUpperCase() === 'HARD';
 const ANY: Guard = { vm: 'any', task: 'any', launched: false };
+/** Nova's snapshot and backup: `@check_instance_state(vm_state=[ACTIVE, STOPPED, PAUSED, SUSPENDED])`. */
+const SNAPSHOTTABLE = idle('active', 'stopped', 'paused', 'suspended');
 
 export const ACTIONS = {
   delete: define({
@@ -85,6 +96,9 @@ export const ACTIONS = {
     // The operator's escape hatch: whatever was in flight is abandoned (its outcome is then stale).
     apply: (s, a) => ({ ...s, vmState: a.state, taskState: null, running: null, ctx: { attempt: s.ctx.attempt } }),
   }),
+  // --- snapshot ---
+  createImage: define({ api: 'createImage', nova: 'createImage', record: 'createImage', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_snapshot_pending', ...SNAPSHOT_ROW }),
+  createBackup: define({ api: 'createBackup', nova: 'createBackup', record: 'createBackup', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_backup', ...BACKUP_ROW }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
 } satisfies Record<string, ActionSpec<any>>;
 

@@ -6,6 +6,8 @@ export const DRIVEN_TASK_STATES = [
   'scheduling', 'spawning', 'deleting',
   'powering-off', 'powering-on', 'rebooting', 'rebooting_hard',
   'pausing', 'unpausing', 'suspending', 'resuming',
+  // snapshot (flows/snapshot.ts): the image is created, then the host fills it
+  'image_snapshot_pending', 'image_backup', 'image_uploading',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -31,6 +31,8 @@ export interface Env {
   config: LifecycleConfig;
   /** The flavor a reference names (resize), from the conductor's catalog; undefined when unknown. */
   flavor?: (ref: string) => FlavorRef | undefined;
+  /** A new uuid (ids an action chooses when accepted, e.g. a snapshot's image); absent: crypto.randomUUID. */
+  newId?: () => string;
 }
 
 /** The instance action a task's end closes (written with the state that ends it). */

@@ -7,10 +7,12 @@ import type { StepTable } from './kit.js';
 import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
+import { snapshotSteps } from './flows/snapshot.js';
 
 export const STEPS = {
   scheduling,
   spawning,
   deleting,
   ...powerSteps,
+  ...snapshotSteps,
 } satisfies StepTable;

@@ -48,7 +48,10 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
     return ok(next, [notify(`${spec.event}.end`)], { action: spec.record, result: 'Success', message: null });
   }
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args) : spec.begins!;
-  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}) };
+  const ctx = {
+    attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
+    ...spec.context?.(e.args, e.by, s, env),
+  };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
   const start = notify(`${spec.event}.start`);

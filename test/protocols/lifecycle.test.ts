@@ -47,6 +47,9 @@ const CASES: Case[] = [
   { action: 'lock', args: null, vm: 'any', task: 'any', nova: 'lock', begins: null },
   { action: 'unlock', args: null, vm: 'any', task: 'any', nova: 'unlock', begins: null },
   { action: 'resetState', args: { state: 'error' }, vm: 'any', task: 'any', nova: 'os-resetState', begins: null },
+  // --- snapshot (Nova's snapshot and backup: active, stopped, paused, suspended; idle) ---
+  { action: 'createImage', args: { name: 'snap' }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createImage', begins: 'image_snapshot_pending' },
+  { action: 'createBackup', args: { name: 'b', backup_type: 'daily', rotation: 2 }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createBackup', begins: 'image_backup' },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -283,8 +286,15 @@ t.test('delete wins over every effect in flight, then destroys where the effect 
 });
 
 t.test('resume re-issues the step the state shows, under a new token', async (t) => {
+  /** What a task's context holds while it runs (steps whose effect reads it). */
+  const RUNNING_CTX: Partial<Record<string, Record<string, unknown>>> = {
+    // --- snapshot ---
+    image_snapshot_pending: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1' } },
+    image_backup: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1', backup: { type: 'daily', rotation: 1 } } },
+    image_uploading: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1', phase: 'upload' } },
+  };
   for (const task of DRIVEN_TASK_STATES) {
-    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task });
+    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task, ctx: { attempt: 5, ...RUNNING_CTX[task] } });
     const r = accepted(t, transition(s, { kind: 'resume' }), `resume ${task}`);
     t.same(r.next.running, { step: task, attempt: 6 }, `${task}: new token`);
     t.equal(r.effects.length, 1, `${task}: exactly one effect`);

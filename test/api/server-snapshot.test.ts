@@ -57,7 +57,7 @@ t.test('createImage (2.45): image_id, the image goes active with Nova\'s propert
 
   const clone = await boot('from-snapshot', imageId);
   t.equal(clone.status, 'ACTIVE', 'a new server boots from the snapshot');
-  t.equal(clone.imageRef, imageId);
+  t.equal(clone.imageId, imageId);
 });
 
 t.test('createImage (2.1): a Location header names the image; a stopped server may be snapshotted', async (t) => {

@@ -47,7 +47,7 @@ t.test('createImage: image created, host uploads, idle in the same vm state', as
   for (const vm of ['active', 'stopped', 'paused', 'suspended'] as const) {
     const a = step(t, st({ vmState: vm }), snapshot({ name: 'snap-1', metadata: { purpose: 'test' } }), `accepted in ${vm}`);
     t.equal(a.next.taskState, 'image_snapshot_pending');
-    t.same(ACTIONS.createImage.result(a.next), { imageId: IMAGE }, 'the reply names the image chosen now');
+    t.same(ACTIONS.createImage.result!(a.next), { imageId: IMAGE }, 'the reply names the image chosen now');
     t.same(a.effects, [
       { kind: 'notify', event: 'snapshot.start' },
       {
@@ -175,9 +175,9 @@ t.test('refusals: wrong state, a task under way, a locked server', async (t) => 
 t.test('the REST answer: {image_id} from 2.45, before that a Location (a backup only when it keeps it)', async (t) => {
   const rest = (mv: number) => ({ atLeast: (n: number) => mv >= n, imageUrl: (id: string) => `http://api/v2.1/images/${id}` });
   const r = { imageId: IMAGE };
-  t.same(ACTIONS.createImage.respond(r, { name: 'x' }, rest(45)), { body: { image_id: IMAGE } });
-  t.same(ACTIONS.createImage.respond(r, { name: 'x' }, rest(44)), { headers: { Location: `http://api/v2.1/images/${IMAGE}` } });
-  t.same(ACTIONS.createBackup.respond(r, { name: 'x', backup_type: 'd', rotation: 1 }, rest(1)), { headers: { Location: `http://api/v2.1/images/${IMAGE}` } });
-  t.same(ACTIONS.createBackup.respond(r, { name: 'x', backup_type: 'd', rotation: '0' }, rest(1)), {}, 'rotation 0: no Location');
-  t.same(ACTIONS.createBackup.respond(r, { name: 'x', backup_type: 'd', rotation: 0 }, rest(45)), { body: { image_id: IMAGE } });
+  t.same(ACTIONS.createImage.respond!(r, { name: 'x' }, rest(45)), { body: { image_id: IMAGE } });
+  t.same(ACTIONS.createImage.respond!(r, { name: 'x' }, rest(44)), { headers: { Location: `http://api/v2.1/images/${IMAGE}` } });
+  t.same(ACTIONS.createBackup.respond!(r, { name: 'x', backup_type: 'd', rotation: 1 }, rest(1)), { headers: { Location: `http://api/v2.1/images/${IMAGE}` } });
+  t.same(ACTIONS.createBackup.respond!(r, { name: 'x', backup_type: 'd', rotation: '0' }, rest(1)), {}, 'rotation 0: no Location');
+  t.same(ACTIONS.createBackup.respond!(r, { name: 'x', backup_type: 'd', rotation: 0 }, rest(45)), { body: { image_id: IMAGE } });
 });

@@ -4,7 +4,7 @@
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
-import type { CallBudget, Effect, GuestOverride, HostQuery, Outcome, Token } from '../../protocols/lifecycle.js';
+import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
@@ -91,9 +91,15 @@ export class EffectRunner {
       case 'selectMove':
         this.selectMove(row, effect).then(deliver, fail('select-move'));
         return;
-      case 'image':
-        this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
+      case 'image': {
+        const { token, verb, imageId, origin } = effect;
+        const subject = imageId ? this.d.subjects.image(imageId, verb) : this.d.subjects.imageRole(verb);
+        (origin ? this.imageOrigin(row, origin, effect.body) : Promise.resolve(effect.body))
+          .then((body) => this.call(token, subject, verb, body, 'request', row.uuid))
+          .catch((err: unknown): Outcome => ({ kind: 'failed', token, code: err instanceof NovactError ? err.code : 500, message: err instanceof Error ? err.message : String(err) }))
+          .then(deliver, fail(verb));
         return;
+      }
       case 'destroy':
         Promise.all(effect.hosts.map((h) => this.destroyUntilGone(row.uuid, h))).then(() => deliver({ kind: 'destroyed', token: effect.token }), fail('destroy'));
         return;
@@ -199,6 +205,23 @@ export class EffectRunner {
       idempotencyKey: `${row.uuid}.${q.verb}.${requestKey}`,
     });
     return reply ?? {};
+  }
+
+  /**
+   * An image call's body completed from the row: the instance and its project (the image's owner)
+   * and, for a snapshot, what Nova copies from the base image (properties under the request's own).
+   */
+  private async imageOrigin(row: InstanceRow, origin: ImageOrigin, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const instance = { ...body, instanceUuid: row.uuid, projectId: row.projectId };
+    if (origin === 'instance') return instance;
+    const base = await this.d.images.get(row.imageRef);
+    return {
+      ...instance,
+      baseImageRef: row.imageRef,
+      properties: { ...base.properties, ...(body.properties as Record<string, string> | undefined) },
+      diskFormat: base.diskFormat, containerFormat: base.containerFormat,
+      minDisk: Math.max(base.minDiskGb, row.rootGb), minRam: base.minRamMb,
+    };
   }
 
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */

@@ -262,7 +262,8 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
       return next;
     }
     if (query) return onQuery(next, m, query, start);
-    const reply: ServerReply = { server: serverView(next.row!) };
+    const result = ACTIONS[m.verb].result?.(next.life);
+    const reply: ServerReply = { server: serverView(next.row!), ...(result ? { result } : {}) };
     if (m.key !== undefined) remember(next, m.key, reply);
     m.reply.ok(reply);
     return next;

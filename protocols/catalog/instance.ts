@@ -3,14 +3,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { defineFamily, defineRequest, type RequestDef } from './define.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../lifecycle/actions.js';
-import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, Tag, Tags } from './common.js';
+import { Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, Tag, Tags } from './common.js';
 import { InstanceActionViewSchema, ServerViewSchema } from './views.js';
 
 /**
- * Actions answer once the action is accepted (Nova's 202), with the instance as it is then; a query
- * action (console output, diagnostics, crash dump) also with the host's answer (`result`).
+ * Actions answer once the action is accepted (Nova's 202), with the instance as it is then, and
+ * what the action's row adds (`result`: createImage's `imageId`, a query's host answer).
  */
-export const ServerReplySchema = Type.Object({ server: ServerViewSchema, result: Type.Optional(AnyObject) });
+export const ServerReplySchema = Type.Object({ server: ServerViewSchema, result: Type.Optional(Type.Record(Type.String(), Type.Unknown())) });
 export type ServerReply = Static<typeof ServerReplySchema>;
 /** Newest first, at most `limit` (1000); `more` when older ones follow (continue with the last as marker). */
 export const ActionsReplySchema = Type.Object({ actions: Type.Array(InstanceActionViewSchema), more: Type.Optional(Type.Boolean()) });
@@ -49,7 +49,11 @@ export const InstanceActions = defineRequest({ ...instance('actions'), mutating:
 export const InstanceUpdate = defineRequest({ ...instance('update'), mutating: true, body: UpdateRequestSchema, reply: ServerReplySchema, ...served });
 
 /** Who asks (set by the API from the token; absent for operators' own client, who act as admin). */
-export const CallerSchema = Closed({ userId: NonEmptyName(64), projectId: NonEmptyName(64), admin: Type.Boolean() });
+export const CallerSchema = Closed({
+  userId: NonEmptyName(64), projectId: NonEmptyName(64), admin: Type.Boolean(),
+  /** The API's image quotas for the caller (-1: unlimited), which a snapshot counts against. */
+  limits: Type.Optional(Closed({ images: Type.Optional(Int(-1, 2_147_483_647)), imageBytes: Type.Optional(Int(-1, Number.MAX_SAFE_INTEGER)) })),
+});
 
 /** One verb per row of the action table: `{args, by}`, args as the action's own schema. */
 export const InstanceActionDefs = Object.fromEntries(

@@ -15,6 +15,7 @@ import { IDLE, refuse, type ContextPatch, type Env, type Guard, type Prepared, t
 import type { QuerySpec } from './query.js';
 import { ChangePasswordArgs, ConsoleOutputArgs, CrashDumpArgs, RebuildArgs, RescueArgs, consoleLines } from './rebuild-args.js';
 import type { Caller, LifecycleState } from './state.js';
+import { BACKUP_ROW, SNAPSHOT_ROW, type RestAnswer, type RestContext } from './flows/snapshot-actions.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
@@ -56,11 +57,17 @@ export interface ActionSpec<A extends TSchema = TSchema> {
    * with attr `args` is a 400) and gives the task its context and a migration record to write.
    */
   prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
-  /** What the begun task's context holds from the action (the image a rebuild builds from, …). */
-  context?: (s: LifecycleState, args: Static<A>) => ContextPatch;
+  /** The task context the action begins with, from its arguments and caller (what its steps need). */
+  context?: (args: Static<A>, by: Caller, s: LifecycleState, env: Env) => ContextPatch;
   /** A call on the guest's host answered with the host's reply, no state change (query.ts). */
   query?: QuerySpec<Static<A>>;
+  /** What the accepted action answers besides the server (the reply's `result`), from the state it began. */
+  result?: (s: LifecycleState) => Record<string, unknown>;
+  /** The REST answer's body and headers, from that result (absent: no body). */
+  respond?: (result: Record<string, unknown>, args: Static<A>, rest: RestContext) => RestAnswer;
 }
+
+export type { RestAnswer, RestContext };
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
 
@@ -71,6 +78,8 @@ const HARD_REBOOT: Guard = {
 const idle = (...vm: VmState[]): Guard => ({ vm, task: IDLE });
 const isHard = (a: Static<typeof RebootArgs>) => a.type.toUpperCase() === 'HARD';
 const ANY: Guard = { vm: 'any', task: 'any', launched: false };
+/** Nova's snapshot and backup: `@check_instance_state(vm_state=[ACTIVE, STOPPED, PAUSED, SUSPENDED])`. */
+const SNAPSHOTTABLE = idle('active', 'stopped', 'paused', 'suspended');
 
 export const ACTIONS = {
   delete: define({
@@ -125,18 +134,18 @@ export const ACTIONS = {
     api: 'rebuild', nova: 'rebuild', record: 'rebuild', event: 'rebuild', args: RebuildArgs, status: 202,
     guard: idle('active', 'stopped', 'error'), begins: 'rebuilding',
     // A stopped server is stopped again after the rebuild (Nova keeps its vm state).
-    context: (s, a) => ({ imageId: a.imageRef, previousVm: s.vmState }),
+    context: (a, _by, s) => ({ imageId: a.imageRef, previousVm: s.vmState }),
   }),
   rescue: define({
     api: 'rescue', nova: 'rescue', record: 'rescue', event: 'rescue', args: RescueArgs, status: 200,
     guard: idle('active', 'stopped', 'error'), begins: 'rescuing',
     // The password is kept only while the task runs (a resumed step needs it); the end clears it.
-    context: (s, a) => ({ rescueImage: a?.rescue_image_ref ?? s.imageRef, args: { adminPass: a?.adminPass ?? '' } }),
+    context: (a, _by, s) => ({ rescueImage: a?.rescue_image_ref ?? s.imageRef, args: { adminPass: a?.adminPass ?? '' } }),
   }),
   unrescue: define({ api: 'unrescue', nova: 'unrescue', record: 'unrescue', event: 'unrescue', args: NoArgs, status: 202, guard: idle('rescued'), begins: 'unrescuing' }),
   changePassword: define({
     api: 'changePassword', nova: 'set_admin_password', record: 'changePassword', event: 'set_password', args: ChangePasswordArgs, status: 202,
-    guard: idle('active'), begins: 'updating_password', context: (_s, a) => ({ args: { adminPass: a.adminPass } }),
+    guard: idle('active'), begins: 'updating_password', context: (a) => ({ args: { adminPass: a.adminPass } }),
   }),
   trigger_crash_dump: define({
     api: 'trigger_crash_dump', nova: 'trigger_crash_dump', record: 'trigger_crash_dump', event: 'trigger_crash_dump', args: CrashDumpArgs, status: 202,
@@ -151,6 +160,9 @@ export const ACTIONS = {
     api: null, nova: 'get_diagnostics', record: 'get_diagnostics', event: 'diagnostics', args: NoArgs, status: 200,
     admin: true, lock: false, guard: ANY, query: { verb: 'diagnostics', budget: 'request', running: true },
   }),
+  // --- snapshot ---
+  createImage: define({ api: 'createImage', nova: 'createImage', record: 'createImage', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_snapshot_pending', ...SNAPSHOT_ROW }),
+  createBackup: define({ api: 'createBackup', nova: 'createBackup', record: 'createBackup', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_backup', ...BACKUP_ROW }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
 } satisfies Record<string, ActionSpec<any>>;
 

@@ -10,6 +10,8 @@ export const DRIVEN_TASK_STATES = [
   'resize_prep', 'resize_migrating', 'resize_finish', 'resize_confirming', 'resize_reverting',
   // rebuild, rescue, password (flows/rebuild.ts)
   'rebuilding', 'rescuing', 'unrescuing', 'updating_password',
+  // snapshot (flows/snapshot.ts): the image is created, then the host fills it
+  'image_snapshot_pending', 'image_backup', 'image_uploading',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -12,6 +12,9 @@ export interface GuestOverride {
   imageRef?: string;
 }
 
+/** What an image effect's body is completed with from the instance row (see the `image` effect). */
+export type ImageOrigin = 'instance' | 'snapshot';
+
 /** Power operations a host performs on a guest (the host verb `power`). */
 export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
 
@@ -38,8 +41,12 @@ export type Effect =
    * `scheduled` (or `scheduleFailed`).
    */
   | { kind: 'selectMove'; token: Token; migrationUuid: string; source: string; flavor: FlavorRef; allowSameHost: boolean; targetHost?: string }
-  /** Any image-role verb (snapshots); answers `done` or `failed`. */
-  | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string }
+  /**
+   * Any image-role verb (snapshots); answers `done` or `failed`. With `origin`, the runner adds what
+   * the row knows: `instance` the instance's `instanceUuid` and `projectId`; `snapshot` also its
+   * `baseImageRef` and the base image's properties (under the body's own), formats and minimums.
+   */
+  | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string; origin?: ImageOrigin }
   /** Destroy the guest on each host, retrying until gone (or the host is known down); answers `destroyed`. */
   | { kind: 'destroy'; token: Token; hosts: string[] }
   /** Destroy after a failed attempt that moved to an alternate; retried, but no outcome is awaited. */

@@ -31,7 +31,7 @@ export interface Env {
   config: LifecycleConfig;
   /** The flavor a reference names (resize), from the conductor's catalog; undefined when unknown. */
   flavor?: (ref: string) => FlavorRef | undefined;
-  /** A fresh uuid (a move's migration record and placement consumer); the conductor gives randomUUID. */
+  /** A fresh uuid (a move's migration record, a snapshot's image); the conductor gives randomUUID. */
   newId?: () => string;
 }
 

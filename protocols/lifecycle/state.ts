@@ -12,6 +12,32 @@ export interface Caller {
   userId: string;
   projectId: string;
   admin: boolean;
+  /** The limits the caller's API applies to what the action creates (absent: unlimited). */
+  limits?: CallerLimits;
+}
+
+/** Glance's quotas as the API enforces them (-1: unlimited): a snapshot counts against them. */
+export interface CallerLimits {
+  /** `image_count_total`. */
+  images?: number;
+  /** `user_storage_quota`, in bytes. */
+  imageBytes?: number;
+}
+
+/** A snapshot or backup under way (flows/snapshot.ts): the image it fills and where it is. */
+export interface SnapshotTask {
+  /** Chosen when the action is accepted, so every retry and resume creates and fills the same image. */
+  imageId: string;
+  name: string;
+  metadata?: Record<string, string>;
+  /** Set for createBackup: the backup type and how many of that type to keep. */
+  backup?: { type: string; rotation: number };
+  userId: string;
+  limits?: CallerLimits;
+  /** Within `image_uploading`: the upload, checking a failed upload's image, rotating, deleting the image. */
+  phase?: 'upload' | 'check' | 'rotate' | 'abort';
+  /** Why the snapshot failed (kept while its image is deleted). */
+  error?: string;
 }
 
 /** Identifies one issue of a step's effect; an outcome that echoes another token is stale. */
@@ -58,6 +84,7 @@ export interface TaskContext {
   undo?: { code: number; message: string };
   rescueImage?: string;
   imageId?: string;
+  snapshot?: SnapshotTask;
   /** Free-form arguments of the action that began the task (validated by its schema). */
   args?: Record<string, unknown>;
 }

@@ -9,6 +9,7 @@ import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
 import { resizeSteps } from './flows/resize.js';
 import { rebuildSteps } from './flows/rebuild.js';
+import { snapshotSteps } from './flows/snapshot.js';
 
 export const STEPS = {
   scheduling,
@@ -17,4 +18,5 @@ export const STEPS = {
   ...powerSteps,
   ...resizeSteps,
   ...rebuildSteps,
+  ...snapshotSteps,
 } satisfies StepTable;

@@ -56,7 +56,7 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   if ('ok' in prepared) return prepared;
   const ctx = {
     attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
-    ...(spec.context ? spec.context(s, e.args) : {}), ...prepared.ctx,
+    ...spec.context?.(e.args, e.by, s, env), ...prepared.ctx,
   };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);

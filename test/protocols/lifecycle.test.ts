@@ -69,6 +69,9 @@ const CASES: Case[] = [
   { action: 'trigger_crash_dump', args: null, vm: ['active', 'paused', 'rescued', 'resized', 'error'], task: [null], nova: 'trigger_crash_dump', begins: null },
   { action: 'getConsoleOutput', args: {}, vm: 'any', task: 'any', nova: 'get_console_output', begins: null },
   { action: 'diagnostics', args: null, vm: 'any', task: 'any', nova: 'get_diagnostics', begins: null },
+  // --- snapshot (Nova's snapshot and backup: active, stopped, paused, suspended; idle) ---
+  { action: 'createImage', args: { name: 'snap' }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createImage', begins: 'image_snapshot_pending' },
+  { action: 'createBackup', args: { name: 'b', backup_type: 'daily', rotation: 2 }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createBackup', begins: 'image_backup' },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -305,9 +308,16 @@ t.test('delete wins over every effect in flight, then destroys where the effect 
 });
 
 t.test('resume re-issues the step the state shows, under a new token', async (t) => {
+  /** What a task's context holds while it runs (steps whose effect reads it). */
+  const RUNNING_CTX: Partial<Record<string, Record<string, unknown>>> = {
+    // --- snapshot ---
+    image_snapshot_pending: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1' } },
+    image_backup: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1', backup: { type: 'daily', rotation: 1 } } },
+    image_uploading: { snapshot: { imageId: '00000000-0000-4000-8000-000000000001', name: 's', userId: 'u1', phase: 'upload' } },
+  };
   for (const task of DRIVEN_TASK_STATES) {
-    // A move's steps act on the move their context holds.
-    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task, ...(task.startsWith('resize_') ? { ctx: FINISHED_MOVE } : {}) });
+    // A task's steps act on the context it began with (a move's, a snapshot's).
+    const s = st({ vmState: task === 'scheduling' || task === 'spawning' ? 'building' : 'active', taskState: task, ctx: { attempt: 5, ...(task.startsWith('resize_') ? FINISHED_MOVE : {}), ...RUNNING_CTX[task] } });
     const r = accepted(t, transition(s, { kind: 'resume' }), `resume ${task}`);
     t.same(r.next.running, { step: task, attempt: 6 }, `${task}: new token`);
     t.equal(r.effects.length, 1, `${task}: exactly one effect`);

@@ -45,12 +45,19 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
         const auth = authOf(req);
         const s = await visibleServer(d.backend, auth, param(req, 'id'));
         if ('admin' in spec && spec.admin && !auth.isAdmin) throw forbidden(`Policy doesn't allow os_compute_api:${api} to be performed.`);
-        const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin };
+        // The image quotas are the API's (it enforces them for uploads too): what a snapshot creates counts against them.
+        const limits = { images: d.imageQuotas.imageCountTotal, imageBytes: d.imageQuotas.userStorageQuotaBytes };
+        const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin, limits };
         const hook = ACTION_HOOKS[name];
         if (hook?.prepare) args = await hook.prepare(d, req, s, args as Record<string, unknown> | null);
         const answer = await d.backend.serverCall(s.id, name, { args, by }, req.id);
         if (hook?.reply) return reply.code(spec.status).send(await hook.reply(d, req, answer, args as Record<string, unknown> | null));
-        return reply.code(spec.status).send();
+        const out = spec.respond?.(answer.result ?? {}, args as never, {
+          atLeast: (minor) => atLeast(req.microversion, minor),
+          imageUrl: (id) => `${d.links.compute}/images/${id}`,
+        });
+        if (out?.headers) reply.headers(out.headers);
+        return out?.body === undefined ? reply.code(spec.status).send() : reply.code(spec.status).send(out.body);
       },
     },
   ];

@@ -12,6 +12,8 @@ import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
 import { IDLE, refuse, type Env, type Guard, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
+import { SHELVE_ACTIONS } from './actions-shelve.js';
+import { deleteBegins, SOFT_DELETE_ACTIONS } from './actions-soft-delete.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
@@ -33,11 +35,15 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   /** Lowest compute microversion (2.N, as N) that has the action. */
   minVersion?: number;
   admin?: true;
+  /** Arguments only an admin may give (unshelve to a named host): refused to others as `admin` is. */
+  adminIf?: (args: Static<A>) => boolean;
+  /** The action may begin without a host (unshelve of an offloaded server schedules one). */
+  hostless?: true;
   /** A locked server refuses it to non-admins (default true). */
   lock?: false;
   guard: Guard | ((args: Static<A>) => Guard);
-  /** The task the action begins (the step table drives it from there). */
-  begins?: DrivenTaskState | ((args: Static<A>) => DrivenTaskState);
+  /** The task the action begins (the step table drives it from there); may depend on the settings and the state (soft delete). */
+  begins?: DrivenTaskState | ((args: Static<A>, env: Env, s: LifecycleState) => DrivenTaskState);
   /** An action that changes the state at once, without a task (lock, resetState). */
   apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
   /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
@@ -57,7 +63,7 @@ const ANY: Guard = { vm: 'any', task: 'any', launched: false };
 export const ACTIONS = {
   delete: define({
     api: null, nova: 'delete', record: 'delete', event: 'delete', args: NoArgs, status: 204,
-    guard: ANY, begins: 'deleting', preempts: true,
+    guard: ANY, begins: deleteBegins, preempts: true,
   }),
   stop: define({ api: 'os-stop', nova: 'stop', record: 'stop', event: 'power_off', args: NoArgs, status: 202, guard: idle('active', 'error'), begins: 'powering-off' }),
   start: define({ api: 'os-start', nova: 'start', record: 'start', event: 'power_on', args: NoArgs, status: 202, guard: idle('stopped'), begins: 'powering-on' }),
@@ -86,6 +92,10 @@ export const ACTIONS = {
     apply: (s, a) => ({ ...s, vmState: a.state, taskState: null, running: null, ctx: { attempt: s.ctx.attempt } }),
   }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
+  // --- shelve ---
+  ...SHELVE_ACTIONS,
+  // --- soft delete ---
+  ...SOFT_DELETE_ACTIONS,
 } satisfies Record<string, ActionSpec<any>>;
 
 export type ActionName = keyof typeof ACTIONS;

@@ -6,6 +6,10 @@ export const DRIVEN_TASK_STATES = [
   'scheduling', 'spawning', 'deleting',
   'powering-off', 'powering-on', 'rebooting', 'rebooting_hard',
   'pausing', 'unpausing', 'suspending', 'resuming',
+  // shelve
+  'shelving', 'shelving_image_pending_upload', 'shelving_image_uploading', 'shelving_offloading', 'unshelving',
+  // soft delete
+  'soft-deleting', 'restoring',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -7,10 +7,14 @@ import type { StepTable } from './kit.js';
 import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
+import { shelveSteps } from './flows/shelve.js';
+import { softDeleteSteps } from './flows/soft-delete.js';
 
 export const STEPS = {
   scheduling,
   spawning,
   deleting,
   ...powerSteps,
+  ...shelveSteps,
+  ...softDeleteSteps,
 } satisfies StepTable;

@@ -39,6 +39,7 @@ import { MigrationStore } from './migration-store.js';
 import { registerMigrationVerbs } from './migration-verbs.js';
 import { migrationWriter } from './migration-writes.js';
 import type { LifecycleConfig } from '../../protocols/lifecycle.js';
+import { startTimedSweeps } from './lifecycle-sweeps.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -322,6 +323,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
 
   await sweep(0);
   const timers: Timer[] = [clock.setInterval(() => conductor.tell({ kind: 'sweep', olderThanMs: cfg.stuckAfterMs }), cfg.sweepIntervalMs)];
+  timers.push(startTimedSweeps({ orm, log, clock, config: cfg.lifecycle, intervalMs: cfg.sweepIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs, registry }));
 
   return {
     name: 'conductor',

@@ -34,6 +34,7 @@ export const SHELVE_ACTIONS = {
     api: 'unshelve', nova: 'unshelve', record: 'unshelve', event: 'unshelve', args: UnshelveArgs, status: 202,
     guard: (a) => (placed(a) ? idle('shelved_offloaded') : idle('shelved', 'shelved_offloaded')),
     adminIf: (a) => a !== null && a.host !== undefined,
+    argsMinVersion: (a) => (a === null ? undefined : a.host !== undefined || a.availability_zone === null ? 91 : a.availability_zone !== undefined ? 77 : undefined),
     begins: 'unshelving', hostless: true,
   }),
 };

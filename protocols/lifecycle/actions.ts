@@ -34,6 +34,8 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   status: 200 | 202 | 204;
   /** Lowest compute microversion (2.N, as N) that has the action. */
   minVersion?: number;
+  /** Lowest microversion that has these arguments (unshelve's zone 2.77, host 2.91); older ones are a 400. */
+  argsMinVersion?: (args: Static<A>) => number | undefined;
   admin?: true;
   /** Arguments only an admin may give (unshelve to a named host): refused to others as `admin` is. */
   adminIf?: (args: Static<A>) => boolean;

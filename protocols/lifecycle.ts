@@ -4,7 +4,7 @@
  */
 export { ACTIONS, ACTION_NAMES, NOVA_SERVER_ACTIONS, actionOfApi, isActionName, type ActionArgs, type ActionName, type ActionSpec, type RestAnswer, type RestContext } from './lifecycle/actions.js';
 export { DRIVEN_TASK_STATES, isDriven, type DrivenTaskState } from './lifecycle/driven.js';
-export type { CallBudget, Effect, EffectKind, GuestOverride, HostQuery, ImageOrigin, Outcome, OutcomeKind, PowerOp } from './lifecycle/effects.js';
+export type { CallBudget, Effect, EffectKind, GuestOverride, HostQuery, ImageOrigin, ImageOwner, Outcome, OutcomeKind, PowerOp } from './lifecycle/effects.js';
 export type { QuerySpec } from './lifecycle/query.js';
 export { DEFAULT_LIFECYCLE_CONFIG, type Env, type Finished, type MigrationWrite, type LifecycleConfig, type Refusal, type Step, type Transition } from './lifecycle/kit.js';
 export { EMPTY_CONTEXT, initialState, type Caller, type CallerLimits, type FlavorRef, type LifecycleState, type Lock, type SnapshotTask, type TaskContext, type Token } from './lifecycle/state.js';

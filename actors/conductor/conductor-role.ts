@@ -41,6 +41,7 @@ import { migrationWriter } from './migration-writes.js';
 import { startResizeConfirmSweep } from './resize-confirm-sweep.js';
 import type { LifecycleConfig } from '../../protocols/lifecycle.js';
 import { PowerSyncRouter, type PowerSyncStats } from './power-sync-router.js';
+import { startTimedSweeps } from './lifecycle-sweeps.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -337,6 +338,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     confirm: (uuid) => registry.ask(uuid, (reply) => ({ kind: 'request', verb: 'confirmResize', body: {}, requestId: `auto-confirm-${uuid}`, key: undefined, reply }), cfg.requestTimeoutMs),
   });
   if (autoConfirm) timers.push(autoConfirm);
+  timers.push(startTimedSweeps({ orm, log, clock, config: cfg.lifecycle, intervalMs: cfg.sweepIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs, registry }));
 
   return {
     name: 'conductor',

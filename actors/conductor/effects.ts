@@ -4,7 +4,8 @@
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
-import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, Outcome, Token } from '../../protocols/lifecycle.js';
+import { createHash } from 'node:crypto';
+import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, ImageOwner, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
@@ -66,7 +67,8 @@ export class EffectRunner {
     const fail = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { instance: row.uuid, ...errorFields(err) });
     switch (effect.kind) {
       case 'select':
-        this.select(row, effect.token).then(deliver, fail('select'));
+        (effect.host !== undefined ? this.claimHost(row, effect.token, effect.host) : this.select(row, effect.token, effect.availabilityZone))
+          .then(deliver, fail('select'));
         return;
       case 'spawn':
         this.spawn(row, effect).then(deliver, fail('spawn'));
@@ -93,8 +95,9 @@ export class EffectRunner {
         return;
       case 'image': {
         const { token, verb, imageId, origin } = effect;
+        const own = effect.owner ? { ...effect.body, ...imageOwnerFields(row, effect.owner) } : effect.body;
         const subject = imageId ? this.d.subjects.image(imageId, verb) : this.d.subjects.imageRole(verb);
-        (origin ? this.imageOrigin(row, origin, effect.body) : Promise.resolve(effect.body))
+        (origin ? this.imageOrigin(row, origin, own) : Promise.resolve(own))
           .then((body) => this.call(token, subject, verb, body, 'request', row.uuid))
           .catch((err: unknown): Outcome => ({ kind: 'failed', token, code: err instanceof NovactError ? err.code : 500, message: err instanceof Error ? err.message : String(err) }))
           .then(deliver, fail(verb));
@@ -125,15 +128,18 @@ export class EffectRunner {
     }
   }
 
-  private async select(row: InstanceRow, token: Token): Promise<Outcome> {
+  private async select(row: InstanceRow, token: Token, zone?: string | null): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
+    const placed = zone === undefined ? row : { ...row, availabilityZone: zone };
+    // A build selects once per instance; a later placement (unshelve) is keyed by its step's issue.
+    const keyOf = token.step === 'scheduling' ? `${row.uuid}.select` : `${row.uuid}.${token.step}.${token.attempt}.select`;
     let timedOut = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const image = await this.d.images.get(row.imageRef);
-        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', selectRequestFor(row, image, this.d.extraSpecs(row.flavorId)), {
+        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', selectRequestFor(placed, image, this.d.extraSpecs(row.flavorId)), {
           timeoutMs: timeouts.requestTimeoutMs,
-          idempotencyKey: `${row.uuid}.select.${attempt}`,
+          idempotencyKey: `${keyOf}.${attempt}`,
         });
         return { kind: 'scheduled', token, host: r.host, alternates: r.alternates };
       } catch (err) {
@@ -166,6 +172,21 @@ export class EffectRunner {
         idempotencyKey: `${row.uuid}.${token.step}.${token.attempt}.select`,
       });
       return { kind: 'scheduled', token, host: r.host, alternates: r.alternates };
+    } catch (err) {
+      return { kind: 'scheduleFailed', token, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** An admin's named host: claimed as is (the ledger still checks it fits), no filters. */
+  private async claimHost(row: InstanceRow, token: Token, host: string): Promise<Outcome> {
+    try {
+      await this.d.bridge.request<ClaimReply>(
+        this.d.subjects.scheduler('claim'),
+        'claim',
+        { instanceUuid: row.uuid, projectId: row.projectId, host, resources: resourcesOf(row) },
+        { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.${token.step}.${token.attempt}.claim` },
+      );
+      return { kind: 'scheduled', token, host, alternates: [] };
     } catch (err) {
       return { kind: 'scheduleFailed', token, message: err instanceof Error ? err.message : String(err) };
     }
@@ -338,6 +359,20 @@ export class EffectRunner {
       }
     }
   }
+}
+
+/** What an image the instance makes says about its owner (see `ImageOwner`). */
+function imageOwnerFields(row: InstanceRow, o: ImageOwner): Record<string, unknown> {
+  return { instanceUuid: row.uuid, projectId: row.projectId, userId: row.userId, name: `${row.name}${o.nameSuffix}`.slice(0, 255), imageId: nameUuid(`${row.uuid}:${o.idSeed}`) };
+}
+
+/** A name-based UUID (RFC 4122 version 5 layout over SHA-1). */
+function nameUuid(name: string): string {
+  const h = createHash('sha1').update(`novact-image:${name}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
 function backoff(attempt: number): number {

@@ -10,12 +10,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Closed, Name, SubjectToken } from '../catalog/common.js';
 import { prepareConfirm, prepareMigrate, prepareResize, prepareRevert } from './flows/resize.js';
 import type { VmState } from '../states.js';
-import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type ContextPatch, type Env, type Guard, type Prepared, type Refusal } from './kit.js';
-import type { QuerySpec } from './query.js';
+import { IDLE, refuse, type Guard } from './kit.js';
 import { ChangePasswordArgs, ConsoleOutputArgs, CrashDumpArgs, RebuildArgs, RescueArgs, consoleLines } from './rebuild-args.js';
-import type { Caller, LifecycleState } from './state.js';
-import { BACKUP_ROW, SNAPSHOT_ROW, type RestAnswer, type RestContext } from './flows/snapshot-actions.js';
+import { BACKUP_ROW, SNAPSHOT_ROW } from './flows/snapshot-actions.js';
+import type { ActionSpec } from './action-spec.js';
+import { SHELVE_ACTIONS } from './actions-shelve.js';
+import { deleteBegins, SOFT_DELETE_ACTIONS } from './actions-soft-delete.js';
+
+export type { ActionSpec };
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
@@ -28,46 +30,7 @@ const ResizeArgs = Closed({
 const MigrateArgs = Type.Union([Type.Null(), Closed({ host: Type.Optional(Type.Union([SubjectToken, Type.Null()])) })]);
 const ResetStateArgs = Closed({ state: Type.Union([Type.Literal('active'), Type.Literal('error')]) });
 
-export interface ActionSpec<A extends TSchema = TSchema> {
-  /** The key in `POST /servers/{id}/action`, or null for an action with its own route (delete). */
-  api: string | null;
-  /** The name in Nova's 409 `Cannot '<nova>' instance …`. */
-  nova: string;
-  /** The instance-action record (`os-instance-actions`). */
-  record: string;
-  /** The notification prefix (`instance.<event>.start|end|error`). */
-  event: string;
-  /** The action's value in the request body. */
-  args: A;
-  status: 200 | 202 | 204;
-  /** Lowest compute microversion (2.N, as N) that has the action. */
-  minVersion?: number;
-  admin?: true;
-  /** A locked server refuses it to non-admins (default true). */
-  lock?: false;
-  guard: Guard | ((args: Static<A>) => Guard);
-  /** The task the action begins (the step table drives it from there). */
-  begins?: DrivenTaskState | ((args: Static<A>) => DrivenTaskState);
-  /** An action that changes the state at once, without a task (lock, resetState). */
-  apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
-  /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
-  preempts?: true;
-  /**
-   * For a `begins` action, after the guard: checks the arguments against the instance (a refusal
-   * with attr `args` is a 400) and gives the task its context and a migration record to write.
-   */
-  prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
-  /** The task context the action begins with, from its arguments and caller (what its steps need). */
-  context?: (args: Static<A>, by: Caller, s: LifecycleState, env: Env) => ContextPatch;
-  /** A call on the guest's host answered with the host's reply, no state change (query.ts). */
-  query?: QuerySpec<Static<A>>;
-  /** What the accepted action answers besides the server (the reply's `result`), from the state it began. */
-  result?: (s: LifecycleState) => Record<string, unknown>;
-  /** The REST answer's body and headers, from that result (absent: no body). */
-  respond?: (result: Record<string, unknown>, args: Static<A>, rest: RestContext) => RestAnswer;
-}
-
-export type { RestAnswer, RestContext };
+export type { RestAnswer, RestContext } from './flows/snapshot-actions.js';
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
 
@@ -84,7 +47,7 @@ const SNAPSHOTTABLE = idle('active', 'stopped', 'paused', 'suspended');
 export const ACTIONS = {
   delete: define({
     api: null, nova: 'delete', record: 'delete', event: 'delete', args: NoArgs, status: 204,
-    guard: ANY, begins: 'deleting', preempts: true,
+    guard: ANY, begins: deleteBegins, preempts: true,
   }),
   stop: define({ api: 'os-stop', nova: 'stop', record: 'stop', event: 'power_off', args: NoArgs, status: 202, guard: idle('active', 'error'), begins: 'powering-off' }),
   start: define({ api: 'os-start', nova: 'start', record: 'start', event: 'power_on', args: NoArgs, status: 202, guard: idle('stopped'), begins: 'powering-on' }),
@@ -164,6 +127,10 @@ export const ACTIONS = {
   createImage: define({ api: 'createImage', nova: 'createImage', record: 'createImage', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_snapshot_pending', ...SNAPSHOT_ROW }),
   createBackup: define({ api: 'createBackup', nova: 'createBackup', record: 'createBackup', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_backup', ...BACKUP_ROW }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
+  // --- shelve ---
+  ...SHELVE_ACTIONS,
+  // --- soft delete ---
+  ...SOFT_DELETE_ACTIONS,
 } satisfies Record<string, ActionSpec<any>>;
 
 export type ActionName = keyof typeof ACTIONS;

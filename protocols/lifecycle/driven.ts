@@ -12,6 +12,10 @@ export const DRIVEN_TASK_STATES = [
   'rebuilding', 'rescuing', 'unrescuing', 'updating_password',
   // snapshot (flows/snapshot.ts): the image is created, then the host fills it
   'image_snapshot_pending', 'image_backup', 'image_uploading',
+  // shelve
+  'shelving', 'shelving_image_pending_upload', 'shelving_image_uploading', 'shelving_offloading', 'unshelving',
+  // soft delete
+  'soft-deleting', 'restoring',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

@@ -14,6 +14,15 @@ export interface GuestOverride {
 
 /** What an image effect's body is completed with from the instance row (see the `image` effect). */
 export type ImageOrigin = 'instance' | 'snapshot';
+/**
+ * An image the instance makes (a shelve snapshot): the runner adds the instance's uuid, project and
+ * user, the name `<instance name><nameSuffix>`, and an image id derived from the instance's uuid and
+ * `idSeed`, so a resumed create is the same image.
+ */
+export interface ImageOwner {
+  nameSuffix: string;
+  idSeed: string;
+}
 
 /** Power operations a host performs on a guest (the host verb `power`). */
 export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
@@ -23,7 +32,13 @@ export type CallBudget = 'request' | 'spawn' | 'power' | 'move';
 
 export type Effect =
   /** Ask the scheduler for a host and alternates; it claims the resources before answering. */
-  | { kind: 'select'; token: Token }
+  | {
+    kind: 'select'; token: Token;
+    /** Instead of the row's availability zone (unshelve 2.77; null: any zone). */
+    availabilityZone?: string | null;
+    /** Claim this host only, no filters (an admin's unshelve to a host, 2.91); answers `scheduled` or `scheduleFailed`. */
+    host?: string;
+  }
   /** Spawn on `host`; `claim` first moves the allocation there (alternates, resumes). */
   | { kind: 'spawn'; token: Token; host: string; claim: boolean }
   | { kind: 'power'; token: Token; host: string; op: PowerOp }
@@ -46,7 +61,7 @@ export type Effect =
    * the row knows: `instance` the instance's `instanceUuid` and `projectId`; `snapshot` also its
    * `baseImageRef` and the base image's properties (under the body's own), formats and minimums.
    */
-  | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string; origin?: ImageOrigin }
+  | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string; origin?: ImageOrigin; owner?: ImageOwner }
   /** Destroy the guest on each host, retrying until gone (or the host is known down); answers `destroyed`. */
   | { kind: 'destroy'; token: Token; hosts: string[] }
   /** Destroy after a failed attempt that moved to an alternate; retried, but no outcome is awaited. */

@@ -87,6 +87,13 @@ export interface TaskContext {
   snapshot?: SnapshotTask;
   /** Free-form arguments of the action that began the task (validated by its schema). */
   args?: Record<string, unknown>;
+  // --- shelve ---
+  /** The shelve snapshot (kept while shelved, carried into the next task: unshelve spawns from it). */
+  shelvedImageId?: string;
+  /** Seed of the shelve snapshot's image id (the runner derives it with the instance uuid): a resumed create makes the same image. */
+  imageSeed?: string;
+  /** An unshelve that failed: its guest is destroyed and its claim released before it settles, with this fault. */
+  unshelveFault?: { code: number; message: string };
 }
 
 export interface Lock {

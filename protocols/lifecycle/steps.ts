@@ -10,6 +10,8 @@ import { powerSteps } from './flows/power.js';
 import { resizeSteps } from './flows/resize.js';
 import { rebuildSteps } from './flows/rebuild.js';
 import { snapshotSteps } from './flows/snapshot.js';
+import { shelveSteps } from './flows/shelve.js';
+import { softDeleteSteps } from './flows/soft-delete.js';
 
 export const STEPS = {
   scheduling,
@@ -19,4 +21,6 @@ export const STEPS = {
   ...resizeSteps,
   ...rebuildSteps,
   ...snapshotSteps,
+  ...shelveSteps,
+  ...softDeleteSteps,
 } satisfies StepTable;

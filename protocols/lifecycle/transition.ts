@@ -39,7 +39,7 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each row's args were validated against its own schema
   const spec: ActionSpec<any> = ACTIONS[e.name];
   if (s.vmState === 'deleted') return refuse(spec.nova, 'vm_state', 'deleted');
-  if (spec.admin && !e.by.admin) return refuse(spec.nova, 'admin', 'member');
+  if ((spec.admin || spec.adminIf?.(e.args)) && !e.by.admin) return refuse(spec.nova, 'admin', 'member');
   if (s.locked !== null && spec.lock !== false && !e.by.admin) return refuse(spec.nova, 'locked', 'locked');
   const guard = typeof spec.guard === 'function' ? spec.guard(e.args) : spec.guard;
   if (spec.preempts && s.taskState === 'deleting') return ok(s); // already being deleted: nothing new to do
@@ -51,15 +51,16 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
     if ('ok' in next) return next;
     return ok(next, [notify(`${spec.event}.end`)], { action: spec.record, result: 'Success', message: null });
   }
-  const begins = typeof spec.begins === 'function' ? spec.begins(e.args) : spec.begins!;
+  const begins = typeof spec.begins === 'function' ? spec.begins(e.args, env, s) : spec.begins!;
   const prepared = spec.prepare ? spec.prepare(s, e.args, env) : {};
   if ('ok' in prepared) return prepared;
   const ctx = {
     attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
+    ...(s.ctx.shelvedImageId ? { shelvedImageId: s.ctx.shelvedImageId } : {}),
     ...spec.context?.(e.args, e.by, s, env), ...prepared.ctx,
   };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
-  if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
+  if (begins !== 'deleting' && !spec.hostless && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
   const start = notify(`${spec.event}.start`);
   // Delete wins over an effect in flight: it takes the task over and waits for that effect's outcome.
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);

@@ -72,6 +72,14 @@ const CASES: Case[] = [
   // --- snapshot (Nova's snapshot and backup: active, stopped, paused, suspended; idle) ---
   { action: 'createImage', args: { name: 'snap' }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createImage', begins: 'image_snapshot_pending' },
   { action: 'createBackup', args: { name: 'b', backup_type: 'daily', rotation: 2 }, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'createBackup', begins: 'image_backup' },
+  // --- shelve ---
+  { action: 'shelve', args: null, vm: ['active', 'stopped', 'paused', 'suspended'], task: [null], nova: 'shelve', begins: 'shelving' },
+  { action: 'shelveOffload', args: null, vm: ['shelved'], task: [null], nova: 'shelve_offload', begins: 'shelving_offloading' },
+  { action: 'unshelve', args: null, vm: ['shelved', 'shelved_offloaded'], task: [null], nova: 'unshelve', begins: 'unshelving' },
+  { action: 'unshelve', args: { availability_zone: 'az1' }, vm: ['shelved_offloaded'], task: [null], nova: 'unshelve', begins: 'unshelving' },
+  // --- soft delete ---
+  { action: 'restore', args: null, vm: ['soft-delete'], task: [null], nova: 'restore', begins: 'restoring' },
+  { action: 'forceDelete', args: null, vm: 'any', task: 'any', nova: 'force_delete', begins: 'deleting' },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -159,7 +167,7 @@ t.test('guard table, exhaustively: every action x 12 vm states x (idle + 42 task
           t.notOk(r.ok, `${where}: a deleted instance takes no action`);
         } else if (refusedVm || refusedTask) {
           t.strictSame(r, { ok: false, action: c.nova, attr: refusedVm ? 'vm_state' : 'task_state', value: refusedVm ? vm : String(task) }, where);
-        } else if (c.action === 'delete' && task === 'deleting') {
+        } else if ((c.action === 'delete' || c.action === 'forceDelete') && task === 'deleting') {
           t.same(r, { ok: true, next: s, effects: [] }, `${where}: already deleting`);
         } else if (!r.ok) {
           t.fail(`${where}: refused on ${r.attr} ${r.value}`);

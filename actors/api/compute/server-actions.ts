@@ -42,6 +42,10 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
           throw badRequest(`There is no such action: ${api}`);
         }
         let args = argsOf(name, api, value);
+        const needs = 'argsMinVersion' in spec ? spec.argsMinVersion?.(args as never) : undefined;
+        if (needs !== undefined && !atLeast(req.microversion, needs)) {
+          throw badRequest(`Invalid input for field/attribute ${api}. Value: ${JSON.stringify(value)}. Additional properties are not allowed`);
+        }
         const auth = authOf(req);
         const s = await visibleServer(d.backend, auth, param(req, 'id'));
         if ('admin' in spec && spec.admin && !auth.isAdmin) throw forbidden(`Policy doesn't allow os_compute_api:${api} to be performed.`);

@@ -193,7 +193,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const databaseUrl = options.databaseUrl ?? embedded.postgres?.socketUrl ?? '';
     if (needsDb) {
       const pools: DbPool[] = [...roles].flatMap((r): DbPool[] => (r === 'conductor' ? ['conductor', 'conductorReads'] : r === 'compute' ? [] : [r]));
-      dbs = await openRoleDatabases(databaseUrl, pools, options.database);
+      dbs = await openRoleDatabases(databaseUrl, pools, options.database, log.child({ role: 'database' }));
       orm = dbs.admin;
     }
 

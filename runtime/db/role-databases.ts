@@ -5,8 +5,13 @@
  * tenant-driven listings (`GET /servers?name=<regex>`, usage) get a pool of their own with the same
  * limits, so a slow regex cannot hold the connections instance writes need (review L7). Migrations
  * run once, through an admin pool without a statement timeout (a migration may rewrite a big table).
+ * Each role's pools log in as that role's own PostgreSQL user, allowed only its own tables
+ * (`role-logins.ts`, `role-grants.ts`); the admin login is kept for migrations and operators.
  */
+import type { Logger } from '../log/logger.js';
 import { openDatabase, type Orm } from './orm.js';
+import { POOL_ROLE } from './role-grants.js';
+import { ensureRoleLogins, type RoleLoginOptions } from './role-logins.js';
 
 /** The pools: one per role, plus the conductor's tenant-driven reads. */
 export type DbPool = 'conductor' | 'conductorReads' | 'scheduler' | 'image' | 'api';
@@ -23,7 +28,7 @@ export interface PoolOptions {
 }
 
 /** `ClusterOptions.database`: defaults for every pool, and each pool's own. */
-export interface DatabasePoolOptions extends Omit<PoolOptions, 'max'> {
+export interface DatabasePoolOptions extends Omit<PoolOptions, 'max'>, RoleLoginOptions {
   pools?: Partial<Record<DbPool, PoolOptions>>;
 }
 
@@ -53,18 +58,30 @@ export interface RoleDatabases {
   readonly admin: Orm;
   /** The pool of `pool`; opened by `open` only for the pools asked for. */
   get(pool: DbPool): Orm;
+  /** True when every pool logs in as the admin user (it may not create roles, or `logins: 'shared'`). */
+  readonly sharedLogin: boolean;
   close(): Promise<void>;
 }
 
-/** Migrates through the admin pool, then opens the pools asked for (each its own ORM and pg pool). */
-export async function openRoleDatabases(url: string, pools: DbPool[], o: DatabasePoolOptions = {}): Promise<RoleDatabases> {
+/**
+ * Migrates through the admin pool, makes the roles' logins and grants, then opens the pools asked
+ * for (each its own ORM and pg pool, logged in as its role).
+ */
+export async function openRoleDatabases(url: string, pools: DbPool[], o: DatabasePoolOptions = {}, log?: Logger): Promise<RoleDatabases> {
   const admin = await openDatabase({ url, migrate: true, poolMax: 2, applicationName: 'novact-admin' });
+  let logins: Awaited<ReturnType<typeof ensureRoleLogins>>;
+  try {
+    logins = await ensureRoleLogins(admin, url, o, log);
+  } catch (err) {
+    await admin.close();
+    throw err;
+  }
   const opened = new Map<DbPool, Orm>();
   // Opened together: each is mostly entity discovery (~50 ms) and the first connection's handshake.
   const results = await Promise.allSettled(pools.map(async (pool) => {
     const s = poolSettings(pool, o);
     opened.set(pool, await openDatabase({
-      url,
+      url: logins?.[POOL_ROLE[pool]] ?? url,
       migrate: false,
       poolMax: s.max,
       statementTimeoutMs: s.statementTimeoutMs,
@@ -80,6 +97,7 @@ export async function openRoleDatabases(url: string, pools: DbPool[], o: Databas
   }
   return {
     admin,
+    sharedLogin: logins === undefined,
     get(pool) {
       const orm = opened.get(pool);
       if (!orm) throw new Error(`no database pool "${pool}" was opened`);

@@ -56,7 +56,7 @@ const nc = await connectNats({ servers: nats.url, name: 'test-compute', nkeySeed
 const role: ComputeRole = await startComputeRole(
   { bridge: new Bridge(nc, systemClock, log, 5_000), subjects, actors, clock: systemClock, log, requestTimeoutMs: 5_000 },
   [{ name: 'hv-a', driver: a }, { name: 'hv-b', driver: b }],
-  { reportIntervalMs: 60_000, heartbeatIntervalMs: 60_000, reconcileIntervalMs: 0, snapshotSink },
+  { reportIntervalMs: 60_000, heartbeatIntervalMs: 60_000, reconcileIntervalMs: 0, snapshotSink, powerSyncOnReport: true },
 );
 t.teardown(async () => {
   await role.stop();

@@ -7,6 +7,7 @@ import { NoValidHostError, NotFoundError, NovactError, TimeoutError, Unavailable
 import type { CallBudget, Effect, GuestOverride, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
+import type { MoveSpec } from '../../protocols/catalog/scheduler.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
@@ -54,6 +55,13 @@ export function selectRequestFor(row: InstanceRow, image: ImageMeta, extraSpecs:
   };
 }
 
+/** The move a `selectMove` asks for: the task's migration, from where the instance is now. */
+function moveOf(row: InstanceRow, e: Extract<Effect, { kind: 'selectMove' }>): MoveSpec {
+  const m = row.taskContext?.migration;
+  if (!m) throw new Error(`selectMove without a migration in the task context of ${row.uuid}`);
+  return { migrationUuid: m.uuid, sourceHost: m.source, allowSameHost: e.allowSameHost ?? false, ...(e.targetHost ? { targetHost: e.targetHost } : {}) };
+}
+
 const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
 
 const subjectsHost = (d: EffectDeps, host: string, verb: string) => d.subjects.host(host, verb);
@@ -67,6 +75,9 @@ export class EffectRunner {
     switch (effect.kind) {
       case 'select':
         this.select(row, effect.token).then(deliver, fail('select'));
+        return;
+      case 'selectMove':
+        Promise.resolve().then(() => this.select(row, effect.token, moveOf(row, effect))).then(deliver, fail('select'));
         return;
       case 'spawn':
         this.spawn(row, effect).then(deliver, fail('spawn'));
@@ -84,7 +95,8 @@ export class EffectRunner {
         return;
       }
       case 'scheduler':
-        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
+        this.call(effect.token, this.d.subjects.scheduler(effect.verb), effect.verb, { ...(effect.instance ? { instanceUuid: row.uuid } : {}), ...effect.body }, 'request', row.uuid)
+          .then(deliver, fail(effect.verb));
         return;
       case 'image':
         this.call(effect.token, effect.imageId ? this.d.subjects.image(effect.imageId, effect.verb) : this.d.subjects.imageRole(effect.verb), effect.verb, effect.body, 'request', row.uuid).then(deliver, fail(effect.verb));
@@ -114,15 +126,17 @@ export class EffectRunner {
     }
   }
 
-  private async select(row: InstanceRow, token: Token): Promise<Outcome> {
+  private async select(row: InstanceRow, token: Token, move?: MoveSpec): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
     let timedOut = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const image = await this.d.images.get(row.imageRef);
-        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', selectRequestFor(row, image, this.d.extraSpecs(row.flavorId)), {
+        const req = selectRequestFor(row, image, this.d.extraSpecs(row.flavorId));
+        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', move ? { ...req, move } : req, {
           timeoutMs: timeouts.requestTimeoutMs,
-          idempotencyKey: `${row.uuid}.select.${attempt}`,
+          // A move's select is one per step issue (a resumed step asks again; the scheduler answers with what it moved).
+          idempotencyKey: move ? `${row.uuid}.${token.step}.${token.attempt}.select.${attempt}` : `${row.uuid}.select.${attempt}`,
         });
         return { kind: 'scheduled', token, host: r.host, alternates: r.alternates };
       } catch (err) {

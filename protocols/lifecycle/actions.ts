@@ -7,16 +7,35 @@
  * refuses the action to non-admins (Nova's `check_instance_lock`).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Closed, Name } from '../catalog/common.js';
+import { Closed, Name, SubjectToken, Uuid } from '../catalog/common.js';
+import { abortPhase, checkLivePhase, startLiveMigration } from './flows/live-migration.js';
+import { startEvacuate } from './flows/evacuate.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type Env, type Guard, type Refusal } from './kit.js';
+import { IDLE, refuse, type ContextPatch, type Env, type Guard, type MigrationWrite, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
 const RebootArgs = Closed({ type: Type.Union(['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'].map((v) => Type.Literal(v))) });
 const LockArgs = Type.Union([Type.Null(), Closed({ locked_reason: Type.Optional(Name(255)) })]);
 const ResetStateArgs = Closed({ state: Type.Union([Type.Literal('active'), Type.Literal('error')]) });
+/** os-migrateLive over every microversion (the API refuses what its version does not have). */
+const LiveMigrateArgs = Closed({
+  host: Type.Union([Type.Null(), SubjectToken]),
+  block_migration: Type.Union([Type.Boolean(), Type.Literal('auto')]),
+  disk_over_commit: Type.Optional(Type.Boolean()),
+  force: Type.Optional(Type.Boolean()),
+});
+const MigrationRefArgs = Closed({ migration: Uuid });
+const AbortArgs = Closed({ migration: Uuid, queued: Type.Optional(Type.Boolean()) });
+/** evacuate over every microversion; `targetState: 'stopped'` is 2.95's rule, set by the API. */
+const EvacuateArgs = Closed({
+  host: Type.Optional(Type.Union([Type.Null(), SubjectToken])),
+  adminPass: Type.Optional(Name(255)),
+  onSharedStorage: Type.Optional(Type.Boolean()),
+  force: Type.Optional(Type.Boolean()),
+  targetState: Type.Optional(Type.Literal('stopped')),
+});
 
 export interface ActionSpec<A extends TSchema = TSchema> {
   /** The key in `POST /servers/{id}/action`, or null for an action with its own route (delete). */
@@ -42,6 +61,13 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
   /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
   preempts?: true;
+  /**
+   * A task's own start, after the guard: refuse on what the guard cannot see (the source service's
+   * state, a migration's phase), or seed the task's context and create its migration record.
+   */
+  start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite };
+  /** `start` reads `env.hostDown` of the instance's host (the conductor looks it up first). */
+  hostState?: true;
 }
 
 const define = <A extends TSchema>(spec: ActionSpec<A>): ActionSpec<A> => spec;
@@ -84,6 +110,30 @@ export const ACTIONS = {
     admin: true, lock: false, guard: ANY,
     // The operator's escape hatch: whatever was in flight is abandoned (its outcome is then stale).
     apply: (s, a) => ({ ...s, vmState: a.state, taskState: null, running: null, ctx: { attempt: s.ctx.attempt } }),
+  }),
+  // --- live migration, evacuate ---
+  liveMigrate: define({
+    api: 'os-migrateLive', nova: 'os-migrateLive', record: 'live-migration', event: 'live_migration', args: LiveMigrateArgs, status: 202,
+    admin: true, guard: idle('active', 'paused'), begins: 'migrating',
+    start: (s, a, env) => startLiveMigration(s, { ...(a.host ? { host: a.host } : {}), blockMigration: a.block_migration }, env.newUuid),
+  }),
+  /** `POST /servers/{id}/migrations/{mid}/action {force_complete}` (2.22): the transfer is forced to converge. */
+  liveMigrationForceComplete: define({
+    api: null, nova: 'force_complete', record: 'live_migration_force_complete', event: 'live_migration_force_complete', args: MigrationRefArgs, status: 202,
+    admin: true, guard: { vm: ['active'], task: ['migrating'] },
+    // The fake transfer has nothing to switch (post-copy, pause); the request is kept on the task.
+    apply: (s, a) => checkLivePhase(s, 'force_complete', a.migration, ['running']) ?? { ...s, ctx: { ...s.ctx, args: { ...s.ctx.args, forceComplete: true } } },
+  }),
+  /** `DELETE /servers/{id}/migrations/{mid}` (2.24; queued and preparing ones from 2.65, `queued`). */
+  liveMigrationAbort: define({
+    api: null, nova: 'abort live migration', record: 'live_migration_cancel', event: 'live_migration_abort', args: AbortArgs, status: 202,
+    admin: true, guard: { vm: 'any', task: ['migrating'] }, begins: 'migrating',
+    start: (s, a) => checkLivePhase(s, 'abort live migration', a.migration, a.queued ? ['running', 'queued', 'preparing'] : ['running']) ?? { ctx: { phase: abortPhase(s) } },
+  }),
+  evacuate: define({
+    api: 'evacuate', nova: 'evacuate', record: 'evacuate', event: 'evacuate', args: EvacuateArgs, status: 200,
+    admin: true, guard: { vm: ['active', 'stopped', 'error'], task: 'any' }, begins: 'rebuilding', hostState: true,
+    start: (s, a, env) => startEvacuate(s, { ...(a.host ? { host: a.host } : {}), ...(a.targetState ? { targetState: a.targetState } : {}) }, env),
   }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
 } satisfies Record<string, ActionSpec<any>>;

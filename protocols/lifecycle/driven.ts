@@ -6,6 +6,8 @@ export const DRIVEN_TASK_STATES = [
   'scheduling', 'spawning', 'deleting',
   'powering-off', 'powering-on', 'rebooting', 'rebooting_hard',
   'pausing', 'unpausing', 'suspending', 'resuming',
+  // --- live migration (phases in ctx), evacuate (phases in ctx) ---
+  'migrating', 'rebuilding',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

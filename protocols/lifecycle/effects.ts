@@ -21,6 +21,11 @@ export type CallBudget = 'request' | 'spawn' | 'power' | 'move';
 export type Effect =
   /** Ask the scheduler for a host and alternates; it claims the resources before answering. */
   | { kind: 'select'; token: Token }
+  /**
+   * A move's select (`select` with `move`): the instance's migration (`ctx.migration.uuid`) takes the
+   * source allocation, the instance is claimed on the chosen host; answers `scheduled` or `scheduleFailed`.
+   */
+  | { kind: 'selectMove'; token: Token; targetHost?: string; allowSameHost?: boolean }
   /** Spawn on `host`; `claim` first moves the allocation there (alternates, resumes). */
   | { kind: 'spawn'; token: Token; host: string; claim: boolean }
   | { kind: 'power'; token: Token; host: string; op: PowerOp }
@@ -30,8 +35,8 @@ export type Effect =
    * its row, with the flavor and image given here instead (a resize's new flavor, a rebuild's image).
    */
   | { kind: 'host'; token: Token; host: string; verb: string; body: Record<string, unknown>; budget: CallBudget; guest?: GuestOverride }
-  /** Any scheduler verb (moves: select-move, confirm, revert); answers `done` or `failed`. */
-  | { kind: 'scheduler'; token: Token; verb: string; body: Record<string, unknown> }
+  /** Any scheduler verb (moves: select-move, confirm, revert); answers `done` or `failed`. `instance`: the body gets `instanceUuid`. */
+  | { kind: 'scheduler'; token: Token; verb: string; body: Record<string, unknown>; instance?: true }
   /** Any image-role verb (snapshots); answers `done` or `failed`. */
   | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string }
   /** Destroy the guest on each host, retrying until gone (or the host is known down); answers `destroyed`. */

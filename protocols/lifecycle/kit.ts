@@ -31,6 +31,10 @@ export interface Env {
   config: LifecycleConfig;
   /** The flavor a reference names (resize), from the conductor's catalog; undefined when unknown. */
   flavor?: (ref: string) => FlavorRef | undefined;
+  /** Whether a host's compute service is down or forced down (evacuate), as the conductor knows it now. */
+  hostDown?: (host: string) => boolean;
+  /** A fresh uuid (a move's migration record and consumer); the conductor's, deterministic in tests. */
+  newUuid?: () => string;
 }
 
 /** The instance action a task's end closes (written with the state that ends it). */
@@ -40,7 +44,12 @@ export interface Finished {
   message: string | null;
 }
 
-export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin'; value: string };
+/**
+ * `service`: the source host's compute service is still up (evacuate; Nova's ComputeServiceInUse, a
+ * 400); `migration`: the migration named is not the instance's or not in a state the action accepts
+ * (Nova's InvalidMigrationState, a 400; `value` is the message).
+ */
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'service' | 'migration'; value: string };
 /**
  * A change to the move's migration record, written by the instance actor right after the state it
  * goes with (records, like instance actions; the ledger and the guest follow the state, not these).

@@ -7,10 +7,14 @@ import type { StepTable } from './kit.js';
 import { scheduling, spawning } from './flows/build.js';
 import { deleting } from './flows/delete.js';
 import { powerSteps } from './flows/power.js';
+import { liveMigrationSteps } from './flows/live-migration.js';
+import { evacuateSteps } from './flows/evacuate.js';
 
 export const STEPS = {
   scheduling,
   spawning,
   deleting,
   ...powerSteps,
+  ...liveMigrationSteps,
+  ...evacuateSteps,
 } satisfies StepTable;

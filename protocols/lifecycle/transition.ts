@@ -48,13 +48,16 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
     return ok(next, [notify(`${spec.event}.end`)], { action: spec.record, result: 'Success', message: null });
   }
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args) : spec.begins!;
-  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}) };
+  const started = spec.start?.(s, e.args, env);
+  if (started && 'ok' in started) return started;
+  const ctx = { attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}), ...started?.ctx };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
   const start = notify(`${spec.event}.start`);
   // Delete wins over an effect in flight: it takes the task over and waits for that effect's outcome.
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);
-  return goto(s, begins, { ctx }, [start]);
+  const entered = goto(s, begins, { ctx }, [start]);
+  return started?.migration ? { ...entered, migration: started.migration } : entered;
 }
 
 function onResume(s: LifecycleState, e: ResumeEvent): Transition {

@@ -5,8 +5,8 @@
  */
 import t, { type Test } from 'tap';
 import {
-  ACTIONS, ACTION_NAMES, DRIVEN_TASK_STATES, STEPS, initialState, transition,
-  type ActionName, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
+  ACTIONS, ACTION_NAMES, DEFAULT_ENV, DRIVEN_TASK_STATES, STEPS, initialState, transition,
+  type ActionName, type Env, type TaskContext, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
 } from '../../protocols/lifecycle.js';
 import { PowerState, TASK_STATES, VM_STATES, apiStatus, type ApiStatus, type TaskState, type VmState } from '../../protocols/states.js';
 
@@ -29,7 +29,12 @@ const TASKS: TaskState[] = [
 const TASKS_OR_IDLE: (TaskState | null)[] = [null, ...TASKS];
 
 /** One case per Nova guard: the row name, its arguments, and Nova's `@check_instance_state`. */
-interface Case { action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null }
+interface Case {
+  action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null;
+  /** What the action needs besides the guard: the task's context (a live migration under way), the environment. */
+  ctx?: Partial<TaskContext>; env?: Partial<Env>;
+}
+const LIVE = { uuid: '00000000-0000-4000-8000-000000000001', type: 'live-migration' as const, source: 'h1', dest: 'h2' };
 const CASES: Case[] = [
   { action: 'delete', args: null, vm: 'any', task: 'any', nova: 'delete', begins: 'deleting' },
   { action: 'stop', args: null, vm: ['active', 'error'], task: [null], nova: 'stop', begins: 'powering-off' },
@@ -47,6 +52,21 @@ const CASES: Case[] = [
   { action: 'lock', args: null, vm: 'any', task: 'any', nova: 'lock', begins: null },
   { action: 'unlock', args: null, vm: 'any', task: 'any', nova: 'unlock', begins: null },
   { action: 'resetState', args: { state: 'error' }, vm: 'any', task: 'any', nova: 'os-resetState', begins: null },
+  // --- live migration, evacuate ---
+  { action: 'liveMigrate', args: { host: null, block_migration: 'auto' }, vm: ['active', 'paused'], task: [null], nova: 'os-migrateLive', begins: 'migrating', env: { newUuid: () => LIVE.uuid } },
+  {
+    action: 'liveMigrationForceComplete', args: { migration: LIVE.uuid }, vm: ['active'], task: ['migrating'], nova: 'force_complete', begins: null,
+    ctx: { migration: LIVE, phase: 'migrate' },
+  },
+  {
+    action: 'liveMigrationAbort', args: { migration: LIVE.uuid }, vm: 'any', task: ['migrating'], nova: 'abort live migration', begins: 'migrating',
+    ctx: { migration: LIVE, phase: 'migrate' },
+  },
+  // Nova admits any task; novact keeps one exception: a delete under way wins (it is not overtaken).
+  {
+    action: 'evacuate', args: {}, vm: ['active', 'stopped', 'error'], task: TASKS_OR_IDLE.filter((x) => x !== 'deleting'), nova: 'evacuate', begins: 'rebuilding',
+    env: { newUuid: () => LIVE.uuid, hostDown: () => true },
+  },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -125,8 +145,8 @@ t.test('guard table, exhaustively: every action x 12 vm states x (idle + 42 task
     for (const vm of VMS) {
       for (const task of TASKS_OR_IDLE) {
         cases++;
-        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'] });
-        const r = transition(s, act(c.action, c.args, ADMIN));
+        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'], ...(c.ctx ? { ctx: { attempt: 5, ...c.ctx } } : {}) });
+        const r = transition(s, act(c.action, c.args, ADMIN), { ...DEFAULT_ENV, ...c.env });
         const where = `${c.action} ${JSON.stringify(c.args)} @ ${vm}/${String(task)}`;
         const refusedVm = c.vm !== 'any' && !c.vm.includes(vm);
         const refusedTask = !refusedVm && c.task !== 'any' && !c.task.includes(task);

@@ -84,6 +84,8 @@ export const evacuateSteps = { rebuilding: phased(PHASES, 'select') };
 /** The action's start: only when the source's compute service is down (Nova's ComputeServiceInUse, a 400). */
 export function startEvacuate(s: LifecycleState, args: Record<string, unknown>, env: Env): Refusal | { ctx: ContextPatch; migration: MigrationWrite } {
   const source = s.host;
+  // Nova admits any task; a delete under way is the one novact does not let an evacuation overtake.
+  if (s.taskState === 'deleting') return refuse('evacuate', 'task_state', 'deleting');
   if (source === null) return refuse('evacuate', 'vm_state', s.vmState);
   if (env.hostDown?.(source) !== true) return refuse('evacuate', 'service', source);
   if (!env.newUuid) throw new Error('the conductor gives the lifecycle no uuid source (Env.newUuid)');

@@ -14,6 +14,7 @@ import { atLeast } from '../microversion.js';
 import { member } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
+import { moveActions } from './move-actions.js';
 
 const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined));
 
@@ -28,6 +29,7 @@ function argsOf(name: ActionName, api: string, value: unknown): unknown {
 }
 
 export function serverActionRoutes(d: ApiDeps): Route[] {
+  const moves = moveActions(d);
   return [
     {
       method: 'POST', url: '/v2.1/servers/:id/action', policy: member('os_compute_api:servers:action'),
@@ -40,13 +42,16 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
           if (NOT_IMPLEMENTED.has(api)) throw notImplemented(`The server action '${api}' is not implemented by novact.`);
           throw badRequest(`There is no such action: ${api}`);
         }
-        const args = argsOf(name, api, value);
+        let args = argsOf(name, api, value);
         const auth = authOf(req);
         const s = await visibleServer(d.backend, auth, param(req, 'id'));
         if ('admin' in spec && spec.admin && !auth.isAdmin) throw forbidden(`Policy doesn't allow os_compute_api:${api} to be performed.`);
         const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin };
+        // Actions whose body and answer change with the microversion (live migrate, evacuate).
+        const move = moves[name] ? await moves[name].prepare((value ?? {}) as Record<string, unknown>, req.microversion, s) : undefined;
+        if (move) args = move.args;
         await d.backend.serverVerb(s.id, name, { args, by }, req.id);
-        return reply.code(spec.status).send();
+        return move?.body !== undefined ? reply.code(spec.status).send(move.body) : reply.code(spec.status).send();
       },
     },
   ];

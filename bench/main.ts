@@ -7,11 +7,13 @@
  *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
+ *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
  */
 import { parseArgs } from 'node:util';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
+import { liveMigrateBench } from './live-migrate.js';
 import { memoryBench } from './memory.js';
 import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
@@ -59,6 +61,14 @@ switch (name) {
       deleteAfter: values.delete!,
     });
     break;
+  case 'live-migrate':
+    result = await liveMigrateBench({
+      hosts: hosts('1000'),
+      instances: num(values.instances!, 'instances'),
+      concurrency: num(values.concurrency!, 'concurrency'),
+      flavor: values.flavor!,
+    });
+    break;
   case 'decide':
     result = await decideBench({
       hosts: (values.hosts ?? '1000,10000,100000').split(',').map((h) => num(h.trim(), 'hosts')),
@@ -93,7 +103,7 @@ switch (name) {
     result = await fuzzBench({ runs: num(values.runs!, 'runs'), seed: num(values.seed!, 'seed') });
     break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, live-migrate, decide, reports, memory, sim, api, fuzz)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -117,3 +117,17 @@ t.test('an instance-actor crash at each host step ends consistent: on one host, 
     await consistent(t, `crash in ${op}`);
   }
 });
+
+t.test('delete during a held transfer: gone from both ends, both allocations released', async (t) => {
+  const s = await boot('deleted-mid-move');
+  drivers.get(s.host)!.faults.addRule({ op: 'liveMigrate', action: 'hang', uuid: s.id, times: 1 });
+  t.equal((await live(s.id, { host: null, block_migration: 'auto' })).status, 202);
+  await statusIs(s.id, 'running');
+  const [rec] = await migrationsOf(s.id);
+  t.equal((await http.delete(`/v2.1/servers/${s.id}`, { token: admin })).status, 204);
+  await cluster.client.waitForServer(s.id, (x) => x.status === 'DELETED', 30_000);
+  for (const [host, d] of drivers) t.notOk((await d.listGuests()).some((g) => g.uuid === s.id), `no guest left on ${host}`);
+  t.equal(cluster.scheduler!.states.allocationOf(s.id), undefined, 'the instance holds nothing');
+  t.equal(cluster.scheduler!.states.allocationOf(rec!.uuid), undefined, 'the migration holds nothing');
+  await consistent(t, 'after delete mid-move');
+});

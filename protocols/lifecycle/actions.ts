@@ -12,7 +12,7 @@ import { abortPhase, checkLivePhase, startLiveMigration } from './flows/live-mig
 import { startEvacuate } from './flows/evacuate.js';
 import type { VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
-import { IDLE, refuse, type ContextPatch, type Env, type Guard, type MigrationWrite, type Refusal } from './kit.js';
+import { IDLE, refuse, type ContextPatch, type Env, type Finished, type Guard, type MigrationWrite, type Refusal } from './kit.js';
 import type { Caller, LifecycleState } from './state.js';
 
 const NoArgs = Type.Union([Type.Null(), Closed({})]);
@@ -65,7 +65,7 @@ export interface ActionSpec<A extends TSchema = TSchema> {
    * A task's own start, after the guard: refuse on what the guard cannot see (the source service's
    * state, a migration's phase), or seed the task's context and create its migration record.
    */
-  start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite };
+  start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite; finished?: Finished };
   /** `start` reads `env.hostDown` of the instance's host (the conductor looks it up first). */
   hostState?: true;
 }
@@ -128,7 +128,7 @@ export const ACTIONS = {
   liveMigrationAbort: define({
     api: null, nova: 'abort live migration', record: 'live_migration_cancel', event: 'live_migration_abort', args: AbortArgs, status: 202,
     admin: true, guard: { vm: 'any', task: ['migrating'] }, begins: 'migrating',
-    start: (s, a) => checkLivePhase(s, 'abort live migration', a.migration, a.queued ? ['running', 'queued', 'preparing'] : ['running']) ?? { ctx: { phase: abortPhase(s) } },
+    start: (s, a) => checkLivePhase(s, 'abort live migration', a.migration, a.queued ? ['running', 'queued', 'preparing'] : ['running']) ?? { ctx: { phase: abortPhase(s) }, finished: { action: 'live-migration', result: 'Error', message: 'aborted' } },
   }),
   evacuate: define({
     api: 'evacuate', nova: 'evacuate', record: 'evacuate', event: 'evacuate', args: EvacuateArgs, status: 200,

@@ -57,7 +57,8 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   // Delete wins over an effect in flight: it takes the task over and waits for that effect's outcome.
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);
   const entered = goto(s, begins, { ctx }, [start]);
-  return started?.migration ? { ...entered, migration: started.migration } : entered;
+  // A task's start may close the instance action it takes over from (an abort ends its live migration).
+  return { ...entered, ...(started?.migration ? { migration: started.migration } : {}), ...(started?.finished ? { finished: started.finished } : {}) };
 }
 
 function onResume(s: LifecycleState, e: ResumeEvent): Transition {

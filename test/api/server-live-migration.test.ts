@@ -101,6 +101,8 @@ t.test('a held transfer: listed in progress, force-complete, abort rolls back to
   t.equal(again.status, 409, 'nothing to abort now');
   const actions = (await http.get(`/v2.1/servers/${s.id}/os-instance-actions`, { token: admin })).body.instanceActions.map((a: { action: string }) => a.action);
   t.same(actions.slice(0, 3), ['live_migration_cancel', 'live_migration_force_complete', 'live-migration']);
+  const records = (await http.get(`/v2.1/servers/${s.id}/os-instance-actions`, { token: admin })).body.instanceActions as { action: string; message: string | null }[];
+  t.equal(records.find((r) => r.action === 'live-migration')?.message, 'aborted', 'the live migration\'s record ends as aborted');
 });
 
 t.test('an instance-actor crash at each host step ends consistent: on one host, ledger == hypervisors', async (t) => {

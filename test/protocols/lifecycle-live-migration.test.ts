@@ -118,6 +118,7 @@ t.test('abort: by phase, the record ends cancelled and the instance stays on the
 
   const a = ok(transition(f.migrate.next, act('liveMigrationAbort', args), ENV));
   t.same(awaited(a), [{ kind: 'host', token: tok(9), host: 'h1', verb: 'abort-live-migration', body: {}, budget: 'move' }]);
+  t.same(a.finished, { action: 'live-migration', result: 'Error', message: 'aborted' }, 'the live migration\'s own record ends, aborted');
   t.same(transition(a.next, answer(f.migrate.next, { kind: 'failed', code: 500, message: 'aborted' }), ENV), { ok: true, next: a.next, effects: [] }, 'the aborted transfer\'s outcome is stale');
   const b = done(a.next);
   const c = done(b.next);

@@ -9,12 +9,14 @@
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
  *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
  *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
+ *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
+import { liveMigrateBench } from './live-migrate.js';
 import { memoryBench } from './memory.js';
 import { movesBench } from './moves.js';
 import { reportsBench } from './reports.js';
@@ -63,6 +65,14 @@ switch (name) {
       deleteAfter: values.delete!,
     });
     break;
+  case 'live-migrate':
+    result = await liveMigrateBench({
+      hosts: hosts('1000'),
+      instances: num(values.instances!, 'instances'),
+      concurrency: num(values.concurrency!, 'concurrency'),
+      flavor: values.flavor!,
+    });
+    break;
   case 'decide':
     result = await decideBench({
       hosts: (values.hosts ?? '1000,10000,100000').split(',').map((h) => num(h.trim(), 'hosts')),
@@ -108,7 +118,7 @@ switch (name) {
     result = await movesBench({ hosts: hosts('1000'), instances: num(values.instances!, 'instances'), concurrency: num(values.concurrency!, 'concurrency') });
     break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -15,6 +15,7 @@ import { flavorRoutes } from './compute/flavors.js';
 import { hypervisorRoutes } from './compute/hypervisors.js';
 import { instanceActionRoutes } from './compute/instance-actions.js';
 import { migrationRoutes } from './compute/migrations.js';
+import { serverMigrationActionRoutes } from './compute/server-migration-actions.js';
 import { KeypairStore } from './compute/keypair-store.js';
 import { keypairRoutes } from './compute/keypairs.js';
 import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
@@ -126,6 +127,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...computeImageRoutes(deps),
     ...instanceActionRoutes(deps),
     ...migrationRoutes(deps),
+    ...serverMigrationActionRoutes(deps),
     ...flavorRoutes(deps),
     ...keypairRoutes(deps),
     ...quotaRoutes(deps),

@@ -159,6 +159,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       {
         orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
         migrations: migrationWriter(migrationStore),
+        hostDown: (h) => computeNodes.isDown(h),
         ...(cfg.lifecycle ? { lifecycle: cfg.lifecycle } : {}),
         flavor: (ref) => {
           const f = flavors.find(ref);

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, ImageOwner, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
 import type { ClaimReply, GuestReply, SelectReply, SelectRequest, ServerView } from '../../protocols/messages.js';
+import type { MoveSpec } from '../../protocols/catalog/scheduler.js';
 import { flavorResources, type ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
@@ -55,6 +56,13 @@ export function selectRequestFor(row: InstanceRow, image: ImageMeta, extraSpecs:
   };
 }
 
+/** The move a `selectMigration` asks for: the task's migration, from where the instance is now. */
+function moveOf(row: InstanceRow, e: Extract<Effect, { kind: 'selectMigration' }>): MoveSpec {
+  const m = row.taskContext?.migration;
+  if (!m) throw new Error(`selectMigration without a migration in the task context of ${row.uuid}`);
+  return { migrationUuid: m.uuid, sourceHost: m.source, allowSameHost: e.allowSameHost ?? false, ...(e.targetHost ? { targetHost: e.targetHost } : {}) };
+}
+
 const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
 
 const subjectsHost = (d: EffectDeps, host: string, verb: string) => d.subjects.host(host, verb);
@@ -69,6 +77,9 @@ export class EffectRunner {
       case 'select':
         (effect.host !== undefined ? this.claimHost(row, effect.token, effect.host) : this.select(row, effect.token, effect.availabilityZone))
           .then(deliver, fail('select'));
+        return;
+      case 'selectMigration':
+        Promise.resolve().then(() => this.select(row, effect.token, undefined, moveOf(row, effect))).then(deliver, fail('select'));
         return;
       case 'spawn':
         this.spawn(row, effect).then(deliver, fail('spawn'));
@@ -128,7 +139,7 @@ export class EffectRunner {
     }
   }
 
-  private async select(row: InstanceRow, token: Token, zone?: string | null): Promise<Outcome> {
+  private async select(row: InstanceRow, token: Token, zone?: string | null, move?: MoveSpec): Promise<Outcome> {
     const { bridge, subjects, timeouts } = this.d;
     const placed = zone === undefined ? row : { ...row, availabilityZone: zone };
     // A build selects once per instance; a later placement (unshelve) is keyed by its step's issue.
@@ -137,7 +148,8 @@ export class EffectRunner {
     for (let attempt = 0; ; attempt++) {
       try {
         const image = await this.d.images.get(row.imageRef);
-        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', selectRequestFor(placed, image, this.d.extraSpecs(row.flavorId)), {
+        const req = selectRequestFor(placed, image, this.d.extraSpecs(row.flavorId));
+        const r = await bridge.request<SelectReply>(subjects.scheduler('select'), 'select', move ? { ...req, move } : req, {
           timeoutMs: timeouts.requestTimeoutMs,
           idempotencyKey: `${keyOf}.${attempt}`,
         });

@@ -3,7 +3,7 @@
  * them belong to a live instance placed on it. Everything else it may reap (see
  * actors/compute/guest-reaper.ts). An instance counts as live on a host from the moment its row
  * names the host (written before the spawn is sent) until it is deleted, so a spawn in flight is
- * never reaped. Only the host itself may ask: NATS lets a host identity publish only its own
+ * never reaped; during a move, on both its ends. Only the host itself may ask: NATS lets a host identity publish only its own
  * hosts' subject, and the body must name the subject's host.
  */
 import type { Service } from 'nats';
@@ -18,9 +18,12 @@ export async function liveGuestsOn(orm: Orm, host: string, uuids: string[]): Pro
   if (uuids.length === 0) return [];
   const knex = orm.em.getConnection().getKnex();
   const r = await knex.raw(
-    `select uuid from instances where uuid = any(array(select jsonb_array_elements_text(?::jsonb)::uuid)) and host = ? and deleted_at is null
-       and vm_state <> 'deleted'`,
-    [JSON.stringify(uuids.map((u) => u.toLowerCase())), host],
+    // A move under way also owns its other end: a live migration's destination holds the guest before
+    // the row names it (and the source until then), an evacuation's destination is spawning.
+    `select uuid from instances where uuid = any(array(select jsonb_array_elements_text(?::jsonb)::uuid)) and deleted_at is null
+       and vm_state <> 'deleted'
+       and (host = ? or (task_state is not null and ? in (task_context->'migration'->>'source', task_context->'migration'->>'dest')))`,
+    [JSON.stringify(uuids.map((u) => u.toLowerCase())), host, host],
   );
   return (r.rows as { uuid: string }[]).map((x) => x.uuid);
 }

@@ -67,6 +67,8 @@ export interface InstanceActorDeps {
   flavor?: Env['flavor'];
   /** Writes the migration records the lifecycle's transitions ask for (absent: none are kept). */
   migrations?: (row: InstanceRow, w: MigrationWrite, at: Date) => Promise<void>;
+  /** Whether a host's compute service is down or forced down (evacuate's precondition). */
+  hostDown?: (host: string) => Promise<boolean>;
   /** Delivers an outcome to whichever actor holds the instance when it arrives. */
   deliver: (uuid: string, o: Outcome) => void;
   idleShutdownMs: number;
@@ -146,6 +148,8 @@ function refusal(uuid: string, r: Refusal): NovactError {
   if (r.attr === 'locked') return new ConflictError(`Instance ${uuid} is locked`);
   if (r.attr === 'args') return new BadRequestError(r.value);
   if (r.attr === 'host') return new ConflictError(`Instance ${uuid} is not ready`);
+  if (r.attr === 'service') return new BadRequestError(`Compute service of ${r.value} is still in use.`);
+  if (r.attr === 'migration') return new BadRequestError(r.value);
   return new ConflictError(`Cannot '${r.action}' instance ${uuid} while it is in ${r.attr} ${r.value}`);
 }
 
@@ -160,11 +164,19 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
 
   const config = deps.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
 
+  /** What a move's start reads: fresh uuids, and (evacuate) whether the instance's host is down now. */
+  const moveEnv = async (s: State, event: LifecycleEvent): Promise<Pick<Env, 'hostDown'>> => {
+    const host = s.life.host;
+    if (event.kind !== 'action' || !('hostState' in ACTIONS[event.name]) || host === null || !deps.hostDown) return {};
+    const down = await deps.hostDown(host);
+    return { hostDown: (h) => h === host && down };
+  };
+
   /** Runs one event through the lifecycle: write (CAS), then start effects. */
   const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError; query?: HostQuery }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
-    const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}) });
+    const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}), ...(await moveEnv(s, event)) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
     if (t.query) return { s, query: t.query };
     let next = row;

@@ -1,7 +1,7 @@
 /** The shape of one row of the action table (actions.ts), in a file of its own so the rows of several files can share it. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { DrivenTaskState } from './driven.js';
-import type { ContextPatch, Env, Guard, Prepared, Refusal } from './kit.js';
+import type { ContextPatch, Env, Finished, Guard, MigrationWrite, Prepared, Refusal } from './kit.js';
 import type { QuerySpec } from './query.js';
 import type { Caller, LifecycleState } from './state.js';
 import type { RestAnswer, RestContext } from './flows/snapshot-actions.js';
@@ -47,6 +47,14 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   query?: QuerySpec<Static<A>>;
   /** What the accepted action answers besides the server (the reply's `result`), from the state it began. */
   result?: (s: LifecycleState) => Record<string, unknown>;
+  /**
+   * A task's own start, after the guard: refuse on what the guard cannot see (the source service's
+   * state, a migration's phase), or seed the task's context, create its migration record, or close
+   * the instance action it takes over.
+   */
+  start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite; finished?: Finished };
+  /** `start` reads `env.hostDown` of the instance's host (the conductor looks it up first). */
+  hostState?: true;
   /** The REST answer's body and headers, from that result (absent: no body). */
   respond?: (result: Record<string, unknown>, args: Static<A>, rest: RestContext) => RestAnswer;
 }

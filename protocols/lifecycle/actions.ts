@@ -7,7 +7,9 @@
  * refuses the action to non-admins (Nova's `check_instance_lock`).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Closed, Name, SubjectToken } from '../catalog/common.js';
+import { Closed, Name, SubjectToken, Uuid } from '../catalog/common.js';
+import { abortPhase, checkLivePhase, startLiveMigration } from './flows/live-migration.js';
+import { startEvacuate } from './flows/evacuate.js';
 import { prepareConfirm, prepareMigrate, prepareResize, prepareRevert } from './flows/resize.js';
 import type { VmState } from '../states.js';
 import { IDLE, refuse, type Guard } from './kit.js';
@@ -29,6 +31,23 @@ const ResizeArgs = Closed({
 /** `{host}` is microversion 2.56's (a requested destination; the scheduler's filters still run on it). */
 const MigrateArgs = Type.Union([Type.Null(), Closed({ host: Type.Optional(Type.Union([SubjectToken, Type.Null()])) })]);
 const ResetStateArgs = Closed({ state: Type.Union([Type.Literal('active'), Type.Literal('error')]) });
+/** os-migrateLive over every microversion (the API refuses what its version does not have). */
+const LiveMigrateArgs = Closed({
+  host: Type.Union([Type.Null(), SubjectToken]),
+  block_migration: Type.Union([Type.Boolean(), Type.Literal('auto')]),
+  disk_over_commit: Type.Optional(Type.Boolean()),
+  force: Type.Optional(Type.Boolean()),
+});
+const MigrationRefArgs = Closed({ migration: Uuid });
+const AbortArgs = Closed({ migration: Uuid, queued: Type.Optional(Type.Boolean()) });
+/** evacuate over every microversion; `targetState: 'stopped'` is 2.95's rule, set by the API. */
+const EvacuateArgs = Closed({
+  host: Type.Optional(Type.Union([Type.Null(), SubjectToken])),
+  adminPass: Type.Optional(Name(255)),
+  onSharedStorage: Type.Optional(Type.Boolean()),
+  force: Type.Optional(Type.Boolean()),
+  targetState: Type.Optional(Type.Literal('stopped')),
+});
 
 export type { RestAnswer, RestContext } from './flows/snapshot-actions.js';
 
@@ -126,6 +145,30 @@ export const ACTIONS = {
   // --- snapshot ---
   createImage: define({ api: 'createImage', nova: 'createImage', record: 'createImage', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_snapshot_pending', ...SNAPSHOT_ROW }),
   createBackup: define({ api: 'createBackup', nova: 'createBackup', record: 'createBackup', event: 'snapshot', status: 202, guard: SNAPSHOTTABLE, begins: 'image_backup', ...BACKUP_ROW }),
+  // --- live migration, evacuate ---
+  liveMigrate: define({
+    api: 'os-migrateLive', nova: 'os-migrateLive', record: 'live-migration', event: 'live_migration', args: LiveMigrateArgs, status: 202,
+    admin: true, guard: idle('active', 'paused'), begins: 'migrating',
+    start: (s, a, env) => startLiveMigration(s, { ...(a.host ? { host: a.host } : {}), blockMigration: a.block_migration }, env.newId),
+  }),
+  /** `POST /servers/{id}/migrations/{mid}/action {force_complete}` (2.22): the transfer is forced to converge. */
+  liveMigrationForceComplete: define({
+    api: null, nova: 'force_complete', record: 'live_migration_force_complete', event: 'live_migration_force_complete', args: MigrationRefArgs, status: 202,
+    admin: true, guard: { vm: ['active'], task: ['migrating'] },
+    // The fake transfer has nothing to switch (post-copy, pause); the request is kept on the task.
+    apply: (s, a) => checkLivePhase(s, 'force_complete', a.migration, ['running']) ?? { ...s, ctx: { ...s.ctx, args: { ...s.ctx.args, forceComplete: true } } },
+  }),
+  /** `DELETE /servers/{id}/migrations/{mid}` (2.24; queued and preparing ones from 2.65, `queued`). */
+  liveMigrationAbort: define({
+    api: null, nova: 'abort live migration', record: 'live_migration_cancel', event: 'live_migration_abort', args: AbortArgs, status: 202,
+    admin: true, guard: { vm: 'any', task: ['migrating'] }, begins: 'migrating',
+    start: (s, a) => checkLivePhase(s, 'abort live migration', a.migration, a.queued ? ['running', 'queued', 'preparing'] : ['running']) ?? { ctx: { phase: abortPhase(s) }, finished: { action: 'live-migration', result: 'Error', message: 'aborted' } },
+  }),
+  evacuate: define({
+    api: 'evacuate', nova: 'evacuate', record: 'evacuate', event: 'evacuate', args: EvacuateArgs, status: 200,
+    admin: true, guard: { vm: ['active', 'stopped', 'error'], task: 'any' }, begins: 'rebuilding', hostState: true,
+    start: (s, a, env) => startEvacuate(s, { ...(a.host ? { host: a.host } : {}), ...(a.targetState ? { targetState: a.targetState } : {}) }, env),
+  }),
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows differ in their argument schema
   // --- shelve ---
   ...SHELVE_ACTIONS,

@@ -9,13 +9,15 @@ export const DRIVEN_TASK_STATES = [
   // resize / cold migrate (flows/resize.ts)
   'resize_prep', 'resize_migrating', 'resize_finish', 'resize_confirming', 'resize_reverting',
   // rebuild, rescue, password (flows/rebuild.ts)
-  'rebuilding', 'rescuing', 'unrescuing', 'updating_password',
+  'rescuing', 'unrescuing', 'updating_password',
   // snapshot (flows/snapshot.ts): the image is created, then the host fills it
   'image_snapshot_pending', 'image_backup', 'image_uploading',
   // shelve
   'shelving', 'shelving_image_pending_upload', 'shelving_image_uploading', 'shelving_offloading', 'unshelving',
   // soft delete
   'soft-deleting', 'restoring',
+  // --- live migration (phases in ctx); rebuilding is shared by rebuild and evacuate (flows/rebuilding.ts) ---
+  'migrating', 'rebuilding',
 ] as const;
 export type DrivenTaskState = (typeof DRIVEN_TASK_STATES)[number];
 

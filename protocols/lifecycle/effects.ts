@@ -39,6 +39,11 @@ export type Effect =
     /** Claim this host only, no filters (an admin's unshelve to a host, 2.91); answers `scheduled` or `scheduleFailed`. */
     host?: string;
   }
+  /**
+   * A move's select for the task's migration (live migration, evacuate): the runner reads the
+   * migration (`ctx.migration.uuid`, source) from the row; answers `scheduled` or `scheduleFailed`.
+   */
+  | { kind: 'selectMigration'; token: Token; targetHost?: string; allowSameHost?: boolean }
   /** Spawn on `host`; `claim` first moves the allocation there (alternates, resumes). */
   | { kind: 'spawn'; token: Token; host: string; claim: boolean }
   | { kind: 'power'; token: Token; host: string; op: PowerOp }

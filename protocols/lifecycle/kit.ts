@@ -33,6 +33,8 @@ export interface Env {
   flavor?: (ref: string) => FlavorRef | undefined;
   /** A fresh uuid (a move's migration record, a snapshot's image); the conductor gives randomUUID. */
   newId?: () => string;
+  /** Whether a host's compute service is down or forced down (evacuate), as the conductor knows it now. */
+  hostDown?: (host: string) => boolean;
 }
 
 /** The instance action a task's end closes (written with the state that ends it). */
@@ -42,8 +44,13 @@ export interface Finished {
   message: string | null;
 }
 
-/** `args`: the action's arguments do not fit the instance (a 400; `value` is Nova's message). */
-export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'args' | 'host' | 'power_state'; value: string };
+/**
+ * `args`: the action's arguments do not fit the instance (a 400; `value` is Nova's message).
+ * `service`: the source host's compute service is still up (evacuate; Nova's ComputeServiceInUse, a
+ * 400); `migration`: the migration named is not the instance's or not in a state the action accepts
+ * (Nova's InvalidMigrationState, a 400; `value` is the message).
+ */
+export type Refusal = { ok: false; action: string; attr: 'vm_state' | 'task_state' | 'launched_at' | 'locked' | 'admin' | 'args' | 'host' | 'power_state' | 'service' | 'migration'; value: string };
 /**
  * A change to the move's migration record, written by the instance actor right after the state it
  * goes with (records, like instance actions; the ledger and the guest follow the state, not these).

@@ -85,6 +85,10 @@ export interface TaskContext {
   rescueImage?: string;
   imageId?: string;
   snapshot?: SnapshotTask;
+  /** Where a multi-phase task is (live migration, evacuation): the task state's step reads it. */
+  phase?: string;
+  /** A move's failure, kept while it rolls back (the task then ends with it as the fault). */
+  failure?: { code: number; message: string };
   /** Free-form arguments of the action that began the task (validated by its schema). */
   args?: Record<string, unknown>;
   // --- shelve ---

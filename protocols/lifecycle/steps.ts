@@ -12,6 +12,8 @@ import { rebuildSteps } from './flows/rebuild.js';
 import { snapshotSteps } from './flows/snapshot.js';
 import { shelveSteps } from './flows/shelve.js';
 import { softDeleteSteps } from './flows/soft-delete.js';
+import { liveMigrationSteps } from './flows/live-migration.js';
+import { rebuilding } from './flows/rebuilding.js';
 
 export const STEPS = {
   scheduling,
@@ -23,4 +25,6 @@ export const STEPS = {
   ...snapshotSteps,
   ...shelveSteps,
   ...softDeleteSteps,
+  ...liveMigrationSteps,
+  rebuilding,
 } satisfies StepTable;

@@ -54,10 +54,12 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args, env, s) : spec.begins!;
   const prepared = spec.prepare ? spec.prepare(s, e.args, env) : {};
   if ('ok' in prepared) return prepared;
+  const started = spec.start?.(s, e.args, env);
+  if (started && 'ok' in started) return started;
   const ctx = {
     attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
     ...(s.ctx.shelvedImageId ? { shelvedImageId: s.ctx.shelvedImageId } : {}),
-    ...spec.context?.(e.args, e.by, s, env), ...prepared.ctx,
+    ...spec.context?.(e.args, e.by, s, env), ...prepared.ctx, ...started?.ctx,
   };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && !spec.hostless && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
@@ -65,7 +67,9 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   // Delete wins over an effect in flight: it takes the task over and waits for that effect's outcome.
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);
   const entered = goto(s, begins, { ctx }, [start]);
-  return prepared.migration ? { ...entered, migration: prepared.migration } : entered;
+  // A task's start may close the instance action it takes over from (an abort ends its live migration).
+  const migration = prepared.migration ?? started?.migration;
+  return { ...entered, ...(migration ? { migration } : {}), ...(started?.finished ? { finished: started.finished } : {}) };
 }
 
 function onResume(s: LifecycleState, e: ResumeEvent): Transition {

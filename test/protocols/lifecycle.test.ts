@@ -5,8 +5,8 @@
  */
 import t, { type Test } from 'tap';
 import {
-  ACTIONS, ACTION_NAMES, DEFAULT_LIFECYCLE_CONFIG, DRIVEN_TASK_STATES, STEPS, initialState, transition,
-  type ActionName, type Env, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
+  ACTIONS, ACTION_NAMES, DEFAULT_ENV, DEFAULT_LIFECYCLE_CONFIG, DRIVEN_TASK_STATES, STEPS, initialState, transition,
+  type ActionName, type Env, type TaskContext, type Caller, type Effect, type LifecycleEvent, type LifecycleState, type Outcome, type Transition,
 } from '../../protocols/lifecycle.js';
 import { PowerState, TASK_STATES, VM_STATES, apiStatus, type ApiStatus, type TaskState, type VmState } from '../../protocols/states.js';
 
@@ -31,14 +31,15 @@ const TASKS_OR_IDLE: (TaskState | null)[] = [null, ...TASKS];
 /** One case per Nova guard: the row name, its arguments, and Nova's `@check_instance_state`. */
 interface Case {
   action: ActionName; args: unknown; vm: VmState[] | 'any'; task: (TaskState | null)[] | 'any'; nova: string; begins: TaskState | null;
-  /** What the action needs beyond the guard (a flavor catalog, a finished move in the context). */
-  env?: Env; ctx?: LifecycleState['ctx'];
+  /** What the action needs besides the guard: the task's context (a move under way), the environment. */
+  ctx?: Partial<TaskContext>; env?: Partial<Env>;
 }
 const MOVE_ENV: Env = {
   now: 0, config: DEFAULT_LIFECYCLE_CONFIG, newId: () => 'mig-1',
   flavor: (ref) => (ref === '2' ? { id: '2', name: 'm1.small', vcpus: 1, memoryMb: 2048, rootGb: 20, ephemeralGb: 0 } : undefined),
 };
-const FINISHED_MOVE: LifecycleState['ctx'] = { attempt: 5, previousVm: 'active', migration: { uuid: 'mig-1', type: 'resize', source: 'h0', dest: 'h1' } };
+const FINISHED_MOVE: Partial<TaskContext> = { previousVm: 'active', migration: { uuid: 'mig-1', type: 'resize', source: 'h0', dest: 'h1' } };
+const LIVE = { uuid: '00000000-0000-4000-8000-000000000001', type: 'live-migration' as const, source: 'h1', dest: 'h2' };
 const CASES: Case[] = [
   { action: 'delete', args: null, vm: 'any', task: 'any', nova: 'delete', begins: 'deleting' },
   { action: 'stop', args: null, vm: ['active', 'error'], task: [null], nova: 'stop', begins: 'powering-off' },
@@ -80,6 +81,21 @@ const CASES: Case[] = [
   // --- soft delete ---
   { action: 'restore', args: null, vm: ['soft-delete'], task: [null], nova: 'restore', begins: 'restoring' },
   { action: 'forceDelete', args: null, vm: 'any', task: 'any', nova: 'force_delete', begins: 'deleting' },
+  // --- live migration, evacuate ---
+  { action: 'liveMigrate', args: { host: null, block_migration: 'auto' }, vm: ['active', 'paused'], task: [null], nova: 'os-migrateLive', begins: 'migrating', env: { newId: () => LIVE.uuid } },
+  {
+    action: 'liveMigrationForceComplete', args: { migration: LIVE.uuid }, vm: ['active'], task: ['migrating'], nova: 'force_complete', begins: null,
+    ctx: { migration: LIVE, phase: 'migrate' },
+  },
+  {
+    action: 'liveMigrationAbort', args: { migration: LIVE.uuid }, vm: 'any', task: ['migrating'], nova: 'abort live migration', begins: 'migrating',
+    ctx: { migration: LIVE, phase: 'migrate' },
+  },
+  // Nova admits any task; novact keeps one exception: a delete under way wins (it is not overtaken).
+  {
+    action: 'evacuate', args: {}, vm: ['active', 'stopped', 'error'], task: TASKS_OR_IDLE.filter((x) => x !== 'deleting'), nova: 'evacuate', begins: 'rebuilding',
+    env: { newId: () => LIVE.uuid, hostDown: () => true },
+  },
 ];
 
 /** Notification prefix and end state per power task (Nova's notifications and end states). */
@@ -158,8 +174,8 @@ t.test('guard table, exhaustively: every action x 12 vm states x (idle + 42 task
     for (const vm of VMS) {
       for (const task of TASKS_OR_IDLE) {
         cases++;
-        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'], ...(c.ctx ? { ctx: c.ctx } : {}) });
-        const r = transition(s, act(c.action, c.args, ADMIN), c.env);
+        const s = st({ vmState: vm, taskState: task as LifecycleState['taskState'], ...(c.ctx ? { ctx: { attempt: 5, ...c.ctx } } : {}) });
+        const r = transition(s, act(c.action, c.args, ADMIN), { ...DEFAULT_ENV, ...c.env });
         const where = `${c.action} ${JSON.stringify(c.args)} @ ${vm}/${String(task)}`;
         const refusedVm = c.vm !== 'any' && !c.vm.includes(vm);
         const refusedTask = !refusedVm && c.task !== 'any' && !c.task.includes(task);

@@ -15,6 +15,7 @@ import { member } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
 import { ACTION_HOOKS } from './server-action-hooks.js';
+import { moveActions } from './move-actions.js';
 
 const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined));
 
@@ -29,6 +30,7 @@ function argsOf(name: ActionName, api: string, value: unknown): unknown {
 }
 
 export function serverActionRoutes(d: ApiDeps): Route[] {
+  const moves = moveActions(d);
   return [
     {
       method: 'POST', url: '/v2.1/servers/:id/action', policy: member('os_compute_api:servers:action'),
@@ -52,10 +54,14 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
         // The image quotas are the API's (it enforces them for uploads too): what a snapshot creates counts against them.
         const limits = { images: d.imageQuotas.imageCountTotal, imageBytes: d.imageQuotas.userStorageQuotaBytes };
         const by = { userId: auth.userId, projectId: auth.projectId, admin: auth.isAdmin, limits };
+        // Actions whose body and answer change with the microversion (live migrate, evacuate).
+        const move = moves[name] ? await moves[name].prepare((value ?? {}) as Record<string, unknown>, req.microversion, s) : undefined;
+        if (move) args = move.args;
         const hook = ACTION_HOOKS[name];
         if (hook?.prepare) args = await hook.prepare(d, req, s, args as Record<string, unknown> | null);
         const answer = await d.backend.serverCall(s.id, name, { args, by }, req.id);
         if (hook?.reply) return reply.code(spec.status).send(await hook.reply(d, req, answer, args as Record<string, unknown> | null));
+        if (move?.body !== undefined) return reply.code(spec.status).send(move.body);
         const out = spec.respond?.(answer.result ?? {}, args as never, {
           atLeast: (minor) => atLeast(req.microversion, minor),
           imageUrl: (id) => `${d.links.compute}/images/${id}`,

@@ -63,4 +63,6 @@ const updatingPassword: Step = {
   },
 };
 
-export const rebuildSteps = { rebuilding, rescuing, unrescuing, updating_password: updatingPassword } satisfies Partial<Record<DrivenTaskState, Step>>;
+/** `rebuilding` is shared with evacuate (flows/rebuilding.ts picks by the task's migration). */
+export const rebuildImage = rebuilding;
+export const rebuildSteps = { rescuing, unrescuing, updating_password: updatingPassword } satisfies Partial<Record<DrivenTaskState, Step>>;

@@ -83,11 +83,19 @@ cp -f "$ws/tempest.log" "$results/tempest.log" 2>/dev/null
 subunit2csv <"$results/results.subunit" >"$results/results.csv" 2>/dev/null
 ( cd "$ws" && stestr last --all-attachments ) >"$results/details.txt" 2>&1
 
-# results.csv: test,status,start_time,stop_time — status success | fail | skip (ids carry [tags]).
-ids() { awk -F, -v s="$1" 'NR > 1 && $2 == s { print $1 }' "$results/results.csv" | sed -E 's/\[.*$//' | sort -u; }
-ids fail >"$results/failed.txt"
-ids skip >"$results/skipped.txt"
-passed=$(ids success | wc -l)
+# results.csv: test,status,start_time,stop_time (quoted: ids carry [id-…,tags]); status is success,
+# failure or skip. A class that fails in setUpClass is one failure, as Tempest reports it.
+python3 - "$results" <<'PY' || exit 1
+import csv, re, sys
+d = sys.argv[1]
+by = {'success': set(), 'failure': set(), 'skip': set()}
+for row in csv.DictReader(open(f'{d}/results.csv')):
+    by.setdefault(row['status'], set()).add(re.sub(r'\[.*$', '', row['test']))
+for status, name in (('failure', 'failed'), ('skip', 'skipped'), ('success', 'passed')):
+    with open(f'{d}/{name}.txt', 'w') as f:
+        f.writelines(f'{t}\n' for t in sorted(by[status]))
+PY
+passed=$(wc -l <"$results/passed.txt")
 failed=$(wc -l <"$results/failed.txt")
 skipped=$(wc -l <"$results/skipped.txt")
 status=0

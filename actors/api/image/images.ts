@@ -225,7 +225,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
       method: 'PATCH', url: '/image/v2/images/:id', policy: member('modify_image'), body: 'json-patch',
       handler: async (req) => {
         const auth = authOf(req);
-        const ops = parsePatchOps(req.body);
+        const dialect = (req.headers['content-type'] ?? '').toLowerCase().includes('v2.0-json-patch') ? 'v2.0' : 'v2.1';
+        const ops = parsePatchOps(req.body, dialect);
         const m = await ownedImage(req, 'modify');
         checkPatch(ops, auth);
         return glanceImage(await backend.updateImage(m.id, { ops }, req.id));

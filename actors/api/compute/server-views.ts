@@ -115,3 +115,16 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
   if (s.fault) out.fault = { code: s.fault.code, message: visibleFaultMessage(auth, s.fault.code, s.fault.message), created: novaTime(s.updatedAt) };
   return out;
 }
+
+/** What Nova's update answer leaves out before 2.75 (its `show(..., show_extended_attr=False, …)`). */
+const NOT_IN_UPDATE = new Set([
+  'OS-EXT-AZ:availability_zone', 'config_drive', 'key_name', 'OS-SRV-USG:launched_at', 'OS-SRV-USG:terminated_at',
+  'OS-EXT-STS:task_state', 'OS-EXT-STS:vm_state', 'OS-EXT-STS:power_state', 'os-extended-volumes:volumes_attached', 'security_groups',
+]);
+
+/** `PUT /servers/{id}`'s server: the detail view, without the extension attributes below 2.75. */
+export function serverUpdateView(s: ServerView, v: ServerViewContext): Record<string, unknown> {
+  const out = serverDetail(s, v);
+  if (atLeast(v.mv, 75)) return out;
+  return Object.fromEntries(Object.entries(out).filter(([k]) => !NOT_IN_UPDATE.has(k) && !k.startsWith('OS-EXT-SRV-ATTR:')));
+}

@@ -339,3 +339,15 @@ t.test('hypervisors, services (disable/enable) and availability zones', async (t
   const zones = await http.get('/v2.1/os-availability-zone', { token: a.token });
   t.same(zones.body.availabilityZoneInfo, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
 });
+
+t.test('version discovery lists v2.0 first, as Nova, and every listed self link answers', async (t) => {
+  const root = await http.get('/');
+  t.same(root.body.versions.map((v: { id: string }) => v.id), ['v2.0', 'v2.1']);
+  for (const v of root.body.versions) {
+    const self = v.links.find((l: { rel: string }) => l.rel === 'self').href as string;
+    const doc = await http.get(self.slice(cluster.apiUrl!.length));
+    t.equal(doc.status, 200, self);
+    t.equal(doc.body.version.id, v.id);
+    t.same(doc.body.version.links.filter((l: { rel: string }) => l.rel === 'self'), [{ rel: 'self', href: self }]);
+  }
+});

@@ -165,6 +165,8 @@ t.test('rename, metadata calls, actions and their records', async (t) => {
   t.notOk('OS-EXT-STS:vm_state' in renamed.body.server || 'key_name' in renamed.body.server, 'no extended attributes at 2.1');
   const at75 = await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { name: 'meta-2' } }, headers: { 'OpenStack-API-Version': 'compute 2.75' } });
   t.equal(at75.body.server['OS-EXT-STS:vm_state'], 'active', 'all of them from 2.75');
+  const v6 = await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { accessIPv6: '0000:0000:0000:0000:0000:babe:220.12.22.2' } } });
+  t.equal(v6.body.server.accessIPv6, '::babe:dc0c:1602', 'IPv6 in its canonical form, as Nova (netaddr) answers it');
   t.equal((await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { accessIPv4: '1.2.3' } } })).status, 400, 'an access address must be one');
   const m = `/v2.1/servers/${id}/metadata`;
   t.same((await http.put(m, { token: a.token, body: { metadata: { a: '1', b: '2' } } })).body, { metadata: { a: '1', b: '2' } });

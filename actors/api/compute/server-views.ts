@@ -6,6 +6,7 @@
  * Status is Nova's mapping of vm_state and task_state (protocols/states.ts `apiStatus`).
  */
 import { createHash } from 'node:crypto';
+import { canonicalIpv6 } from '../../../protocols/ipv6.js';
 import type { ServerView } from '../../../protocols/messages.js';
 import type { AuthContext } from '../context.js';
 import type { Links } from '../links.js';
@@ -74,7 +75,8 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     updated: novaTime(s.updatedAt),
     addresses: {},
     accessIPv4: s.accessIPv4,
-    accessIPv6: s.accessIPv6,
+    // Nova keeps it as an address object: answered in its canonical form.
+    accessIPv6: s.accessIPv6 ? canonicalIpv6(s.accessIPv6) : s.accessIPv6,
     links: serverLinks(s, links),
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),

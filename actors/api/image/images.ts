@@ -1,7 +1,7 @@
 /**
  * Glance v2 images under `/image/v2`: create (201, `queued`), list (filters, sort keys, paging),
  * show, update by JSON-patch (`application/openstack-images-v2.1-json-patch`), delete (204), tags,
- * and the admin's deactivate/reactivate (204). Visibility as Glance: public and community images are
+ * and deactivate/reactivate by the owner or an admin (204). Visibility as Glance: public and community images are
  * visible to all, the others to their owner's project (and admins); an image one cannot see is a
  * 404, one one can see but not change a 403. Making an image public, or giving it to another
  * project, is an admin's call (Glance's `publicize_image` policy).
@@ -17,7 +17,7 @@ import type { ImageRegisterRequest } from '../../../protocols/image-register.js'
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, forbidden, notFound } from '../faults.js';
-import { admin, member, reader } from '../policy.js';
+import { member, reader } from '../policy.js';
 import { many, one, param, query, type Route } from '../routes.js';
 import { glanceImage } from './image-views.js';
 
@@ -170,10 +170,11 @@ export function imageRoutes(d: ApiDeps): Route[] {
     if (!owns(auth, m)) throw forbidden(`You are not permitted to ${verb} this image.`);
     return m;
   };
-  const adminMove = (verb: 'deactivate' | 'reactivate'): Route => ({
-    method: 'POST', url: `/image/v2/images/:id/actions/${verb}`, policy: admin(`${verb}`), body: 'none',
+  // Glance's default (ADMIN_OR_PROJECT_MEMBER): the owner's members or an admin; Tempest's owner does it.
+  const ownerMove = (verb: 'deactivate' | 'reactivate'): Route => ({
+    method: 'POST', url: `/image/v2/images/:id/actions/${verb}`, policy: member(`${verb}`), body: 'none',
     handler: async (req, reply) => {
-      const m = await visibleImage(d, authOf(req), param(req, 'id'));
+      const m = await ownedImage(req, verb);
       if (m.status !== 'active' && m.status !== 'deactivated') throw forbidden(`Not allowed to ${verb} image in status '${m.status}'`);
       await backend.imageVerb(m.id, verb, req.id);
       return reply.code(204).send();
@@ -243,8 +244,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
         return reply.code(204).send();
       },
     },
-    adminMove('deactivate'),
-    adminMove('reactivate'),
+    ownerMove('deactivate'),
+    ownerMove('reactivate'),
     tagRoute('PUT'),
     tagRoute('DELETE'),
   ];

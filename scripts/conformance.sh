@@ -82,6 +82,7 @@ cp -f "$ws/tempest.log" "$results/tempest.log" 2>/dev/null
 ( cd "$ws" && stestr last --subunit ) >"$results/results.subunit" 2>/dev/null
 subunit2csv <"$results/results.subunit" >"$results/results.csv" 2>/dev/null
 ( cd "$ws" && stestr last --all-attachments ) >"$results/details.txt" 2>&1
+/usr/bin/python3 scripts/conformance/failure-reasons.py "$results/results.subunit" >"$results/failures.txt" 2>&1
 
 # results.csv: test,status,start_time,stop_time (quoted: ids carry [id-…,tags]); status is success,
 # failure or skip. A class that fails in setUpClass is one failure, as Tempest reports it.

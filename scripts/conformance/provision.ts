@@ -26,7 +26,7 @@ interface Answer {
   headers: Headers;
 }
 
-async function call(method: string, path: string, opts: { token?: string; body?: unknown; raw?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers['x-auth-token'] = opts.token;
   let body: BodyInit | undefined;
@@ -98,7 +98,7 @@ async function images(admin: string): Promise<[string, string]> {
       token: admin,
       body: { name: 'tempest-alt', disk_format: 'qcow2', container_format: 'bare', visibility: 'public' },
     })).body;
-    await must([204], 'PUT', `/image/v2/images/${alt!.id}/file`, { token: admin, raw: new TextEncoder().encode('tempest alt image\n') });
+    await must([204], 'PUT', `/image/v2/images/${alt!.id}/file`, { token: admin, raw: 'tempest alt image\n' });
   }
   return [base.id, alt!.id];
 }

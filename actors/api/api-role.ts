@@ -40,6 +40,7 @@ import { userRoutes } from './identity/user-routes.js';
 import { imageDataRoutes } from './image/image-data.js';
 import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
+import { imageSchemaRoutes } from './image/image-schemas.js';
 import { Links } from './links.js';
 
 export interface ApiConfig {
@@ -134,6 +135,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverGroupRoutes(deps),
     ...imageVersionRoutes(links),
     ...imageRoutes(deps),
+    ...imageSchemaRoutes(),
     ...imageDataRoutes(deps),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });

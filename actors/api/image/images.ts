@@ -24,7 +24,7 @@ import { glanceImage } from './image-views.js';
 /** Query parameters with a meaning of their own; any other one filters on a free-form property. */
 const KNOWN_PARAMS = new Set([
   'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'status', 'visibility', 'owner', 'disk_format', 'container_format',
-  'size_min', 'size_max', 'tag', 'protected', 'os_hidden', 'member_status', 'id', 'created_at', 'updated_at',
+  'size', 'size_min', 'size_max', 'tag', 'protected', 'os_hidden', 'member_status', 'id', 'created_at', 'updated_at',
 ]);
 const CORE_CREATE = new Set(['id', 'name', 'visibility', 'tags', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'os_hidden', 'owner']);
 
@@ -107,6 +107,13 @@ function imageQuery(req: FastifyRequest, auth: AuthContext): ImageQuery {
   if (sizeMin !== undefined) q.sizeMin = int('size_min', sizeMin);
   const sizeMax = one(p.size_max);
   if (sizeMax !== undefined) q.sizeMax = int('size_max', sizeMax);
+  // An exact size (Glance filters on any attribute; Tempest lists by size) is both bounds at once.
+  const size = one(p.size);
+  if (size !== undefined) {
+    const n = int('size', size);
+    q.sizeMin = Math.max(q.sizeMin ?? 0, n);
+    q.sizeMax = Math.min(q.sizeMax ?? n, n);
+  }
   const tags = many(p.tag);
   if (tags.length > 0) q.tags = tags;
   const prot = one(p.protected);

@@ -102,12 +102,12 @@ skipped=$(wc -l <"$results/skipped.txt")
 status=0
 if [ -n "$check" ]; then
   expected="$root/scripts/conformance-expected-failures.txt"
-  grep -vE '^\s*(#|$)' "$expected" | sort -u >"$tmp/expected.txt"
-  comm -23 "$results/failed.txt" "$tmp/expected.txt" >"$results/new-failures.txt"
+  grep -vE "^\s*(#|$)" "$expected" | LC_ALL=C sort -u >"$tmp/expected.txt"
+  LC_ALL=C comm -23 "$results/failed.txt" "$tmp/expected.txt" >"$results/new-failures.txt"
   if [ -s "$results/new-failures.txt" ]; then
     say "failures not in scripts/conformance-expected-failures.txt:"; cat "$results/new-failures.txt" >&2; status=1
   fi
-  fixed=$(comm -13 "$results/failed.txt" "$tmp/expected.txt" | wc -l)
+  fixed=$(LC_ALL=C comm -13 "$results/failed.txt" "$tmp/expected.txt" | wc -l)
   [ "$fixed" -gt 0 ] && say "$fixed expected failures now pass (or did not run): prune the list"
 elif [ "$failed" -gt 0 ]; then
   status=1

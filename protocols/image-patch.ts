@@ -62,12 +62,28 @@ function attributeOf(path: unknown): string {
   return name;
 }
 
-export function parsePatchOps(body: unknown): ImagePatchOp[] {
+/**
+ * Glance's two patch dialects: `v2.1` is RFC 6902 (`{"op": "replace", "path": "/name", "value": …}`);
+ * the older `v2.0` names the operation by its key (`{"replace": "/name", "value": …}`), which is what
+ * Tempest's image client sends.
+ */
+export type PatchDialect = 'v2.0' | 'v2.1';
+const OPS = ['add', 'replace', 'remove'] as const;
+
+/** A v2.0 operation in RFC 6902 form (checked like any other afterwards). */
+function fromV20(o: Record<string, unknown>): Record<string, unknown> {
+  const named = OPS.filter((k) => k in o);
+  if (named.length !== 1 || 'op' in o || 'path' in o) throw new BadRequestError('Operation objects must contain exactly one member named "add", "remove", or "replace".');
+  const { [named[0]!]: path, ...rest } = o;
+  return { op: named[0], path, ...rest };
+}
+
+export function parsePatchOps(body: unknown, dialect: PatchDialect = 'v2.1'): ImagePatchOp[] {
   if (!Array.isArray(body)) throw new BadRequestError('Request body must be a JSON array of operation objects.');
   if (body.length > 1000) throw new BadRequestError('Too many operations in one patch.');
   return body.map((raw) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadRequestError('Operations must be JSON objects.');
-    const o = raw as Record<string, unknown>;
+    const o = dialect === 'v2.0' ? fromV20(raw as Record<string, unknown>) : (raw as Record<string, unknown>);
     const extra = Object.keys(o).filter((k) => k !== 'op' && k !== 'path' && k !== 'value');
     if (extra.length > 0) throw new BadRequestError(`Operation objects may not contain ${extra.join(', ')}.`);
     if (o.op !== 'add' && o.op !== 'replace' && o.op !== 'remove') {

@@ -46,7 +46,11 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "node >= 20 is required (found $(node --version))"
 
 # npm writes node_modules/.package-lock.json on every install; older than the lockfile means stale.
-if [ ! -d node_modules ] || [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A linked node_modules (a git worktree sharing another checkout's) is never reinstalled: `npm ci`
+# would empty the link's target, under every checkout that shares it.
+if [ -L node_modules ]; then
+  say "node_modules is a link to $(readlink node_modules): left alone"
+elif [ ! -d node_modules ] || [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund >&2
 else

@@ -42,6 +42,7 @@ import { userRoutes } from './identity/user-routes.js';
 import { imageDataRoutes } from './image/image-data.js';
 import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
+import { imageSchemaRoutes } from './image/image-schemas.js';
 import { Links } from './links.js';
 
 export interface ApiConfig {
@@ -138,6 +139,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverGroupRoutes(deps),
     ...imageVersionRoutes(links),
     ...imageRoutes(deps),
+    ...imageSchemaRoutes(),
     ...imageDataRoutes(deps),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });

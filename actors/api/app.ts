@@ -24,6 +24,8 @@ import { RouteTable, type Route } from './routes.js';
 export const AJV_OPTIONS = { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } as const;
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
+/** Glance's older patch dialect (`{"replace": "/name", …}`), still served; Tempest sends it. */
+export const JSON_PATCH_V20_TYPE = 'application/openstack-images-v2.0-json-patch';
 
 /** HTTP timeouts (Fastify's defaults are 0: none, which lets a client hold a socket forever). */
 export interface HttpTimeouts {
@@ -74,7 +76,7 @@ function carried(req: FastifyRequest): BodyKind | undefined {
   const t = mediaType(req);
   if (t === '') return 'none';
   if (t === 'application/octet-stream') return 'octet';
-  if (t === JSON_PATCH_TYPE) return 'json-patch';
+  if (t === JSON_PATCH_TYPE || t === JSON_PATCH_V20_TYPE) return 'json-patch';
   if (t === 'application/json') return 'json';
   return undefined;
 }
@@ -137,6 +139,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8JsonParser(parseJson));
   app.addContentTypeParser(JSON_PATCH_TYPE, { parseAs: 'buffer' }, utf8JsonParser(parseJson));
+  app.addContentTypeParser(JSON_PATCH_V20_TYPE, { parseAs: 'buffer' }, utf8JsonParser(parseJson));
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   /**

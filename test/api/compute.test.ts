@@ -161,6 +161,12 @@ t.test('rename, metadata calls, actions and their records', async (t) => {
   const renamed = await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { name: 'meta-2' } } });
   t.equal(renamed.status, 200);
   t.equal(renamed.body.server.name, 'meta-2');
+  // Nova's update answer has no extension attributes before 2.75 (Tempest's schema refuses them).
+  t.notOk('OS-EXT-STS:vm_state' in renamed.body.server || 'key_name' in renamed.body.server, 'no extended attributes at 2.1');
+  const at75 = await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { name: 'meta-2' } }, headers: { 'OpenStack-API-Version': 'compute 2.75' } });
+  t.equal(at75.body.server['OS-EXT-STS:vm_state'], 'active', 'all of them from 2.75');
+  const v6 = await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { accessIPv6: '0000:0000:0000:0000:0000:babe:220.12.22.2' } } });
+  t.equal(v6.body.server.accessIPv6, '::babe:dc0c:1602', 'IPv6 in its canonical form, as Nova (netaddr) answers it');
   t.equal((await http.put(`/v2.1/servers/${id}`, { token: a.token, body: { server: { accessIPv4: '1.2.3' } } })).status, 400, 'an access address must be one');
   const m = `/v2.1/servers/${id}/metadata`;
   t.same((await http.put(m, { token: a.token, body: { metadata: { a: '1', b: '2' } } })).body, { metadata: { a: '1', b: '2' } });
@@ -171,6 +177,11 @@ t.test('rename, metadata calls, actions and their records', async (t) => {
   t.equal((await http.delete(`${m}/a`, { token: a.token })).status, 204);
   t.equal((await http.delete(`${m}/a`, { token: a.token })).status, 404);
   t.same((await http.get(m, { token: a.token })).body, { metadata: { b: '20', c: '3' } });
+  const tooMany = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, 'v']));
+  const over = await http.put(m, { token: a.token, body: { metadata: tooMany } });
+  t.equal(over.status, 403, 'more items than metadata_items: 403, as Nova');
+  t.match(over.text, /metadata_items/);
+  t.same((await http.get(m, { token: a.token })).body, { metadata: { b: '20', c: '3' } }, 'unchanged');
 
   const act = (body: unknown) => http.post(`/v2.1/servers/${id}/action`, { token: a.token, body });
   const stop = await act({ 'os-stop': null });
@@ -329,4 +340,16 @@ t.test('hypervisors, services (disable/enable) and availability zones', async (t
   t.equal((await http.put('/v2.1/os-services/00000000-0000-4000-8000-000000000000', { token: admin, headers: v, body: { status: 'disabled' } })).status, 404);
   const zones = await http.get('/v2.1/os-availability-zone', { token: a.token });
   t.same(zones.body.availabilityZoneInfo, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
+});
+
+t.test('version discovery lists v2.0 first, as Nova, and every listed self link answers', async (t) => {
+  const root = await http.get('/');
+  t.same(root.body.versions.map((v: { id: string }) => v.id), ['v2.0', 'v2.1']);
+  for (const v of root.body.versions) {
+    const self = v.links.find((l: { rel: string }) => l.rel === 'self').href as string;
+    const doc = await http.get(self.slice(cluster.apiUrl!.length));
+    t.equal(doc.status, 200, self);
+    t.equal(doc.body.version.id, v.id);
+    t.same(doc.body.version.links.filter((l: { rel: string }) => l.rel === 'self'), [{ rel: 'self', href: self }]);
+  }
 });

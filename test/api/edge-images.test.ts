@@ -106,3 +106,14 @@ t.test('image property values are bounded like Nova\'s metadata', async (t) => {
   t.equal(patch.status, 400, 'also through a patch');
   t.equal((await create(admin, 'ok', { note: 'x'.repeat(255) })).status, 201, '255 characters are fine');
 });
+
+t.test("Glance's v2.0 patch media type is served (Tempest's image client sends it)", async (t) => {
+  const img = (await create(admin, 'v20')).body;
+  const patch = await http.patch(`/image/v2/images/${img.id}`, {
+    token: admin, raw: JSON.stringify([{ replace: '/name', value: 'renamed' }, { add: '/os_distro', value: 'debian' }]),
+    headers: { 'Content-Type': 'application/openstack-images-v2.0-json-patch' },
+  });
+  t.equal(patch.status, 200);
+  t.equal(patch.body.name, 'renamed');
+  t.equal(patch.body.os_distro, 'debian');
+});

@@ -45,11 +45,22 @@ t.test('Glance’s refusals, typed', async (t) => {
   t.type(errorOf(() => apply([{ op: 'add', path: '/x', value: 5 }])), BadRequestError, 'properties are strings');
   t.type(errorOf(() => apply([{ op: 'replace', path: '/visibility', value: 'everyone' }])), BadRequestError);
   t.type(errorOf(() => apply([{ op: 'replace', path: '/min_disk', value: -1 }])), BadRequestError);
-  t.type(errorOf(() => apply([{ op: 'replace', path: '/disk_format', value: 'ami' }])), BadRequestError, 'ami needs an ami container');
+  t.type(errorOf(() => apply([{ op: 'replace', path: '/disk_format', value: 'floppy' }])), BadRequestError, 'an unknown disk format');
+  // Glance v2 lets ari/aki/ami disks sit in any container (Tempest's listing tests make such pairs).
+  t.equal(apply([{ op: 'replace', path: '/disk_format', value: 'ami' }]).diskFormat, 'ami');
   t.type(errorOf(() => apply([{ op: 'replace', path: '/owner', value: 'x'.repeat(65) }])), BadRequestError);
   const many = Array.from({ length: 129 }, (_, i) => ({ op: 'add', path: `/p${i}`, value: 'v' }));
   t.type(errorOf(() => apply(many)), OverLimitError, 'at most 128 properties');
   t.type(errorOf(() => apply([{ op: 'replace', path: '/tags', value: Array.from({ length: 129 }, (_, i) => `t${i}`) }])), OverLimitError);
+});
+
+t.test("Glance's v2.0 dialect names the operation by its key (Tempest sends it)", async (t) => {
+  const r = applyImagePatch(base, parsePatchOps([{ replace: '/name', value: 'v20' }, { add: '/os_distro', value: 'debian' }, { remove: '/colour' }], 'v2.0'), 'queued');
+  t.equal(r.name, 'v20');
+  t.same(r.properties, { os_distro: 'debian' });
+  t.type(errorOf(() => parsePatchOps([{ replace: '/name', add: '/x', value: 'v' }], 'v2.0')), BadRequestError, 'one operation per object');
+  t.type(errorOf(() => parsePatchOps([{ op: 'replace', path: '/name', value: 'v' }], 'v2.0')), BadRequestError, 'not the v2.1 form');
+  t.type(errorOf(() => parsePatchOps([{ replace: '/name', value: 'v' }])), BadRequestError, 'nor v2.0 under v2.1');
 });
 
 t.test('malformed patches are 400', async (t) => {

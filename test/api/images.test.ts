@@ -135,6 +135,9 @@ t.test('listing: visibility per project, filters, sort keys and paging', async (
   t.same(names(await http.get('/image/v2/images?tag=lts', { token: a.token })), ['ubuntu']);
   t.same(names(await http.get('/image/v2/images?hw_architecture=x86_64', { token: a.token })), ['ubuntu'], 'unknown parameters filter on properties');
   t.same(names(await http.get('/image/v2/images?size_min=1000000&size_max=2000000', { token: a.token })), ['data']);
+  const dataSize = (await http.get('/image/v2/images?name=data', { token: a.token })).body.images[0].size;
+  t.same(names(await http.get(`/image/v2/images?size=${dataSize}`, { token: a.token })), ['data'], 'an exact size (Tempest lists by it)');
+  t.same(names(await http.get(`/image/v2/images?size=${dataSize}&size_max=${dataSize - 1}`, { token: a.token })), [], 'within the other bounds');
   const byName = names(await http.get('/image/v2/images?sort_key=name&sort_dir=asc&limit=100', { token: a.token }));
   t.same(byName, [...byName].sort(), 'sort_key=name asc');
   const newSyntax = names(await http.get('/image/v2/images?sort=name:desc&limit=100', { token: a.token }));
@@ -149,11 +152,11 @@ t.test('listing: visibility per project, filters, sort keys and paging', async (
   t.same(seen, byName, 'paging by marker visits each image once, in order');
 });
 
-t.test('deactivate/reactivate (admin) and delete', async (t) => {
+t.test('deactivate/reactivate (the owner or an admin) and delete', async (t) => {
   const img = (await create(a.token, { name: 'lifecycle', disk_format: 'raw', container_format: 'bare' })).body;
   await http.put(`/image/v2/images/${img.id}/file`, { token: a.token, raw: Buffer.from('tiny image'), headers: OCTET });
-  t.equal((await http.post(`/image/v2/images/${img.id}/actions/deactivate`, { token: a.token })).status, 403, 'an admin’s action');
-  t.equal((await http.post(`/image/v2/images/${img.id}/actions/deactivate`, { token: admin })).status, 204);
+  t.equal((await http.post(`/image/v2/images/${img.id}/actions/deactivate`, { token: b.token })).status, 404, 'not B’s to see');
+  t.equal((await http.post(`/image/v2/images/${img.id}/actions/deactivate`, { token: a.token })).status, 204, 'the owner may (Glance’s default)');
   t.equal((await http.get(`/image/v2/images/${img.id}`, { token: a.token })).body.status, 'deactivated');
   t.equal((await http.get(`/image/v2/images/${img.id}/file`, { token: a.token })).status, 403, 'no download while deactivated');
   t.equal((await http.get(`/image/v2/images/${img.id}/file`, { token: admin })).status, 200, 'except for an admin');
@@ -178,4 +181,16 @@ t.test('a server boots from an uploaded image; another project’s private image
   t.match(theirs.body.badRequest.message, /Image .* could not be found/);
   const queued = (await create(a.token, { name: 'unready', disk_format: 'raw', container_format: 'bare' })).body;
   t.equal((await http.post('/v2.1/servers', { token: a.token, body: { server: { name: 'x', flavorRef: '1', imageRef: queued.id } } })).status, 400, 'a queued image is not bootable');
+});
+
+t.test('schemas: image and images describe what the API answers', async (t) => {
+  const image = await http.get('/image/v2/schemas/image', { token: a.token });
+  t.equal(image.status, 200);
+  t.equal(image.body.name, 'image');
+  const shown = (await create(a.token, { name: 'schema-check' })).body;
+  t.same(Object.keys(shown).filter((k) => !(k in image.body.properties)), [], 'every attribute of an image is in its schema');
+  const images = await http.get('/image/v2/schemas/images', { token: a.token });
+  t.equal(images.body.name, 'images');
+  t.same(images.body.properties.images.items.properties, image.body.properties);
+  t.equal((await http.get('/image/v2/schemas/image')).status, 401, 'a token is needed');
 });

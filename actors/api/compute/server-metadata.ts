@@ -6,7 +6,7 @@
 import { Closed, MetadataMap } from '../../../protocols/catalog/common.js';
 import { authOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest, notFound } from '../faults.js';
+import { badRequest, forbidden, notFound } from '../faults.js';
 import { member, reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
@@ -21,6 +21,11 @@ export function serverMetadataRoutes(d: ApiDeps): Route[] {
     const auth = authOf(req);
     const s = await visibleServer(backend, auth, param(req, 'id'));
     const limits = await d.quotas.limits(auth.projectId);
+    // A body alone over the quota is Nova's 403 here, before the instance's own checks see it.
+    const given = Object.keys((body.setMetadata ?? body.mergeMetadata ?? {}) as object).length;
+    if (limits.metadata_items >= 0 && given > limits.metadata_items) {
+      throw forbidden(`Quota exceeded for metadata_items: Requested ${given}, but the limit is ${limits.metadata_items}.`);
+    }
     return backend.serverVerb(s.id, 'update', { ...body, maxMetadataItems: limits.metadata_items }, req.id);
   };
   return [

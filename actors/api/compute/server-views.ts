@@ -6,6 +6,7 @@
  * Status is Nova's mapping of vm_state and task_state (protocols/states.ts `apiStatus`).
  */
 import { createHash } from 'node:crypto';
+import { canonicalIpv6 } from '../../../protocols/ipv6.js';
 import type { ServerView } from '../../../protocols/messages.js';
 import type { AuthContext } from '../context.js';
 import type { Links } from '../links.js';
@@ -74,7 +75,8 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     updated: novaTime(s.updatedAt),
     addresses: {},
     accessIPv4: s.accessIPv4,
-    accessIPv6: s.accessIPv6,
+    // Nova keeps it as an address object: answered in its canonical form.
+    accessIPv6: s.accessIPv6 ? canonicalIpv6(s.accessIPv6) : s.accessIPv6,
     links: serverLinks(s, links),
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),
@@ -114,4 +116,17 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
   if (atLeast(mv, 73)) out.locked_reason = s.lockedReason ?? null;
   if (s.fault) out.fault = { code: s.fault.code, message: visibleFaultMessage(auth, s.fault.code, s.fault.message), created: novaTime(s.updatedAt) };
   return out;
+}
+
+/** What Nova's update answer leaves out before 2.75 (its `show(..., show_extended_attr=False, …)`). */
+const NOT_IN_UPDATE = new Set([
+  'OS-EXT-AZ:availability_zone', 'config_drive', 'key_name', 'OS-SRV-USG:launched_at', 'OS-SRV-USG:terminated_at',
+  'OS-EXT-STS:task_state', 'OS-EXT-STS:vm_state', 'OS-EXT-STS:power_state', 'os-extended-volumes:volumes_attached', 'security_groups',
+]);
+
+/** `PUT /servers/{id}`'s server: the detail view, without the extension attributes below 2.75. */
+export function serverUpdateView(s: ServerView, v: ServerViewContext): Record<string, unknown> {
+  const out = serverDetail(s, v);
+  if (atLeast(v.mv, 75)) return out;
+  return Object.fromEntries(Object.entries(out).filter(([k]) => !NOT_IN_UPDATE.has(k) && !k.startsWith('OS-EXT-SRV-ATTR:')));
 }

@@ -16,7 +16,7 @@ import { createServerRoute } from './server-create.js';
 import { DESCRIPTION, FIELD_VERSIONS, HOSTNAME, refuseNewerFields } from './server-field-rules.js';
 import { serverListParams } from './server-filters.js';
 import { flavorSpecs, visibleServer } from './server-lookup.js';
-import { serverBrief, serverDetail, type ServerViewContext } from './server-views.js';
+import { serverBrief, serverDetail, serverUpdateView, type ServerViewContext } from './server-views.js';
 
 /** `PUT /servers/{id}` body → the instance actor's `update` fields. */
 function updateBody(b: Record<string, unknown>): Record<string, unknown> {
@@ -96,7 +96,7 @@ export function serverRoutes(d: ApiDeps): Route[] {
         refuseNewerFields(req.microversion, 'server', b, FIELD_VERSIONS);
         const change = updateBody(b);
         const updated = Object.keys(change).length > 0 ? await backend.serverVerb(s.id, 'update', change, req.id) : s;
-        return { server: serverDetail(updated, await viewContext(req)) };
+        return { server: serverUpdateView(updated, await viewContext(req)) };
       },
     },
     {

@@ -1,7 +1,7 @@
 /**
  * Glance v2 images under `/image/v2`: create (201, `queued`), list (filters, sort keys, paging),
  * show, update by JSON-patch (`application/openstack-images-v2.1-json-patch`), delete (204), tags,
- * and the admin's deactivate/reactivate (204). Visibility as Glance: public and community images are
+ * and deactivate/reactivate by the owner or an admin (204). Visibility as Glance: public and community images are
  * visible to all, the others to their owner's project (and admins); an image one cannot see is a
  * 404, one one can see but not change a 403. Making an image public, or giving it to another
  * project, is an admin's call (Glance's `publicize_image` policy).
@@ -17,14 +17,14 @@ import type { ImageRegisterRequest } from '../../../protocols/image-register.js'
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, forbidden, notFound } from '../faults.js';
-import { admin, member, reader } from '../policy.js';
+import { member, reader } from '../policy.js';
 import { many, one, param, query, type Route } from '../routes.js';
 import { glanceImage } from './image-views.js';
 
 /** Query parameters with a meaning of their own; any other one filters on a free-form property. */
 const KNOWN_PARAMS = new Set([
   'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'name', 'status', 'visibility', 'owner', 'disk_format', 'container_format',
-  'size_min', 'size_max', 'tag', 'protected', 'os_hidden', 'member_status', 'id', 'created_at', 'updated_at',
+  'size', 'size_min', 'size_max', 'tag', 'protected', 'os_hidden', 'member_status', 'id', 'created_at', 'updated_at',
 ]);
 const CORE_CREATE = new Set(['id', 'name', 'visibility', 'tags', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'protected', 'os_hidden', 'owner']);
 
@@ -107,6 +107,13 @@ function imageQuery(req: FastifyRequest, auth: AuthContext): ImageQuery {
   if (sizeMin !== undefined) q.sizeMin = int('size_min', sizeMin);
   const sizeMax = one(p.size_max);
   if (sizeMax !== undefined) q.sizeMax = int('size_max', sizeMax);
+  // An exact size (Glance filters on any attribute; Tempest lists by size) is both bounds at once.
+  const size = one(p.size);
+  if (size !== undefined) {
+    const n = int('size', size);
+    q.sizeMin = Math.max(q.sizeMin ?? 0, n);
+    q.sizeMax = Math.min(q.sizeMax ?? n, n);
+  }
   const tags = many(p.tag);
   if (tags.length > 0) q.tags = tags;
   const prot = one(p.protected);
@@ -170,10 +177,11 @@ export function imageRoutes(d: ApiDeps): Route[] {
     if (!owns(auth, m)) throw forbidden(`You are not permitted to ${verb} this image.`);
     return m;
   };
-  const adminMove = (verb: 'deactivate' | 'reactivate'): Route => ({
-    method: 'POST', url: `/image/v2/images/:id/actions/${verb}`, policy: admin(`${verb}`), body: 'none',
+  // Glance's default (ADMIN_OR_PROJECT_MEMBER): the owner's members or an admin; Tempest's owner does it.
+  const ownerMove = (verb: 'deactivate' | 'reactivate'): Route => ({
+    method: 'POST', url: `/image/v2/images/:id/actions/${verb}`, policy: member(`${verb}`), body: 'none',
     handler: async (req, reply) => {
-      const m = await visibleImage(d, authOf(req), param(req, 'id'));
+      const m = await ownedImage(req, verb);
       if (m.status !== 'active' && m.status !== 'deactivated') throw forbidden(`Not allowed to ${verb} image in status '${m.status}'`);
       await backend.imageVerb(m.id, verb, req.id);
       return reply.code(204).send();
@@ -225,7 +233,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
       method: 'PATCH', url: '/image/v2/images/:id', policy: member('modify_image'), body: 'json-patch',
       handler: async (req) => {
         const auth = authOf(req);
-        const ops = parsePatchOps(req.body);
+        const dialect = (req.headers['content-type'] ?? '').toLowerCase().includes('v2.0-json-patch') ? 'v2.0' : 'v2.1';
+        const ops = parsePatchOps(req.body, dialect);
         const m = await ownedImage(req, 'modify');
         checkPatch(ops, auth);
         return glanceImage(await backend.updateImage(m.id, { ops }, req.id));
@@ -242,8 +251,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
         return reply.code(204).send();
       },
     },
-    adminMove('deactivate'),
-    adminMove('reactivate'),
+    ownerMove('deactivate'),
+    ownerMove('reactivate'),
     tagRoute('PUT'),
     tagRoute('DELETE'),
   ];

@@ -1,0 +1,64 @@
+/**
+ * Glance's JSON-schema documents for what the image API answers (`GET /v2/schemas/image`, `…/images`):
+ * the attributes of glanceImage (image-views.ts), free-form properties as extra string members. Only
+ * the schemas of resources novact serves (no members or metadefs schemas: it has neither API).
+ */
+import { DISK_FORMATS, CONTAINER_FORMATS } from '../../../protocols/image-formats.js';
+import { VISIBILITIES } from '../../../protocols/image-patch.js';
+import { reader } from '../policy.js';
+import type { Route } from '../routes.js';
+
+const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: ['null', 'string'], description, ...extra });
+const READ_ONLY = { readOnly: true };
+
+const IMAGE_PROPERTIES: Record<string, unknown> = {
+  id: { type: 'string', description: 'An identifier for the image', pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$' },
+  name: str('Descriptive name for the image', { maxLength: 255 }),
+  status: { type: 'string', readOnly: true, description: 'Status of the image', enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing', 'pending_delete', 'deactivated'] },
+  visibility: { type: 'string', description: 'Scope of image accessibility', enum: [...VISIBILITIES] },
+  protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
+  os_hidden: { type: 'boolean', description: 'If true, image will not appear in default image list response.' },
+  checksum: str('md5 hash of image contents.', { ...READ_ONLY, maxLength: 32 }),
+  os_hash_algo: str('Algorithm to calculate the os_hash_value', { ...READ_ONLY, maxLength: 64 }),
+  os_hash_value: str('Hexdigest of the image contents using the algorithm specified by the os_hash_algo', { ...READ_ONLY, maxLength: 128 }),
+  owner: str('Owner of the image', { maxLength: 255 }),
+  size: { type: ['null', 'integer'], readOnly: true, description: 'Size of image file in bytes' },
+  virtual_size: { type: ['null', 'integer'], readOnly: true, description: 'Virtual size of image in bytes' },
+  min_ram: { type: 'integer', description: 'Amount of ram (in MB) required to boot image.' },
+  min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
+  disk_format: str('Format of the disk', { enum: [null, ...DISK_FORMATS] }),
+  container_format: str('Format of the container', { enum: [null, ...CONTAINER_FORMATS] }),
+  created_at: { type: 'string', readOnly: true, description: 'Date and time of image registration' },
+  updated_at: { type: 'string', readOnly: true, description: 'Date and time of the last image modification' },
+  tags: { type: 'array', description: 'List of strings related to the image', items: { type: 'string', maxLength: 255 } },
+  self: { type: 'string', readOnly: true, description: 'An image self url' },
+  file: { type: 'string', readOnly: true, description: 'An image file url' },
+  schema: { type: 'string', readOnly: true, description: 'An image schema url' },
+};
+
+const IMAGE_LINKS = [{ rel: 'self', href: '{self}' }, { rel: 'enclosure', href: '{file}' }, { rel: 'describedby', href: '{schema}' }];
+
+export const IMAGE_SCHEMA = {
+  name: 'image',
+  properties: IMAGE_PROPERTIES,
+  additionalProperties: { type: 'string' },
+  links: IMAGE_LINKS,
+};
+
+export const IMAGES_SCHEMA = {
+  name: 'images',
+  properties: {
+    images: { type: 'array', items: { type: 'object', name: 'image', properties: IMAGE_PROPERTIES, additionalProperties: { type: 'string' }, links: IMAGE_LINKS } },
+    schema: { type: 'string' },
+    first: { type: 'string' },
+    next: { type: 'string' },
+  },
+  links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }],
+};
+
+export function imageSchemaRoutes(): Route[] {
+  return [
+    { method: 'GET', url: '/image/v2/schemas/image', policy: reader('get_image'), handler: async () => IMAGE_SCHEMA },
+    { method: 'GET', url: '/image/v2/schemas/images', policy: reader('get_images'), handler: async () => IMAGES_SCHEMA },
+  ];
+}

@@ -117,6 +117,11 @@ export class EffectRunner {
       case 'destroy':
         Promise.all(effect.hosts.map((h) => this.destroyUntilGone(row.uuid, h))).then(() => deliver({ kind: 'destroyed', token: effect.token }), fail('destroy'));
         return;
+      case 'forgetImage':
+        this.d.bridge.request(this.d.subjects.image(effect.imageId, 'delete'), 'delete', {}, {
+          timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.forget.${effect.imageId}`,
+        }).catch(fail('image delete'));
+        return;
       case 'cleanup':
         this.destroyUntilGone(row.uuid, effect.host).catch(fail('cleanup'));
         return;

@@ -5,7 +5,7 @@
  * It rehydrates from the database when (re)started, and resumes an interrupted task after a crash.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, ForbiddenError, InternalError, NotFoundError, NovactError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, InternalError, NotFoundError, NovactError, OverLimitError } from '../../protocols/errors.js';
 import {
   ACTIONS,
   DEFAULT_LIFECYCLE_CONFIG,
@@ -24,6 +24,7 @@ import {
   type ObservedEvent,
   type Outcome,
   type Refusal,
+  type Token,
 } from '../../protocols/lifecycle.js';
 import type { ServerReply } from '../../protocols/messages.js';
 import type { PowerState } from '../../protocols/states.js';
@@ -56,6 +57,8 @@ interface State {
   life: LifecycleState;
   /** Idempotency keys of accepted actions → their reply, so a retry does not act twice. */
   recent: Map<string, unknown>;
+  /** A reply held until the first step of its task answers (`holdReply`; memory only: lost on a crash, the caller retries). */
+  held?: { token: Token; reply: ReplyTo<unknown>; key: string | undefined; result: Record<string, unknown> | undefined };
 }
 
 export interface InstanceActorDeps {
@@ -126,6 +129,25 @@ function queryError(err: unknown): NovactError {
   if (err instanceof NovactError) return err;
   return new InternalError(err instanceof Error ? err.message : String(err));
 }
+
+/** The held reply of an action whose first step just answered: the server, or that step's error. */
+function answerHeld<S extends { row: InstanceRow | null; held?: { token: Token; reply: ReplyTo<unknown>; key: string | undefined; result: Record<string, unknown> | undefined }; recent: Map<string, unknown> }>(s: S, o: Outcome): S {
+  const h = s.held;
+  if (!h || h.token.step !== o.token.step || h.token.attempt !== o.token.attempt) return s;
+  if (o.kind === 'failed') h.reply.fail(errorOfCode(o.code, o.message));
+  else {
+    const reply: ServerReply = { server: serverView(s.row!), ...(h.result ? { result: h.result } : {}) };
+    if (h.key !== undefined) remember(s, h.key, reply);
+    h.reply.ok(reply);
+  }
+  return { ...s, held: undefined };
+}
+
+const BY_CODE: Record<number, (m: string) => NovactError> = {
+  400: (m) => new BadRequestError(m), 403: (m) => new ForbiddenError(m), 404: (m) => new NotFoundError(m),
+  409: (m) => new ConflictError(m), 413: (m) => new OverLimitError(m),
+};
+const errorOfCode = (code: number, message: string): NovactError => (BY_CODE[code] ?? ((m: string) => new InternalError(m)))(message);
 
 function remember(s: { recent: Map<string, unknown> }, key: string, reply: unknown): void {
   s.recent.set(key, reply);
@@ -275,6 +297,9 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     }
     if (query) return onQuery(next, m, query, start);
     const result = ACTIONS[m.verb].result?.(next.life);
+    if ('holdReply' in ACTIONS[m.verb] && next.life.running) {
+      return { ...next, held: { token: next.life.running, reply: m.reply, key: m.key, result } };
+    }
     const reply: ServerReply = { server: serverView(next.row!), ...(result ? { result } : {}) };
     if (m.key !== undefined) remember(next, m.key, reply);
     m.reply.ok(reply);
@@ -330,9 +355,11 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
           return (await apply(s, m.event, stops ? powerSyncStopRecord(s.row, deps.clock.now()) : undefined)).s;
         }
         case 'resume':
-        case 'outcome':
+        case 'outcome': {
           if (!s.row) return s;
-          return (await apply(s, m.kind === 'resume' ? { kind: 'resume' } : m.outcome)).s;
+          const next = (await apply(s, m.kind === 'resume' ? { kind: 'resume' } : m.outcome)).s;
+          return m.kind === 'outcome' ? answerHeld(next, m.outcome) : next;
+        }
       }
     },
   };

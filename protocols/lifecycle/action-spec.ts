@@ -55,6 +55,12 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite; finished?: Finished };
   /** `start` reads `env.hostDown` of the instance's host (the conductor looks it up first). */
   hostState?: true;
+  /**
+   * Answer only once the task's first step has answered (its effect's outcome): Nova creates a
+   * snapshot's image before its 202, so a client may read the image at once; a failed first step
+   * is the request's error.
+   */
+  holdReply?: true;
   /** The REST answer's body and headers, from that result (absent: no body). */
   respond?: (result: Record<string, unknown>, args: Static<A>, rest: RestContext) => RestAnswer;
 }

@@ -69,6 +69,8 @@ export type Effect =
   | { kind: 'image'; token: Token; verb: string; body: Record<string, unknown>; imageId?: string; origin?: ImageOrigin; owner?: ImageOwner }
   /** Destroy the guest on each host, retrying until gone (or the host is known down); answers `destroyed`. */
   | { kind: 'destroy'; token: Token; hosts: string[] }
+  /** Delete an image the instance no longer needs (an unshelved server's shelve snapshot, as Nova does); best effort, no outcome. */
+  | { kind: 'forgetImage'; imageId: string }
   /** Destroy after a failed attempt that moved to an alternate; retried, but no outcome is awaited. */
   | { kind: 'cleanup'; host: string }
   /** Drop the allocations of the instance and/or of migration consumers in the ledger; answers `released`. */

@@ -5,6 +5,7 @@
  * lifecycle settings live, so one cluster covers "never offload", "offload at once" and the sweep.
  */
 import t from 'tap';
+import { until } from '../harness/poll.js';
 import { DEFAULT_LIFECYCLE_CONFIG, type LifecycleConfig } from '../../protocols/lifecycle.js';
 import { startApiCluster } from '../harness/api-http.js';
 
@@ -53,6 +54,7 @@ t.test('shelve with offload never: SHELVED, powered off, snapshot made; unshelve
   t.equal(back.host, host, 'in place');
   t.equal(back.powerState, 1);
   t.same((await records(id)).map((r) => r.action).slice(0, 2), ['unshelve', 'shelve']);
+  t.ok(await until(async () => !(await cluster.client.listImages()).some((i) => i.id === snap!.id && i.status !== 'deleted')), 'the shelve snapshot is deleted after the unshelve (as Nova)');
 });
 
 t.test('shelveOffload: the guest is destroyed and the allocation released; unshelve schedules again', async (t) => {

@@ -17,7 +17,7 @@ import { badRequest } from '../faults.js';
 import { atLeast } from '../microversion.js';
 import { refuseNewerFields } from './server-field-rules.js';
 import { flavorSpecs } from './server-lookup.js';
-import { serverDetail } from './server-views.js';
+import { serverUpdateView } from './server-views.js';
 
 type Args = Record<string, unknown>;
 
@@ -88,7 +88,11 @@ export const ACTION_HOOKS: Partial<Record<ActionName, ActionHook>> = {
       if (change.setMetadata !== undefined) change.maxMetadataItems = (await d.quotas.limits(auth.projectId)).metadata_items;
       const server = Object.keys(change).length > 0 ? await d.backend.serverVerb(answer.server.id, 'update', change, `${req.id}:rebuild-update`) : answer.server;
       const mv = req.microversion;
-      const view = serverDetail(server, { mv, auth, links: d.links, ...(atLeast(mv, 47) ? { flavorSpecs: await flavorSpecs(d.backend) } : {}) });
+      // Nova's rebuild answer: the update view (no extension attributes before 2.75; key_name from
+      // 2.54), already showing the image it is rebuilt from.
+      const shown = { ...server, imageId: String(args!.imageRef) };
+      const view = serverUpdateView(shown, { mv, auth, links: d.links, ...(atLeast(mv, 47) ? { flavorSpecs: await flavorSpecs(d.backend) } : {}) });
+      if (atLeast(mv, 54) && !atLeast(mv, 75)) view.key_name = server.keyName;
       return { server: { ...view, adminPass: args!.adminPass } };
     },
   },

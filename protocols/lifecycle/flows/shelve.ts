@@ -78,6 +78,12 @@ const offloading: Step = {
 
 const argsOf = (s: LifecycleState): Exclude<UnshelveArgs, null> => (s.ctx.args ?? {}) as Exclude<UnshelveArgs, null>;
 
+/** An unshelved server's shelve snapshot is deleted (Nova does; clients wait for it to go). */
+function forgetSnapshot(s: LifecycleState, t: Transition): Transition {
+  const imageId = s.ctx.shelvedImageId;
+  return t.ok && imageId ? { ...t, effects: [...t.effects, { kind: 'forgetImage', imageId }] } : t;
+}
+
 /**
  * One task state, several effects chosen by the state: a SHELVED guest is powered on; an offloaded
  * one is placed (select, or a claim of the admin's host), then spawned from the shelve snapshot; a
@@ -96,12 +102,12 @@ const unshelving: Step = {
     return { kind: 'host', token, host: s.host, verb: 'spawn', body: {}, budget: 'spawn', guest: { imageRef: s.ctx.shelvedImageId ?? s.imageRef } };
   },
   on: {
-    powered: (s, o) => finish(s, { vmState: 'active', powerState: o.powerState, fault: null }),
+    powered: (s, o) => forgetSnapshot(s, finish(s, { vmState: 'active', powerState: o.powerState, fault: null })),
     scheduled: (s, o) => goto(s, 'unshelving', { host: o.host, alternates: [], ctx: { ...s.ctx, claimed: true } }),
     scheduleFailed: (s, o) => finish(s, {}, { code: 500, message: o.message }),
     done: (s, o) => {
       const power = (o.reply.guest as { powerState?: PowerState } | undefined)?.powerState ?? PowerState.RUNNING;
-      return finish(s, { vmState: 'active', powerState: power, fault: null, launchedAt: o.at });
+      return forgetSnapshot(s, finish(s, { vmState: 'active', powerState: power, fault: null, launchedAt: o.at }));
     },
     failed: (s, o) => {
       // A SHELVED guest that would not power on stays SHELVED; an offloaded one is undone first.

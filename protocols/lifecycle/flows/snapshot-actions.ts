@@ -54,6 +54,7 @@ function answer(r: Record<string, unknown>, rest: RestContext, location: boolean
 
 export const SNAPSHOT_ROW = {
   args: CreateImageArgs,
+  holdReply: true as const,
   context: (a: Static<typeof CreateImageArgs>, by: Caller, _s: LifecycleState, env: Env): ContextPatch => ({ snapshot: task(a, by, env) }),
   result: imageResult,
   respond: (r: Record<string, unknown>, _a: Static<typeof CreateImageArgs>, rest: RestContext) => answer(r, rest, true),
@@ -61,6 +62,7 @@ export const SNAPSHOT_ROW = {
 
 export const BACKUP_ROW = {
   args: CreateBackupArgs,
+  holdReply: true as const,
   context: (a: Static<typeof CreateBackupArgs>, by: Caller, _s: LifecycleState, env: Env): ContextPatch => ({
     snapshot: { ...task(a, by, env), backup: { type: a.backup_type, rotation: rotationOf(a.rotation) } },
   }),

@@ -64,6 +64,20 @@ export function computeImageRoutes(d: ApiDeps): Route[] {
     ];
     return ops.length === 0 ? m : backend.updateImage(m.id, { ops }, req.id);
   };
+  /**
+   * Nova's own filters of the proxy (server, type, minRam, minDisk), applied to the page Glance
+   * answered: `server` may be the server's id or URL, `type` is the snapshot's `image_type`.
+   */
+  const nova = (p: Record<string, unknown>) => {
+    const server = one(p.server as never)?.split('/').pop();
+    const type = one(p.type as never);
+    const minRam = Number(one(p.minRam as never) ?? 0);
+    const minDisk = Number(one(p.minDisk as never) ?? 0);
+    return (m: Awaited<ReturnType<typeof backend.images>>[number]) =>
+      (server === undefined || m.properties.instance_uuid === server) &&
+      (type === undefined || m.properties.image_type === type) &&
+      (!(minRam > 0) || m.minRamMb >= minRam) && (!(minDisk > 0) || m.minDiskGb >= minDisk);
+  };
   const list = (detail: boolean) => async (req: FastifyRequest) => {
     proxied(req);
     const auth = authOf(req);
@@ -76,7 +90,7 @@ export function computeImageRoutes(d: ApiDeps): Route[] {
     if (name !== undefined) q.name = name;
     const status = one(p.status);
     if (status !== undefined) q.status = GLANCE_STATUS[status.toUpperCase()] ?? status.toLowerCase();
-    const images = await backend.images(q);
+    const images = (await backend.images(q)).filter(nova(p));
     const out: Record<string, unknown> = { images: images.map((m) => (detail ? computeImageDetail(m, links) : computeImageBrief(m, links))) };
     const last = images[images.length - 1];
     if (last && one(p.limit) !== undefined && images.length >= limit) {

@@ -8,23 +8,14 @@ import t from 'tap';
 import { until } from '../harness/poll.js';
 import { DEFAULT_LIFECYCLE_CONFIG, type LifecycleConfig } from '../../protocols/lifecycle.js';
 import { startApiCluster } from '../harness/api-http.js';
+import { serverKit } from '../harness/server-kit.js';
 
 const lifecycle: LifecycleConfig = { ...DEFAULT_LIFECYCLE_CONFIG, shelvedOffloadTimeS: -1 };
 const { cluster, http, admin } = await startApiCluster(t, { conductor: { lifecycle, sweepIntervalMs: 200 } });
-const image = (await cluster.client.listImages())[0]!;
 const alice = await http.member(admin, 'project-s', 'alice', 'member');
 const mv = (n: number) => ({ 'OpenStack-API-Version': `compute 2.${n}` });
 
-const settled = (id: string, status: string) => cluster.client.waitForServer(id, (s) => s.status === status && s.taskState === null, 30_000);
-const action = (id: string, body: unknown, token = alice.token, headers: Record<string, string> = {}) =>
-  http.post(`/v2.1/servers/${id}/action`, { token, body, headers });
-const boot = async (name: string) => {
-  const r = await http.post('/v2.1/servers', { token: alice.token, body: { server: { name, flavorRef: '1', imageRef: image.id } } });
-  if (r.status !== 202) throw new Error(`boot ${name}: ${r.status} ${r.text}`);
-  await settled(r.body.server.id, 'ACTIVE');
-  return r.body.server.id as string;
-};
-const allocationOf = async (id: string) => (await cluster.ledger!.allocations()).filter((a) => a.consumer === id).map((a) => a.provider);
+const { settled, action, boot, allocationOf } = serverKit(cluster, http, alice.token);
 const hostsWithGuest = async (id: string) => {
   const hosts = (await cluster.client.listHosts()).map((h) => h.host);
   const views = await Promise.all(hosts.map((h) => cluster.client.getHost(h)));

@@ -7,21 +7,13 @@
 import t from 'tap';
 import { DEFAULT_LIFECYCLE_CONFIG, type LifecycleConfig } from '../../protocols/lifecycle.js';
 import { startApiCluster } from '../harness/api-http.js';
+import { serverKit } from '../harness/server-kit.js';
 
 const lifecycle: LifecycleConfig = { ...DEFAULT_LIFECYCLE_CONFIG, reclaimInstanceIntervalS: 3_600 };
 const { cluster, http, admin } = await startApiCluster(t, { conductor: { lifecycle, sweepIntervalMs: 200 } });
-const image = (await cluster.client.listImages())[0]!;
 const alice = await http.member(admin, 'project-d', 'alice', 'member');
 
-const settled = (id: string, status: string) => cluster.client.waitForServer(id, (s) => s.status === status && s.taskState === null, 30_000);
-const action = (id: string, body: unknown, token = alice.token) => http.post(`/v2.1/servers/${id}/action`, { token, body });
-const boot = async (name: string) => {
-  const r = await http.post('/v2.1/servers', { token: alice.token, body: { server: { name, flavorRef: '1', imageRef: image.id } } });
-  if (r.status !== 202) throw new Error(`boot ${name}: ${r.status} ${r.text}`);
-  await settled(r.body.server.id, 'ACTIVE');
-  return r.body.server.id as string;
-};
-const allocationOf = async (id: string) => (await cluster.ledger!.allocations()).filter((a) => a.consumer === id).map((a) => a.provider);
+const { settled, action, boot, allocationOf } = serverKit(cluster, http, alice.token);
 const guestOn = async (host: string, id: string) => (await cluster.client.getHost(host)).guests.find((g) => g.uuid === id);
 const records = async (id: string) =>
   ((await http.get(`/v2.1/servers/${id}/os-instance-actions`, { token: alice.token })).body.instanceActions as { action: string }[]).map((r) => r.action);

@@ -1,7 +1,7 @@
 /** The shape of one row of the action table (actions.ts), in a file of its own so the rows of several files can share it. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { DrivenTaskState } from './driven.js';
-import type { ContextPatch, Env, Finished, Guard, MigrationWrite, Prepared, Refusal } from './kit.js';
+import type { ContextPatch, Env, Finished, Guard, MigrationWrite, Refusal } from './kit.js';
 import type { QuerySpec } from './query.js';
 import type { Caller, LifecycleState } from './state.js';
 import type { RestAnswer, RestContext } from './flows/snapshot-actions.js';
@@ -36,11 +36,6 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   apply?: (s: LifecycleState, args: Static<A>, by: Caller, env: Env) => LifecycleState | Refusal;
   /** Delete wins over an effect in flight: it takes over the instance and waits for that outcome. */
   preempts?: true;
-  /**
-   * For a `begins` action, after the guard: checks the arguments against the instance (a refusal
-   * with attr `args` is a 400) and gives the task its context and a migration record to write.
-   */
-  prepare?: (s: LifecycleState, args: Static<A>, env: Env) => Prepared | Refusal;
   /** The task context the action begins with, from its arguments and caller (what its steps need). */
   context?: (args: Static<A>, by: Caller, s: LifecycleState, env: Env) => ContextPatch;
   /** A call on the guest's host answered with the host's reply, no state change (query.ts). */
@@ -48,9 +43,9 @@ export interface ActionSpec<A extends TSchema = TSchema> {
   /** What the accepted action answers besides the server (the reply's `result`), from the state it began. */
   result?: (s: LifecycleState) => Record<string, unknown>;
   /**
-   * A task's own start, after the guard: refuse on what the guard cannot see (the source service's
-   * state, a migration's phase), or seed the task's context, create its migration record, or close
-   * the instance action it takes over.
+   * A task's own start, after the guard: refuse on what the guard cannot see (arguments that do not
+   * fit the instance, the source service's state, a migration's phase: attr `args` is a 400), or seed
+   * the task's context, create its migration record, or close the instance action it takes over.
    */
   start?: (s: LifecycleState, args: Static<A>, env: Env) => Refusal | { ctx?: ContextPatch; migration?: MigrationWrite; finished?: Finished };
   /** `start` reads `env.hostDown` of the instance's host (the conductor looks it up first). */

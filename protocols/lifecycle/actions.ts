@@ -97,19 +97,19 @@ export const ACTIONS = {
   // --- resize ---
   resize: define({
     api: 'resize', nova: 'resize', record: 'resize', event: 'resize', args: ResizeArgs, status: 202,
-    guard: idle('active', 'stopped'), begins: 'resize_prep', prepare: prepareResize,
+    guard: idle('active', 'stopped'), begins: 'resize_prep', start: prepareResize,
   }),
   confirmResize: define({
     api: 'confirmResize', nova: 'confirmResize', record: 'confirmResize', event: 'resize_confirm', args: NoArgs, status: 204,
-    guard: idle('resized'), begins: 'resize_confirming', prepare: prepareConfirm,
+    guard: idle('resized'), begins: 'resize_confirming', start: prepareConfirm,
   }),
   revertResize: define({
     api: 'revertResize', nova: 'revertResize', record: 'revertResize', event: 'resize_revert', args: NoArgs, status: 202,
-    guard: idle('resized'), begins: 'resize_reverting', prepare: prepareRevert,
+    guard: idle('resized'), begins: 'resize_reverting', start: prepareRevert,
   }),
   migrate: define({
     api: 'migrate', nova: 'migrate', record: 'migrate', event: 'migrate', args: MigrateArgs, status: 202, admin: true,
-    guard: idle('active', 'stopped'), begins: 'resize_prep', prepare: prepareMigrate,
+    guard: idle('active', 'stopped'), begins: 'resize_prep', start: prepareMigrate,
   }),
   // --- rebuild ---
   rebuild: define({

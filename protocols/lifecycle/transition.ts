@@ -52,14 +52,12 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
     return ok(next, [notify(`${spec.event}.end`)], { action: spec.record, result: 'Success', message: null });
   }
   const begins = typeof spec.begins === 'function' ? spec.begins(e.args, env, s) : spec.begins!;
-  const prepared = spec.prepare ? spec.prepare(s, e.args, env) : {};
-  if ('ok' in prepared) return prepared;
   const started = spec.start?.(s, e.args, env);
   if (started && 'ok' in started) return started;
   const ctx = {
     attempt: s.ctx.attempt, action: spec.record, event: spec.event, ...(s.ctx.migration ? { migration: s.ctx.migration } : {}),
     ...(s.ctx.shelvedImageId ? { shelvedImageId: s.ctx.shelvedImageId } : {}),
-    ...spec.context?.(e.args, e.by, s, env), ...prepared.ctx, ...started?.ctx,
+    ...spec.context?.(e.args, e.by, s, env), ...started?.ctx,
   };
   // A step other than delete acts on the guest: without a host there is nothing to act on.
   if (begins !== 'deleting' && !spec.hostless && s.host === null) return refuse(spec.nova, 'vm_state', s.vmState);
@@ -68,8 +66,7 @@ function onAction(s: LifecycleState, e: ActionEvent, env: Env): Transition {
   if (spec.preempts && s.running !== null) return ok({ ...s, taskState: begins, ctx: { ...ctx, attempt: s.ctx.attempt } }, [start]);
   const entered = goto(s, begins, { ctx }, [start]);
   // A task's start may close the instance action it takes over from (an abort ends its live migration).
-  const migration = prepared.migration ?? started?.migration;
-  return { ...entered, ...(migration ? { migration } : {}), ...(started?.finished ? { finished: started.finished } : {}) };
+  return { ...entered, ...(started?.migration ? { migration: started.migration } : {}), ...(started?.finished ? { finished: started.finished } : {}) };
 }
 
 function onResume(s: LifecycleState, e: ResumeEvent): Transition {

@@ -34,7 +34,7 @@ import type { ImagePatchOp } from '../../protocols/image-patch.js';
 export type { ServiceView, ProjectUsage };
 
 const byVerb = (defs: readonly RequestDef[]): Readonly<Record<string, RequestDef>> => Object.fromEntries(defs.map((d) => [d.verb, d]));
-const AGGREGATE_VERBS = byVerb([C.AggregateList, C.AggregateGet, C.AggregateZones, C.AggregateCreate, C.AggregateDelete, C.AggregateAddHost, C.AggregateRemoveHost, C.AggregateSetMetadata]);
+const AGGREGATE_VERBS = byVerb([C.AggregateList, C.AggregateGet, C.AggregateZones, C.AggregateCreate, C.AggregateDelete, C.AggregateAddHost, C.AggregateRemoveHost, C.AggregateSetMetadata, C.AggregateUpdate]);
 const GROUP_VERBS = byVerb([C.GroupList, C.GroupGet, C.GroupCreate, C.GroupDelete]);
 
 export interface UploadSession {

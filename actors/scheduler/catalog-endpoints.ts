@@ -87,6 +87,15 @@ export function serveCatalog(ctx: RoleContext, svc: Service, catalog: Scheduling
     return write('aggregate', () => String(id), () => catalog.hostsOf(id), async () => ({ aggregate: await catalog.setMetadata(id, changes, now()) }));
   });
 
+  ep('aggregate-update', C.AggregateUpdate, (raw) => {
+    // Validated against the catalog's schema by the endpoint before it gets here.
+    const b = raw as { id: number; name?: string; availabilityZone?: string | null };
+    const id = b.id;
+    return write('aggregate', () => String(id), () => catalog.hostsOf(id), async () => ({
+      aggregate: await catalog.updateAggregate(id, b.name, b.availabilityZone, now()),
+    }));
+  });
+
   ep('servergroup-list', C.GroupList, (b) => {
     const o = fieldsOf(b, ['projectId'], 'servergroup');
     return { serverGroups: catalog.listGroups(optStr(o, 'projectId', { max: 64 })) };

@@ -135,6 +135,20 @@ export class SchedulingCatalog {
     return aggregateView(a);
   }
 
+  /** Nova's aggregate update: a unique new name and/or a zone (checked like set_metadata's). */
+  async updateAggregate(id: number, name: string | undefined, zone: string | null | undefined, now: Date): Promise<AggregateView> {
+    const a = this.aggregateState(id);
+    if (name !== undefined && name !== a.row.name && [...this.aggregates.values()].some((x) => x.row.name === name)) {
+      throw new ConflictError(`Aggregate ${name} already exists.`);
+    }
+    if (zone !== undefined) await this.setMetadata(id, { [AZ_KEY]: zone }, now);
+    if (name === undefined) return aggregateView(this.aggregateState(id));
+    await this.orm.em.fork().nativeUpdate(Aggregate, { id }, { name, updatedAt: now });
+    const fresh = this.aggregateState(id);
+    fresh.row = { ...fresh.row, name, updatedAt: now };
+    return aggregateView(fresh);
+  }
+
   /** Hosts whose placement (aggregates, zone) a change to aggregate `id` may have altered. */
   hostsOf(id: number): string[] {
     return [...(this.aggregates.get(id)?.hosts ?? [])];

@@ -24,6 +24,13 @@ export const AggregateSetMetadata = defineRequest({
   reply: AggregateReply, ...byAdmin,
 });
 
+/** Nova's `PUT /os-aggregates/{id}`: a new name and/or zone (null: no zone). */
+export const AggregateUpdate = defineRequest({
+  verb: 'update', pattern: (s) => s.aggregate('update'), mutating: true,
+  body: Closed({ id: AggId, name: Type.Optional(NonEmptyName(255)), availabilityZone: Type.Optional(Type.Union([NonEmptyName(255), Type.Null()])) }),
+  reply: AggregateReply, ...byAdmin,
+});
+
 export const GroupList = defineRequest({ verb: 'list', pattern: (s) => s.serverGroup('list'), mutating: false, body: Closed({ projectId: Opt(ProjectId) }), reply: Type.Object({ serverGroups: Type.Array(AnyObject) }), ...byAdmin });
 export const GroupGet = defineRequest({
   verb: 'get', pattern: (s) => s.serverGroup('get'), mutating: false, body: Closed({ id: Uuid }), reply: GroupReply,
@@ -45,6 +52,6 @@ export const GroupCreate = defineRequest({
 export const GroupDelete = defineRequest({ verb: 'delete', pattern: (s) => s.serverGroup('delete'), mutating: true, body: Closed({ id: Uuid }), reply: Empty, ...byAdmin });
 
 export const PLACEMENT_CATALOG_REQUESTS = [
-  AggregateList, AggregateGet, AggregateZones, AggregateCreate, AggregateDelete, AggregateAddHost, AggregateRemoveHost, AggregateSetMetadata,
+  AggregateList, AggregateGet, AggregateZones, AggregateCreate, AggregateDelete, AggregateAddHost, AggregateRemoveHost, AggregateSetMetadata, AggregateUpdate,
   GroupList, GroupGet, GroupCreate, GroupDelete,
 ] as const;

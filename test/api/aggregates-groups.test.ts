@@ -27,6 +27,18 @@ t.test('aggregates: create with a zone, add hosts, metadata, show, list, errors,
   t.same(meta.body.aggregate.metadata, { availability_zone: 'az-east', ssd: 'true' });
   t.same((await act({ set_metadata: { metadata: { ssd: null } } })).body.aggregate.metadata, { availability_zone: 'az-east' }, 'null removes a key');
   t.equal((await http.get(`/v2.1/os-aggregates/${agg.id}`, { token: admin })).body.aggregate.name, 'rack-1');
+  // PUT renames and rezones (Nova's update); a taken name is a 409, an empty body a 400.
+  const other = (await http.post('/v2.1/os-aggregates', { token: admin, body: { aggregate: { name: 'rack-9' } } })).body.aggregate;
+  const put = (id: number, aggregate: unknown) => http.put(`/v2.1/os-aggregates/${id}`, { token: admin, body: { aggregate } });
+  t.equal((await put(agg.id, { name: 'rack-9' })).status, 409, 'a name another aggregate has');
+  t.equal((await put(agg.id, {})).status, 400, 'nothing to update');
+  const renamed = await put(agg.id, { name: 'rack-1b', availability_zone: 'az-west' });
+  t.equal(renamed.status, 200);
+  t.same([renamed.body.aggregate.name, renamed.body.aggregate.availability_zone], ['rack-1b', 'az-west']);
+  t.equal((await http.get(`/v2.1/os-aggregates/${agg.id}`, { token: admin })).body.aggregate.name, 'rack-1b', 'kept');
+  t.equal((await put(agg.id, { name: 'rack-1' })).status, 200);
+  t.equal((await put(agg.id, { availability_zone: 'az-east' })).body.aggregate.availability_zone, 'az-east');
+  t.equal((await http.delete(`/v2.1/os-aggregates/${other.id}`, { token: admin })).status, 200);
   t.equal((await http.get('/v2.1/os-aggregates', { token: admin })).body.aggregates.length, 1);
   t.equal((await http.get('/v2.1/os-aggregates', { token: alice.token })).status, 403, 'an admin’s business');
   t.equal((await http.get('/v2.1/os-aggregates/999', { token: admin })).status, 404);

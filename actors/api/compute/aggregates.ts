@@ -8,13 +8,26 @@ import type { FastifyRequest } from 'fastify';
 import { AggregateMetadataMap, Closed } from '../../../protocols/catalog/common.js';
 import type { AggregateView } from '../../../protocols/scheduler-views.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest, notFound, notImplemented } from '../faults.js';
+import { badRequest, notFound } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';
 import { admin } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { novaTime } from './server-views.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
+/** Nova's update body: at least one of name and availability_zone. */
+const UPDATE_SCHEMA = {
+  type: 'object', required: ['aggregate'],
+  properties: {
+    aggregate: {
+      type: 'object', minProperties: 1,
+      properties: { name: NAME, availability_zone: { anyOf: [NAME, { type: 'null' }] } },
+      additionalProperties: false,
+    },
+  },
+  additionalProperties: false,
+} as const;
+
 const CREATE_SCHEMA = {
   type: 'object', required: ['aggregate'],
   properties: {
@@ -81,9 +94,13 @@ export function aggregateRoutes(d: ApiDeps): Route[] {
       handler: async (req) => ({ aggregate: aggregateView(await agg('get', { id: aggregateId(req) }), req.microversion) }),
     },
     {
-      method: 'PUT', url: '/v2.1/os-aggregates/:id', policy: admin('os_compute_api:os-aggregates:update'),
-      handler: async () => {
-        throw notImplemented('Renaming an aggregate is not implemented by novact; set_metadata changes its zone.');
+      method: 'PUT', url: '/v2.1/os-aggregates/:id', policy: admin('os_compute_api:os-aggregates:update'), schema: { body: UPDATE_SCHEMA },
+      handler: async (req) => {
+        const b = (req.body as { aggregate: { name?: string; availability_zone?: string | null } }).aggregate;
+        const body: Record<string, unknown> = { id: aggregateId(req) };
+        if (b.name !== undefined) body.name = b.name;
+        if (b.availability_zone !== undefined) body.availabilityZone = b.availability_zone;
+        return { aggregate: aggregateView(await agg('update', body, req.id), req.microversion) };
       },
     },
     {

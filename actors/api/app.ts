@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../runtime/log/logger.js';
 import type { ApiService, AuthContext, BodyKind } from './context.js';
+import { namesEmptyId } from './empty-ids.js';
 import { ApiError, faultReply } from './faults.js';
 import { checkRequestText, utf8JsonParser } from './input-guard.js';
 import type { TokenService } from './identity/tokens.js';
@@ -163,6 +164,8 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     req.service = serviceOf(req.url);
     req.microversion = MIN_VERSION;
     if (req.service === 'compute') req.microversion = requestedVersion(req.headers);
+    // Nothing has an empty id: 404 before the trailing slash reaches the collection's route.
+    if (namesEmptyId(req.method, req.url)) throw new ApiError(404, 'The resource could not be found.');
     const policy = req.routeOptions.config.policy;
     // Unknown paths fall through to the 404/405 answer without needing a token.
     if (!policy || policy.level === 'public') return;

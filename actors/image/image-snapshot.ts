@@ -24,7 +24,7 @@ export function imageIdForKey(key: string): string {
 
 function sameSnapshot(row: ImageRow, req: SnapshotCreateRequest): boolean {
   return row.status !== 'deleted' && row.owner === req.projectId && row.snapshotHost === req.host
-    && row.properties.instance_uuid === req.instanceUuid && row.name === req.name;
+    && row.properties.instance_uuid === (req.extraProperties?.instance_uuid ?? req.instanceUuid) && row.name === req.name;
 }
 
 export async function createSnapshotImage(orm: Orm, req: SnapshotCreateRequest, idempotencyKey: string, now: Date): Promise<ImageRow> {
@@ -40,7 +40,7 @@ export async function createSnapshotImage(orm: Orm, req: SnapshotCreateRequest, 
   const properties = snapshotProperties(req.properties ?? {}, {
     instanceUuid: req.instanceUuid, baseImageRef: req.baseImageRef, imageType: req.imageType,
     userId: req.userId ?? undefined, backupType: req.backupType ?? undefined,
-  });
+  }, req.extraProperties ?? {});
   // Glance's rules for a new image (formats, property names and sizes) apply to snapshots too.
   const row = newImageRow({
     id, name: req.name, visibility: 'private', owner: req.projectId, properties,

@@ -30,6 +30,8 @@ export const SnapshotCreateSchema = Closed({
   baseImageRef: Name(255),
   /** Copied from the source image; non-inheritable and Glance-reserved names are dropped. */
   properties: Opt(StringMap(128, 255, 255)),
+  /** The request's own metadata (Nova's extra_properties): applied over Nova's keys, minus Glance-reserved names. */
+  extraProperties: Opt(StringMap(128, 255, 255)),
   imageType: ImageType,
   backupType: Opt(NonEmptyName(255)),
   visibility: Opt(Type.Literal('private')),

@@ -85,6 +85,15 @@ t.test('delete: owner only, 204, then 404', async (t) => {
   t.equal((await http.get(`/v2.1/images/${own.id}`, { token: alice.token })).status, 404);
 });
 
+t.test('an empty image id is a 404 fault, not the list\'s 405; the list still answers with a trailing slash', async (t) => {
+  const blank = await http.delete('/v2.1/images/', { token: alice.token });
+  t.equal(blank.status, 404, blank.text);
+  t.equal(fault(blank)?.name, 'itemNotFound');
+  const list = await http.get('/v2.1/images/', { token: alice.token });
+  t.equal(list.status, 200, 'GET of the collection with a trailing slash is unchanged');
+  t.ok(Array.isArray(list.body.images));
+});
+
 t.test('an empty JSON body is no body, on every API', async (t) => {
   const k = await http.post('/v2.1/os-keypairs', { token: alice.token, headers: mv('2.2'), body: { keypair: { name: 'k-empty' } } });
   t.equal(k.status, 201);

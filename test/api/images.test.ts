@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import t from 'tap';
 import { Image } from '../../runtime/db/entities/index.js';
-import { startApiCluster } from '../harness/api-http.js';
+import { fault, startApiCluster } from '../harness/api-http.js';
 
 const CAP = 3 * 1024 * 1024;
 const { cluster, http, admin } = await startApiCluster(t, { hosts: 1, api: { imageSizeCapBytes: CAP } });
@@ -150,6 +150,16 @@ t.test('listing: visibility per project, filters, sort keys and paging', async (
     next = page.body.next;
   }
   t.same(seen, byName, 'paging by marker visits each image once, in order');
+});
+
+t.test('an empty image id (GET or DELETE /v2/images/) is a 404, not the list', async (t) => {
+  for (const method of ['get', 'delete'] as const) {
+    const r = await http[method]('/image/v2/images/', { token: a.token });
+    t.equal(r.status, 404, `${method}: ${r.text}`);
+    t.equal(fault(r)?.code, 404);
+  }
+  const list = await http.get('/image/v2/images?limit=1', { token: a.token });
+  t.equal(list.status, 200, 'the list without the slash is unchanged');
 });
 
 t.test('deactivate/reactivate (the owner or an admin) and delete', async (t) => {

@@ -60,6 +60,18 @@ t.test('createImage (2.45): image_id, the image goes active with Nova\'s propert
   t.equal(clone.imageId, imageId);
 });
 
+t.test('createImage: the request\'s metadata wins over Nova\'s own keys (image_type), as Nova applies it last', async (t) => {
+  const s = await boot('typed');
+  const r = await action(s.id, { createImage: { name: 'snap-typed', metadata: { image_type: 'test' } } }, mv(45));
+  t.equal(r.status, 202);
+  const imageId = r.body?.image_id as string;
+  await idle(s.id);
+  const img = await image(imageId);
+  t.match(img.body, { image_type: 'test', instance_uuid: s.id, base_image_ref: base.id }, 'Glance shows the request\'s image_type, Nova\'s other keys kept');
+  const nova = await http.get(`/v2.1/images/${imageId}`, { token: alice.token });
+  t.equal(nova.body.image.metadata.image_type, 'test', 'so does Nova\'s image proxy');
+});
+
 t.test('createImage (2.1): a Location header names the image; a stopped server may be snapshotted', async (t) => {
   const s = await boot('stopped-snap');
   t.equal((await action(s.id, { 'os-stop': null })).status, 202);

@@ -52,7 +52,7 @@ t.test('createImage: image created, host uploads, idle in the same vm state', as
       { kind: 'notify', event: 'snapshot.start' },
       {
         kind: 'image', token: { step: 'image_snapshot_pending', attempt: 6 }, verb: 'snapshot-create', origin: 'snapshot',
-        body: { imageId: IMAGE, name: 'snap-1', host: 'h1', userId: 'u1', imageType: 'snapshot', properties: { purpose: 'test' }, maxImages: 7, quotaBytes: 1_000_000 },
+        body: { imageId: IMAGE, name: 'snap-1', host: 'h1', userId: 'u1', imageType: 'snapshot', extraProperties: { purpose: 'test' }, maxImages: 7, quotaBytes: 1_000_000 },
       },
     ], 'the snapshot image is created first, counted against the caller\'s quotas');
     const b = step(t, a.next, done(a.next, { image: { id: IMAGE, status: 'queued' } }), 'created');

@@ -41,8 +41,8 @@ const creating: Step = {
         imageId: t.imageId, name: t.name, host: s.host!, userId: t.userId,
         imageType: t.backup ? 'backup' : 'snapshot',
         ...(t.backup ? { backupType: t.backup.type } : {}),
-        // The request's metadata: over the base image's inherited properties (the runner adds those).
-        ...(t.metadata ? { properties: t.metadata } : {}),
+        // The request's metadata, applied over Nova's own keys (the runner adds the inherited properties).
+        ...(t.metadata ? { extraProperties: t.metadata } : {}),
         ...(limits.images !== undefined ? { maxImages: limits.images } : {}),
         ...(limits.imageBytes !== undefined ? { quotaBytes: limits.imageBytes } : {}),
       },

@@ -19,6 +19,8 @@ export interface ImageQuery {
   protected?: boolean;
   /** Glance hides `os_hidden` images unless asked (default false). */
   osHidden?: boolean;
+  /** Which of the viewer's memberships bring shared images in (Glance's default: `accepted`). */
+  memberStatus?: 'pending' | 'accepted' | 'rejected' | 'all';
   sort?: { key: ImageSortKey; dir: 'asc' | 'desc' }[];
   limit?: number;
   marker?: string;

@@ -43,6 +43,7 @@ import { imageDataRoutes } from './image/image-data.js';
 import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
+import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
 
 export interface ApiConfig {
@@ -140,6 +141,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageVersionRoutes(links),
     ...imageRoutes(deps),
     ...imageSchemaRoutes(),
+    ...imageMemberRoutes(deps),
     ...imageDataRoutes(deps),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });

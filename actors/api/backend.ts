@@ -207,6 +207,10 @@ export class Backend {
     // Each answers the image (`delete`'s reply schema is left open in the catalog).
     return ((await this.ask(def, [id], {}, key)) as unknown as ImageReply).image;
   }
+  /** Glance's member operations on one image, done by the image's actor (the caller checks who may). */
+  imageMembers(id: string, body: BodyOf<typeof C.ImageMembers>, key: string): Promise<ReplyOf<typeof C.ImageMembers>> {
+    return this.ask(C.ImageMembers, [id], body, key) as Promise<ReplyOf<typeof C.ImageMembers>>;
+  }
   /** `quotaBytes`: the owner's storage quota, enforced by the image role (-1: unlimited). */
   uploadBegin(id: string, quotaBytes: number, key: string): Promise<UploadSession> {
     return this.ask(C.ImageUploadBegin, [id], { quotaBytes }, key) as unknown as Promise<UploadSession>;

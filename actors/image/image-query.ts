@@ -20,7 +20,7 @@ const COLUMN: Record<ImageSortKey, string> = {
 };
 
 function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'viewer' | 'sort' | 'limit'>> & ImageQuery {
-  const o = fieldsOf(body, ['viewer', 'name', 'status', 'visibility', 'owner', 'diskFormat', 'containerFormat', 'sizeMin', 'sizeMax', 'tags', 'properties', 'protected', 'osHidden', 'sort', 'limit', 'marker'], 'image query');
+  const o = fieldsOf(body, ['viewer', 'name', 'status', 'visibility', 'owner', 'diskFormat', 'containerFormat', 'sizeMin', 'sizeMax', 'tags', 'properties', 'protected', 'osHidden', 'memberStatus', 'sort', 'limit', 'marker'], 'image query');
   const v = fieldsOf(o.viewer, ['projectId', 'isAdmin'], 'viewer');
   const viewer = { projectId: optStr(v, 'projectId', { max: 64 }) ?? '', isAdmin: optBool(v, 'isAdmin') ?? false };
   const sortRaw = o.sort ?? [{ key: 'created_at', dir: 'desc' }];
@@ -38,6 +38,7 @@ function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'v
     const s = optStr(o, k, { min: 0, max: 255 });
     if (s !== undefined) q[k] = s;
   }
+  q.memberStatus = o.memberStatus === undefined || o.memberStatus === null ? 'accepted' : oneOf(o, 'memberStatus', ['pending', 'accepted', 'rejected', 'all'] as const);
   if (o.visibility !== undefined) q.visibility = oneOf(o, 'visibility', ['public', 'private', 'shared', 'community', 'all'] as const);
   for (const k of ['sizeMin', 'sizeMax'] as const) {
     const n = optInt(o, k, { max: Number.MAX_SAFE_INTEGER });
@@ -53,6 +54,13 @@ function parseQuery(body: Record<string, unknown>): Required<Pick<ImageQuery, 'v
 /** Rows read per chunk: images with large properties stay a few MB in memory. */
 const CHUNK = 100;
 
+/** The viewer's membership of the outer query's image, with a matching status unless `all`. */
+function memberOf(knex: ReturnType<ReturnType<Orm['em']['fork']>['getKnex']>, projectId: string, status: string | undefined) {
+  const sub = knex('image_members').select(knex.raw('1')).whereRaw('image_members.image_id = images.id').where('image_members.member', projectId);
+  if (status !== undefined && status !== 'all') sub.where('image_members.status', status);
+  return sub;
+}
+
 export async function queryImages(orm: Orm, body: Record<string, unknown>): Promise<ImageListReply> {
   const q = parseQuery(body);
   const em = orm.em.fork();
@@ -63,9 +71,13 @@ export async function queryImages(orm: Orm, body: Record<string, unknown>): Prom
     const vis = q.visibility;
     if (vis !== undefined && vis !== 'all') sql.where('visibility', vis);
     if (!isAdmin) {
-      // Community images appear only to those who ask for them (or for `all`).
-      if (vis === 'community' || vis === 'all') sql.where((w) => w.whereIn('visibility', ['public', 'community']).orWhere('owner', projectId));
-      else sql.where((w) => w.where('visibility', 'public').orWhere('owner', projectId));
+      // Community images appear only to those who ask for them (or for `all`); shared ones to their
+      // members whose answer matches `member_status` (Glance's default: accepted).
+      sql.where((w) => {
+        if (vis === 'community' || vis === 'all') w.whereIn('visibility', ['public', 'community']).orWhere('owner', projectId);
+        else w.where('visibility', 'public').orWhere('owner', projectId);
+        w.orWhere((x) => x.where('visibility', 'shared').whereExists(memberOf(knex, projectId, q.memberStatus)));
+      });
     }
     if (q.name !== undefined) sql.where('name', q.name);
     if (q.status !== undefined) sql.where('status', q.status);
@@ -99,7 +111,8 @@ export async function queryImages(orm: Orm, body: Record<string, unknown>): Prom
   let from: ImageRow | undefined;
   if (q.marker !== undefined) {
     const m = isUuid(q.marker) ? await em.findOne(Image, { id: q.marker.toLowerCase() }, { disableIdentityMap: true }) : null;
-    const visible = m && m.status !== 'deleted' && (isAdmin || m.visibility === 'public' || m.visibility === 'community' || m.owner === projectId);
+    const visible = m && m.status !== 'deleted' && (isAdmin || m.visibility === 'public' || m.visibility === 'community' || m.owner === projectId
+      || (m.visibility === 'shared' && (await knex('image_members').where({ image_id: m.id, member: projectId }).first()) !== undefined));
     if (!m || !visible) throw new BadRequestError(`marker ${q.marker} could not be found.`);
     from = m;
   }

@@ -21,6 +21,7 @@ import { lockOwner, ownerBytes, storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
 import { hostVerbs } from './snapshot-verbs.js';
+import { membersVerb } from './image-members.js';
 
 import type { ImageVerb, VerbResult } from './image-verb-types.js';
 export type { ImageVerb, VerbResult };
@@ -55,6 +56,7 @@ export class ImageVerbs {
       uploaded: (row, body) => this.uploaded(row, body as unknown as UploadResult),
       'upload-aborted': (row) => this.uploadAborted(row),
       download: (row, body) => this.download(row, body),
+      members: membersVerb(deps.orm, deps.clock),
       ...hostVerbs({ remove: (row) => this.remove(row), beginUpload: (row, q, host) => this.beginUpload(row, q, host), uploads: deps.uploads, store: deps.store }),
     };
   }

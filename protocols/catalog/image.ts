@@ -64,6 +64,7 @@ export const ImageQueryRequestSchema = Closed({
   tags: Opt(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 128 })),
   properties: Opt(StringMap(128, 255, 255)),
   protected: Opt(Type.Boolean()), osHidden: Opt(Type.Boolean()),
+  memberStatus: Opt(Type.String({ maxLength: 16 })),
   sort: Opt(Type.Array(Closed({ key: Type.String({ maxLength: 64 }), dir: Type.String({ maxLength: 8 }) }), { minItems: 1, maxItems: 11 })),
   limit: Opt(Int(0, 1000)),
   marker: Opt(Name(255)),
@@ -99,8 +100,25 @@ export const ImageDownload = defineRequest({
   reply: Type.Object({ data: Type.String(), eof: Type.Boolean(), missing: Type.Optional(Type.Boolean()) }), ...served,
 });
 
+/** Glance's member operations on one image; the caller (the API) has checked who may do which. */
+export const MEMBER_OPS = ['add', 'list', 'get', 'update', 'remove'] as const;
+export const MEMBER_STATUSES = ['pending', 'accepted', 'rejected'] as const;
+export const ImageMembersRequestSchema = Closed({
+  op: Type.Union(MEMBER_OPS.map((o) => Type.Literal(o))),
+  memberId: Opt(NonEmptyName(255)),
+  status: Opt(Type.Union(MEMBER_STATUSES.map((o) => Type.Literal(o)))),
+});
+export const ImageMemberViewSchema = Type.Object({
+  imageId: Uuid, memberId: Type.String(), status: Type.String(), createdAt: Type.String(), updatedAt: Type.String(),
+});
+export type ImageMemberView = Static<typeof ImageMemberViewSchema>;
+export const ImageMembersReplySchema = Type.Object({ members: Type.Array(ImageMemberViewSchema) });
+export type ImageMembersReply = Static<typeof ImageMembersReplySchema>;
+// `list`/`get` change nothing, but one verb carries every op: all take an idempotency key.
+export const ImageMembers = defineRequest({ ...actor('members'), mutating: true, body: ImageMembersRequestSchema, reply: ImageMembersReplySchema, ...served });
+
 export const ImageVerbs = defineFamily('image', (s) => s.allImages, [
-  ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload,
+  ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload, ImageMembers,
 ]);
 
 /** One chunk of an upload session; `offset` is where it starts (0 for `abort`). */

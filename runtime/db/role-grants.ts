@@ -44,6 +44,7 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
   },
   image: {
     images: RIU, // register, verbs (CAS), upload completion, snapshot, saving sweep; delete is a status
+    image_members: ALL, // members verb (image actor): add, status change (CAS), remove; listing reads
   },
   api: {
     keystone_projects: ALL,

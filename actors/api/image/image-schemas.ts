@@ -1,7 +1,7 @@
 /**
  * Glance's JSON-schema documents for what the image API answers (`GET /v2/schemas/image`, `…/images`):
  * the attributes of glanceImage (image-views.ts), free-form properties as extra string members. Only
- * the schemas of resources novact serves (no members or metadefs schemas: it has neither API).
+ * the schemas of resources novact serves (images and members; no metadefs: it has no such API).
  */
 import { DISK_FORMATS, CONTAINER_FORMATS } from '../../../protocols/image-formats.js';
 import { VISIBILITIES } from '../../../protocols/image-patch.js';
@@ -56,9 +56,28 @@ export const IMAGES_SCHEMA = {
   links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }],
 };
 
+const MEMBER_PROPERTIES: Record<string, unknown> = {
+  created_at: { type: 'string', description: 'Date and time of image member creation' },
+  image_id: { type: 'string', description: 'An identifier for the image', pattern: (IMAGE_PROPERTIES.id as { pattern: string }).pattern },
+  member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
+  status: { type: 'string', description: 'The status of this image member', enum: ['pending', 'accepted', 'rejected'] },
+  updated_at: { type: 'string', description: 'Date and time of last modification of image member' },
+  schema: { type: 'string', readOnly: true },
+};
+
+export const MEMBER_SCHEMA = { name: 'member', properties: MEMBER_PROPERTIES };
+
+export const MEMBERS_SCHEMA = {
+  name: 'members',
+  properties: { members: { type: 'array', items: { name: 'member', properties: MEMBER_PROPERTIES } }, schema: { type: 'string' } },
+  links: [{ rel: 'describedby', href: '{schema}' }],
+};
+
 export function imageSchemaRoutes(): Route[] {
   return [
     { method: 'GET', url: '/image/v2/schemas/image', policy: reader('get_image'), handler: async () => IMAGE_SCHEMA },
     { method: 'GET', url: '/image/v2/schemas/images', policy: reader('get_images'), handler: async () => IMAGES_SCHEMA },
+    { method: 'GET', url: '/image/v2/schemas/member', policy: reader('get_member'), handler: async () => MEMBER_SCHEMA },
+    { method: 'GET', url: '/image/v2/schemas/members', policy: reader('get_members'), handler: async () => MEMBERS_SCHEMA },
   ];
 }

@@ -6,6 +6,7 @@
  * 404, one one can see but not change a 403. Making an image public, or giving it to another
  * project, is an admin's call (Glance's `publicize_image` policy).
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../../protocols/errors.js';
 import type { ImageMeta } from '../../../protocols/resources.js';
@@ -36,6 +37,15 @@ export function owns(a: AuthContext, m: ImageMeta): boolean {
   return a.isAdmin || m.ownerProjectId === a.projectId;
 }
 
+/** Glance shows a shared image by id to each of its members, whatever their answer. */
+export async function isMember(d: ApiDeps, auth: AuthContext, id: string): Promise<boolean> {
+  const r = await d.backend.imageMembers(id, { op: 'list', memberId: auth.projectId }, randomUUID()).catch((err) => {
+    if (err instanceof NotFoundError) return { members: [] };
+    throw err;
+  });
+  return r.members.length > 0;
+}
+
 const noImage = (id: string) => notFound(`No image found with ID ${id}`);
 
 export async function visibleImage(d: ApiDeps, auth: AuthContext, id: string): Promise<ImageMeta> {
@@ -44,7 +54,7 @@ export async function visibleImage(d: ApiDeps, auth: AuthContext, id: string): P
     if (err instanceof NotFoundError) throw noImage(id);
     throw err;
   });
-  if (!canSee(auth, m)) throw noImage(id);
+  if (!canSee(auth, m) && !(m.visibility === 'shared' && (await isMember(d, auth, m.id)))) throw noImage(id);
   return m;
 }
 
@@ -98,6 +108,11 @@ function imageQuery(req: FastifyRequest, auth: AuthContext): ImageQuery {
     q[key] = v;
   }
   for (const k of ['id', 'created_at', 'updated_at']) if (one(p[k]) !== undefined) throw badRequest(`Filtering on ${k} is not supported by novact.`);
+  const ms = one(p.member_status);
+  if (ms !== undefined) {
+    if (!['pending', 'accepted', 'rejected', 'all'].includes(ms)) throw badRequest(`Invalid status value: ${ms}`);
+    q.memberStatus = ms as ImageQuery['memberStatus'];
+  }
   const vis = one(p.visibility);
   if (vis !== undefined) {
     if (!['public', 'private', 'shared', 'community', 'all'].includes(vis)) throw badRequest(`Invalid visibility value: ${vis}`);

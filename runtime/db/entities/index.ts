@@ -2,6 +2,7 @@ import { Instance } from './instance.js';
 import { InstanceAction } from './instance-action.js';
 import { Flavor } from './flavor.js';
 import { Image } from './image.js';
+import { ImageMember } from './image-member.js';
 import { ComputeNode } from './compute-node.js';
 import { Allocation, InventoryEntity, ResourceProvider } from './placement.js';
 import { Aggregate, AggregateHost } from './aggregate.js';
@@ -12,11 +13,12 @@ import { KeyPair } from './keypair.js';
 import { Quota } from './quota.js';
 import { Migration } from './migration.js';
 
-export { Instance, InstanceAction, Flavor, Image, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration };
+export { Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration };
 export type { InstanceRow } from './instance.js';
 export type { InstanceActionRow } from './instance-action.js';
 export type { FlavorRow } from './flavor.js';
 export type { ImageRow } from './image.js';
+export type { ImageMemberRow, ImageMemberStatus } from './image-member.js';
 export type { ComputeNodeRow } from './compute-node.js';
 export type { AllocationRow, InventoryRow, ResourceProviderRow } from './placement.js';
 export type { AggregateRow, AggregateHostRow } from './aggregate.js';
@@ -29,7 +31,7 @@ export type { MigrationRow, MigrationType, MigrationStatus } from './migration.j
 export { MIGRATION_TYPES, MIGRATION_STATUSES } from './migration.js';
 
 export const ENTITIES = [
-  Instance, InstanceAction, Flavor, Image, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
+  Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
   Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
   Project, User, RoleAssignment, Token, KeyPair, Quota, Migration,
 ];

@@ -5,26 +5,11 @@
  * reaped when it reconciles again; an instance-actor crash while spawning ends the same way.
  * Afterwards the ledger equals the hypervisors.
  */
-import t, { type Test } from 'tap';
-import { FakeDriver } from '../../hosts/fake/fake-driver.js';
-import { startApiCluster } from '../harness/api-http.js';
-import { ledgerMatchesHypervisors } from '../harness/ledger-check.js';
+import t from 'tap';
+import { startMoveCluster } from '../harness/move-cluster.js';
 import { waitFor } from '../harness/poll.js';
 
-const drivers = new Map(['compute-1', 'compute-2', 'compute-3'].map((h) => [h, new FakeDriver({ hostname: h })]));
-const { cluster, http, admin } = await startApiCluster(t, { hosts: [...drivers].map(([name, driver]) => ({ name, driver })) });
-const image = (await cluster.client.listImages())[0]!;
-const alice = await http.member(admin, 'project-a', 'alice', 'member');
-const mv = (n: number) => ({ 'OpenStack-API-Version': `compute 2.${n}` });
-const idle = (id: string) => cluster.client.waitForServer(id, (s) => s.taskState === null && s.status !== 'BUILD');
-const consistent = (t: Test, what: string) => ledgerMatchesHypervisors(t, cluster, drivers, what);
-
-const boot = async (name: string, token = admin) => {
-  const r = await http.post('/v2.1/servers', { token, body: { server: { name, flavorRef: '1', imageRef: image.id } } });
-  if (r.status !== 202) throw new Error(`boot ${name}: ${r.status} ${r.text}`);
-  const s = await idle(r.body.server.id);
-  return { id: s.id, host: s.host! };
-};
+const { cluster, http, admin, drivers, alice, mv, idle, consistent, boot } = await startMoveCluster(t);
 const evacuate = (id: string, body: unknown, n = 14, token = admin) => http.post(`/v2.1/servers/${id}/action`, { token, body: { evacuate: body }, headers: mv(n) });
 const forceDown = async (host: string, down: boolean) => {
   const svc = (await http.get(`/v2.1/os-services?host=${host}`, { token: admin, headers: mv(53) })).body.services[0];

@@ -3,28 +3,11 @@
  * named host and a scheduled one, the records, admin-only, Nova's 400s/404s/409s, abort rolling
  * back, and an instance-actor crash at each host step; after each, the ledger equals the hypervisors.
  */
-import t, { type Test } from 'tap';
-import { FakeDriver } from '../../hosts/fake/fake-driver.js';
-import { FakeFabric } from '../../hosts/fake/fake-migration.js';
-import { startApiCluster } from '../harness/api-http.js';
-import { ledgerMatchesHypervisors } from '../harness/ledger-check.js';
+import t from 'tap';
+import { startMoveCluster } from '../harness/move-cluster.js';
 import { waitFor } from '../harness/poll.js';
 
-const fabric = new FakeFabric();
-const drivers = new Map(['compute-1', 'compute-2', 'compute-3'].map((h) => [h, new FakeDriver({ hostname: h, fabric })]));
-const { cluster, http, admin } = await startApiCluster(t, { hosts: [...drivers].map(([name, driver]) => ({ name, driver })) });
-const image = (await cluster.client.listImages())[0]!;
-const alice = await http.member(admin, 'project-a', 'alice', 'member');
-const mv = (n: number) => ({ 'OpenStack-API-Version': `compute 2.${n}` });
-const idle = (id: string) => cluster.client.waitForServer(id, (s) => s.taskState === null && s.status !== 'BUILD');
-const consistent = (t: Test, what: string) => ledgerMatchesHypervisors(t, cluster, drivers, what);
-
-const boot = async (name: string, token = admin) => {
-  const r = await http.post('/v2.1/servers', { token, body: { server: { name, flavorRef: '1', imageRef: image.id } } });
-  if (r.status !== 202) throw new Error(`boot ${name}: ${r.status} ${r.text}`);
-  const s = await idle(r.body.server.id);
-  return { id: s.id, host: s.host! };
-};
+const { cluster, http, admin, drivers, alice, mv, idle, consistent, boot } = await startMoveCluster(t);
 const live = (id: string, body: unknown, n = 25, token = admin) => http.post(`/v2.1/servers/${id}/action`, { token, body: { 'os-migrateLive': body }, headers: mv(n) });
 const other = (host: string) => [...drivers.keys()].find((h) => h !== host)!;
 const migrationsOf = async (id: string) => (await http.get(`/v2.1/os-migrations?instance_uuid=${id}`, { token: admin, headers: mv(59) })).body.migrations as

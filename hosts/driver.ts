@@ -1,7 +1,7 @@
 /**
  * The hypervisor driver interface: the one pluggable unit a host actor wraps (Nova's
  * `nova.virt.driver.ComputeDriver`, cut down to what novact drives). Implementations: `FakeDriver`
- * (hosts/fake/, in-memory, first-class for simulation and chaos) and a libvirt driver (later).
+ * (hosts/fake/, in-memory, first-class for simulation and chaos) and `LibvirtDriver` (hosts/libvirt/).
  * `hosts/contract.ts` is the suite every implementation must pass.
  *
  * Failure contract, in Nova's terms:
@@ -42,6 +42,29 @@ export interface ImageDataSink {
   write(chunk: Uint8Array): Promise<void>;
   finish(): Promise<void>;
   abort(reason: string): Promise<void>;
+}
+
+/** What a host knows of an image's bytes, checked as they arrive (`GuestImage`'s integrity fields). */
+export interface ImageExpectation {
+  sizeBytes?: number;
+  checksum?: string | null;
+  osHashAlgo?: string | null;
+  osHashValue?: string | null;
+}
+
+/**
+ * Where a driver gets image bytes (Nova: the image service's download): the compute role gives
+ * one per host over NATS (actors/compute/image-source.ts). `fetch` calls `onChunk` with each piece
+ * in order and resolves once the size and hashes matched; a mismatch rejects (the bytes must not
+ * be used).
+ */
+export interface ImageFetcher {
+  fetch(imageId: string, onChunk: (chunk: Uint8Array) => void | Promise<void>, expected?: ImageExpectation, opts?: CallOptions): Promise<{ sizeBytes: number }>;
+}
+
+/** What the compute role hands a driver before `init` (`HypervisorDriver.attach`). */
+export interface HostServices {
+  images: ImageFetcher;
 }
 
 /** Nova's server diagnostics, v2.48 shape (`GET /servers/{id}/diagnostics`). */
@@ -114,6 +137,8 @@ type O = CallOptions;
 export interface HypervisorDriver {
   readonly capabilities: DriverCapabilities;
 
+  /** Takes the host's services (image downloads); called once, before `init`. Drivers that need none omit it. */
+  attach?(services: HostServices): void;
   /** Connects to the hypervisor; idempotent. A driver may reject calls made before it with `closed`. */
   init(opts?: O): Promise<void>;
   /** Never rejects: a closed driver says `closed`, a lost connection `down`. */

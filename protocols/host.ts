@@ -22,13 +22,48 @@ export interface HostUsage {
   runningVms: number;
 }
 
+/** The image a guest is built from, with what a host verifies the downloaded bytes against. */
+export interface GuestImage {
+  id: string;
+  diskFormat: string;
+  properties: Record<string, string>;
+  sizeBytes?: number;
+  checksum?: string | null;
+  osHashAlgo?: string | null;
+  osHashValue?: string | null;
+}
+
+/** The project's key pair as the guest gets it (config drive `public_keys`). */
+export interface GuestKeyPair {
+  name: string;
+  publicKey: string;
+  type: string;
+}
+
 export interface GuestSpec {
   uuid: string;
   name: string;
   vcpus: number;
   memoryMb: number;
+  /** Root plus ephemeral: what the ledger holds for the guest. */
   diskGb: number;
-  image: { id: string; diskFormat: string; properties: Record<string, string> };
+  image: GuestImage;
+  /** The flavor's split of `diskGb` (absent: all of it is root) and its swap in MiB (absent: none). */
+  rootGb?: number;
+  ephemeralGb?: number;
+  swapMb?: number;
+  flavor?: { id: string; name: string };
+  projectId?: string;
+  userId?: string;
+  /** The guest's hostname (Nova's `hostname`, sanitised from the display name). */
+  hostname?: string;
+  keyPair?: GuestKeyPair;
+  /** Base64, as the API took it (at most 64 KiB decoded). */
+  userData?: string;
+  /** Build a config drive (ISO 9660 labelled `config-2`) for the guest. */
+  configDrive?: boolean;
+  /** The server's metadata (config drive `meta`). */
+  metadata?: Record<string, string>;
 }
 
 export interface GuestInfo {

@@ -32,10 +32,13 @@ const row = <B extends TSchema, R extends TSchema>(def: RequestDef<B, R>, run: R
   ({ def, run } as unknown as Row<RequestDef>);
 
 type SpecBody = Static<typeof HostSpawn.body>['guest'];
-/** The catalog lets callers omit or null the image's format and properties; the driver gets them filled. */
-const toSpec = (g: SpecBody): GuestSpec => ({
-  ...g, image: { id: g.image.id, diskFormat: g.image.diskFormat ?? 'raw', properties: g.image.properties ?? {} },
-});
+const withoutNulls = <T extends object>(o: T): { [K in keyof T]: Exclude<T[K], null> } =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]: Exclude<T[K], null> };
+/** The catalog lets callers omit or null optional fields; the driver gets them dropped, and the image's format and properties filled. */
+const toSpec = (g: SpecBody): GuestSpec => {
+  const image = withoutNulls(g.image);
+  return { ...withoutNulls(g), image: { ...image, diskFormat: image.diskFormat ?? 'raw', properties: image.properties ?? {} } };
+};
 const guest = (p: Promise<GuestInfo>): Promise<GuestReply> => p.then((g) => ({ guest: g }));
 const empty = (p: Promise<unknown>): Promise<Record<string, never>> => p.then(() => ({}));
 

@@ -1,7 +1,7 @@
 /** Host actors (`<root>.host.<host>.<verb>`), answered by the compute role that runs the host. */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { defineFamily, defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, MAX_DISK_GB, MAX_MEMORY_MB, MAX_VCPUS, Name, NonEmptyName, Opt, StringMap, SubjectToken, Uuid } from './common.js';
+import { AnyObject, Closed, Count, Empty, Int, MAX_DISK_GB, MAX_MEMORY_MB, MAX_VCPUS, Name, NonEmptyName, Opt, StringMap, SubjectToken, Uuid } from './common.js';
 import { GuestInfoSchema } from './views.js';
 import type { PowerOp } from '../lifecycle.js';
 import type { GuestInfo, GuestSpec, HostInfo, HostUsage } from '../host.js';
@@ -14,7 +14,22 @@ export const GuestSpecSchema = Closed({
   vcpus: Int(1, MAX_VCPUS),
   memoryMb: Int(1, MAX_MEMORY_MB),
   diskGb: Int(0, MAX_DISK_GB),
-  image: Closed({ id: NonEmptyName(64), diskFormat: Opt(Name(64)), properties: Opt(StringMap(256, 255, 65_535)) }),
+  image: Closed({
+    id: NonEmptyName(64), diskFormat: Opt(Name(64)), properties: Opt(StringMap(256, 255, 65_535)),
+    sizeBytes: Opt(Count), checksum: Opt(Name(64)), osHashAlgo: Opt(Name(64)), osHashValue: Opt(Name(256)),
+  }),
+  rootGb: Opt(Int(0, MAX_DISK_GB)),
+  ephemeralGb: Opt(Int(0, MAX_DISK_GB)),
+  swapMb: Opt(Int(0, MAX_MEMORY_MB)),
+  flavor: Opt(Closed({ id: NonEmptyName(255), name: NonEmptyName(255) })),
+  projectId: Opt(NonEmptyName(64)),
+  userId: Opt(NonEmptyName(64)),
+  hostname: Opt(NonEmptyName(255)),
+  keyPair: Opt(Closed({ name: NonEmptyName(255), publicKey: Type.String({ minLength: 1, maxLength: 16_384 }), type: NonEmptyName(32) })),
+  /** Base64 of at most 64 KiB. */
+  userData: Opt(Type.String({ maxLength: 87_384, pattern: '^[A-Za-z0-9+/=\\s]*$' })),
+  configDrive: Opt(Type.Boolean()),
+  metadata: Opt(StringMap(128, 255, 255)),
 });
 export const SpawnRequestSchema = Closed({ guest: GuestSpecSchema });
 export interface SpawnRequest { guest: GuestSpec }

@@ -20,6 +20,16 @@ packages=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 # The real openstack CLI, which the REST API tests drive (test/api/openstack-cli.test.ts).
 [ -x /usr/bin/openstack ] || packages+=(python3-openstackclient)
+# Real guests (hosts/libvirt/): a session-mode libvirtd per host, QEMU (TCG where KVM does not
+# work), qemu-img for disks, xorriso for config drives, busybox and cpio for the tiny test image,
+# and libvirt's headers, which @unraid/libvirt compiles against during `npm ci`.
+[ -x /usr/sbin/libvirtd ] || packages+=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+[ -x /usr/bin/qemu-system-x86_64 ] || packages+=(qemu-system-x86)
+[ -x /usr/bin/qemu-img ] || packages+=(qemu-utils)
+[ -e /usr/include/libvirt/libvirt.h ] || packages+=(libvirt-dev)
+[ -x /usr/bin/xorriso ] || packages+=(xorriso)
+[ -x /bin/busybox ] || packages+=(busybox-static)
+command -v cpio >/dev/null 2>&1 || packages+=(cpio)
 
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]}"
@@ -37,7 +47,7 @@ if [ ${#packages[@]} -gt 0 ]; then
   cleanup_policy
   trap - EXIT
 else
-  say "nats-server, postgresql and the openstack CLI already installed"
+  say "system packages already installed"
 fi
 
 # --- node dependencies -------------------------------------------------------------------------

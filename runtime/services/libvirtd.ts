@@ -15,12 +15,18 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAlive, launch, pidsWithEnv, waitGone, type Running } from './child-process.js';
+import { defaultCapabilitiesCache, harvestCapabilities, seedCapabilities } from './libvirt-capabilities.js';
 
 export interface LibvirtdOptions {
   /** Where the daemon's directories, socket and logs live (default: a new temp dir, removed on stop). */
   dir?: string;
   /** How long to wait for the socket (default 30 s). */
   readyTimeoutMs?: number;
+  /**
+   * QEMU capabilities shared with other daemons (see libvirt-capabilities.ts): seeded from here
+   * on start, written back on stop. Default ~/.cache/novact/libvirt-capabilities; null: no sharing.
+   */
+  capabilitiesCache?: string | null;
 }
 
 export interface LibvirtdHandle {
@@ -130,6 +136,8 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
   const conf = join(paths.config, 'libvirt', 'libvirtd.conf');
   await writeFile(conf, LIBVIRTD_CONF);
   await writeFile(join(paths.config, 'libvirt', 'qemu.conf'), QEMU_CONF);
+  const sharedCapabilities = opts.capabilitiesCache === undefined ? defaultCapabilitiesCache() : opts.capabilitiesCache;
+  if (sharedCapabilities) await seedCapabilities(sharedCapabilities, paths.cache);
   // qemu is detached from the daemon (its parent is init); it inherits this HOME, which finds it.
   const home = realpathSync(paths.home);
 
@@ -202,6 +210,8 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
       }
       // The daemon leaves running guests running (as it would for a restart): a stop ends them.
       await reapGuests();
+      // A shared cache we cannot write only costs the next daemon its own probe.
+      if (sharedCapabilities) await harvestCapabilities(sharedCapabilities, paths.cache).catch(() => undefined);
       live.delete(run.child);
       await cleanup();
     },

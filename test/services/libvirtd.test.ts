@@ -1,11 +1,12 @@
 /**
  * novact's own session-mode libvirtd: two side by side, each with only its own domains; a real
  * (TCG) guest defined, started and destroyed through @unraid/libvirt; SIGKILL leaves the guest as a
- * crash would, and stop() leaves no process behind (the daemon, nor the qemu it started).
+ * crash would, and stop() leaves no process behind (the daemon, nor the qemu it started); its QEMU
+ * probe seeds the next daemon.
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +43,13 @@ async function connect(d: LibvirtdHandle): Promise<libvirt.Hypervisor> {
   return hv;
 }
 
-const [a, b] = await Promise.all([startLibvirtd(), startLibvirtd()]);
-t.teardown(() => Promise.all([a.stop(), b.stop()]));
+// A private capabilities cache, so the seeding below is this file's own.
+const capabilitiesCache = await mkdtemp(join(tmpdir(), 'novact-lvd-caps-'));
+const [a, b] = await Promise.all([startLibvirtd({ capabilitiesCache }), startLibvirtd({ capabilitiesCache })]);
+t.teardown(async () => {
+  await Promise.all([a.stop(), b.stop()]);
+  await rm(capabilitiesCache, { recursive: true, force: true });
+});
 const hvA = await connect(a);
 const hvB = await connect(b);
 
@@ -113,14 +119,17 @@ t.test('stop() with a running guest leaves no process', async (t) => {
   t.same(leftovers(home), []);
   t.notOk(alive(a.pid));
   t.notOk(existsSync(dir), 'temp dir removed');
+  t.ok(readdirSync(capabilitiesCache).some((n) => n.endsWith('.xml')), 'its QEMU probe is kept for the next daemon');
 });
 
 t.test('a dir given by the caller is kept, and a second daemon on it is refused', async (t) => {
   // A short path: the socket's must fit a unix socket address (tap's testdir is too deep).
   const dir = await mkdtemp(join(tmpdir(), 'novact-lvd-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const d = await startLibvirtd({ dir });
+  const d = await startLibvirtd({ dir, capabilitiesCache });
   t.teardown(() => d.stop());
+  const seeded = readdirSync(join(dir, 'cache', 'libvirt', 'qemu', 'cache', 'capabilities'));
+  t.same(seeded, readdirSync(capabilitiesCache).filter((n) => n.endsWith('.xml')), 'seeded with the earlier probe');
   await t.rejects(startLibvirtd({ dir, readyTimeoutMs: 10_000 }), /libvirtd exited during startup/);
   t.ok(alive(d.pid), 'the first one still runs');
   await d.stop();

@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,14 @@ export interface LibvirtdHandle {
 }
 
 const BINARY = '/usr/sbin/libvirtd';
+// Where Debian (multiarch) and others put libvirt's driver modules.
+const DRIVER_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/libvirt/connection-driver',
+  '/usr/lib/aarch64-linux-gnu/libvirt/connection-driver',
+  '/usr/lib64/libvirt/connection-driver',
+  '/usr/lib/libvirt/connection-driver',
+];
+const QEMU_DRIVER = 'libvirt_driver_qemu.so';
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const GONE_TIMEOUT_MS = 10_000;
@@ -77,6 +85,12 @@ function trySignal(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
+}
+
+function qemuDriver(): string {
+  const found = DRIVER_DIRS.map((d) => join(d, QEMU_DRIVER)).find((f) => existsSync(f));
+  if (!found) throw new Error(`libvirtd: no ${QEMU_DRIVER} in ${DRIVER_DIRS.join(', ')}; run scripts/setup.sh`);
+  return found;
 }
 
 /** An unprivileged user that exists on every Debian machine (libvirt looks its own uid up). */
@@ -121,6 +135,7 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
     cache: join(dir, 'cache'),
     runtime: join(dir, 'run'),
     tmp: join(dir, 'tmp'),
+    drivers: join(dir, 'drivers'),
   };
   const socket = join(paths.runtime, 'libvirt', 'libvirt-sock');
   const pidFile = join(paths.runtime, 'libvirt', 'libvirtd.pid');
@@ -131,7 +146,13 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
     await cleanup();
     throw new Error(`libvirtd: the socket path ${socket} is longer than a unix socket allows (${MAX_SOCKET_PATH} bytes); use a shorter dir`);
   }
-  for (const p of Object.values(paths)) await mkdir(p, { recursive: true, mode: 0o700 });
+  for (const p of [paths.home, paths.config, paths.cache, paths.runtime, paths.tmp]) await mkdir(p, { recursive: true, mode: 0o700 });
+  // libvirtd loads every driver module it finds in its driver dir, and skips missing ones: a dir
+  // holding only QEMU's leaves out the network, nwfilter, interface, storage, node device and
+  // secret drivers, which want root, dnsmasq, the system bus or udev, and which novact never calls.
+  await rm(paths.drivers, { recursive: true, force: true });
+  await mkdir(paths.drivers, { mode: 0o700 });
+  await symlink(qemuDriver(), join(paths.drivers, QEMU_DRIVER));
   await mkdir(join(paths.config, 'libvirt'), { recursive: true, mode: 0o700 });
   const conf = join(paths.config, 'libvirt', 'libvirtd.conf');
   await writeFile(conf, LIBVIRTD_CONF);
@@ -150,6 +171,7 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
     XDG_CACHE_HOME: paths.cache,
     XDG_RUNTIME_DIR: paths.runtime,
     TMPDIR: paths.tmp,
+    LIBVIRT_DRIVER_DIR: paths.drivers,
   };
   // No --timeout: a session daemon given one exits when idle, under a host that still needs it.
   const daemonArgs = ['--config', conf];

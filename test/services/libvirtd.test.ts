@@ -53,7 +53,7 @@ t.teardown(async () => {
 const hvA = await connect(a);
 const hvB = await connect(b);
 
-t.test('two daemons side by side, each on its own socket and dirs', async (t) => {
+t.test('two daemons side by side, each on its own socket and dirs, QEMU only', async (t) => {
   t.not(a.uri, b.uri);
   t.not(a.dir, b.dir);
   t.match(a.uri, /^qemu\+unix:\/\/\/session\?socket=\/.+\/libvirt-sock$/);
@@ -61,6 +61,9 @@ t.test('two daemons side by side, each on its own socket and dirs', async (t) =>
     t.ok(alive(d.pid), 'daemon running');
     const { stdout } = await exec('virsh', ['-c', d.uri, 'list', '--all'], { timeout: 30_000 });
     t.match(stdout, /Id\s+Name\s+State/, 'virsh lists its domains');
+    // Only the QEMU driver is loaded: no network (dnsmasq, root), storage or node device drivers.
+    await t.rejects(exec('virsh', ['-c', d.uri, 'net-list', '--all'], { timeout: 30_000 }), 'no network driver');
+    t.notOk(existsSync(join(d.dir, 'run', 'libvirt', 'network')), 'no network state');
   }
 });
 

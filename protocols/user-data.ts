@@ -12,14 +12,17 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 const PAD = 0x3d;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * The bytes `text` decodes to, or undefined where Python's non-strict `b64decode` raises: characters
  * outside the alphabet are skipped, a `=` that completes a quantum ends the data (the rest is
  * ignored), other `=` are skipped, and data that ends inside a quantum is an error. Non-ASCII text
- * is refused, as Python refuses to decode it.
+ * is refused: Python raises a ValueError on it, which Nova's check does not catch (a 500 there, a 400 here).
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
+  // Python encodes the whole text to ASCII before decoding any of it.
+  if (NON_ASCII.test(text)) return undefined;
   const out = new Uint8Array(Math.ceil((text.length * 3) / 4));
   let n = 0;
   let quad = 0;
@@ -27,7 +30,6 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   let pads = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7f) return undefined;
     if (c === PAD) {
       if (quad >= 2 && quad + ++pads >= 4) return out.subarray(0, n);
       continue;

@@ -6,7 +6,7 @@ import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { parseHints } from '../../protocols/hints.js';
 import { fieldsOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
-import { isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { isValidTag, MAX_TAGS, sanitizeHostname, uniqueTags } from '../../protocols/server-fields.js';
 import { addressFields } from './address-fields.js';
 import { parseGuestData } from './guest-data.js';
 import { imageNeedsConfigDrive } from './guest-spec.js';
@@ -68,8 +68,9 @@ export function checkFits(flavor: Flavor, image: ImageMeta): void {
 
 export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMeta, idempotencyKey: string | null, now: Date): InstanceRow {
   const life = initialState();
+  const uuid = randomUUID();
   return {
-    uuid: randomUUID(),
+    uuid,
     name: req.name,
     projectId: req.projectId ?? 'default',
     userId: req.userId ?? 'admin',
@@ -97,7 +98,8 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     configDrive: (req.configDrive ?? false) || imageNeedsConfigDrive(image),
     tags: req.tags ?? [],
     description: req.description ?? null,
-    hostname: req.hostname ?? null,
+    // Fixed at create, as Nova's `_populate_instance_names` does (a later rename keeps it).
+    hostname: req.hostname ?? sanitizeHostname(req.name, uuid),
     accessIpV4: req.accessIPv4 ?? null,
     accessIpV6: req.accessIPv6 ?? null,
     schedulerHints: req.schedulerHints ?? {},

@@ -161,6 +161,7 @@ t.test('rebuild replaces user_data (2.57) and the key (2.54); null clears them',
   t.equal((await rebuild(id, { name: 'renamed' }, 57)).status, 202, 'a rebuild naming neither leaves them');
   await settled(id, 'ACTIVE');
   t.equal((await show(id, admin, 3))['OS-EXT-SRV-ATTR:user_data'], null);
+  t.equal((await show(id, alice.token, 90))['OS-EXT-SRV-ATTR:hostname'], 'rebuilt', 'the hostname was fixed at create: a rename keeps it (Nova)');
 });
 
 t.test('rebuild refusals: fields before their microversion, bad base64, an unknown key, internal fields', async (t) => {

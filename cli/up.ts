@@ -3,7 +3,10 @@
  * given URLs), a state file for client commands, optional demo servers, graceful stop on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { splitCredentials } from '../runtime/nats/connection.js';
 import type { ServerView } from '../protocols/messages.js';
@@ -12,6 +15,7 @@ import type { LogLevel } from '../runtime/log/logger.js';
 import * as fmt from './format.js';
 import { OWNER_HOST_PREFIX, hostNames, joinHostPrefix } from './host-names.js';
 import { joinCluster } from './join.js';
+import type { LibvirtHosts } from '../cluster/libvirt-hosts.js';
 import { isAlive, readState, removeState, stateFilePath, writeState } from './state-file.js';
 import { CliError, UsageError, intOption, strOption, type CommandSpec, type RunContext } from './usage.js';
 
@@ -25,8 +29,8 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed', 'host-prefix'],
-  synopsis: '[--hosts N] [--host-prefix P] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
+  options: ['hosts', 'driver', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed', 'host-prefix'],
+  synopsis: '[--hosts N] [--driver fake|libvirt] [--host-prefix P] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
   summary: 'run a cluster in the foreground (Ctrl-C stops it); --join runs more roles for the one already up',
   run: runUp,
 };
@@ -55,10 +59,21 @@ export function hostNamesOption(values: RunContext['values'], join: boolean, hos
   }
 }
 
-function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; hostNames: string[]; demo: number; join: boolean } {
+const DRIVERS = ['fake', 'libvirt'] as const;
+type DriverName = (typeof DRIVERS)[number];
+
+function driverOption(ctx: RunContext): DriverName {
+  const given = strOption(ctx.values, 'driver') ?? 'fake';
+  if (!(DRIVERS as readonly string[]).includes(given)) throw new UsageError(`--driver takes one of ${DRIVERS.join(', ')}; got '${given}'`, UP_COMMAND);
+  return given as DriverName;
+}
+
+function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: number; hostNames: string[]; demo: number; join: boolean; driver: DriverName } {
   const join = ctx.values.join === true;
   const roles = rolesOption(ctx, join);
-  const hosts = roles.includes('compute') ? intOption(ctx.values, 'hosts', 5, UP_COMMAND) : 0;
+  const driver = driverOption(ctx);
+  // A real guest costs a QEMU process each: one libvirt host unless asked for more.
+  const hosts = roles.includes('compute') ? intOption(ctx.values, 'hosts', driver === 'libvirt' ? 1 : 5, UP_COMMAND) : 0;
   const { prefix, names } = hostNamesOption(ctx.values, join, hosts);
   const demo = intOption(ctx.values, 'demo', 0, UP_COMMAND);
   if (demo > 0 && (hosts === 0 || join)) throw new UsageError('--demo needs at least one host, in a cluster of its own (not with --join)', UP_COMMAND);
@@ -69,7 +84,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
     for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root', 'host-seed']) {
       if (ctx.values[flag] !== undefined) throw new UsageError(`--join takes the cluster's own settings from its state file; drop --${flag}`, UP_COMMAND);
     }
-    return { options, hosts, hostNames: names, demo, join };
+    return { options, hosts, hostNames: names, demo, join, driver };
   }
   const natsUrl = strOption(ctx.values, 'nats-url') ?? (ctx.env.NATS_URL || undefined);
   const databaseUrl = strOption(ctx.values, 'database-url') ?? (ctx.env.DATABASE_URL || undefined);
@@ -93,7 +108,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
     }
   }
   if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
-  return { options, hosts, hostNames: names, demo, join };
+  return { options, hosts, hostNames: names, demo, join, driver };
 }
 
 /** Nova's port. Without --api-port, `up` takes it when free and any free port otherwise. */
@@ -108,7 +123,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function runUp(ctx: RunContext): Promise<number> {
-  const { options, hosts, hostNames: names, demo, join } = clusterOptions(ctx);
+  const { options, hosts, hostNames: names, demo, join, driver } = clusterOptions(ctx);
   const statePath = stateFilePath(ctx.env);
   const previous = readState(statePath);
   const running = previous && previous.pid !== process.pid && isAlive(previous.pid);
@@ -127,6 +142,7 @@ async function runUp(ctx: RunContext): Promise<number> {
   const ownsState = !join;
 
   let cluster: Cluster | undefined;
+  let libvirt: LibvirtHosts | undefined;
   let stopping: Promise<number> | undefined;
   let firstSignalAt = 0;
   let resolveDone!: (code: number) => void;
@@ -139,6 +155,7 @@ async function runUp(ctx: RunContext): Promise<number> {
       ctx.err.write('novact: stopping…\n');
       try {
         await cluster.stop();
+        await libvirt?.stop();
         ctx.err.write('novact: stopped\n');
         return 0;
       } catch (err) {
@@ -166,8 +183,13 @@ async function runUp(ctx: RunContext): Promise<number> {
     // Loaded here, not at the top: the cluster pulls in the ORM, which client commands do not need.
     const { startCluster } = await import('../cluster/cluster.js');
     if (options.roles!.includes('api')) options.api ??= { port: (await portFree(DEFAULT_API_PORT)) ? DEFAULT_API_PORT : 0 };
+    if (driver === 'libvirt' && hosts > 0) {
+      libvirt = await startLibvirtFleet(names, options.dataDir);
+      options.hosts = libvirt.hosts;
+    }
     cluster = await startCluster(options);
   } catch (err) {
+    await libvirt?.stop().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const where = [options.natsUrl && `NATS ${fmt.redact(options.natsUrl)}`, options.databaseUrl && `database ${fmt.redact(options.databaseUrl)}`].filter(Boolean).join(', ');
@@ -191,8 +213,10 @@ async function runUp(ctx: RunContext): Promise<number> {
   }
 
   // A joined compute process holds no client credential: nothing to ask.
+  // Real guests need real bytes: the tiny test guest is uploaded (once) and is what the demo boots.
+  const seeded = driver === 'libvirt' && !join ? await (await import('../cluster/test-image-seed.js')).seedTestImage(cluster.client) : undefined;
   const images = join ? [] : await cluster.client.listImages().catch(() => []);
-  const image = images.find((i) => i.status === 'active') ?? images[0];
+  const image = seeded ?? images.find((i) => i.status === 'active') ?? images[0];
   const info = {
     pid: process.pid,
     // Never the password: it is in the state file (0600) for the CLI.
@@ -203,6 +227,7 @@ async function runUp(ctx: RunContext): Promise<number> {
     databaseEmbedded: !!cluster.embedded.postgres,
     dataDir: cluster.embedded.postgres ? (options.dataDir ?? null) : null,
     hosts,
+    driver,
     hostNames: names,
     roles: options.roles!,
     joined: join,
@@ -229,7 +254,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 
 function banner(
   info: {
-    pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number;
+    pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number; driver: DriverName;
     hostNames: string[]; roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
   },
   imageName: string | undefined,
@@ -245,7 +270,7 @@ function banner(
     `  roles:       ${info.roles.join(', ')}`,
     `  NATS:        ${info.natsUrl} (${info.natsEmbedded ? 'embedded nats-server' : 'external'}${info.natsUser ? `; user ${info.natsUser}, password in the state file` : ''})`,
     `  PostgreSQL:  ${info.databaseUrl} (${db})`,
-    `  hosts:       ${info.hosts} fake (${hostNames})`,
+    `  hosts:       ${info.hosts} ${info.driver} (${hostNames})`,
     `  subjects:    ${root}.>`,
     `  state file:  ${info.stateFile}`,
     ...(info.apiUrl ? [
@@ -255,6 +280,7 @@ function banner(
     '',
     'try it:',
     `  novact server create --flavor m1.tiny --image ${imageName ?? '<image>'} --wait`,
+    ...(info.driver === 'libvirt' ? ['  novact server getConsoleOutput <id>    # the guest\'s serial console'] : []),
     '  novact server list',
     ...(info.natsUser ? [`  export NATS_URL="$(jq -r .natsUrl ${info.stateFile})"    # with the ${info.natsUser} user's password`] : [`  export NATS_URL=${info.natsUrl}`]),
     `  ${nats} req ${root}.instance.<id>.get ''`,
@@ -298,4 +324,14 @@ function watchHealth(cluster: { health(): { roles: Record<string, { status: stri
   }, 2_000);
   timer.unref();
   void done.finally(() => clearInterval(timer));
+}
+
+/**
+ * One session-mode libvirtd and driver per host, under `<data dir>/libvirt` when the data is kept
+ * (guests and their disks survive a restart then) or a temporary directory otherwise.
+ */
+async function startLibvirtFleet(names: string[], dataDir: string | undefined): Promise<LibvirtHosts> {
+  const { startLibvirtHosts } = await import('../cluster/libvirt-hosts.js');
+  const dir = dataDir ? joinPath(dataDir, 'libvirt') : await mkdtemp(joinPath(tmpdir(), 'novact-libvirt-'));
+  return startLibvirtHosts(names, dir);
 }

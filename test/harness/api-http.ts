@@ -112,7 +112,7 @@ export const TEST_PASSWORD_HASH = { N: 2 ** 12 };
 
 export async function startApiCluster(t: Test, opts: ClusterOptions = {}) {
   const { cluster, servers } = await startTestCluster(t, { hosts: 2, ...opts, api: { adminPassword: ADMIN_PASSWORD, passwordHash: TEST_PASSWORD_HASH, ...opts.api } });
-  await recordHosts(cluster, typeof opts.hosts === 'number' ? opts.hosts : 2);
+  await recordHosts(cluster, typeof opts.hosts === 'number' ? opts.hosts : opts.hosts?.length ?? 2);
   const http = new Http(cluster.apiUrl!);
   const admin = await http.token('admin', ADMIN_PASSWORD, 'admin');
   return { cluster, servers, http, admin };

@@ -10,12 +10,14 @@
  *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
  *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
  *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
+ *   host-disks --image-mb 100 --rounds 5 --drives 20   (libvirt host: image cache fetch MB/s, config-drive build ms)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
 import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
+import { hostDisksBench } from './host-disks.js';
 import { liveMigrateBench } from './live-migrate.js';
 import { memoryBench } from './memory.js';
 import { movesBench } from './moves.js';
@@ -41,6 +43,8 @@ const { positionals, values } = parseArgs({
     wildcard: { type: 'boolean', default: false },
     runs: { type: 'string', default: '10' },
     seed: { type: 'string', default: '20261201' },
+    'image-mb': { type: 'string', default: '100' },
+    drives: { type: 'string', default: '20' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -117,8 +121,11 @@ switch (name) {
   case 'moves':
     result = await movesBench({ hosts: hosts('1000'), instances: num(values.instances!, 'instances'), concurrency: num(values.concurrency!, 'concurrency') });
     break;
+  case 'host-disks':
+    result = await hostDisksBench({ imageMb: num(values['image-mb']!, 'image-mb'), rounds: num(values.rounds!, 'rounds'), drives: num(values.drives!, 'drives') });
+    break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate, host-disks)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

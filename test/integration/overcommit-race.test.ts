@@ -5,11 +5,14 @@ import { startTestCluster } from '../harness/cluster.js';
 // 20 hosts × 25,600 MB at ratio 1.0, nothing reserved: exactly 50 m1.tiny (512 MB) each, 1,000 in all.
 const capacity = { cpuAllocationRatio: 16, ramAllocationRatio: 1, diskAllocationRatio: 1, reservedHostMemoryMb: 0, reservedHostDiskGb: 0, reservedHostCpus: 0 };
 const scheduler = { capacity, maxInstancesPerHost: 1_000 };
-const { cluster, servers } = await startTestCluster(t, { hosts: 20, fakeHost: { memoryMb: 25_600, vcpus: 64 }, scheduler });
+// Generous timeouts: under a loaded machine a 5 s spawn timeout turns a build into ERROR (not
+// NoValidHost) with its allocation held, and this test is about the race, not about speed.
+const slow = { requestTimeoutMs: 60_000, conductor: { spawnTimeoutMs: 60_000, powerTimeoutMs: 60_000 } };
+const { cluster, servers } = await startTestCluster(t, { hosts: 20, fakeHost: { memoryMb: 25_600, vcpus: 64 }, scheduler, ...slow });
 
 // Two more scheduler replicas, each a process-like cluster of its own running only the scheduler role.
 const replicas = await Promise.all(
-  [1, 2].map(() => startCluster({ natsUrl: servers.nats.url, databaseUrl: servers.pg.url, roles: ['scheduler'], logLevel: 'error', scheduler })),
+  [1, 2].map(() => startCluster({ natsUrl: servers.nats.url, databaseUrl: servers.pg.url, roles: ['scheduler'], logLevel: 'error', scheduler, requestTimeoutMs: slow.requestTimeoutMs })),
 );
 t.teardown(() => Promise.all(replicas.map((r) => r.stop())));
 await Promise.all(replicas.map((r) => r.waitForHosts(20)));

@@ -61,7 +61,7 @@ export async function build(c: LibvirtCore, b: Bound, spec: GuestSpec, created: 
   await b.race(createOverlay(image.path, image.format, files.disk, sizes.rootGb > 0 ? gib(sizes.rootGb) : undefined, b.opts));
   if (sizes.ephemeralGb > 0) await b.race(createBlank(files.eph0, gib(sizes.ephemeralGb), b.opts));
   if (sizes.swapMb > 0) await b.race(createBlank(files.swap, sizes.swapMb * 1024 * 1024, b.opts));
-  if (spec.configDrive) await b.race(buildConfigDrive(spec, files.config, { launchedAt: created }, b.opts));
+  if (spec.configDrive) await b.race(buildConfigDrive(spec, files.config, {}, b.opts));
   const plan = planDomain({
     spec, host: c.settings.host, type: c.settings.domainType, files, created,
     ...(kernel ? { kernel: kernel.path } : {}), ...(ramdisk ? { initrd: ramdisk.path } : {}),

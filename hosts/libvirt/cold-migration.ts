@@ -86,7 +86,7 @@ export async function finishMigration(c: LibvirtCore, b: Bound, spec: GuestSpec,
   await rm(files.swap, { force: true });
   if (sizes.swapMb > 0) await b.race(createBlank(files.swap, sizes.swapMb * 1024 * 1024, b.opts));
   const created = before?.created ?? new Date().toISOString();
-  if (spec.configDrive && !(await exists(files.config))) await b.race(buildConfigDrive(spec, files.config, { launchedAt: created }, b.opts));
+  if (spec.configDrive && !(await exists(files.config))) await b.race(buildConfigDrive(spec, files.config, {}, b.opts));
   const plan = planDomain({
     spec, host: c.settings.host, type: c.settings.domainType, files, created,
     ...(kernel ? { kernel: kernel.path } : {}), ...(ramdisk ? { initrd: ramdisk.path } : {}),

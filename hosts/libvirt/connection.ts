@@ -39,13 +39,9 @@ export interface LibvirtBinding { Hypervisor: new (o: { uri: string }) => Hyperv
 const PACKAGE = '@unraid/libvirt';
 let shared: Promise<LibvirtBinding> | undefined;
 
-/** Imports the binding once per process; a missing or unbuilt package is `unsupported`. */
+/** Imports the binding once per process (the name is a variable: the package is optional, also to tsc). */
 export function loadBinding(): Promise<LibvirtBinding> {
-  shared ??= (import(PACKAGE) as Promise<LibvirtBinding>).catch((e: unknown) => {
-    shared = undefined;
-    throw new DriverError('unsupported',
-      `${PACKAGE} is not available (an optional dependency, built against libvirt-dev: see scripts/setup.sh): ${e instanceof Error ? e.message : String(e)}`);
-  });
+  shared ??= (import(PACKAGE) as Promise<LibvirtBinding>).catch((e: unknown) => { shared = undefined; throw e; });
   return shared;
 }
 
@@ -140,7 +136,10 @@ export class Connection {
   }
 
   private async connect(): Promise<Hypervisor> {
-    const lib = await this.load();
+    const lib = await this.load().catch((e: unknown) => {
+      throw e instanceof DriverError ? e : new DriverError('unsupported',
+        `${PACKAGE} is not available (an optional dependency, built against libvirt-dev: see scripts/setup.sh): ${e instanceof Error ? e.message : String(e)}`);
+    });
     const h = new lib.Hypervisor({ uri: this.uri });
     try {
       await h.connectOpen();

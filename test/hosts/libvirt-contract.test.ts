@@ -9,12 +9,19 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as libvirt from '@unraid/libvirt';
+import fc from 'fast-check';
 import { driverContract, guestSpec, rejectionKind } from '../../hosts/contract.js';
 import type { ImageFetcher } from '../../hosts/driver.js';
 import { LibvirtDriver, type LibvirtDriverOptions } from '../../hosts/libvirt/libvirt-driver.js';
 import { LibvirtFabric } from '../../hosts/libvirt/fabric.js';
+import { buildDomainXml } from '../../hosts/libvirt/domain-xml.js';
+import { planDomain } from '../../hosts/libvirt/domain-plan.js';
+import { instanceFiles } from '../../hosts/libvirt/layout.js';
+import { parseMeta } from '../../hosts/libvirt/metadata.js';
 import { PowerState } from '../../protocols/states.js';
+import { hostileString } from '../fuzz/lib/hostile.js';
 
 const URI = 'test:///default';
 const root = await mkdtemp(join(tmpdir(), 'novact-lv-contract-'));
@@ -110,4 +117,34 @@ t.test('a missing binding is unsupported, health says why', async (t) => {
   t.teardown(() => d.close());
   t.equal(await rejectionKind(t, d.init()), 'unsupported');
   t.match(await d.health(), { state: 'down', detail: /not available/ });
+});
+
+t.test('hostile metadata survives libvirt\'s own parser and printer', async (t) => {
+  const hostile = hostileString.filter((x): x is string => typeof x === 'string');
+  await fc.assert(fc.asyncProperty(hostile, hostile, async (name, project) => {
+    const uuid = randomUUID();
+    const plan = planDomain({
+      spec: guestSpec({ uuid, name, projectId: project, flavor: { id: project, name } }), host: name, type: 'qemu',
+      files: instanceFiles(join(root, 'xml', uuid)), created: name,
+    });
+    const dom = await other.domainDefineXML(buildDomainXml(plan));
+    try {
+      const back = parseMeta(await other.domainGetXMLDesc(dom));
+      return JSON.stringify(back && Object.entries(back).sort()) === JSON.stringify(Object.entries(plan.meta).sort());
+    } finally {
+      await other.domainUndefine(dom);
+    }
+  }), { numRuns: 150 });
+  t.pass('150 hostile metadata sets defined and read back');
+});
+
+t.test('a failed spawn removes its directory and its cache hold', async (t) => {
+  const d = await driver();
+  t.teardown(() => d.close());
+  const spec = guestSpec({ configDrive: true });
+  d.faults.addRule({ op: 'spawn', action: 'fail', times: 1 });
+  t.equal(await rejectionKind(t, d.spawn(spec)), 'failed');
+  t.same(await readdir(paths.get(d)!).then((x) => x.filter((e) => e !== '_base')), [], 'no instance directory');
+  t.equal(await rejectionKind(t, d.spawn({ ...spec, image: { id: 'no/such', diskFormat: 'qcow2', properties: {} } })), 'failed', 'a bad image id fails');
+  t.same(await readdir(paths.get(d)!).then((x) => x.filter((e) => e !== '_base')), [], 'and leaves nothing either');
 });

@@ -148,3 +148,59 @@ t.test('a failed spawn removes its directory and its cache hold', async (t) => {
   t.equal(await rejectionKind(t, d.spawn({ ...spec, image: { id: 'no/such', diskFormat: 'qcow2', properties: {} } })), 'failed', 'a bad image id fails');
   t.same(await readdir(paths.get(d)!).then((x) => x.filter((e) => e !== '_base')), [], 'and leaves nothing either');
 });
+
+/** The real binding with a switch: the next call of `method` fails as a dropped connection does, or never answers. */
+function trapped() {
+  const trap = { method: '', mode: 'lost' as 'lost' | 'hang', opened: 0 };
+  const loadBinding = async () => ({
+    Hypervisor: class {
+      constructor(o: { uri: string }) {
+        trap.opened++;
+        const real = new libvirt.Hypervisor(o) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+        return new Proxy(real, {
+          get(target, key: string) {
+            const v = target[key];
+            if (typeof v !== 'function') return v;
+            if (key !== trap.method) return v.bind(target);
+            return (...a: unknown[]) => {
+              trap.method = '';
+              return trap.mode === 'hang' ? new Promise(() => undefined) : Promise.reject(new Error('internal error: client socket is closed'));
+            };
+          },
+        });
+      }
+    },
+  }) as unknown as import('../../hosts/libvirt/connection.js').LibvirtBinding;
+  return { trap, loadBinding };
+}
+
+t.test('a lost connection fails the call retryably, then the driver connects again', async (t) => {
+  const { trap, loadBinding } = trapped();
+  const d = await driver({ loadBinding });
+  t.teardown(() => d.close());
+  const { uuid } = await d.spawn(guestSpec());
+  t.equal(trap.opened, 1);
+  trap.method = 'connectListAllDomains';
+  t.match(await d.listGuests().catch((e: unknown) => e), { kind: 'failed', retryable: true, message: /socket is closed/ });
+  t.ok((await d.listGuests()).some((g) => g.uuid === uuid), 'the next call works');
+  t.equal(trap.opened, 2, 'on a new connection');
+  t.same(await d.health(), { state: 'up' });
+});
+
+t.test('a libvirt call that never answers ends at its deadline, its signal, or close', async (t) => {
+  const { trap, loadBinding } = trapped();
+  const d = await driver({ loadBinding });
+  const { uuid } = await d.spawn(guestSpec());
+  trap.mode = 'hang';
+  trap.method = 'domainSuspend';
+  t.equal(await rejectionKind(t, d.pause(uuid, { deadlineMs: 30 })), 'timeout');
+  trap.method = 'domainSuspend';
+  const ac = new AbortController();
+  const aborted = rejectionKind(t, d.pause(uuid, { signal: ac.signal }));
+  setTimeout(() => ac.abort(), 10);
+  t.equal(await aborted, 'aborted');
+  trap.method = 'domainSuspend';
+  const pending = rejectionKind(t, d.pause(uuid));
+  setTimeout(() => void d.close(), 10);
+  t.equal(await pending, 'closed');
+});

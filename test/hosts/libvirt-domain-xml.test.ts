@@ -91,7 +91,7 @@ t.test('the plan file is read back through its schema', async (t) => {
   t.same(readPlan(JSON.stringify(plan), 'p'), plan);
   t.throws(() => readPlan('{', 'p'), { kind: 'failed', message: /not JSON/ });
   t.throws(() => readPlan(JSON.stringify({ ...plan, type: 'xen' }), 'p'), { kind: 'failed', message: /not a domain plan/ });
-  t.throws(() => readPlan(JSON.stringify({ ...plan, extra: 1 }), 'p'), { kind: 'failed' });
+  t.throws(() => readPlan(JSON.stringify({ ...plan, extra: 1 }), 'p'), { kind: 'failed', message: /not a domain plan/ });
 });
 
 const meta = (over: Partial<GuestMeta> = {}): GuestMeta => ({

@@ -121,6 +121,24 @@ export class NovactClient {
   async createImage(req: ImageCreateRequest, o?: CallOptions): Promise<ImageReply['image']> {
     return (await this.call<ImageReply>(this.subjects.imageRole('create'), 'create', req, o)).image;
   }
+  /**
+   * Uploads a queued image's data (Glance's `PUT /file`) through an upload session, in the chunks
+   * the session asks for; the image is `active` when this resolves. A failure aborts the session.
+   */
+  async uploadImage(id: string, data: Uint8Array, o?: CallOptions): Promise<ImageReply['image']> {
+    const s = await this.call<{ subject: string; chunkBytes: number }>(this.subjects.image(id, 'upload-begin'), 'upload-begin', {}, o);
+    const step = (body: Record<string, unknown>) => this.bridge.request(s.subject, 'upload', body, { timeoutMs: o?.timeoutMs ?? this.bridge.defaultTimeoutMs });
+    try {
+      for (let offset = 0; offset < data.length; offset += s.chunkBytes) {
+        await step({ offset, data: Buffer.from(data.subarray(offset, offset + s.chunkBytes)).toString('base64') });
+      }
+      await step({ offset: data.length, done: true });
+    } catch (err) {
+      await step({ abort: true }).catch(() => undefined);
+      throw err;
+    }
+    return (await this.call<ImageReply>(this.subjects.image(id, 'get'), 'get', {}, o, false)).image;
+  }
 
   /** Aggregates, zones and server groups (scheduler role): `verb` as in `<root>.aggregate.<verb>`. */
   aggregate<R = Record<string, unknown>>(verb: 'list' | 'get' | 'zones' | 'create' | 'delete' | 'add-host' | 'remove-host' | 'set-metadata', body: Record<string, unknown> = {}, o?: CallOptions): Promise<R> {

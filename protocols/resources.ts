@@ -16,12 +16,14 @@ export interface Flavor {
   diskGb: number;
   /** Ephemeral disk, also charged as DISK_GB. */
   ephemeralGb: number;
+  /** Swap, MiB: charged as DISK_GB rounded up to whole GiB (Nova's `resources_from_flavor`). */
+  swapMb: number;
   isPublic: boolean;
   extraSpecs: Record<string, string>;
 }
 
-export function flavorResources(f: Pick<Flavor, 'vcpus' | 'memoryMb' | 'diskGb' | 'ephemeralGb'>): Resources {
-  return { VCPU: f.vcpus, MEMORY_MB: f.memoryMb, DISK_GB: f.diskGb + f.ephemeralGb };
+export function flavorResources(f: Pick<Flavor, 'vcpus' | 'memoryMb' | 'diskGb' | 'ephemeralGb'> & { swapMb?: number }): Resources {
+  return { VCPU: f.vcpus, MEMORY_MB: f.memoryMb, DISK_GB: f.diskGb + f.ephemeralGb + Math.ceil((f.swapMb ?? 0) / 1024) };
 }
 
 /** Glance's image statuses. */

@@ -66,4 +66,7 @@ elif [ ! -d node_modules ] || [ ! -e node_modules/.package-lock.json ] || [ pack
 else
   say "node_modules up to date"
 fi
+
+# --- the tiny test guest (kernel, initramfs, disk) the libvirt tests boot --------------------------
+bash scripts/test-image.sh
 say "done"

@@ -4,11 +4,13 @@
  * requests to serve, a supervised virtual actor (host-actor.ts) reached through its NATS subjects
  * (host-router.ts). Shared tickers publish every host's heartbeat and periodic capacity report from
  * the records, spread over each interval (spread-ticker.ts), without a timer per host and without
- * waking idle hosts' actors.
+ * waking idle hosts' actors. Before any request is routed, each driver gets its host's services
+ * (image downloads over that host's own subjects) and is initialised.
  */
 import { EventEmitter } from 'node:events';
 import type { BridgeSubscription } from '../../runtime/nats/bridge.js';
 import { createSnapshotSink } from './image-sink.js';
+import { hostImageFetcher } from './image-fetcher.js';
 import type { HypervisorDriver } from '../../hosts/driver.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
@@ -64,6 +66,8 @@ export interface ComputeConfig {
    * without one the `snapshot` verb is refused.
    */
   snapshotSink?: HostVerbDeps['snapshotSink'];
+  /** How long a driver's `init` may take (a real one connects to its hypervisor) before the role fails to start. */
+  driverInitTimeoutMs: number;
 }
 
 export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
@@ -74,6 +78,7 @@ export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
   reconcileIntervalMs: 600_000,
   powerSyncIntervalMs: 600_000,
   powerSyncOnReport: false,
+  driverInitTimeoutMs: 60_000,
 };
 
 export interface ComputeRole extends Role {
@@ -94,6 +99,15 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
     if (byName.has(h.name)) throw new Error(`duplicate host name ${h.name}`);
     byName.set(h.name, newHostRecord(h.name, h.driver, h.availabilityZone ?? null));
   }
+  // Services first, then init (the driver's contract), for every host before it serves a request.
+  await Promise.all(hosts.map(async (h) => {
+    h.driver.attach?.({ images: hostImageFetcher(ctx.bridge, ctx.subjects, h.name, ctx.clock) });
+    try {
+      await h.driver.init({ deadlineMs: cfg.driverInitTimeoutMs });
+    } catch (err) {
+      throw new Error(`host ${h.name}: driver init failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }));
   const events = new EventEmitter();
   const sync = new PowerSync(ctx);
   // A capacity report, periodic or after a change, also lists the guests' power states.

@@ -6,8 +6,10 @@ import type { BuildRequest } from '../../protocols/messages.js';
 import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import { parseHints } from '../../protocols/hints.js';
 import { fieldsOf, optInt, optStr, str, stringMap } from '../../protocols/validate.js';
-import { isValidTag, MAX_TAGS, uniqueTags } from '../../protocols/server-fields.js';
+import { isValidTag, MAX_TAGS, sanitizeHostname, uniqueTags } from '../../protocols/server-fields.js';
 import { addressFields } from './address-fields.js';
+import { parseGuestData } from './guest-data.js';
+import { imageNeedsConfigDrive } from './guest-spec.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 
 const NAME = /^[^\x00-\x1f\x7f]+$/;
@@ -15,7 +17,10 @@ const NAME = /^[^\x00-\x1f\x7f]+$/;
 export const MAX_COUNT = 100;
 
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
-  const o = fieldsOf(body, ['name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6'], 'server');
+  const o = fieldsOf(body, [
+    'name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'keyData', 'keyType', 'userData', 'configDrive',
+    'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6',
+  ], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
     flavorRef: str(o, 'flavorRef', { max: 255 }),
@@ -34,7 +39,7 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   const min = optInt(o, 'minCount', { min: 1, max: MAX_COUNT });
   const max = optInt(o, 'maxCount', { min: 1, max: MAX_COUNT });
   if (min !== undefined && max !== undefined && min > max) throw new BadRequestError("'minCount' may not exceed 'maxCount'");
-  Object.assign(req, parseServerFields(o));
+  Object.assign(req, parseServerFields(o), parseGuestData(o));
   if (min !== undefined) req.minCount = min;
   if (max !== undefined) req.maxCount = max;
   return req;
@@ -63,8 +68,9 @@ export function checkFits(flavor: Flavor, image: ImageMeta): void {
 
 export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMeta, idempotencyKey: string | null, now: Date): InstanceRow {
   const life = initialState();
+  const uuid = randomUUID();
   return {
-    uuid: randomUUID(),
+    uuid,
     name: req.name,
     projectId: req.projectId ?? 'default',
     userId: req.userId ?? 'admin',
@@ -74,6 +80,7 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     memoryMb: flavor.memoryMb,
     rootGb: flavor.diskGb,
     ephemeralGb: flavor.ephemeralGb,
+    swapMb: flavor.swapMb,
     imageRef: image.id,
     vmState: life.vmState,
     taskState: life.taskState,
@@ -84,9 +91,15 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     availabilityZone: req.availabilityZone ?? null,
     metadata: req.metadata ?? {},
     keyName: req.keyName ?? null,
+    keyData: req.keyData ?? null,
+    keyType: req.keyData === undefined ? null : req.keyType ?? 'ssh',
+    userData: req.userData ?? null,
+    // As Nova's compute manager (`configdrive.update_instance`): an image that requires one gets one, and says so.
+    configDrive: (req.configDrive ?? false) || imageNeedsConfigDrive(image),
     tags: req.tags ?? [],
     description: req.description ?? null,
-    hostname: req.hostname ?? null,
+    // Fixed at create, as Nova's `_populate_instance_names` does (a later rename keeps it).
+    hostname: req.hostname ?? sanitizeHostname(req.name, uuid),
     accessIpV4: req.accessIPv4 ?? null,
     accessIpV6: req.accessIPv6 ?? null,
     schedulerHints: req.schedulerHints ?? {},

@@ -163,7 +163,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
         ...(cfg.lifecycle ? { lifecycle: cfg.lifecycle } : {}),
         flavor: (ref) => {
           const f = flavors.find(ref);
-          return f && { id: f.id, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.diskGb, ephemeralGb: f.ephemeralGb };
+          return f && { id: f.id, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.diskGb, ephemeralGb: f.ephemeralGb, swapMb: f.swapMb };
         },
         deliver: (id, outcome) => {
           // After stop() outcomes have nowhere to go; the next start resumes from the database.

@@ -27,7 +27,7 @@ export function moveOf(row: InstanceRow, e: Extract<Effect, { kind: 'selectMigra
   return { migrationUuid: m.uuid, sourceHost: m.source, allowSameHost: e.allowSameHost ?? false, ...(e.targetHost ? { targetHost: e.targetHost } : {}) };
 }
 
-export const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb });
+export const resourcesOf = (r: InstanceRow) => flavorResources({ vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb, swapMb: r.swapMb ?? 0 });
 
 /** What an image the instance makes says about its owner (see `ImageOwner`). */
 export function imageOwnerFields(row: InstanceRow, o: ImageOwner): Record<string, unknown> {

@@ -16,6 +16,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import type { ImageCache } from './image-cache.js';
+import { guestSpecOf, rowFlavor } from './guest-spec.js';
 import { backoff, imageOwnerFields, jitteredBackoff, moveOf, resourcesOf, selectRequestFor, SELECT_TIMEOUT_RETRIES } from './effect-requests.js';
 
 export { jitteredBackoff, selectRequestFor };
@@ -159,7 +160,7 @@ export class EffectRunner {
       const base = selectRequestFor(row, image, this.d.extraSpecs(f.id));
       const body: SelectRequest = {
         ...base,
-        resources: flavorResources({ vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.rootGb, ephemeralGb: f.ephemeralGb }),
+        resources: flavorResources({ vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.rootGb, ephemeralGb: f.ephemeralGb, swapMb: f.swapMb ?? 0 }),
         flavor: { ...base.flavor, id: f.id, name: f.name },
         move: { migrationUuid: e.migrationUuid, sourceHost: e.source, allowSameHost: e.allowSameHost, ...(e.targetHost ? { targetHost: e.targetHost } : {}) },
       };
@@ -244,15 +245,7 @@ export class EffectRunner {
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */
   private async guestSpec(row: InstanceRow, o: GuestOverride): Promise<GuestSpec> {
     const image = await this.d.images.get(o.imageRef ?? row.imageRef);
-    const f = o.flavor ?? { vcpus: row.vcpus, memoryMb: row.memoryMb, rootGb: row.rootGb, ephemeralGb: row.ephemeralGb };
-    return {
-      uuid: row.uuid,
-      name: row.name,
-      vcpus: f.vcpus,
-      memoryMb: f.memoryMb,
-      diskGb: f.rootGb + f.ephemeralGb,
-      image: { id: image.id, diskFormat: image.diskFormat, properties: image.properties },
-    };
+    return guestSpecOf(row, o.flavor ?? rowFlavor(row), image);
   }
 
   /**

@@ -26,6 +26,7 @@ export interface FlavorCreate {
   memoryMb: number;
   diskGb: number;
   ephemeralGb?: number;
+  swapMb?: number;
   isPublic?: boolean;
 }
 
@@ -37,20 +38,21 @@ export class FlavorAdmin {
   ) {}
 
   async create(body: Record<string, unknown>): Promise<FlavorReply> {
-    const o = fieldsOf(body, ['id', 'name', 'vcpus', 'memoryMb', 'diskGb', 'ephemeralGb', 'isPublic'], 'flavor');
+    const o = fieldsOf(body, ['id', 'name', 'vcpus', 'memoryMb', 'diskGb', 'ephemeralGb', 'swapMb', 'isPublic'], 'flavor');
     const id = optStr(o, 'id', { pattern: FLAVOR_ID }) ?? randomUUID();
     const name = str(o, 'name', { pattern: /^(?! )[^\x00-\x1f\x7f]+(?<! )$/ });
     const row = {
       id, name, vcpus: int(o, 'vcpus', { min: 1, max: MAX_INT }), memoryMb: int(o, 'memoryMb', { min: 1, max: MAX_INT }),
       rootGb: int(o, 'diskGb', { max: MAX_INT }), ephemeralGb: int({ e: o.ephemeralGb ?? 0 }, 'e', { max: MAX_INT }),
+      swapMb: int({ s: o.swapMb ?? 0 }, 's', { max: MAX_INT }),
       isPublic: optBool(o, 'isPublic') ?? true, disabled: false, extraSpecs: {}, createdAt: new Date(this.clock.now()),
     };
     const knex = this.orm.em.getConnection().getKnex();
     // One statement decides a race between two creates; the loser learns which name was taken.
     const res = await knex.raw(
-      `insert into flavors (id, name, vcpus, memory_mb, root_gb, ephemeral_gb, is_public, disabled, extra_specs, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, false, '{}'::jsonb, ?) on conflict do nothing returning id`,
-      [row.id, row.name, row.vcpus, row.memoryMb, row.rootGb, row.ephemeralGb, row.isPublic, row.createdAt.toISOString()],
+      `insert into flavors (id, name, vcpus, memory_mb, root_gb, ephemeral_gb, swap_mb, is_public, disabled, extra_specs, created_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, false, '{}'::jsonb, ?) on conflict do nothing returning id`,
+      [row.id, row.name, row.vcpus, row.memoryMb, row.rootGb, row.ephemeralGb, row.swapMb, row.isPublic, row.createdAt.toISOString()],
     );
     if ((res.rows as unknown[]).length === 0) {
       const byId = await this.orm.em.fork().findOne(FlavorEntity, { id });

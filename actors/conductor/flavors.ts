@@ -8,15 +8,15 @@ import { Flavor as FlavorEntity, type FlavorRow } from '../../runtime/db/entitie
 import type { Orm } from '../../runtime/db/orm.js';
 
 export const DEFAULT_FLAVORS: Flavor[] = [
-  { id: '1', name: 'm1.tiny', vcpus: 1, memoryMb: 512, diskGb: 1, ephemeralGb: 0, isPublic: true, extraSpecs: {} },
-  { id: '2', name: 'm1.small', vcpus: 1, memoryMb: 2048, diskGb: 20, ephemeralGb: 0, isPublic: true, extraSpecs: {} },
-  { id: '3', name: 'm1.medium', vcpus: 2, memoryMb: 4096, diskGb: 40, ephemeralGb: 0, isPublic: true, extraSpecs: {} },
-  { id: '4', name: 'm1.large', vcpus: 4, memoryMb: 8192, diskGb: 80, ephemeralGb: 0, isPublic: true, extraSpecs: {} },
-  { id: '5', name: 'm1.xlarge', vcpus: 8, memoryMb: 16384, diskGb: 160, ephemeralGb: 0, isPublic: true, extraSpecs: {} },
+  { id: '1', name: 'm1.tiny', vcpus: 1, memoryMb: 512, diskGb: 1, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
+  { id: '2', name: 'm1.small', vcpus: 1, memoryMb: 2048, diskGb: 20, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
+  { id: '3', name: 'm1.medium', vcpus: 2, memoryMb: 4096, diskGb: 40, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
+  { id: '4', name: 'm1.large', vcpus: 4, memoryMb: 8192, diskGb: 80, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
+  { id: '5', name: 'm1.xlarge', vcpus: 8, memoryMb: 16384, diskGb: 160, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
 ];
 
 function fromRow(r: FlavorRow): Flavor {
-  return { id: r.id, name: r.name, vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb, isPublic: r.isPublic, extraSpecs: r.extraSpecs };
+  return { id: r.id, name: r.name, vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb, swapMb: r.swapMb ?? 0, isPublic: r.isPublic, extraSpecs: r.extraSpecs };
 }
 
 export class FlavorCatalog {
@@ -32,7 +32,7 @@ export class FlavorCatalog {
       await em.insertMany(
         FlavorEntity,
         seed.map((f) => ({
-          id: f.id, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.diskGb, ephemeralGb: f.ephemeralGb,
+          id: f.id, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.diskGb, ephemeralGb: f.ephemeralGb, swapMb: f.swapMb,
           isPublic: f.isPublic, disabled: false, extraSpecs: f.extraSpecs, createdAt: now,
         })),
       );

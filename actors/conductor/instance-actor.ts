@@ -39,6 +39,8 @@ import { serverView } from './views.js';
 import { updateInstance } from './instance-update.js';
 import { instanceActions } from './instance-actions.js';
 import { isStale, powerSyncStopRecord } from './power-sync-record.js';
+import { rebuildGuestData, type GuestFields } from './guest-data.js';
+import { rowFlavor } from './guest-spec.js';
 
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
@@ -84,7 +86,7 @@ const RECENT_KEYS = 64;
 function lifeOf(r: InstanceRow): LifecycleState {
   const driven = r.taskState === null || isDriven(r.taskState);
   return {
-    flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, memoryMb: r.memoryMb, rootGb: r.rootGb, ephemeralGb: r.ephemeralGb },
+    flavor: rowFlavor(r),
     imageRef: r.imageRef,
     vmState: driven ? r.vmState : 'error',
     taskState: driven ? (r.taskState as LifecycleState['taskState']) : null,
@@ -105,7 +107,7 @@ function stateFields(row: InstanceRow, l: LifecycleState, now: Date): StateField
   const deleted = l.vmState === 'deleted';
   const f = l.flavor;
   return {
-    flavorId: f.id, flavorName: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.rootGb, ephemeralGb: f.ephemeralGb,
+    flavorId: f.id, flavorName: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, rootGb: f.rootGb, ephemeralGb: f.ephemeralGb, swapMb: f.swapMb ?? 0,
     imageRef: l.imageRef,
     vmState: l.vmState,
     taskState: l.taskState,
@@ -194,27 +196,30 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     return { hostDown: (h) => h === host && down };
   };
 
-  /** Runs one event through the lifecycle: write (CAS), then start effects. */
-  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord): Promise<{ s: State; refused?: NovactError; query?: HostQuery }> => {
+  /**
+   * Runs one event through the lifecycle: write (CAS), then start effects. `guest`: the guest data a
+   * rebuild replaces, written with its state (so its host call builds from it) only if it is accepted.
+   */
+  const apply = async (s: State, event: LifecycleEvent, start?: ActionRecord, guest?: GuestFields): Promise<{ s: State; refused?: NovactError; query?: HostQuery }> => {
     const row = s.row!;
     const now = new Date(deps.clock.now());
     const t = transition(s.life, event, { now: now.getTime(), config, newId: randomUUID, ...(deps.flavor ? { flavor: deps.flavor } : {}), ...(await moveEnv(s, event)) });
     if (!t.ok) return { s, refused: refusal(uuid, t) };
     if (t.query) return { s, query: t.query };
     let next = row;
-    if (changedOnDisk(s.life, t.next)) {
+    if (changedOnDisk(s.life, t.next) || guest) {
       const fields = stateFields(row, t.next, now);
       const finish: ActionFinish | undefined = t.finished ? { instanceUuid: uuid, ...t.finished, at: now } : undefined;
       // An action that ends as it starts (lock) is recorded finished in one row.
       const records = start && finish && finish.action === start.action
         ? { start: { ...start, finish } }
         : { ...(start ? { start } : {}), ...(finish ? { finish } : {}) };
-      if (!(await deps.store.update(uuid, row.version, fields, records))) {
+      if (!(await deps.store.update(uuid, row.version, fields, records, guest))) {
         // Someone else wrote this instance (a stale copy of this actor): adopt the truth, act no further.
         const fresh = await load(s);
         return { s: fresh, refused: new ConflictError(`Instance ${uuid} changed concurrently; retry`) };
       }
-      next = { ...row, ...fields, version: row.version + 1 };
+      next = { ...row, ...fields, ...guest, version: row.version + 1 };
     }
     if (t.migration && deps.migrations) await deps.migrations(next, t.migration, now);
     const out: State = { ...s, row: next, life: t.next };
@@ -290,7 +295,9 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
     const start: ActionRecord = {
       instanceUuid: uuid, action: ACTIONS[m.verb].record, requestId: m.key ?? m.requestId, projectId: row.projectId, userId: by.userId, at: new Date(deps.clock.now()),
     };
-    const { s: next, refused, query } = await apply(s, { kind: 'action', name: m.verb, args: m.body.args ?? null, by }, start);
+    const args = (m.body.args ?? null) as Record<string, unknown> | null;
+    const guest = m.verb === 'rebuild' ? rebuildGuestData(row, args) : undefined;
+    const { s: next, refused, query } = await apply(s, { kind: 'action', name: m.verb, args, by }, start, guest);
     if (refused) {
       m.reply.fail(refused);
       return next;

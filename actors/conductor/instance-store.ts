@@ -6,11 +6,12 @@
 import type { Orm } from '../../runtime/db/orm.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 import { Batcher } from '../../runtime/batcher.js';
+import type { GuestFields } from './guest-data.js';
 
 /** The fields a state transition may change. */
 export type StateFields = Pick<
   InstanceRow,
-  'flavorId' | 'flavorName' | 'vcpus' | 'memoryMb' | 'rootGb' | 'ephemeralGb' | 'imageRef' | 'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'taskContext' | 'lockedBy' | 'lockedReason'
+  'flavorId' | 'flavorName' | 'vcpus' | 'memoryMb' | 'rootGb' | 'ephemeralGb' | 'swapMb' | 'imageRef' | 'vmState' | 'taskState' | 'powerState' | 'host' | 'node' | 'alternates' | 'fault' | 'taskContext' | 'lockedBy' | 'lockedReason'
   | 'launchedAt' | 'terminatedAt' | 'deletedAt' | 'updatedAt'
 >;
 
@@ -27,7 +28,7 @@ export interface ActionRecord {
 
 type Item =
   | { t: 'insert'; row: InstanceRow; action: ActionRecord }
-  | { t: 'update'; uuid: string; expected: number; fields: StateFields; records: ActionRecords }
+  | { t: 'update'; uuid: string; expected: number; fields: StateFields; records: ActionRecords; guest?: GuestFields }
   ;
 
 /** Action records written in the same transaction as a state change, only if the change applies. */
@@ -60,9 +61,12 @@ export class InstanceStore {
   insert(row: InstanceRow, action: ActionRecord): Promise<boolean> {
     return this.batcher.add({ t: 'insert', row, action });
   }
-  /** A CAS state write, with the action records it starts or finishes (same transaction). */
-  update(uuid: string, expected: number, fields: StateFields, records: ActionRecords = {}): Promise<boolean> {
-    return this.batcher.add({ t: 'update', uuid, expected, fields, records });
+  /**
+   * A CAS state write, with the action records it starts or finishes (same transaction) and, for a
+   * rebuild, the guest data it replaces (otherwise those columns are left as they are).
+   */
+  update(uuid: string, expected: number, fields: StateFields, records: ActionRecords = {}, guest?: GuestFields): Promise<boolean> {
+    return this.batcher.add({ t: 'update', uuid, expected, fields, records, ...(guest ? { guest } : {}) });
   }
 
   get stats(): { batches: number; items: number } {
@@ -95,19 +99,20 @@ export class InstanceStore {
 
 const insertRow = (r: InstanceRow) => ({
   uuid: r.uuid, name: r.name, project_id: r.projectId, user_id: r.userId, flavor_id: r.flavorId,
-  flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb,
+  flavor_name: r.flavorName, vcpus: r.vcpus, memory_mb: r.memoryMb, root_gb: r.rootGb, ephemeral_gb: r.ephemeralGb, swap_mb: r.swapMb,
   image_ref: r.imageRef, vm_state: r.vmState, task_state: r.taskState, power_state: r.powerState, host: r.host,
-  node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, key_name: r.keyName, tags: r.tags, description: r.description, hostname: r.hostname,
+  node: r.node, alternates: r.alternates, availability_zone: r.availabilityZone, metadata: r.metadata, key_name: r.keyName, key_data: r.keyData, key_type: r.keyType, user_data: r.userData, config_drive: r.configDrive, tags: r.tags, description: r.description, hostname: r.hostname,
   access_ip_v4: r.accessIpV4, access_ip_v6: r.accessIpV6, scheduler_hints: r.schedulerHints, fault: r.fault,
   task_context: r.taskContext,
   idempotency_key: r.idempotencyKey, created_at: iso(r.createdAt), updated_at: iso(r.updatedAt), version: r.version,
 });
 
-const updateRow = ({ uuid, expected, fields: f }: Extract<Item, { t: 'update' }>) => ({
+const updateRow = ({ uuid, expected, fields: f, guest: g }: Extract<Item, { t: 'update' }>) => ({
   uuid, expected, flavor_id: f.flavorId, flavor_name: f.flavorName, vcpus: f.vcpus, memory_mb: f.memoryMb, root_gb: f.rootGb,
-  ephemeral_gb: f.ephemeralGb, image_ref: f.imageRef, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
+  ephemeral_gb: f.ephemeralGb, swap_mb: f.swapMb, image_ref: f.imageRef, vm_state: f.vmState, task_state: f.taskState, power_state: f.powerState, host: f.host, node: f.node,
   alternates: f.alternates, fault: f.fault, task_context: f.taskContext, locked_by: f.lockedBy, locked_reason: f.lockedReason, launched_at: iso(f.launchedAt), terminated_at: iso(f.terminatedAt),
   deleted_at: iso(f.deletedAt), updated_at: iso(f.updatedAt),
+  ...(g ? { set_guest: true, user_data: g.userData, key_name: g.keyName, key_data: g.keyData, key_type: g.keyType } : {}),
 });
 
 const startRow = (a: ActionRecord) => ({
@@ -121,30 +126,38 @@ const finishRow = (f: ActionFinish) => ({ instance_uuid: f.instanceUuid, action:
 // planner's statistics say (see docs/architecture.md, "Batched SQL").
 const BATCH_SQL = `
 with ins as (
-  insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb,
-    image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, key_name, scheduler_hints, fault,
+  insert into instances (uuid, name, project_id, user_id, flavor_id, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb, swap_mb,
+    image_ref, vm_state, task_state, power_state, host, node, alternates, availability_zone, metadata, key_name, key_data, key_type,
+    user_data, config_drive, scheduler_hints, fault,
     tags, description, hostname, access_ip_v4, access_ip_v6, task_context, idempotency_key, created_at, updated_at, version)
-  select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb,
-    d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.key_name, d.scheduler_hints, d.fault,
+  select d.uuid, d.name, d.project_id, d.user_id, d.flavor_id, d.flavor_name, d.vcpus, d.memory_mb, d.root_gb, d.ephemeral_gb, coalesce(d.swap_mb, 0),
+    d.image_ref, d.vm_state, d.task_state, d.power_state, d.host, d.node, d.alternates, d.availability_zone, d.metadata, d.key_name, d.key_data, d.key_type,
+    d.user_data, coalesce(d.config_drive, false), d.scheduler_hints, d.fault,
     coalesce(d.tags, '{}'), d.description, d.hostname, d.access_ip_v4, d.access_ip_v6, d.task_context, d.idempotency_key, d.created_at, d.updated_at, d.version
   from jsonb_to_recordset(?::jsonb) as d(uuid uuid, name text, project_id text, user_id text, flavor_id text, flavor_name text,
-    vcpus int, memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
-    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, scheduler_hints jsonb, fault jsonb,
+    vcpus int, memory_mb int, root_gb int, ephemeral_gb int, swap_mb int, image_ref text, vm_state text, task_state text, power_state int,
+    host text, node text, alternates jsonb, availability_zone text, metadata jsonb, key_name text, key_data text, key_type text,
+    user_data text, config_drive boolean, scheduler_hints jsonb, fault jsonb,
     tags text[], description text, hostname text, access_ip_v4 text, access_ip_v6 text, task_context jsonb, idempotency_key text,
     created_at timestamptz, updated_at timestamptz, version int)
   on conflict (idempotency_key) do nothing
   returning uuid),
 du as materialized (
   select * from jsonb_to_recordset(?::jsonb) as d(uuid uuid, expected int, flavor_id text, flavor_name text, vcpus int,
-    memory_mb int, root_gb int, ephemeral_gb int, image_ref text, vm_state text, task_state text, power_state int,
+    memory_mb int, root_gb int, ephemeral_gb int, swap_mb int, image_ref text, vm_state text, task_state text, power_state int,
     host text, node text, alternates jsonb, fault jsonb, task_context jsonb, locked_by text, locked_reason text, launched_at timestamptz, terminated_at timestamptz,
-    deleted_at timestamptz, updated_at timestamptz)),
+    deleted_at timestamptz, updated_at timestamptz, set_guest boolean, user_data text, key_name text, key_data text, key_type text)),
 upd as (
   update instances i set flavor_id = du.flavor_id, flavor_name = du.flavor_name, vcpus = du.vcpus, memory_mb = du.memory_mb,
-    root_gb = du.root_gb, ephemeral_gb = du.ephemeral_gb, image_ref = du.image_ref, vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
+    root_gb = du.root_gb, ephemeral_gb = du.ephemeral_gb, swap_mb = coalesce(du.swap_mb, 0), image_ref = du.image_ref, vm_state = du.vm_state, task_state = du.task_state, power_state = du.power_state, host = du.host,
     node = du.node, alternates = du.alternates, fault = du.fault, task_context = du.task_context, locked_by = du.locked_by,
     locked_reason = du.locked_reason, launched_at = du.launched_at, terminated_at = du.terminated_at,
-    deleted_at = du.deleted_at, updated_at = du.updated_at, version = i.version + 1
+    deleted_at = du.deleted_at, updated_at = du.updated_at, version = i.version + 1,
+    -- Guest data only when the write carries it (a rebuild); every other write leaves it as it is.
+    user_data = case when du.set_guest then du.user_data else i.user_data end,
+    key_name = case when du.set_guest then du.key_name else i.key_name end,
+    key_data = case when du.set_guest then du.key_data else i.key_data end,
+    key_type = case when du.set_guest then du.key_type else i.key_type end
   from du
   where i.uuid = any(array(select uuid from du)) and i.uuid = du.uuid and i.version = du.expected
   returning i.uuid),

@@ -17,6 +17,8 @@ export interface Guest extends GuestInfo {
   log?: string[];
   /** Booted from this rescue image; its own disk is attached. */
   rescueImage?: string;
+  /** The spec it was last built from (only when the driver keeps specs). */
+  spec?: GuestSpec;
 }
 
 /** What a live migration's destination was told to expect, and whether the guest has arrived. */
@@ -53,6 +55,7 @@ export class FakeCore {
     readonly clock: Clock,
     readonly faults: FaultInjector,
     private readonly latency: Partial<Record<DriverOp, number>> | undefined,
+    private readonly keepSpecs = false,
   ) {}
 
   /**
@@ -124,8 +127,14 @@ export class FakeCore {
       uuid: s.uuid, name: s.name, powerState, vcpus: s.vcpus, memoryMb: s.memoryMb, diskGb: s.diskGb,
       imageId, startedAt: this.clock.now(),
     };
+    this.keepSpec(g, s);
     this.guests.set(g.uuid, g);
     return g;
+  }
+
+  /** Remembers what `g` was built from, when asked to (tests read it back with `FakeDriver.getSpec`). */
+  keepSpec(g: Guest, s: GuestSpec): void {
+    if (this.keepSpecs) g.spec = s;
   }
 
   /** Sets the power state as an operation does (no event: the caller asked for it). */

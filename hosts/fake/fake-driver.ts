@@ -31,6 +31,8 @@ export interface FakeDriverOptions {
   fabric?: FakeFabric;
   /** Reject spawns that exceed physical capacity. Off by default: the scheduler may overcommit. */
   enforceCapacity?: boolean;
+  /** Keep the spec each guest was last built from, for `getSpec` (tests). Off by default: a simulated fleet need not hold them. */
+  keepSpecs?: boolean;
 }
 
 /** A power transition: the states it is accepted from ('any' = always) and where it lands. */
@@ -84,7 +86,7 @@ export class FakeDriver implements HypervisorDriver {
     const clock = opts.clock ?? systemClock;
     this.enforceCapacity = opts.enforceCapacity ?? false;
     this.faults = new FaultInjector(opts.faultPlan);
-    this.core = new FakeCore(this.hostname, info, clock, this.faults, opts.latencyMs && { ...opts.latencyMs });
+    this.core = new FakeCore(this.hostname, info, clock, this.faults, opts.latencyMs && { ...opts.latencyMs }, opts.keepSpecs ?? false);
     this.fabric = opts.fabric;
     this.fabric?.join(this.core);
     const g = this.faults.guests;
@@ -110,6 +112,8 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.core.guests.get(uuid);
     return g && toInfo(g);
   }
+  /** The spec the guest was last built from (spawn, rebuild, a migration's arrival); only with `keepSpecs`. */
+  getSpec(uuid: string): GuestSpec | undefined { return this.core.guests.get(uuid)?.spec; }
 
   /**
    * Idempotent on uuid: an existing guest is returned as is (no fault is consulted, a replay must

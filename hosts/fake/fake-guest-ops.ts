@@ -114,6 +114,7 @@ export function rebuild(c: FakeCore, spec: GuestSpec, opts?: CallOptions): Promi
     const g = c.need(spec.uuid);
     g.imageId = spec.image.id;
     g.name = spec.name;
+    c.keepSpec(g, spec);
     g.rescueImage = undefined;
     g.powerState = SHUTDOWN;
     return c.setState(g, RUNNING, `fake-hv: rebuilt from image ${spec.image.id}`);

@@ -46,8 +46,8 @@ export interface CacheStats {
 }
 
 /**
- * What the bytes of each Glance disk_format are used as. Raw-like formats are never probed: their
- * bytes may be anything, a qcow2 header included, and stay raw. Formats missing here (vmdk, vhd,
+ * What the bytes of each Glance disk_format are used as. Raw-like formats are never probed by
+ * qemu-img; a raw image whose header is another format's is refused (`refuseDisguised`). Formats missing here (vmdk, vhd,
  * vhdx, vdi, ploop) are refused rather than converted: their readers have had host-file escapes of
  * their own (VMDK extents, CVE-2024-32498), and Glance can convert on import instead.
  */
@@ -269,6 +269,7 @@ export class ImageCache {
       closed = true;
       await fh.close();
       if (format === 'qcow2') await this.checkQcow2(image.id, part);
+      else await refuseDisguised(image.id, part);
       await rename(part, this.pathOf(image.id));
       this.bases.set(image.id, { sizeBytes: size, lastUse: this.now() });
     } catch (e) {
@@ -292,5 +293,29 @@ export class ImageCache {
     if (info.format !== 'qcow2') throw new DriverError('failed', `image ${id}: not a qcow2 (qemu-img reads ${info.format})`);
     if (info.backingFile !== undefined) throw new DriverError('failed', `image ${id}: a qcow2 with a backing file is refused`);
     if (info.dataFile !== undefined) throw new DriverError('failed', `image ${id}: a qcow2 with an external data file is refused`);
+  }
+}
+
+/**
+ * Headers of formats a raw image must not carry (Nova's format inspector since CVE-2024-32498):
+ * a raw disk that is really a qcow2 or VMDK would be opened by path as such by whatever later
+ * probes it, backing files and extents included.
+ */
+const DISGUISES: readonly { name: string; magic: Buffer }[] = [
+  { name: 'qcow2', magic: Buffer.from([0x51, 0x46, 0x49, 0xfb]) },
+  { name: 'vmdk', magic: Buffer.from('KDMV') },
+  { name: 'vhdx', magic: Buffer.from('vhdxfile') },
+  { name: 'vdi', magic: Buffer.from('<<< ') },
+];
+
+async function refuseDisguised(id: string, part: string): Promise<void> {
+  const fh = await open(part, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    await fh.read(head, 0, head.length, 0);
+    const found = DISGUISES.find((d) => head.subarray(0, d.magic.length).equals(d.magic));
+    if (found) throw new DriverError('failed', `image ${id}: its disk_format is raw but its data is a ${found.name}`);
+  } finally {
+    await fh.close();
   }
 }

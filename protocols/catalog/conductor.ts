@@ -9,6 +9,7 @@ import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
 import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
 import { isValidToken, token, type Subjects } from '../subjects.js';
+import { MAX_USER_DATA_LENGTH } from '../user-data.js';
 
 const IdToken = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const MAX_BUILD_COUNT = 100;
@@ -23,6 +24,12 @@ export const BuildRequestSchema = Closed({
   availabilityZone: Opt(NonEmptyName(255)),
   metadata: Opt(MetadataMap({ maxProperties: 128 })),
   keyName: Opt(NonEmptyName(255)),
+  /** The named key pair's public key and type as the API read them (Nova copies them at boot); only with `keyName`. */
+  keyData: Opt(Type.String({ minLength: 1, maxLength: 16_384 })),
+  keyType: Opt(Type.Union([Type.Literal('ssh'), Type.Literal('x509')])),
+  /** Base64 as the API took it (checked there as Nova checks it). */
+  userData: Opt(Type.String({ maxLength: MAX_USER_DATA_LENGTH })),
+  configDrive: Opt(Type.Boolean()),
   tags: Opt(Tags),
   description: Opt(Name(255)),
   hostname: Opt(NonEmptyName(63)),
@@ -43,6 +50,10 @@ export interface BuildRequest {
   availabilityZone?: string;
   metadata?: Record<string, string>;
   keyName?: string;
+  keyData?: string;
+  keyType?: 'ssh' | 'x509';
+  userData?: string;
+  configDrive?: boolean;
   tags?: string[];
   description?: string;
   hostname?: string;
@@ -177,7 +188,7 @@ export const FlavorCreate = defineRequest({
   verb: 'create', pattern: flavor('create'), mutating: true,
   body: Closed({
     id: Opt(NonEmptyName(255)), name: NonEmptyName(255), vcpus: Int(1, 2_147_483_647), memoryMb: Int(1, 2_147_483_647),
-    diskGb: Int(0, 2_147_483_647), ephemeralGb: Opt(Int(0, 2_147_483_647)), isPublic: Opt(Type.Boolean()),
+    diskGb: Int(0, 2_147_483_647), ephemeralGb: Opt(Int(0, 2_147_483_647)), swapMb: Opt(Int(0, 2_147_483_647)), isPublic: Opt(Type.Boolean()),
   }),
   reply: FlavorReplySchema, ...served,
 });

@@ -19,12 +19,15 @@ export const ServerViewSchema = Type.Object({
   host: NullableStr,
   projectId: Str,
   userId: Str,
-  flavor: Type.Object({ id: Str, name: Str, vcpus: Num, ram: Num, disk: Num, ephemeral: Num }),
+  flavor: Type.Object({ id: Str, name: Str, vcpus: Num, ram: Num, disk: Num, ephemeral: Num, swap: Num }),
   imageId: Str,
   availabilityZone: NullableStr,
   metadata: Type.Record(Str, Str),
   /** The key pair named at create (Nova keeps the name; the key itself is the API's). */
   keyName: NullableStr,
+  /** Nova's `user_data` (base64 as given; an admin's view from 2.3) and whether the guest has a config drive. */
+  userData: NullableStr,
+  configDrive: Type.Boolean(),
   /** Nova's server tags (2.26), user-set description (2.19), hostname (2.90) and access addresses. */
   tags: Type.Array(Str),
   description: NullableStr,
@@ -81,6 +84,7 @@ export const FlavorSchema = Type.Object({
   memoryMb: Num,
   diskGb: Num,
   ephemeralGb: Num,
+  swapMb: Num,
   isPublic: Type.Boolean(),
   extraSpecs: Type.Record(Str, Str),
 });

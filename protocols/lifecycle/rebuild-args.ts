@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Closed, MetadataMap, Name, NonEmptyName, Opt, Uuid } from '../catalog/common.js';
+import { MAX_USER_DATA_LENGTH } from '../user-data.js';
 
 /** The image reference the API resolved to an image id (a URL's last segment). */
 export const RebuildArgs = Closed({
@@ -19,8 +20,10 @@ export const RebuildArgs = Closed({
   // 2.19, 2.54, 2.57, 2.90 (the API refuses them below their microversion).
   description: Opt(Name(255)),
   key_name: Opt(NonEmptyName(255)),
-  user_data: Opt(Type.String({ maxLength: 65_535 })),
+  user_data: Opt(Type.String({ maxLength: MAX_USER_DATA_LENGTH })),
   hostname: Type.Optional(NonEmptyName(63)),
+  /** Not a REST field: the API's copy of the caller's key pair named by a string `key_name` (Nova copies it at rebuild). */
+  keyPair: Type.Optional(Closed({ publicKey: Type.String({ minLength: 1, maxLength: 16_384 }), type: Type.Union([Type.Literal('ssh'), Type.Literal('x509')]) })),
 });
 
 export const RescueArgs = Type.Union([

@@ -54,6 +54,8 @@ export interface FlavorRef {
   memoryMb: number;
   rootGb: number;
   ephemeralGb: number;
+  /** MiB; absent: none. */
+  swapMb?: number;
 }
 
 /** Per-task context, persisted with the row (jsonb) and cleared when the task ends. */

@@ -1,5 +1,5 @@
 /**
- * A server process started by novact (nats-server, postgres, initdb): its output kept as the first
+ * A server process started by novact (nats-server, postgres, initdb, libvirtd): its output kept as the first
  * and last lines (usage errors come first, crashes last) for error messages, and its exit as a promise.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -63,6 +63,40 @@ export function procStat(pid: number, tid?: number): { state: string; ppid: numb
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Resolves once these processes are gone or zombies (a zombie holds nothing), or when `timeoutMs`
+ * passes: orphaned postgres backends keep the old shared memory attached, and a new postmaster
+ * refuses to start; orphaned qemu keeps a guest running.
+ */
+export async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = pids.filter((p) => {
+      const s = procStat(p);
+      return s !== undefined && s.state !== 'Z';
+    });
+    if (left.length === 0 || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Processes whose environment holds exactly `entry` (`NAME=value`), from /proc: how a daemon's
+ * detached descendants (qemu daemonises, so its parent is init) are found. Ours alone are readable.
+ */
+export function pidsWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) found.push(Number(name));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return found;
 }
 
 /**

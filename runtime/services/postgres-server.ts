@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isAlive, launch, procStat, waitStopped, type Running } from './child-process.js';
+import { isAlive, launch, procStat, waitGone, waitStopped, type Running } from './child-process.js';
 import { freePort } from './free-port.js';
 import { generatePassword, readStoredPassword, socketUrl, storePassword, SUPERUSER, writeHba, writePrivate, type ServerUser } from './postgres-auth.js';
 
@@ -105,19 +105,6 @@ function signalTree(pid: number | undefined, signal: NodeJS.Signals): number[] {
   trySignal(pid, signal);
   for (const kid of kids) trySignal(kid, signal);
   return kids;
-}
-
-/** Orphaned backends keep the old shared memory attached, and a new postmaster refuses to start. */
-async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = pids.filter((p) => {
-      const s = procStat(p);
-      return s !== undefined && s.state !== 'Z';
-    });
-    if (left.length === 0 || Date.now() > deadline) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function findBinDir(): string {

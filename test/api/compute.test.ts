@@ -247,7 +247,10 @@ t.test('flavors: list, detail, show by microversion, admin create/delete and ext
   t.equal((await http.delete('/v2.1/flavors/gpu-1/os-extra_specs/trait:GPU', { token: admin })).status, 404);
   t.equal((await http.delete('/v2.1/flavors/gpu-1', { token: admin })).status, 202);
   t.equal((await http.get('/v2.1/flavors/gpu-1', { token: admin })).status, 404);
-  t.equal((await http.post('/v2.1/flavors', { token: admin, body: { flavor: { name: 'swap', ram: 1, vcpus: 1, disk: 0, swap: 512 } } })).status, 400, 'swap is refused, not dropped');
+  const swap = await http.post('/v2.1/flavors', { token: admin, body: { flavor: { name: 'swap', ram: 1, vcpus: 1, disk: 0, swap: '512', id: 'swap-1' } } });
+  t.same([swap.status, swap.body.flavor?.swap], [200, 512], 'swap in MiB, kept');
+  t.equal((await http.get('/v2.1/flavors/swap-1', { token: a.token, headers: { 'OpenStack-API-Version': 'compute 2.75' } })).body.flavor.swap, 512);
+  t.equal((await http.delete('/v2.1/flavors/swap-1', { token: admin })).status, 202);
 });
 
 t.test('key pairs: import and generate, per user, codes by microversion', async (t) => {

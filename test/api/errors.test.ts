@@ -59,7 +59,7 @@ t.test('unsupported features are refused by name, not dropped', async (t) => {
   const base = { name: 'x', flavorRef: '1', imageRef: image.id };
   const refused = [
     { networks: [{ uuid: '8f5f7a3e-3a44-4a4b-9d3b-5c2a1f3e4d5c' }] },
-    { user_data: 'IyEvYmluL3NoCg==' },
+    { personality: [{ path: '/etc/motd', contents: 'IyEvYmluL3NoCg==' }] },
     { block_device_mapping_v2: [{ boot_index: 0, uuid: image.id, source_type: 'image', destination_type: 'volume' }] },
     { security_groups: [{ name: 'web' }] },
     { imageRef: '' },

@@ -166,14 +166,20 @@ t.test('qcow2 images must be qcow2 without a backing file or data file', async (
   t.same((await readdir(dir)).sort(), ['q-ok'], 'refused images leave nothing');
 });
 
-t.test('a raw image whose bytes are a qcow2 header stays raw', async (t) => {
-  const { fetcher, cache } = setup();
+t.test('a raw image whose bytes are a qcow2 (or VMDK) is refused, and leaves nothing', async (t) => {
+  const { fetcher, cache, dir } = setup();
   const backed = await qcow2Bytes('raw-backed', ['-u', '-F', 'raw', '-b', '/etc/passwd']);
   for (const diskFormat of ['raw', 'ami', 'aki', 'ari', 'iso']) {
-    const r = await cache.acquire(image(fetcher, `r-${diskFormat}`, backed, diskFormat), 'vm1');
-    t.equal(r.format, 'raw', diskFormat);
-    t.same(await readFile(r.path), backed, 'the bytes as given');
+    const e = await rejection(cache.acquire(image(fetcher, `r-${diskFormat}`, backed, diskFormat), 'vm1'));
+    t.match(e.message, /data is a qcow2/, diskFormat);
   }
+  const vmdk = Buffer.concat([Buffer.from('KDMV'), Buffer.alloc(508)]);
+  t.match((await rejection(cache.acquire(image(fetcher, 'r-vmdk', vmdk, 'raw'), 'vm1'))).message, /data is a vmdk/);
+  t.same(await readdir(dir), [], 'nothing kept');
+  const plain = Buffer.alloc(4096, 7);
+  const r = await cache.acquire(image(fetcher, 'r-plain', plain, 'raw'), 'vm1');
+  t.equal(r.format, 'raw');
+  t.same(await readFile(r.path), plain, 'the bytes as given');
 });
 
 t.test('other disk formats are unsupported, before any fetch', async (t) => {

@@ -130,6 +130,21 @@ t.test("a host asks only for its own guests: not another host's list (conductor.
   await conductor.close();
 });
 
+t.test("a host downloads images only under its own name: not another host's host-download subject", async (t) => {
+  const a = await asHost(hostA);
+  const seen = violations(a);
+  const image = '00000000-0000-4000-8000-000000000001';
+  const image2 = '00000000-0000-4000-8000-000000000002';
+  a.publish(`novact.image.${image}.host-download.h-a`);
+  a.publish(`novact.image.${image}.host-download.h-b`);
+  a.publish(`novact.image.${image2}.host-download.phantom-1`);
+  a.publish(`novact.image.${image}.host-download`);
+  await settled(a);
+  t.same(seen.sort(), [
+    `publish novact.image.${image}.host-download`, `publish novact.image.${image}.host-download.h-b`, `publish novact.image.${image2}.host-download.phantom-1`,
+  ], 'only its own host-download subject was allowed');
+});
+
 t.test('replies are private: nobody subscribes _INBOX.> or another identity\'s inbox prefix (H1)', async (t) => {
   const a = await asHost(hostA);
   const seenA = violations(a);

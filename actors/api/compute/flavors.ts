@@ -2,7 +2,7 @@
  * Flavors: list (`GET /flavors`, `/flavors/detail`, Nova's filters, sort keys and paging), show,
  * admin create (200) and delete (202), and extra specs (`/flavors/{id}/os-extra_specs[/{key}]`).
  * Views by microversion: `description` from 2.55, `extra_specs` in the body from 2.61, `swap` an
- * integer from 2.75 (an empty string before, for no swap).
+ * integer from 2.75 (before, an empty string for no swap).
  */
 import type { FastifyRequest } from 'fastify';
 import { Closed, MetadataMap } from '../../../protocols/catalog/common.js';
@@ -46,7 +46,7 @@ const SPECS = MetadataMap();
 /** Nova's sort keys for flavors that novact has. */
 const SORT: Record<string, (f: Flavor) => string | number> = {
   flavorid: (f) => f.id, id: (f) => f.id, name: (f) => f.name, memory_mb: (f) => f.memoryMb, vcpus: (f) => f.vcpus,
-  root_gb: (f) => f.diskGb, ephemeral_gb: (f) => f.ephemeralGb,
+  root_gb: (f) => f.diskGb, ephemeral_gb: (f) => f.ephemeralGb, swap: (f) => f.swapMb,
 };
 
 function flavorLinks(f: Flavor, links: Links) {
@@ -62,7 +62,7 @@ export function flavorBrief(f: Flavor, mv: Microversion, links: Links): Record<s
 export function flavorDetail(f: Flavor, mv: Microversion, links: Links): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: f.id, name: f.name, ram: f.memoryMb, disk: f.diskGb, vcpus: f.vcpus, 'OS-FLV-EXT-DATA:ephemeral': f.ephemeralGb,
-    'OS-FLV-DISABLED:disabled': false, swap: atLeast(mv, 75) ? 0 : '', rxtx_factor: 1.0, 'os-flavor-access:is_public': f.isPublic,
+    'OS-FLV-DISABLED:disabled': false, swap: atLeast(mv, 75) ? f.swapMb : f.swapMb || '', rxtx_factor: 1.0, 'os-flavor-access:is_public': f.isPublic,
     links: flavorLinks(f, links),
   };
   if (atLeast(mv, 55)) out.description = null;
@@ -137,17 +137,16 @@ export function flavorRoutes(d: ApiDeps): Route[] {
       method: 'POST', url: '/v2.1/flavors', policy: admin('os_compute_api:os-flavor-manage:create'), schema: { body: CREATE_SCHEMA },
       handler: async (req) => {
         const f = (req.body as { flavor: Record<string, unknown> }).flavor;
-        if (f.swap !== undefined && f.swap !== '' && Number(f.swap) !== 0) throw badRequest('Swap on flavors is not supported by novact.');
         if (f.rxtx_factor !== undefined && Number(f.rxtx_factor) !== 1) throw badRequest('rxtx_factor other than 1.0 is not supported by novact.');
         if (f.description !== undefined && f.description !== null) throw badRequest('Flavor descriptions are not supported by novact.');
         const pub = f['os-flavor-access:is_public'];
         if (typeof pub === 'string' && !['true', 'false', 'True', 'False', '1', '0'].includes(pub)) throw badRequest(`Invalid input for field/attribute os-flavor-access:is_public. Value: ${pub}.`);
         const body: Record<string, unknown> = {
           name: f.name, vcpus: Number(f.vcpus), memoryMb: Number(f.ram), diskGb: Number(f.disk),
-          ephemeralGb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0), isPublic: pub === undefined ? true : pub === true || truthy(String(pub)),
+          ephemeralGb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0), swapMb: f.swap === undefined || f.swap === '' ? 0 : Number(f.swap), isPublic: pub === undefined ? true : pub === true || truthy(String(pub)),
         };
         if (f.id !== undefined && f.id !== null) body.id = String(f.id);
-        if ([body.vcpus, body.memoryMb, body.diskGb, body.ephemeralGb].some((n) => (n as number) > MAX_INT)) throw badRequest('Flavor values must be at most 2147483647.');
+        if ([body.vcpus, body.memoryMb, body.diskGb, body.ephemeralGb, body.swapMb].some((n) => (n as number) > MAX_INT)) throw badRequest('Flavor values must be at most 2147483647.');
         return { flavor: flavorDetail(await backend.createFlavor(body, req.id), req.microversion, links) };
       },
     },

@@ -18,10 +18,13 @@ import { atLeast } from '../microversion.js';
 import { refuseNewerFields } from './server-field-rules.js';
 import { flavorSpecs } from './server-lookup.js';
 import { serverUpdateView } from './server-views.js';
+import { checkUserData } from './user-data.js';
 
 type Args = Record<string, unknown>;
 
 export interface ActionHook {
+  /** Nova's own wording for fields its schema words specially, before the action's schema is checked. */
+  check?: (req: FastifyRequest, value: unknown) => void;
   /** Checks and completes the arguments before the instance sees them (the value sent on). */
   prepare?: (d: ApiDeps, req: FastifyRequest, server: ServerView, args: Args | null) => Promise<Args | null>;
   /** After the instance accepted: follow-up changes, and the response body. */
@@ -71,16 +74,32 @@ function rebuildUpdate(a: Args): Args {
   return out;
 }
 
+/** The instance verb's own field (the key pair's copy), which REST callers may not send. */
+const INTERNAL_REBUILD_FIELDS = ['keyPair'];
+
 export const ACTION_HOOKS: Partial<Record<ActionName, ActionHook>> = {
   rebuild: {
+    check: (req, value) => {
+      if (typeof value !== 'object' || value === null) return;
+      const v = value as Args;
+      const internal = INTERNAL_REBUILD_FIELDS.find((k) => k in v);
+      if (internal) throw badRequest(`Invalid input for field/attribute rebuild. Additional properties are not allowed ('${internal}' was unexpected)`);
+      if (atLeast(req.microversion, REBUILD_FIELD_VERSIONS.user_data!) && typeof v.user_data === 'string') checkUserData(v.user_data);
+    },
     prepare: async (d, req, server, args) => {
       const a = args!;
       refuseNewerFields(req.microversion, 'rebuild', a, REBUILD_FIELD_VERSIONS);
       const auth = authOf(req);
       const image = await usableImage(d, auth, String(a.imageRef), 'Cannot find image for rebuild');
       checkFits(server, image);
-      if (typeof a.key_name === 'string' && !(await d.keypairs.get(auth.userId, a.key_name))) throw badRequest('Invalid key_name provided.');
-      return { ...a, imageRef: image.id, adminPass: typeof a.adminPass === 'string' ? a.adminPass : generatePassword() };
+      const out: Args = { ...a, imageRef: image.id, adminPass: typeof a.adminPass === 'string' ? a.adminPass : generatePassword() };
+      if (typeof a.key_name === 'string') {
+        // The caller's key pair (users own keys; another user of the project may rebuild), copied as Nova copies it.
+        const key = await d.keypairs.get(auth.userId, a.key_name);
+        if (!key) throw badRequest('Invalid key_name provided.');
+        out.keyPair = { publicKey: key.publicKey, type: key.type };
+      }
+      return out;
     },
     reply: async (d, req, answer, args) => {
       const change = rebuildUpdate(args!);
@@ -93,6 +112,9 @@ export const ACTION_HOOKS: Partial<Record<ActionName, ActionHook>> = {
       const shown = { ...server, imageId: String(args!.imageRef) };
       const view = serverUpdateView(shown, { mv, auth, links: d.links, ...(atLeast(mv, 47) ? { flavorSpecs: await flavorSpecs(d.backend) } : {}) });
       if (atLeast(mv, 54) && !atLeast(mv, 75)) view.key_name = server.keyName;
+      // From 2.57 the user data is answered as `user_data` (Nova's view leaves out the OS-EXT-SRV-ATTR one here).
+      delete view['OS-EXT-SRV-ATTR:user_data'];
+      if (atLeast(mv, REBUILD_FIELD_VERSIONS.user_data!)) view.user_data = server.userData;
       return { server: { ...view, adminPass: args!.adminPass } };
     },
   },

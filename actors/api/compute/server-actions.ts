@@ -43,6 +43,8 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
           if (NOT_IMPLEMENTED.has(api)) throw notImplemented(`The server action '${api}' is not implemented by novact.`);
           throw badRequest(`There is no such action: ${api}`);
         }
+        const hook = ACTION_HOOKS[name];
+        hook?.check?.(req, value);
         let args = argsOf(name, api, value);
         const needs = 'argsMinVersion' in spec ? spec.argsMinVersion?.(args as never) : undefined;
         if (needs !== undefined && !atLeast(req.microversion, needs)) {
@@ -57,7 +59,6 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
         // Actions whose body and answer change with the microversion (live migrate, evacuate).
         const move = moves[name] ? await moves[name].prepare((value ?? {}) as Record<string, unknown>, req.microversion, s) : undefined;
         if (move) args = move.args;
-        const hook = ACTION_HOOKS[name];
         if (hook?.prepare) args = await hook.prepare(d, req, s, args as Record<string, unknown> | null);
         const answer = await d.backend.serverCall(s.id, name, { args, by }, req.id);
         if (hook?.reply) return reply.code(spec.status).send(await hook.reply(d, req, answer, args as Record<string, unknown> | null));

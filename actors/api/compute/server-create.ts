@@ -1,8 +1,9 @@
 /**
- * `POST /servers`: Nova's boot. The body is checked against Nova's schema (unknown fields are a 400);
- * features novact does not have (networks, volumes, user data, config drive, …) are refused with a
- * 400 that says so rather than dropped. Then, before anything is created: the flavor must exist, the
- * image must be visible to the project and active, the key pair must exist, and the project's quota
+ * `POST /servers`: Nova's boot. The body is checked against Nova's schema (unknown fields are a 400;
+ * `user_data` with Nova's messages, user-data.ts); features novact does not have (networks, volumes,
+ * …) are refused with a 400 that says so rather than dropped. Then, before anything is created: the
+ * flavor must exist, the image must be visible to the project and active, the key pair must exist
+ * (its public key and type are copied into the build, as Nova copies them), and the project's quota
  * (instances, cores, RAM, metadata items, the group's members) must hold the request, and scheduler
  * hints may name only the caller's project's groups and servers (`server-hints.ts`). As in Nova,
  * quota is counted again after the build (`quota.recheck_quota`) and a build that lost a race is deleted again and
@@ -26,6 +27,7 @@ import { headroom, type QuotaLimits } from './quota-store.js';
 import { CREATE_FIELD_VERSIONS, DESCRIPTION, HOSTNAME, refuseNewerFields, TAGS } from './server-field-rules.js';
 import { resolveHints } from './server-hints.js';
 import { serverLinks } from './server-views.js';
+import { BOOLEAN_SCHEMA, checkUserData, configDriveOf } from './user-data.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
 const COUNT = { anyOf: [{ type: 'integer', minimum: 1, maximum: 100 }, { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }] } as const;
@@ -55,8 +57,9 @@ export const CREATE_SCHEMA = {
           ],
         },
         security_groups: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 255 } }, additionalProperties: false } },
-        user_data: { type: 'string', maxLength: 65535 },
-        config_drive: { type: ['boolean', 'string'] },
+        // Its length and base64 are checked by the handler, in Nova's words.
+        user_data: { type: 'string' },
+        config_drive: BOOLEAN_SCHEMA,
         min_count: COUNT,
         max_count: COUNT,
         return_reservation_id: { type: ['boolean', 'string'] },
@@ -101,8 +104,6 @@ const unsupported = (what: string) => badRequest(`${what} is not supported by no
 function refuseUnsupported(s: CreateBody['server']): void {
   if (Array.isArray(s.networks) && s.networks.length > 0) throw unsupported('Requesting networks (there is no networking service)');
   if (s.security_groups?.some((g) => g.name !== 'default')) throw unsupported('A security group other than default');
-  if (s.user_data !== undefined) throw unsupported('user_data (there is no metadata service or config drive)');
-  if (s.config_drive === true || (typeof s.config_drive === 'string' && !['', 'false', 'False', '0'].includes(s.config_drive))) throw unsupported('config_drive');
   if ((s.block_device_mapping?.length ?? 0) > 0 || (s.block_device_mapping_v2?.length ?? 0) > 0) throw unsupported('Block device mapping (there is no volume service)');
   if (s.imageRef === undefined || s.imageRef === '') throw unsupported('Booting without an image (from a volume)');
   if (s.host !== undefined || s.hypervisor_hostname !== undefined) throw unsupported('Requesting a host at boot');
@@ -157,6 +158,7 @@ export function createServerRoute(d: ApiDeps): Route {
     const body = req.body as CreateBody;
     const s = body.server;
     refuseNewerFields(req.microversion, 'server', s, CREATE_FIELD_VERSIONS);
+    if (s.user_data !== undefined) checkUserData(s.user_data);
     refuseUnsupported(s);
     const min = Number(s.min_count ?? 1);
     const max = Number(s.max_count ?? s.min_count ?? 1);
@@ -164,7 +166,8 @@ export function createServerRoute(d: ApiDeps): Route {
     // Nova 2.90: one hostname cannot name several servers.
     if (s.hostname !== undefined && max > 1) throw badRequest('Cannot use the hostname parameter when creating more than one server.');
     const [flavor, image, limits] = await Promise.all([findFlavor(d, auth, s.flavorRef), findImage(d, auth, s.imageRef!), d.quotas.limits(auth.projectId)]);
-    if (s.key_name !== undefined && !(await d.keypairs.get(auth.userId, s.key_name))) throw badRequest('Invalid key_name provided.');
+    const key = s.key_name === undefined ? undefined : await d.keypairs.get(auth.userId, s.key_name);
+    if (key === null) throw badRequest('Invalid key_name provided.');
     const items = Object.keys(s.metadata ?? {}).length;
     if (limits.metadata_items >= 0 && items > limits.metadata_items) {
       throw forbidden(`Quota exceeded for metadata_items: Requested ${items}, but the limit is ${limits.metadata_items}.`);
@@ -178,7 +181,9 @@ export function createServerRoute(d: ApiDeps): Route {
     const build: BuildRequest = { name: s.name, flavorRef: flavor.id, imageRef: image.id, projectId: auth.projectId, userId: auth.userId };
     if (s.metadata) build.metadata = s.metadata;
     if (s.availability_zone !== undefined) build.availabilityZone = s.availability_zone;
-    if (s.key_name !== undefined) build.keyName = s.key_name;
+    if (key) Object.assign(build, { keyName: key.name, keyData: key.publicKey, keyType: key.type });
+    if (s.user_data !== undefined) build.userData = s.user_data;
+    if (configDriveOf(s.config_drive)) build.configDrive = true;
     if (s.tags && s.tags.length > 0) build.tags = s.tags;
     if (typeof s.description === 'string') build.description = s.description;
     if (s.hostname !== undefined) build.hostname = s.hostname;

@@ -52,7 +52,7 @@ function flavorOf(s: ServerView, v: ServerViewContext): Record<string, unknown> 
     return { id: s.flavor.id, links: [{ rel: 'bookmark', href: `${v.links.base}/flavors/${s.flavor.id}` }] };
   }
   const f: Record<string, unknown> = {
-    vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: 0, original_name: s.flavor.name,
+    vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: s.flavor.swap, original_name: s.flavor.name,
   };
   const specs = v.flavorSpecs?.(s.flavor.id);
   if (specs !== undefined) f.extra_specs = specs;
@@ -80,7 +80,8 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     links: serverLinks(s, links),
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': s.availabilityZone ?? (s.host ? 'nova' : ''),
-    config_drive: '',
+    // Nova's column is a string: "True", or "" for none.
+    config_drive: s.configDrive ? 'True' : '',
     key_name: s.keyName,
     'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
@@ -103,7 +104,7 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
         'OS-EXT-SRV-ATTR:kernel_id': '',
         'OS-EXT-SRV-ATTR:ramdisk_id': '',
         'OS-EXT-SRV-ATTR:root_device_name': null,
-        'OS-EXT-SRV-ATTR:user_data': null,
+        'OS-EXT-SRV-ATTR:user_data': s.userData,
       });
     }
   } else if (atLeast(mv, 90)) {

@@ -7,6 +7,8 @@ export interface FlavorRow {
   memoryMb: number;
   rootGb: number;
   ephemeralGb: number;
+  /** Swap, MiB (Nova's flavor `swap`). */
+  swapMb: number;
   isPublic: boolean;
   disabled: boolean;
   extraSpecs: Record<string, string>;
@@ -24,6 +26,7 @@ export const Flavor = new EntitySchema<FlavorRow>({
     memoryMb: { type: 'integer' },
     rootGb: { type: 'integer' },
     ephemeralGb: { type: 'integer' },
+    swapMb: { type: 'integer', default: 0 },
     isPublic: { type: 'boolean' },
     disabled: { type: 'boolean' },
     extraSpecs: { type: 'json' },

@@ -14,6 +14,8 @@ export interface InstanceRow {
   memoryMb: number;
   rootGb: number;
   ephemeralGb: number;
+  /** The flavor's swap, MiB (0: none). */
+  swapMb: number;
   imageRef: string;
   vmState: VmState;
   taskState: TaskState | null;
@@ -24,6 +26,12 @@ export interface InstanceRow {
   availabilityZone: string | null;
   metadata: Record<string, string>;
   keyName: string | null;
+  /** The key pair's public key and type as they were at boot (or the last rebuild naming a key). */
+  keyData: string | null;
+  keyType: string | null;
+  /** Base64 as the API took it (Nova's `user_data`); null: none. */
+  userData: string | null;
+  configDrive: boolean;
   /** Nova's server tags (2.26): at most 50, each 1–60 characters without `/` or `,`. */
   tags: string[];
   /** User-set (2.19); null when never set. */
@@ -65,6 +73,7 @@ export const Instance = new EntitySchema<InstanceRow>({
     memoryMb: { type: 'integer' },
     rootGb: { type: 'integer' },
     ephemeralGb: { type: 'integer' },
+    swapMb: { type: 'integer', default: 0 },
     imageRef: { type: 'string', length: 64 },
     vmState: { type: 'string', length: 32 },
     taskState: { type: 'string', length: 32, nullable: true },
@@ -75,6 +84,10 @@ export const Instance = new EntitySchema<InstanceRow>({
     availabilityZone: { type: 'string', length: 255, nullable: true },
     metadata: { type: 'json' },
     keyName: { type: 'string', length: 255, nullable: true },
+    keyData: { type: 'text', nullable: true },
+    keyType: { type: 'string', length: 16, nullable: true },
+    userData: { type: 'text', nullable: true },
+    configDrive: { type: 'boolean', default: false },
     tags: { type: ArrayType, default: '{}' },
     description: { type: 'string', length: 255, nullable: true },
     hostname: { type: 'string', length: 255, nullable: true },

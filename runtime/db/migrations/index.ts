@@ -9,6 +9,7 @@ import { Migration20261201120100 } from './Migration20261201120100_migrations.js
 import { Migration20261201120500 } from './Migration20261201120500_image_snapshot.js';
 import { Migration20261201130000 } from './Migration20261201130000_task_context.js';
 import { Migration20261201121500 } from './Migration20261201121500_image_members.js';
+import { Migration20261208100000 } from './Migration20261208100000_guest_data.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261201120500_image_snapshot', class: Migration20261201120500 },
   { name: 'Migration20261201121500_image_members', class: Migration20261201121500 },
   { name: 'Migration20261201130000_task_context', class: Migration20261201130000 },
+  { name: 'Migration20261208100000_guest_data', class: Migration20261208100000 },
 ];

@@ -16,20 +16,27 @@ import { needGuest, onDomain, requireState, toInfo, type Found } from './guests.
 const { RUNNING, PAUSED, SUSPENDED } = PowerState;
 const LIBVIRT_SHUTOFF = 5;
 const SHUTDOWN_POLL_MS = 100;
+const SHUTDOWN_RETRY_MS = 2_000;
 
 export async function current(c: LibvirtCore, b: Bound, uuid: string): Promise<GuestInfo> {
   return toInfo(await needGuest(c, b, uuid));
 }
 
-/** Asks the guest to shut down and waits up to `softShutdownMs`; true when it did. */
+/**
+ * Asks the guest to shut down and waits up to `softShutdownMs`; true when it did. The request is
+ * sent again every `SHUTDOWN_RETRY_MS` (Nova's retry_interval): a guest whose ACPI daemon was not
+ * listening yet missed the first one.
+ */
 async function cleanShutdown(c: LibvirtCore, b: Bound, uuid: string): Promise<boolean> {
   const ms = c.settings.softShutdownMs;
   if (ms <= 0) return false;
-  await onDomain(c, b, uuid, 'shut down', (h, d) => h.domainShutdown(d)).catch((e: unknown) => {
+  const ask = () => onDomain(c, b, uuid, 'shut down', (h, d) => h.domainShutdown(d)).catch((e: unknown) => {
     if (classify('shutdown', e).error.kind !== 'invalid-state') throw e;
   });
   const end = Date.now() + ms;
+  let next = Date.now();
   for (;;) {
+    if (Date.now() >= next) { await ask(); next = Date.now() + SHUTDOWN_RETRY_MS; }
     if ((await needGuest(c, b, uuid)).info.state === LIBVIRT_SHUTOFF) return true;
     const left = end - Date.now();
     if (left <= 0) return false;

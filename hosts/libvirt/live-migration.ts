@@ -49,7 +49,8 @@ export async function liveMigrate(c: LibvirtCore, b: Bound, uuid: string, dest: 
     const file = join(dir, 'domain.xml');
     await writeFile(file, xml);
     await c.conn.virsh(b, [
-      'migrate', '--live', '--persistent', '--undefinesource', '--copy-storage-inc', '--xml', file,
+      // Both definitions are the destination's: without --persistent-xml the source's inactive one (its paths, its host) persists.
+      'migrate', '--live', '--persistent', '--undefinesource', '--copy-storage-inc', '--xml', file, '--persistent-xml', file,
       '--migrateuri', 'tcp://127.0.0.1', '--listen-address', '127.0.0.1', '--disks-uri', 'tcp://127.0.0.1',
       domainName(uuid), dest.uri ?? target.uri,
     ]);

@@ -75,10 +75,11 @@ const shortLived = guestSpec({
 
 t.test('spawn: RUNNING at once, the kernel boots to ready on the serial console', async (t) => {
   const t0 = Date.now();
-  const [g, s] = await Promise.all([d.spawn(main), d.spawn(shortLived)]);
-  note(t, 'spawn → RUNNING (two guests at once, first fetch of the 65 MB kernel included)', Date.now() - t0);
-  t.equal(g.powerState, RUNNING);
-  t.equal(s.powerState, RUNNING);
+  t.equal((await d.spawn(main)).powerState, RUNNING);
+  note(t, 'spawn → RUNNING, cold cache (fetching the 65 MB kernel, the ramdisk and the disk)', Date.now() - t0);
+  const t1 = Date.now();
+  t.equal((await d.spawn(shortLived)).powerState, RUNNING);
+  note(t, 'spawn → RUNNING, warm cache, with a config drive', Date.now() - t1);
   await waitFor('the main guest\'s ready marker', () => consoleHas(main.uuid, 'novact-tiny: ready'), 120_000);
   note(t, 'spawn → "novact-tiny: ready" (TCG)', Date.now() - t0);
   const out = await console_(main.uuid);

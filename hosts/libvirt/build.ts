@@ -17,6 +17,7 @@ import { buildDomainXml, type DomainPlan } from './domain-xml.js';
 import { diskSizes, gib, imageSettings, planDomain, readPlan } from './domain-plan.js';
 import { exists } from './guests.js';
 import type { InstanceFiles } from './layout.js';
+import type { CachedImage } from './image-cache.js';
 import type { GuestMeta } from './metadata.js';
 
 /** The image ids a guest holds in the cache (its cache references are under its uuid). */
@@ -25,7 +26,7 @@ export function imageIds(meta: GuestMeta): string[] {
 }
 
 export function releaseImages(c: LibvirtCore, meta: GuestMeta): void {
-  for (const id of imageIds(meta)) c.cache.release(id, meta.uuid);
+  for (const id of imageIds(meta)) c.release(id, meta.uuid);
 }
 
 /** Writes the plan and its XML into the instance directory. */
@@ -36,6 +37,17 @@ export async function savePlan(files: InstanceFiles, plan: DomainPlan): Promise<
 
 export async function loadPlan(files: InstanceFiles): Promise<DomainPlan> {
   return readPlan(await readFile(files.plan, 'utf8'), files.plan);
+}
+
+/** The guest's image from the cache, with the kernel and ramdisk it names (Nova's AMI style), held for the guest. */
+export async function acquireImages(c: LibvirtCore, b: Bound, spec: GuestSpec): Promise<{ image: CachedImage; kernel?: CachedImage; ramdisk?: CachedImage }> {
+  const s = imageSettings(spec.image.properties);
+  const aux = (id: string | undefined, diskFormat: string) =>
+    id === undefined ? undefined : b.race(c.cache.acquire({ id, diskFormat, properties: {} }, spec.uuid, b.opts));
+  const [image, kernel, ramdisk] = await Promise.all([
+    b.race(c.cache.acquire(spec.image, spec.uuid, b.opts)), aux(s.kernelId, 'aki'), aux(s.ramdiskId, 'ari'),
+  ]);
+  return { image, ...(kernel ? { kernel } : {}), ...(ramdisk ? { ramdisk } : {}) };
 }
 
 /** Defines `xml` (replacing a definition of the same uuid) without starting it. */
@@ -50,11 +62,7 @@ export async function define(c: LibvirtCore, b: Bound, uuid: string, xml: string
  */
 export async function build(c: LibvirtCore, b: Bound, spec: GuestSpec, created: string, fault: FaultDecision, o: { define?: boolean } = {}): Promise<void> {
   const files = c.layout.guest(spec.uuid);
-  const s = imageSettings(spec.image.properties);
-  const image = await b.race(c.cache.acquire(spec.image, spec.uuid, b.opts));
-  const aux = (id: string | undefined, diskFormat: string) =>
-    id === undefined ? undefined : b.race(c.cache.acquire({ id, diskFormat, properties: {} }, spec.uuid, b.opts));
-  const [kernel, ramdisk] = await Promise.all([aux(s.kernelId, 'aki'), aux(s.ramdiskId, 'ari')]);
+  const { image, kernel, ramdisk } = await acquireImages(c, b, spec);
   await mkdir(files.dir, { recursive: true });
   const sizes = diskSizes(spec);
   // Root 0 is Nova's "as large as the image": no growth.
@@ -124,7 +132,7 @@ export async function teardown(c: LibvirtCore, b: Bound, uuid: string, owned: bo
   if (meta) releaseImages(c, meta);
   if (spec) {
     const { kernel_id: k, ramdisk_id: r } = spec.image.properties;
-    for (const id of [spec.image.id, k, r]) if (id) c.cache.release(id, uuid);
+    for (const id of [spec.image.id, k, r]) if (id) c.release(id, uuid);
   }
   if (failure !== undefined) throw failure;
 }

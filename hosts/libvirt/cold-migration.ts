@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { DriverError, type GuestInfo, type GuestSpec, type MigrationTarget } from '../driver.js';
 import { PowerState } from '../../protocols/states.js';
 import type { Bound } from './bound.js';
-import { define, imageIds, loadPlan, planMeta, removeDomain, savePlan, start, teardown } from './build.js';
+import { acquireImages, define, imageIds, loadPlan, planMeta, removeDomain, savePlan, start, teardown } from './build.js';
 import { buildConfigDrive } from './config-drive.js';
 import type { LibvirtCore } from './core.js';
 import { createBlank, grow } from './disks.js';
 import { buildDomainXml } from './domain-xml.js';
-import { diskSizes, gib, imageSettings, planDomain } from './domain-plan.js';
+import { diskSizes, gib, planDomain } from './domain-plan.js';
 import { run } from './exec.js';
 import { exists, findGuest, needGuest, toInfo } from './guests.js';
 import { MIGRATED_FILES } from './layout.js';
@@ -70,11 +70,7 @@ export async function finishMigration(c: LibvirtCore, b: Bound, spec: GuestSpec,
   const files = c.layout.guest(uuid);
   if (!(await exists(files.disk))) throw new DriverError('not-found', `${c.settings.host}: no migrated disks for ${uuid}`);
   const before = await planMeta(files);
-  const s = imageSettings(spec.image.properties);
-  const image = await b.race(c.cache.acquire(spec.image, uuid, b.opts));
-  const aux = (id: string | undefined, diskFormat: string) =>
-    id === undefined ? undefined : b.race(c.cache.acquire({ id, diskFormat, properties: {} }, uuid, b.opts));
-  const [kernel, ramdisk] = await Promise.all([aux(s.kernelId, 'aki'), aux(s.ramdiskId, 'ari')]);
+  const { image, kernel, ramdisk } = await acquireImages(c, b, spec);
   await rebase(b, files.disk, image.path, image.format);
   const sizes = diskSizes(spec);
   if (sizes.rootGb > 0) await b.race(grow(files.disk, 'qcow2', gib(sizes.rootGb), b.opts));
@@ -105,7 +101,7 @@ export async function confirmMigration(c: LibvirtCore, b: Bound, uuid: string): 
   if (!meta) return;
   const live = await findGuest(c, b, uuid);
   const inUse = new Set(live ? imageIds(live.meta) : []);
-  for (const id of imageIds(meta)) if (!inUse.has(id)) c.cache.release(id, uuid);
+  for (const id of imageIds(meta)) if (!inUse.has(id)) c.release(id, uuid);
 }
 
 /** Destination: the migrated guest and its directory go; a kept directory (a resize on one host) stays. */
@@ -135,7 +131,7 @@ export async function finishRevertMigration(c: LibvirtCore, b: Bound, uuid: stri
   if (!f) {
     if (!plan) throw new DriverError('not-found', `guest ${uuid} not found on ${c.settings.host}`);
     await define(c, b, uuid, buildDomainXml(plan));
-    for (const id of imageIds(plan.meta)) c.cache.adopt(id, uuid);
+    for (const id of imageIds(plan.meta)) c.adopt(id, uuid);
     f = await needGuest(c, b, uuid);
   }
   if (powerOn && f.state !== RUNNING) await start(c, b, uuid);

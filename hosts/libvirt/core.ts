@@ -89,6 +89,13 @@ export class LibvirtCore {
     return this.imageCache;
   }
 
+  /** `user` no longer holds the image (a driver without an image source holds nothing). */
+  release(imageId: string, user: string): void { this.imageCache?.release(imageId, user); }
+  /** `user` holds the image it was built from (found after a restart, or back after a revert). */
+  adopt(imageId: string, user: string): void { this.imageCache?.adopt(imageId, user); }
+  /** Removes the bases the cache's policy lets go; in the background, never failing the caller. */
+  sweep(): void { void this.imageCache?.sweep().catch(() => undefined); }
+
   /** Bounds for work that is not one operation (listings, the poller). */
   bound(what: string, opts?: CallOptions, internal?: AbortSignal): Bound {
     return new Bound(what, opts, [this.closing.signal, internal]);

@@ -74,7 +74,7 @@ export async function unrescue(c: LibvirtCore, b: Bound, uuid: string): Promise<
   await define(c, b, uuid, buildDomainXml(plan));
   await rm(files.rescue, { force: true });
   // The guest may have been rescued from its own image: that reference stays.
-  if (!imageIds(plan.meta).includes(id)) c.cache.release(id, uuid);
+  if (!imageIds(plan.meta).includes(id)) c.release(id, uuid);
   await start(c, b, uuid);
   return current(c, b, uuid);
 }
@@ -82,7 +82,7 @@ export async function unrescue(c: LibvirtCore, b: Bound, uuid: string): Promise<
 export async function rebuild(c: LibvirtCore, b: Bound, spec: GuestSpec): Promise<GuestInfo> {
   const f = await needGuest(c, b, spec.uuid);
   await teardown(c, b, spec.uuid, true);
-  if (f.meta.rescueImage !== undefined) c.cache.release(f.meta.rescueImage, spec.uuid);
+  if (f.meta.rescueImage !== undefined) c.release(f.meta.rescueImage, spec.uuid);
   try {
     await build(c, b, spec, f.meta.created, { action: 'none' });
   } catch (e) {

@@ -159,6 +159,8 @@ export class LibvirtDriver implements HypervisorDriver {
       c.watch.forget(uuid);
       c.startedAt.delete(uuid);
     });
+    // Nova's image cache manager runs periodically; here a delete is when a base may become unused.
+    c.sweep();
   }
 
   powerOff(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.op('powerOff', uuid, opts, (b) => power.powerOff(this.core, b, uuid)); }
@@ -250,10 +252,10 @@ export class LibvirtDriver implements HypervisorDriver {
           ...(this.opts.cacheMaxBytes === undefined ? {} : { maxBytes: this.opts.cacheMaxBytes }),
         });
         // The guests found hold their images, as they did before a restart.
-        for (const f of await listFound(c, b)) for (const id of imageIds(f.meta)) c.cache.adopt(id, f.meta.uuid);
+        for (const f of await listFound(c, b)) for (const id of imageIds(f.meta)) c.adopt(id, f.meta.uuid);
         for (const uuid of await keptUuids(c)) {
           const m = await planMeta(c.layout.kept(uuid));
-          if (m) for (const id of imageIds(m)) c.cache.adopt(id, uuid);
+          if (m) for (const id of imageIds(m)) c.adopt(id, uuid);
         }
       }
       const pollMs = this.opts.pollMs ?? 1_000;

@@ -26,7 +26,7 @@ const { RUNNING, PAUSED, SHUTDOWN, SUSPENDED } = PowerState;
 const [lvd, image] = await Promise.all([startLibvirtd(), testImage()]);
 const root = await mkdtemp(join(tmpdir(), 'novact-lv-session-'));
 t.teardown(async () => {
-  await lvd.stop();
+  await lvd.stop(); // after the restarted daemon's own stop (teardowns run last first)
   await rm(root, { recursive: true, force: true });
 });
 
@@ -170,6 +170,17 @@ t.test('a new driver on the same daemon and path lists the guest again (a host r
   const found = (await d.listGuests()).find((g) => g.uuid === main.uuid);
   t.match(found, { uuid: main.uuid, name: main.name, powerState: RUNNING, vcpus: 1, memoryMb: 256, diskGb: 1 });
   t.equal((await d.pause(main.uuid)).powerState, PAUSED, 'and drives it');
+});
+
+t.test('the daemon dies and comes back: the driver says down, then reconnects to the guest', async (t) => {
+  lvd.kill();
+  await waitFor('the driver to notice', async () => (await d.health()).state === 'down', 30_000);
+  t.match(await d.listGuests().catch((e: unknown) => e), { kind: 'failed', retryable: true }, 'calls fail, retryably');
+  const again = await startLibvirtd({ dir: lvd.dir });
+  t.teardown(() => again.stop());
+  t.equal(again.uri, lvd.uri, 'the same socket');
+  await waitFor('the driver to reconnect', async () => (await d.health()).state === 'up', 30_000);
+  t.equal((await d.getGuest(main.uuid))?.powerState, PAUSED, 'the guest outlived its daemon, still paused');
   await d.destroy(main.uuid);
   t.same((await domains()).filter((n) => n.startsWith('novact-')), [], 'no domain left');
   t.notOk(existsSync(join(instancesPath, main.uuid)), 'no files left');

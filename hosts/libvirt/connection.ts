@@ -47,7 +47,9 @@ export function loadBinding(): Promise<LibvirtBinding> {
 
 // A libvirt message → what it means. The first match wins; `lost` drops the connection.
 const CLASSES: [RegExp, DriverError['kind'], boolean, boolean][] = [
-  [/client socket is closed|broken pipe|end of file while reading|cannot (recv|write) data|connection (reset|refused|closed)|failed to connect socket|no connection driver|invalid connection pointer/i, 'failed', true, true],
+  [new RegExp(['client socket is closed', 'broken pipe', 'end of file while reading', 'cannot (recv|write) data',
+    'connection (reset|refused|closed)', 'failed to connect socket', 'no connection driver', 'invalid connection pointer'].join('|'), 'i'),
+  'failed', true, true],
   [/domain not found|no domain with matching/i, 'not-found', false, false],
   [/not running|not paused|is already running|already active|operation is not valid|domain is not running/i, 'invalid-state', false, false],
 ];

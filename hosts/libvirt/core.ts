@@ -14,6 +14,8 @@ import { Layout } from './layout.js';
 import { PowerWatch } from './power-watch.js';
 import type { LibvirtFabric } from './fabric.js';
 
+const REFUSALS = new Set<DriverError['kind']>(['invalid-state', 'not-found', 'unsupported']);
+
 export const closedError = (): DriverError => new DriverError('closed', 'libvirt driver is closed');
 
 /** Settings every module reads. */
@@ -116,13 +118,17 @@ export class LibvirtCore {
     try {
       b.check();
       const release = await this.locks.acquire(uuid, b);
-      let left: PowerState | undefined;
+      let left: PowerState | 'same' | undefined;
       this.watch.begin(uuid);
       try {
         const fault = this.faults.decide(op, uuid);
         if (!o.ownFault) await this.apply(b, fault);
-        const r = await body(b, fault);
-        left = isInfo(r) ? r.powerState : undefined;
+        const r = await body(b, fault).catch((e: unknown) => {
+          // Refused before acting: the state is what it was.
+          if (e instanceof DriverError && REFUSALS.has(e.kind)) left = 'same';
+          throw e;
+        });
+        left = isInfo(r) ? r.powerState : 'same';
         return r;
       } finally {
         this.watch.end(uuid, left);

@@ -163,7 +163,9 @@ export class LibvirtDriver implements HypervisorDriver {
     c.sweep();
   }
 
-  powerOff(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.op('powerOff', uuid, opts, (b) => power.powerOff(this.core, b, uuid)); }
+  powerOff(uuid: string, opts?: CallOptions): Promise<GuestInfo> {
+    return this.op('powerOff', uuid, opts, (b) => power.powerOff(this.core, b, uuid));
+  }
   powerOn(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.op('powerOn', uuid, opts, (b) => power.powerOn(this.core, b, uuid)); }
   reboot(uuid: string, hard: boolean, opts?: CallOptions): Promise<GuestInfo> {
     return this.op('reboot', uuid, opts, (b) => power.reboot(this.core, b, uuid, hard));
@@ -176,19 +178,27 @@ export class LibvirtDriver implements HypervisorDriver {
   consoleOutput(uuid: string, lines?: number, opts?: CallOptions): Promise<string> {
     return this.op('consoleOutput', uuid, opts, (b) => ops.consoleOutput(this.core, b, uuid, lines));
   }
-  diagnostics(uuid: string, opts?: CallOptions): Promise<GuestDiagnostics> { return this.op('diagnostics', uuid, opts, (b) => ops.diagnostics(this.core, b, uuid)); }
+  diagnostics(uuid: string, opts?: CallOptions): Promise<GuestDiagnostics> {
+    return this.op('diagnostics', uuid, opts, (b) => ops.diagnostics(this.core, b, uuid));
+  }
   setAdminPassword(uuid: string, _password: string, opts?: CallOptions): Promise<void> {
     return this.op('setAdminPassword', uuid, opts, (b) => ops.setAdminPassword(this.core, b, uuid));
   }
-  triggerCrashDump(uuid: string, opts?: CallOptions): Promise<void> { return this.op('triggerCrashDump', uuid, opts, (b) => ops.triggerCrashDump(this.core, b, uuid)); }
+  triggerCrashDump(uuid: string, opts?: CallOptions): Promise<void> {
+    return this.op('triggerCrashDump', uuid, opts, (b) => ops.triggerCrashDump(this.core, b, uuid));
+  }
 
-  snapshot(uuid: string, sink: ImageDataSink, opts?: CallOptions): Promise<void> { return this.op('snapshot', uuid, opts, (b) => img.snapshot(this.core, b, uuid, sink)); }
+  snapshot(uuid: string, sink: ImageDataSink, opts?: CallOptions): Promise<void> {
+    return this.op('snapshot', uuid, opts, (b) => img.snapshot(this.core, b, uuid, sink));
+  }
   /** The admin password is not injected (Nova writes it into the rescue config drive; not built here). */
   rescue(uuid: string, rescueImage: string, _adminPass: string, opts?: CallOptions): Promise<GuestInfo> {
     return this.op('rescue', uuid, opts, (b) => img.rescue(this.core, b, uuid, rescueImage));
   }
   unrescue(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.op('unrescue', uuid, opts, (b) => img.unrescue(this.core, b, uuid)); }
-  rebuild(spec: GuestSpec, opts?: CallOptions): Promise<GuestInfo> { return this.op('rebuild', spec.uuid, opts, (b) => img.rebuild(this.core, b, spec)); }
+  rebuild(spec: GuestSpec, opts?: CallOptions): Promise<GuestInfo> {
+    return this.op('rebuild', spec.uuid, opts, (b) => img.rebuild(this.core, b, spec));
+  }
 
   migrateOut(uuid: string, dest: MigrationTarget, opts?: CallOptions): Promise<GuestInfo> {
     return this.op('migrateOut', uuid, opts, (b) => cold.migrateOut(this.core, b, uuid, dest));
@@ -196,8 +206,12 @@ export class LibvirtDriver implements HypervisorDriver {
   finishMigration(spec: GuestSpec, powerOn: boolean, opts?: CallOptions): Promise<GuestInfo> {
     return this.op('finishMigration', spec.uuid, opts, (b) => cold.finishMigration(this.core, b, spec, powerOn));
   }
-  confirmMigration(uuid: string, opts?: CallOptions): Promise<void> { return this.op('confirmMigration', uuid, opts, (b) => cold.confirmMigration(this.core, b, uuid)); }
-  revertMigration(uuid: string, opts?: CallOptions): Promise<void> { return this.op('revertMigration', uuid, opts, (b) => cold.revertMigration(this.core, b, uuid)); }
+  confirmMigration(uuid: string, opts?: CallOptions): Promise<void> {
+    return this.op('confirmMigration', uuid, opts, (b) => cold.confirmMigration(this.core, b, uuid));
+  }
+  revertMigration(uuid: string, opts?: CallOptions): Promise<void> {
+    return this.op('revertMigration', uuid, opts, (b) => cold.revertMigration(this.core, b, uuid));
+  }
   finishRevertMigration(uuid: string, powerOn: boolean, opts?: CallOptions): Promise<GuestInfo> {
     return this.op('finishRevertMigration', uuid, opts, (b) => cold.finishRevertMigration(this.core, b, uuid, powerOn));
   }
@@ -220,10 +234,16 @@ export class LibvirtDriver implements HypervisorDriver {
   }
   async abortLiveMigration(uuid: string, opts?: CallOptions): Promise<void> {
     this.core.outgoing.get(uuid)?.abort(new DriverError('aborted', `live migration of ${uuid} aborted`));
-    await this.read('abortLiveMigration', async (b) => { if (!(await findGuest(this.core, b, uuid))) throw new DriverError('not-found', `guest ${uuid} not found on ${this.host}`); }, opts);
+    await this.read('abortLiveMigration', async (b) => {
+      if (!(await findGuest(this.core, b, uuid))) throw new DriverError('not-found', `guest ${uuid} not found on ${this.host}`);
+    }, opts);
   }
-  finishIncoming(uuid: string, opts?: CallOptions): Promise<GuestInfo> { return this.op('finishIncoming', uuid, opts, (b) => live.finishIncoming(this.core, b, uuid)); }
-  abortIncoming(uuid: string, opts?: CallOptions): Promise<void> { return this.op('abortIncoming', uuid, opts, (b) => live.abortIncoming(this.core, b, uuid)); }
+  finishIncoming(uuid: string, opts?: CallOptions): Promise<GuestInfo> {
+    return this.op('finishIncoming', uuid, opts, (b) => live.finishIncoming(this.core, b, uuid));
+  }
+  abortIncoming(uuid: string, opts?: CallOptions): Promise<void> {
+    return this.op('abortIncoming', uuid, opts, (b) => live.abortIncoming(this.core, b, uuid));
+  }
 
   onEvent(listener: (e: DriverEvent) => void): () => void {
     if (this.core.closed) return () => undefined;

@@ -43,7 +43,8 @@ const FIELDS: [keyof GuestMeta, Kind, boolean][] = [
   ['uuid', 'string', true], ['name', 'string', true], ['host', 'string', true], ['created', 'string', true],
   ['vcpus', 'int', true], ['memoryMb', 'int', true], ['diskGb', 'int', true], ['rootGb', 'int', true],
   ['ephemeralGb', 'int', true], ['swapMb', 'int', true], ['imageId', 'string', true], ['imageFormat', 'string', true],
-  ['kernelId', 'string', false], ['ramdiskId', 'string', false], ['flavorId', 'string', false], ['flavorName', 'string', false], ['projectId', 'string', false], ['userId', 'string', false],
+  ['kernelId', 'string', false], ['ramdiskId', 'string', false], ['flavorId', 'string', false], ['flavorName', 'string', false],
+  ['projectId', 'string', false], ['userId', 'string', false],
   ['rescueImage', 'string', false],
 ];
 const KINDS = new Map(FIELDS.map(([k, kind]) => [k as string, kind]));

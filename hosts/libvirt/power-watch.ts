@@ -30,12 +30,16 @@ export class PowerWatch {
     this.busy.set(uuid, (this.busy.get(uuid) ?? 0) + 1);
   }
 
-  /** It ended, leaving `state` (undefined: unknown, e.g. it failed; the next observation is silent). */
-  end(uuid: string, state: PowerState | undefined): void {
+  /**
+   * It ended, leaving `state`: `same` when it changes no power state (a console read, a snapshot),
+   * undefined when that is unknown (it failed part way: the next observation is silent).
+   */
+  end(uuid: string, state: PowerState | 'same' | undefined): void {
     this.bump(uuid);
     const n = (this.busy.get(uuid) ?? 1) - 1;
     if (n > 0) this.busy.set(uuid, n); else this.busy.delete(uuid);
-    if (state === undefined) this.known.delete(uuid); else this.known.set(uuid, state);
+    if (state === undefined) this.known.delete(uuid);
+    else if (state !== 'same') this.known.set(uuid, state);
   }
 
   /** The guest is gone (destroyed, migrated away). */

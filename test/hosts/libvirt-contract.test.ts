@@ -22,6 +22,7 @@ import { instanceFiles } from '../../hosts/libvirt/layout.js';
 import { parseMeta } from '../../hosts/libvirt/metadata.js';
 import { PowerState } from '../../protocols/states.js';
 import { hostileString } from '../fuzz/lib/hostile.js';
+import { waitFor } from '../harness/poll.js';
 
 const URI = 'test:///default';
 const root = await mkdtemp(join(tmpdir(), 'novact-lv-contract-'));
@@ -203,4 +204,18 @@ t.test('a libvirt call that never answers ends at its deadline, its signal, or c
   const pending = rejectionKind(t, d.pause(uuid));
   setTimeout(() => void d.close(), 10);
   t.equal(await pending, 'closed');
+});
+
+t.test('calls between an external change and the next poll do not swallow its event', async (t) => {
+  const d = await driver();
+  t.teardown(() => d.close());
+  const { uuid } = await d.spawn(guestSpec());
+  const seen: PowerState[] = [];
+  d.onEvent((e) => { if (e.uuid === uuid) seen.push(e.powerState); });
+  await other.domainSuspend(await other.domainLookupByUUIDString(uuid));
+  await d.consoleOutput(uuid);
+  await d.diagnostics(uuid);
+  t.equal(await rejectionKind(t, d.suspend(uuid)), 'invalid-state', 'a refused call');
+  await waitFor('the poller to see the pause', () => seen.length > 0, 10_000);
+  t.same(seen, [PowerState.PAUSED]);
 });

@@ -77,7 +77,7 @@ driverContract(t, 'LibvirtDriver(test:///default)', () => driver(), {
 });
 
 t.test('the instance directory holds Nova\'s layout, and destroy removes it', async (t) => {
-  const d = await driver();
+  const d = await driver({ domainType: 'auto' });
   t.teardown(() => d.close());
   const spec = guestSpec({ diskGb: 3, rootGb: 2, ephemeralGb: 1, swapMb: 64, configDrive: true, name: 'a <b> & "c"' });
   await d.spawn(spec);
@@ -87,6 +87,7 @@ t.test('the instance directory holds Nova\'s layout, and destroy removes it', as
   t.equal(info['virtual-size'], 2 * 1024 ** 3, 'the root overlay is grown to rootGb');
   t.match(info['backing-filename'], /_base\/cirros$/, 'on the cached base');
   t.equal((await d.getGuest(spec.uuid))?.name, spec.name, 'the display name round-trips through libvirt');
+  t.match(await readFile(join(dir, 'libvirt.xml'), 'utf8'), /^<domain type='qemu'>/, 'auto-detection on the test driver: qemu');
   await d.destroy(spec.uuid);
   t.same(await readdir(paths.get(d)!).then((x) => x.filter((e) => e !== '_base')), [], 'nothing left but the cache');
 });

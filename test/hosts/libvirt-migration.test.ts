@@ -4,7 +4,9 @@
  * live after it booted, still answering on the destination.
  */
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { startLibvirtd, type LibvirtdHandle } from '../../runtime/services/libvi
 import { testImage } from '../../runtime/services/test-image.js';
 import { waitFor } from '../harness/poll.js';
 
+const exec = promisify(execFile);
 const [a, b, image] = await Promise.all([startLibvirtd(), startLibvirtd(), testImage()]);
 const root = await mkdtemp(join(tmpdir(), 'novact-lv-migration-'));
 t.teardown(async () => {
@@ -77,4 +80,24 @@ t.test('a booted guest moves live and runs on at the destination', async (t) => 
   t.equal((await dest.powerOff(spec.uuid)).powerState, PowerState.SHUTDOWN);
   t.match(await dest.consoleOutput(spec.uuid), /novact-tiny: power button, powering off/, 'the guest shut down cleanly on the destination');
   await dest.destroy(spec.uuid);
+});
+
+t.test('a transfer under way is aborted: the guest runs on at the source, the destination drops its half', async (t) => {
+  const { source, dest, target } = await pair();
+  t.teardown(() => Promise.all([source.close(), dest.close()]));
+  const spec = guestSpec({ memoryMb: 256 });
+  await source.spawn(spec);
+  await dest.prepareIncoming(spec);
+  // 1 MiB/s: the move takes minutes, so it is surely under way when the abort comes.
+  await exec('virsh', ['-c', a.uri, 'migrate-setspeed', `novact-${spec.uuid}`, '1']);
+  const moving = source.liveMigrate(spec.uuid, target).then(() => undefined, (e: unknown) => e);
+  await waitFor('the migration job', async () => /Job type:\s+Unbounded/.test((await exec('virsh', ['-c', a.uri, 'domjobinfo', `novact-${spec.uuid}`])).stdout), 30_000);
+  await source.abortLiveMigration(spec.uuid);
+  t.match(await moving, { kind: 'aborted' }, 'the transfer rejects aborted');
+  await waitFor('the job to end', async () => /Job type:\s+None/.test((await exec('virsh', ['-c', a.uri, 'domjobinfo', `novact-${spec.uuid}`])).stdout), 30_000);
+  t.equal((await source.getGuest(spec.uuid))?.powerState, PowerState.RUNNING, 'the guest runs on at the source');
+  await dest.abortIncoming(spec.uuid);
+  t.equal(await dest.getGuest(spec.uuid), undefined, 'nothing at the destination');
+  t.notOk((await exec('virsh', ['-c', b.uri, 'list', '--all', '--name'])).stdout.includes(spec.uuid), 'no domain left on the destination daemon');
+  await source.destroy(spec.uuid);
 });

@@ -50,6 +50,9 @@ export { FakeDriver } from './hosts/fake/fake-driver.js';
 export { FakeFabric } from './hosts/fake/fake-migration.js';
 export { fakeDiskBytes } from './hosts/fake/fake-guest-ops.js';
 export type { FakeDriverOptions } from './hosts/fake/fake-driver.js';
+export { LibvirtDriver } from './hosts/libvirt/libvirt-driver.js';
+export type { LibvirtDriverOptions } from './hosts/libvirt/libvirt-driver.js';
+export { LibvirtFabric } from './hosts/libvirt/fabric.js';
 export { FaultInjector } from './hosts/fake/fault-plan.js';
 export type { FaultPlan, FaultRule, GuestFaultPlan } from './hosts/fake/fault-plan.js';
 

@@ -23,8 +23,12 @@ export interface ContractHooks<D extends HypervisorDriver = HypervisorDriver> {
   hang?(d: D, op: DriverOp): void;
   /** The next call of `op` fails (and must leave nothing behind). */
   failNext?(d: D, op: DriverOp): void;
-  /** The hypervisor changes the guest's power state on its own (a crash, a guest-initiated shutdown). */
-  externalPower?(d: D, uuid: string, state: PowerState): void;
+  /** The hypervisor changes the guest's power state on its own (a crash, a guest-initiated shutdown); done when it resolves. */
+  externalPower?(d: D, uuid: string, state: PowerState): void | Promise<void>;
+  /** The states `externalPower` can produce, tried in this order (default CRASHED, then SHUTDOWN). */
+  externalStates?: PowerState[];
+  /** The guest writes `line` on its console (for hypervisors whose guests print nothing by themselves). */
+  guestPrints?(d: D, uuid: string, line: string): void | Promise<void>;
   /** Two fresh drivers that can migrate to each other, and how the source names the destination. */
   pair?(): Promise<{ source: D; dest: D; target: MigrationTarget }>;
   /** An image id the driver can rescue from (default `cirros`). */

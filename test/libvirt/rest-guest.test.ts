@@ -113,5 +113,6 @@ t.test('delete leaves no domain, no disk, no directory', async (t) => {
   await cluster.client.waitForServer(first, (s) => s.status === 'DELETED', 60_000);
   t.equal(await driver.getGuest(first), undefined, 'no domain');
   t.same((await driver.listGuests()).map((g) => g.uuid), [], 'libvirt lists no guest of ours');
-  t.same((await readdir(instances)).filter((n) => n !== '_base'), [], 'only the image cache is left');
+  t.same((await readdir(instances)).filter((n) => n !== '_base' && n !== '_snapshots'), [], 'no instance directory: only the image cache and the snapshot scratch dir');
+  t.same(await readdir(join(instances, '_snapshots')), [], 'and no snapshot scratch left');
 });

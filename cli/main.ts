@@ -32,6 +32,7 @@ const OPTIONS = {
   join: { type: 'boolean' },
   'host-seed': { type: 'string' },
   'host-prefix': { type: 'string' },
+  driver: { type: 'string' },
   // host credentials, host register
   'seed-file': { type: 'string' },
   // server commands

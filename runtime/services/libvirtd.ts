@@ -57,6 +57,8 @@ const GONE_TIMEOUT_MS = 10_000;
 const POLL_MS = 20;
 // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
 const MAX_SOCKET_PATH = 107;
+/** `/libvirt/qemu/lib/domain-<id up to 6 digits>-<20 chars>/monitor.sock`. */
+const MONITOR_SUFFIX_BYTES = '/libvirt/qemu/lib/domain-'.length + 6 + 1 + 20 + '/monitor.sock'.length;
 
 // The daemon reads these at start: warnings and errors to stderr (kept by launch); no virtlogd
 // (qemu's output goes straight to files, and no second daemon to stop); no security driver (an
@@ -65,16 +67,16 @@ const LIBVIRTD_CONF = 'log_outputs = "3:stderr"\n';
 const QEMU_CONF = 'stdio_handler = "file"\nsecurity_driver = "none"\n';
 
 // Daemons still running when this process exits are SIGKILLed, guests too, so aborted runs leak nothing.
-const live = new Map<ChildProcess, { home: string; tempDir?: string }>();
+const live = new Map<ChildProcess, { home: string; tempDir?: string; alias?: string }>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const [child, { home, tempDir }] of live) {
+    for (const [child, { home, tempDir, alias }] of live) {
       child.kill('SIGKILL');
       for (const pid of pidsWithEnv(`HOME=${home}`)) trySignal(pid, 'SIGKILL');
-      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+      for (const d of [tempDir, alias]) if (d) rmSync(d, { recursive: true, force: true });
     }
   });
 }
@@ -139,8 +141,10 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
   };
   const socket = join(paths.runtime, 'libvirt', 'libvirt-sock');
   const pidFile = join(paths.runtime, 'libvirt', 'libvirtd.pid');
+  let alias: string | undefined;
   const cleanup = async (): Promise<void> => {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    if (alias) await rm(alias, { recursive: true, force: true });
   };
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
     await cleanup();
@@ -157,6 +161,12 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
   const conf = join(paths.config, 'libvirt', 'libvirtd.conf');
   await writeFile(conf, LIBVIRTD_CONF);
   await writeFile(join(paths.config, 'libvirt', 'qemu.conf'), QEMU_CONF);
+  // libvirt puts each guest's QEMU monitor socket under XDG_CONFIG_HOME
+  // (`libvirt/qemu/lib/domain-<id>-<name, 20 chars>/monitor.sock`): a config dir too long for that
+  // is reached through a short link in /tmp instead, removed at stop.
+  alias = Buffer.byteLength(paths.config) + MONITOR_SUFFIX_BYTES > MAX_SOCKET_PATH ? await mkdtemp('/tmp/nvl-') : undefined;
+  if (alias) await symlink(paths.config, join(alias, 'c'));
+  const configHome = alias ? join(alias, 'c') : paths.config;
   const sharedCapabilities = opts.capabilitiesCache === undefined ? defaultCapabilitiesCache() : opts.capabilitiesCache;
   if (sharedCapabilities) await seedCapabilities(sharedCapabilities, paths.cache);
   // qemu is detached from the daemon (its parent is init); it inherits this HOME, which finds it.
@@ -167,7 +177,7 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     LC_ALL: 'C',
     HOME: home,
-    XDG_CONFIG_HOME: paths.config,
+    XDG_CONFIG_HOME: configHome,
     XDG_CACHE_HOME: paths.cache,
     XDG_RUNTIME_DIR: paths.runtime,
     TMPDIR: paths.tmp,
@@ -182,7 +192,7 @@ export async function startLibvirtd(opts: LibvirtdOptions = {}): Promise<Libvirt
     : [BINARY, daemonArgs];
   const run = launch(bin, args, { cwd: dir, env });
   // Kept after a kill() too: the guests it leaves are still ours to end when this process exits.
-  live.set(run.child, { home, tempDir });
+  live.set(run.child, { home, tempDir, alias });
   let stopping = false;
 
   const reapGuests = async (): Promise<void> => {

@@ -138,3 +138,20 @@ t.test('a dir given by the caller is kept, and a second daemon on it is refused'
   await d.stop();
   t.ok(existsSync(join(dir, 'config', 'libvirt', 'qemu.conf')), 'dir kept');
 });
+
+t.test('a dir too deep for QEMU monitor sockets still runs guests (through a short link), removed at stop', async (t) => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'novact-lvd-')), 'a-rather-long-host-name-1', 'libvirtd');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const before = new Set(readdirSync('/tmp').filter((n) => n.startsWith('nvl-')));
+  const d = await startLibvirtd({ dir, capabilitiesCache });
+  t.teardown(() => d.stop());
+  const hv = await connect(d);
+  const dom = await hv.domainCreateXML(bareGuest('deep'));
+  t.equal((await hv.domainGetInfo(dom)).state, RUNNING, 'started: its monitor socket fits');
+  await hv.domainDestroy(dom);
+  await hv.connectClose();
+  const links = readdirSync('/tmp').filter((n) => n.startsWith('nvl-') && !before.has(n));
+  t.equal(links.length, 1, 'one short link while it runs');
+  await d.stop();
+  t.notOk(existsSync(join('/tmp', links[0]!)), 'the link is gone after stop');
+});

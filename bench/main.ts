@@ -11,6 +11,7 @@
  *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
  *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
  *   host-disks --image-mb 100 --rounds 5 --drives 20   (libvirt host: image cache fetch MB/s, config-drive build ms)
+ *   libvirt --boots 5 --concurrent 10 --memory-mb 256   (real TCG guests: request → ACTIVE / console ready, spawn, fetch MB/s)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
@@ -18,6 +19,7 @@ import { apiBench } from './api.js';
 import { bootBench } from './boot.js';
 import { fuzzBench } from './fuzz.js';
 import { hostDisksBench } from './host-disks.js';
+import { libvirtBench } from './libvirt.js';
 import { liveMigrateBench } from './live-migrate.js';
 import { memoryBench } from './memory.js';
 import { movesBench } from './moves.js';
@@ -45,6 +47,9 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string', default: '20261201' },
     'image-mb': { type: 'string', default: '100' },
     drives: { type: 'string', default: '20' },
+    boots: { type: 'string', default: '5' },
+    concurrent: { type: 'string', default: '10' },
+    'memory-mb': { type: 'string', default: '256' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -124,8 +129,11 @@ switch (name) {
   case 'host-disks':
     result = await hostDisksBench({ imageMb: num(values['image-mb']!, 'image-mb'), rounds: num(values.rounds!, 'rounds'), drives: num(values.drives!, 'drives') });
     break;
+  case 'libvirt':
+    result = await libvirtBench({ boots: num(values.boots!, 'boots'), concurrent: num(values.concurrent!, 'concurrent'), memoryMb: num(values['memory-mb']!, 'memory-mb') });
+    break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate, host-disks)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate, host-disks, libvirt)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -8,3 +8,9 @@ export function percentiles(values: number[], ps: number[]): Record<string, numb
   }
   return out;
 }
+
+/** p50/p95 in whole milliseconds, with the sample size. */
+export function msSummary(xs: number[]): { p50: number; p95: number; n: number } {
+  const p = percentiles(xs.map(Math.round), [50, 95]);
+  return { p50: p.p50!, p95: p.p95!, n: xs.length };
+}

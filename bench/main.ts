@@ -11,7 +11,7 @@
  *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
  *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
  *   host-disks --image-mb 100 --rounds 5 --drives 20   (libvirt host: image cache fetch MB/s, config-drive build ms)
- *   libvirt --boots 5 --concurrent 10 --memory-mb 256   (real TCG guests: request → ACTIVE / console ready, spawn, fetch MB/s)
+ *   libvirt --boots 5 --concurrent 10 --memory-mb 128   (real TCG guests: request → ACTIVE / console ready, spawn, fetch MB/s)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
@@ -49,7 +49,7 @@ const { positionals, values } = parseArgs({
     drives: { type: 'string', default: '20' },
     boots: { type: 'string', default: '5' },
     concurrent: { type: 'string', default: '10' },
-    'memory-mb': { type: 'string', default: '256' },
+    'memory-mb': { type: 'string', default: '128' },
   },
 });
 const name = positionals[0] ?? 'boot';

@@ -130,6 +130,17 @@ export async function libvirtBench(o: LibvirtBenchOptions): Promise<Record<strin
   let cold: LibvirtHosts | undefined;
   let warm: LibvirtHosts | undefined;
   let cluster: Cluster | undefined;
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => stopping ??= (async () => {
+    if (cluster) await quietly('cluster', () => cluster!.stop());
+    if (cold) await quietly('cold libvirtd', () => cold!.stop());
+    if (warm) await quietly('warm libvirtd', () => warm!.stop());
+    await quietly('dir', () => rm(dir, { recursive: true, force: true }));
+  })();
+  // An interrupted run stops its daemons and guests too (their QEMU processes would outlive it).
+  const onSignal = (sig: NodeJS.Signals) => void stopAll().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     cold = await startLibvirtHosts(['lv-cold'], dir, { ...HOST_OPTS, cacheMaxBytes: 1 });
     warm = await startLibvirtHosts(['lv-warm'], dir, HOST_OPTS);
@@ -198,15 +209,15 @@ export async function libvirtBench(o: LibvirtBenchOptions): Promise<Record<strin
         spawnWarm: 'qemu-img overlay on the cached base, plan/XML written, domainDefineXML, domainCreate (QEMU process start up to its first vCPU run); no control plane',
         bareDefineStart: 'libvirt bookkeeping plus the QEMU process start (QEMU binary load, machine setup, firmware load); the floor under spawnWarm',
         kernelFetchOverNats: 'request/reply per chunk of HOST_CHUNK_BYTES, base64 in JSON through nats-server and the image role reading its store, MD5 + os_hash while receiving, write to the .part file, fsync',
-        concurrent: 'host CPUs: every TCG guest wants a full core while it boots, so ready time grows with guests per core; ACTIVE by the spawn work per guest and the host actor',
+        concurrent: 'host CPUs: every TCG guest wants a full core while it boots, so ready time grows with guests per core; ACTIVE by the spawn work per guest (qemu-img, QEMU starts) competing with the booting guests for the same cores',
+        qemuRssMb: 'guest RAM the kernel touched plus QEMU itself (TCG translation cache, device state), read from /proc after every guest was ready',
         noise: 'a 2-core machine shared with other work; loadAvg1mAtStart shows what else ran',
       },
       totalMs: Math.round(performance.now() - started),
     };
   } finally {
-    if (cluster) await quietly('cluster', () => cluster!.stop());
-    if (cold) await quietly('cold libvirtd', () => cold!.stop());
-    if (warm) await quietly('warm libvirtd', () => warm!.stop());
-    await quietly('dir', () => rm(dir, { recursive: true, force: true }));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stopAll();
   }
 }

@@ -12,6 +12,9 @@ export interface UptimeFacts {
   load: readonly [number, number, number];
 }
 
+/** The shape of such a line (the contract checks what a driver reports against it). */
+export const UPTIME_LINE = /^ \d\d:\d\d:\d\d up (\d+ days?, )?(\d+ min|[ \d]\d:\d\d), +\d+ users?, +load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$/;
+
 const two = (n: number) => String(n).padStart(2, '0');
 
 export function uptimeLine(f: UptimeFacts): string {

@@ -53,6 +53,9 @@ export type { FakeDriverOptions } from './hosts/fake/fake-driver.js';
 export { LibvirtDriver } from './hosts/libvirt/libvirt-driver.js';
 export type { LibvirtDriverOptions } from './hosts/libvirt/libvirt-driver.js';
 export { LibvirtFabric } from './hosts/libvirt/fabric.js';
+export { startLibvirtHosts, type LibvirtHosts, type LibvirtHostOptions } from './cluster/libvirt-hosts.js';
+export { seedTestImage, TEST_IMAGE_NAME } from './cluster/test-image-seed.js';
+export { startLibvirtd, type LibvirtdHandle, type LibvirtdOptions } from './runtime/services/libvirtd.js';
 export { FaultInjector } from './hosts/fake/fault-plan.js';
 export type { FaultPlan, FaultRule, GuestFaultPlan } from './hosts/fake/fault-plan.js';
 

@@ -12,6 +12,7 @@ import { DriverError, type HypervisorDriver } from './driver.js';
 import { PowerState } from '../protocols/states.js';
 import { guestOpRows } from './contract-guest-ops.js';
 import { migrationRows } from './contract-migration.js';
+import { UPTIME_LINE } from './uptime-line.js';
 import { guestSpec, rejectionKind, resolves, settle, type ContractHooks, type ContractTest, type Fresh } from './contract-support.js';
 
 export { guestSpec, rejectionKind, resolves, settle, type ContractHooks, type ContractTest } from './contract-support.js';
@@ -87,6 +88,19 @@ export function driverContract<D extends HypervisorDriver>(t: ContractTest, name
     t.ok(uuids.includes(spec.uuid) && uuids.includes(other.uuid), 'listGuests has both guests');
     const info = await d.hostInfo();
     t.ok(info.vcpus > 0 && info.memoryMb > 0 && info.diskGb > 0, 'hostInfo reports capacity');
+  });
+
+  t.test(`${name}: hostInfo's uptime line, address, and the disk a guest may grow into taken from what is left`, async (t: ContractTest) => {
+    const d = await fresh(t);
+    const before = await d.hostInfo();
+    if (before.uptime !== undefined) t.match(before.uptime, UPTIME_LINE, 'an uptime line');
+    if (before.hostIp !== undefined) t.match(before.hostIp, /^[0-9a-f:.]+$/i, 'an address');
+    if (before.diskAvailableLeastGb === undefined) return;
+    t.ok(Number.isInteger(before.diskAvailableLeastGb) && before.diskAvailableLeastGb <= before.diskGb, 'at most the disk, in whole GiB');
+    await d.spawn(guestSpec({ diskGb: 20 }));
+    const taken = before.diskAvailableLeastGb - (await d.hostInfo()).diskAvailableLeastGb!;
+    // Within a GiB: a real host's free space moves a little on its own.
+    t.ok(taken >= 19 && taken <= 21, `a 20 GiB guest takes 20 GiB of it (took ${taken})`);
   });
 
   t.test(`${name}: spawn is idempotent on uuid`, async (t: ContractTest) => {

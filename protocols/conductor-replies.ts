@@ -24,6 +24,12 @@ export interface ServiceView extends ComputeNodeView {
   hypervisorVersion: number;
   cpuArch: string;
   createdAt: string;
+  /** From the host's last report; null when its driver cannot tell. */
+  diskAvailableLeast: number | null;
+  uptime: string | null;
+  hostIp: string | null;
+  /** Instances on the host with a task under way (Nova's `current_workload`). */
+  currentWorkload: number;
 }
 
 /** One page, in host order; `next` is the marker (a host) to continue from when more may follow. */

@@ -12,6 +12,15 @@ export interface HostInfo {
   vcpus: number;
   memoryMb: number;
   diskGb: number;
+  /** The host's `uptime` line (Nova's `get_host_uptime`), as of this call; absent: the driver cannot tell. */
+  uptime?: string;
+  /** The host's own address (Nova's `my_ip`, `host_ip`); absent: unknown. */
+  hostIp?: string;
+  /**
+   * What the disk can take at the least (Nova's `disk_available_least`, GiB): free space less what
+   * the guests' sparse disks may still grow by. Negative when they may outgrow it; absent: unknown.
+   */
+  diskAvailableLeastGb?: number;
 }
 
 /** Resources the guests on this host use, as the hypervisor sees them. */

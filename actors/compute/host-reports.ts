@@ -64,6 +64,9 @@ export class HostReports {
       seq,
       sentAt: this.ctx.clock.now(),
     };
+    if (info.diskAvailableLeastGb !== undefined) report.diskAvailableLeastGb = info.diskAvailableLeastGb;
+    if (info.uptime !== undefined) report.uptime = info.uptime;
+    if (info.hostIp !== undefined) report.hostIp = info.hostIp;
     this.ctx.bridge.emit(CapacityReportMsg, [rec.name], report);
   }
 }

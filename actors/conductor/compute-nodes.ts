@@ -101,7 +101,8 @@ export class ComputeNodeWriter {
       return [{
         host: r.host, node: r.node, hypervisor_type: r.hypervisorType, hypervisor_version: r.hypervisorVersion, cpu_arch: r.cpuArch,
         availability_zone: r.availabilityZone, vcpus: r.vcpus, memory_mb: r.memoryMb, local_gb: r.diskGb, vcpus_used: r.vcpusUsed,
-        memory_mb_used: r.memoryMbUsed, local_gb_used: r.diskGbUsed, running_vms: r.runningVms, seen,
+        memory_mb_used: r.memoryMbUsed, local_gb_used: r.diskGbUsed, running_vms: r.runningVms,
+        disk_available_least: r.diskAvailableLeastGb ?? null, uptime: r.uptime ?? null, host_ip: r.hostIp ?? null, seen,
       }];
     });
     const seenRows = beats.flatMap(([host, at]) => {
@@ -118,17 +119,19 @@ export class ComputeNodeWriter {
   private async upsertReports(rows: Record<string, unknown>[]): Promise<void> {
     await this.orm.em.getConnection().getKnex().raw(
       `insert into compute_nodes (host, node, hypervisor_type, hypervisor_version, cpu_arch, availability_zone, vcpus, memory_mb,
-         local_gb, vcpus_used, memory_mb_used, local_gb_used, running_vms, disabled, disabled_reason, forced_down, last_seen_at,
-         created_at, updated_at)
+         local_gb, vcpus_used, memory_mb_used, local_gb_used, running_vms, disk_available_least, uptime, host_ip, disabled,
+         disabled_reason, forced_down, last_seen_at, created_at, updated_at)
        select d.host, d.node, d.hypervisor_type, d.hypervisor_version, d.cpu_arch, d.availability_zone, d.vcpus, d.memory_mb,
-         d.local_gb, d.vcpus_used, d.memory_mb_used, d.local_gb_used, d.running_vms, false, null, false, d.seen, now(), now()
+         d.local_gb, d.vcpus_used, d.memory_mb_used, d.local_gb_used, d.running_vms, d.disk_available_least, d.uptime, d.host_ip,
+         false, null, false, d.seen, now(), now()
        from jsonb_to_recordset(?::jsonb) as d(host text, node text, hypervisor_type text, hypervisor_version int, cpu_arch text,
          availability_zone text, vcpus int, memory_mb int, local_gb int, vcpus_used int, memory_mb_used int, local_gb_used int,
-         running_vms int, seen timestamptz)
+         running_vms int, disk_available_least int, uptime text, host_ip text, seen timestamptz)
        on conflict (host) do update set node = excluded.node, hypervisor_type = excluded.hypervisor_type,
          hypervisor_version = excluded.hypervisor_version, cpu_arch = excluded.cpu_arch, availability_zone = excluded.availability_zone,
          vcpus = excluded.vcpus, memory_mb = excluded.memory_mb, local_gb = excluded.local_gb, vcpus_used = excluded.vcpus_used,
          memory_mb_used = excluded.memory_mb_used, local_gb_used = excluded.local_gb_used, running_vms = excluded.running_vms,
+         disk_available_least = excluded.disk_available_least, uptime = excluded.uptime, host_ip = excluded.host_ip,
          last_seen_at = greatest(compute_nodes.last_seen_at, excluded.last_seen_at), updated_at = now()`,
       [JSON.stringify(rows)],
     );

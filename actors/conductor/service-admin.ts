@@ -52,12 +52,25 @@ export class ServiceAdmin {
     if (marker !== undefined) where.$and = [{ host: { $gt: marker } }];
     if (nodeContains !== undefined && nodeContains !== '') where.node = { $like: `%${nodeContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
     const rows = await this.orm.em.fork().find(ComputeNode, where, { orderBy: { host: 'asc' }, limit: limit + 1 });
+    const workload = await this.workloads(rows.map((r) => r.host));
     const page = new BudgetedPage<ServiceView>(undefined, limit);
-    for (const r of rows) if (!page.add(this.view(r))) break;
+    for (const r of rows) if (!page.add(this.view(r, workload.get(r.host) ?? 0))) break;
     const reply: ServicesReply = { services: page.items };
     const last = page.items[page.items.length - 1];
     if (last && rows.length > page.items.length) reply.next = last.host;
     return reply;
+  }
+
+  /**
+   * Per host, its instances with a task under way (Nova's `current_workload`: the resource tracker
+   * counts its instances whose task state is set): one grouped count for the page, not one per host.
+   */
+  private async workloads(hosts: string[]): Promise<Map<string, number>> {
+    if (hosts.length === 0) return new Map();
+    const knex = this.orm.em.getConnection().getKnex();
+    const rows = (await knex('instances').select('host').count({ n: '*' })
+      .whereIn('host', hosts).whereNull('deleted_at').whereNotNull('task_state').groupBy('host')) as { host: string; n: string | number }[];
+    return new Map(rows.map((r) => [r.host, Number(r.n)]));
   }
 
   /** The host a service or hypervisor id names, if any (ids are hashes of host names: Nova's are database keys). */
@@ -119,7 +132,7 @@ export class ServiceAdmin {
     const n = await em.nativeUpdate(ComputeNode, { host }, changes);
     if (n === 0) throw new NotFoundError(`Compute host ${host} could not be found.`);
     const row = await em.findOneOrFail(ComputeNode, { host }, { disableIdentityMap: true });
-    const service = this.view(row);
+    const service = this.view(row, (await this.workloads([host])).get(host) ?? 0);
     this.bridge.publish(this.subjects.event('service', host, 'update'), { service });
     return { service };
   }
@@ -145,7 +158,7 @@ export class ServiceAdmin {
     return { host };
   }
 
-  private view(r: ComputeNodeRow): ServiceView {
+  private view(r: ComputeNodeRow, currentWorkload: number): ServiceView {
     return {
       ...nodeView(r, this.clock.now(), this.serviceDownTimeMs),
       disabledReason: r.disabledReason,
@@ -154,6 +167,10 @@ export class ServiceAdmin {
       hypervisorVersion: r.hypervisorVersion,
       cpuArch: r.cpuArch,
       createdAt: r.createdAt.toISOString(),
+      diskAvailableLeast: r.diskAvailableLeast,
+      uptime: r.uptime,
+      hostIp: r.hostIp,
+      currentWorkload,
     };
   }
 }

@@ -16,6 +16,7 @@ import * as ops from './fake-guest-ops.js';
 import * as mig from './fake-migration.js';
 import type { FakeFabric } from './fake-migration.js';
 import { FaultInjector, type FaultPlan } from './fault-plan.js';
+import { uptimeLine } from '../uptime-line.js';
 
 export interface FakeDriverOptions {
   hostname?: string;
@@ -33,6 +34,8 @@ export interface FakeDriverOptions {
   enforceCapacity?: boolean;
   /** Keep the spec each guest was last built from, for `getSpec` (tests). Off by default: a simulated fleet need not hold them. */
   keepSpecs?: boolean;
+  /** Report an `uptime` line (on by default); off, the host is one whose driver cannot tell (Nova's 501). */
+  reportsUptime?: boolean;
 }
 
 /** A power transition: the states it is accepted from ('any' = always) and where it lands. */
@@ -67,6 +70,8 @@ export class FakeDriver implements HypervisorDriver {
   private readonly core: FakeCore;
   private readonly enforceCapacity: boolean;
   private readonly fabric: FakeFabric | undefined;
+  /** The fake machine booted with the driver: its uptime counts from here. */
+  private readonly bootedAt: number | undefined;
   private guestFaultTimer?: Timer;
   private healthy = true;
 
@@ -85,6 +90,7 @@ export class FakeDriver implements HypervisorDriver {
     }
     const clock = opts.clock ?? systemClock;
     this.enforceCapacity = opts.enforceCapacity ?? false;
+    this.bootedAt = opts.reportsUptime === false ? undefined : clock.now();
     this.faults = new FaultInjector(opts.faultPlan);
     this.core = new FakeCore(this.hostname, info, clock, this.faults, opts.latencyMs && { ...opts.latencyMs }, opts.keepSpecs ?? false);
     this.fabric = opts.fabric;
@@ -103,7 +109,21 @@ export class FakeDriver implements HypervisorDriver {
   /** Simulates losing (false) and regaining (true) the hypervisor connection, as `health` reports it. */
   setHealthy(healthy: boolean): void { this.healthy = healthy; }
 
-  async hostInfo(): Promise<HostInfo> { this.core.assertOpen(); return { ...this.core.info }; }
+  /** Its disks are fully allocated (no sparse files), so what is left at the least is what no guest holds. */
+  async hostInfo(): Promise<HostInfo> {
+    this.core.assertOpen();
+    const info: HostInfo = { ...this.core.info, diskAvailableLeastGb: this.core.info.diskGb - this.sum().diskGbUsed };
+    if (this.bootedAt !== undefined) {
+      const now = this.core.clock.now();
+      const d = new Date(now);
+      // UTC, so a test reads the same line in any time zone; an idle fake has no load and no one logged in.
+      info.uptime = uptimeLine({
+        clock: { hours: d.getUTCHours(), minutes: d.getUTCMinutes(), seconds: d.getUTCSeconds() },
+        upSeconds: (now - this.bootedAt) / 1000, users: 0, load: [0, 0, 0],
+      });
+    }
+    return info;
+  }
   /** Every existing guest counts, whatever its power state, and so do disks kept for a revert (Nova counts allocations, not load). */
   async usage(): Promise<HostUsage> { this.core.assertOpen(); return this.sum(); }
   async listGuests(): Promise<GuestInfo[]> { this.core.assertOpen(); return [...this.core.guests.values()].map(toInfo); }

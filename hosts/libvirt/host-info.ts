@@ -1,7 +1,9 @@
 /**
  * What a libvirt host reports about itself: capacity from `nodeGetInfo` and the instances path's
- * filesystem, the hypervisor's version from `virsh version`, and usage summed over this host's
- * guests plus what cold migrations keep here for a revert (Nova counts allocations, not load).
+ * filesystem, the hypervisor's version from `virsh version`, the machine's uptime line and address,
+ * what the disk can take at the least (its free space less the guests' disks' room to grow), and
+ * usage summed over this host's guests plus what cold migrations keep here for a revert (Nova counts
+ * allocations, not load).
  */
 import { readdir, statfs } from 'node:fs/promises';
 import type { HostInfo, HostUsage } from '../driver.js';
@@ -11,20 +13,28 @@ import { planMeta } from './build.js';
 import type { LibvirtCore } from './core.js';
 import { listFound } from './guests.js';
 import { isUuid } from './layout.js';
+import { machineIp, machineUptime } from './machine.js';
+import { overCommittedBytes } from './overcommit.js';
 
 const GIB = 1024 ** 3;
 
 export async function hostInfo(c: LibvirtCore, b: Bound): Promise<HostInfo> {
   const node = await c.conn.call(b, 'node info', (h) => h.nodeGetInfo());
   const fs = await b.race(statfs(c.layout.root));
-  return {
+  const [uptime, hostIp, over] = await b.race(Promise.all([machineUptime(), machineIp(), overCommittedBytes(c.layout)]));
+  const info: HostInfo = {
     hypervisorType: 'QEMU',
     hypervisorVersion: await c.conn.hypervisorVersion(b),
     cpuArch: node.model,
     vcpus: node.cpus,
     memoryMb: Math.floor(node.memory / 1024),
     diskGb: Math.floor((fs.blocks * fs.bsize) / GIB),
+    // Nova: (free - over-committed) / GiB, truncated by the integer column.
+    diskAvailableLeastGb: Math.trunc((fs.bavail * fs.bsize - over) / GIB),
   };
+  if (uptime !== undefined) info.uptime = uptime;
+  if (hostIp !== undefined) info.hostIp = hostIp;
+  return info;
 }
 
 /** The uuids with a `<uuid>_resize` directory here. */

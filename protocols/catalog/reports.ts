@@ -25,6 +25,11 @@ export const CapacityReportSchema = Type.Object({
   memoryMbUsed: Int(0, MAX_MEMORY_MB),
   diskGbUsed: Int(0, MAX_DISK_GB),
   runningVms: Int(0, MAX_RUNNING_VMS),
+  /** What the disk can take at the least (GiB; negative when the guests may outgrow it), when the driver can tell. */
+  diskAvailableLeastGb: Type.Optional(Int(-MAX_DISK_GB, MAX_DISK_GB)),
+  /** The host's `uptime` line and address, when the driver can tell. */
+  uptime: Type.Optional(Name(255)),
+  hostIp: Type.Optional(Type.String({ maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' })),
   /** Consecutive failed builds on this host (0 after a success). */
   failedBuilds: Type.Optional(Int(0, 1_000_000)),
   /** Monotonic per host actor, so a stale report is ignored. */

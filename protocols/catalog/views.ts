@@ -62,7 +62,10 @@ export type ComputeNodeView = Static<typeof ComputeNodeViewSchema>;
 
 export const ServiceViewSchema = Type.Composite([
   ComputeNodeViewSchema,
-  Type.Object({ disabledReason: NullableStr, forcedDown: Type.Boolean(), availabilityZone: NullableStr, hypervisorVersion: Num, cpuArch: Str, createdAt: Str }),
+  Type.Object({
+    disabledReason: NullableStr, forcedDown: Type.Boolean(), availabilityZone: NullableStr, hypervisorVersion: Num, cpuArch: Str, createdAt: Str,
+    diskAvailableLeast: Type.Union([Num, Type.Null()]), uptime: NullableStr, hostIp: NullableStr, currentWorkload: Num,
+  }),
 ]);
 
 export const InstanceActionViewSchema = Type.Object({

@@ -4,9 +4,15 @@
  * member of project A sees a 404 for project B's server; a reader cannot change anything).
  */
 import t from 'tap';
+import { FakeDriver } from '../../hosts/fake/fake-driver.js';
+import { UPTIME_LINE } from '../../hosts/uptime-line.js';
 import { startApiCluster } from '../harness/api-http.js';
+import { waitFor } from '../harness/poll.js';
 
-const { cluster, http, admin } = await startApiCluster(t);
+// compute-2's driver cannot tell its uptime, as Nova's drivers but libvirt's and z/VM's.
+const { cluster, http, admin } = await startApiCluster(t, {
+  hosts: [1, 2].map((i) => ({ name: `compute-${i}`, driver: new FakeDriver({ hostname: `compute-${i}`, reportsUptime: i === 1 }) })),
+});
 const image = (await cluster.client.listImages())[0]!;
 const a = await http.member(admin, 'project-a', 'alice', 'member');
 const b = await http.member(admin, 'project-b', 'bob', 'member');
@@ -343,6 +349,106 @@ t.test('hypervisors, services (disable/enable) and availability zones', async (t
   t.equal((await http.put('/v2.1/os-services/00000000-0000-4000-8000-000000000000', { token: admin, headers: v, body: { status: 'disabled' } })).status, 404);
   const zones = await http.get('/v2.1/os-availability-zone', { token: a.token });
   t.same(zones.body.availabilityZoneInfo, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
+});
+
+const mv = (v: string) => ({ 'OpenStack-API-Version': `compute ${v}` });
+
+t.test('hypervisor uptime: the host\'s uptime line by microversion, Nova\'s errors, admin only', async (t) => {
+  const [old, v53] = await Promise.all([
+    http.get('/v2.1/os-hypervisors', { token: admin }),
+    http.get('/v2.1/os-hypervisors', { token: admin, headers: mv('2.53') }),
+  ]);
+  const [int1, int2] = old.body.hypervisors.map((h: { id: number }) => h.id);
+  const [uuid1, uuid2] = v53.body.hypervisors.map((h: { id: string }) => h.id);
+
+  const at21 = await http.get(`/v2.1/os-hypervisors/${int1}/uptime`, { token: admin });
+  t.equal(at21.status, 200);
+  t.same(Object.keys(at21.body.hypervisor).sort(), ['hypervisor_hostname', 'id', 'state', 'status', 'uptime'], 'the brief view plus uptime');
+  t.match(at21.body.hypervisor, { id: int1, hypervisor_hostname: 'compute-1', state: 'up', status: 'enabled' });
+  t.match(at21.body.hypervisor.uptime, UPTIME_LINE);
+  const at287 = await http.get(`/v2.1/os-hypervisors/${uuid1}/uptime`, { token: admin, headers: mv('2.87') });
+  t.equal(at287.status, 200);
+  t.same(Object.keys(at287.body.hypervisor).sort(), ['hypervisor_hostname', 'id', 'state', 'status', 'uptime']);
+  t.equal(at287.body.hypervisor.id, uuid1, 'a UUID from 2.53');
+  t.match(at287.body.hypervisor.uptime, UPTIME_LINE);
+
+  const gone = await http.get(`/v2.1/os-hypervisors/${uuid1}/uptime`, { token: admin, headers: mv('2.88') });
+  t.equal(gone.status, 404, 'no /uptime from 2.88');
+  t.equal(gone.body.itemNotFound.message, 'The resource could not be found.');
+  const show88 = await http.get(`/v2.1/os-hypervisors/${uuid1}`, { token: admin, headers: mv('2.88') });
+  t.match(show88.body.hypervisor.uptime, UPTIME_LINE, 'uptime in show from 2.88');
+  t.same(Object.keys(show88.body.hypervisor).sort(), ['host_ip', 'hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'id', 'service', 'state', 'status', 'uptime']);
+  t.equal((await http.get(`/v2.1/os-hypervisors/${uuid2}`, { token: admin, headers: mv('2.88') })).body.hypervisor.uptime, null, 'null where the driver cannot tell');
+  const detail88 = await http.get('/v2.1/os-hypervisors/detail', { token: admin, headers: mv('2.88') });
+  t.same(detail88.body.hypervisors.map((h: { uptime: string | null }) => h.uptime === null), [false, true], 'and in detail');
+
+  const cannot = await http.get(`/v2.1/os-hypervisors/${int2}/uptime`, { token: admin });
+  t.equal(cannot.status, 501, 'a driver that cannot tell: HTTPNotImplemented');
+  t.equal(cannot.body.notImplemented.message, 'The requested functionality is not supported.');
+
+  for (const [path, v, code, message] of [
+    ['/v2.1/os-hypervisors/999999/uptime', '2.1', 404, "Hypervisor with ID '999999' could not be found."],
+    [`/v2.1/os-hypervisors/${uuid1}/uptime`, '2.1', 404, `Hypervisor with ID '${uuid1}' could not be found.`],
+    ['/v2.1/os-hypervisors/00000000-0000-4000-8000-000000000000/uptime', '2.53', 404, "Hypervisor with ID '00000000-0000-4000-8000-000000000000' could not be found."],
+    [`/v2.1/os-hypervisors/${int1}/uptime`, '2.53', 400, `Invalid uuid ${int1}`],
+    ['/v2.1/os-hypervisors/999999', '2.1', 404, "Hypervisor with ID '999999' could not be found."],
+    ['/v2.1/os-hypervisors/not-a-uuid', '2.88', 400, 'Invalid uuid not-a-uuid'],
+  ] as const) {
+    const r = await http.get(path, { token: admin, headers: mv(v) });
+    t.equal(r.status, code, `${path} at ${v}`);
+    t.equal(Object.values(r.body as Record<string, { message: string }>)[0]!.message, message);
+  }
+  const member = await http.get(`/v2.1/os-hypervisors/${int1}/uptime`, { token: a.token });
+  t.equal(member.status, 403, 'a member may not');
+  t.match(member.body.forbidden.message, /os_compute_api:os-hypervisors:uptime/);
+
+  // Nova asks only a host whose service is up.
+  const svc = (await http.get('/v2.1/os-services?host=compute-1', { token: admin, headers: mv('2.53') })).body.services[0];
+  t.equal((await http.put(`/v2.1/os-services/${svc.id}`, { token: admin, headers: mv('2.53'), body: { forced_down: true } })).status, 200);
+  const down = await http.get(`/v2.1/os-hypervisors/${int1}/uptime`, { token: admin });
+  t.equal(down.status, 400, 'a host that is down');
+  t.equal(down.body.badRequest.message, 'Compute service of compute-1 is unavailable at this time.');
+  t.equal((await http.put(`/v2.1/os-services/${svc.id}`, { token: admin, headers: mv('2.53'), body: { forced_down: false } })).status, 200);
+  t.equal((await http.get(`/v2.1/os-hypervisors/${int1}/uptime`, { token: admin })).status, 200, 'up again');
+});
+
+t.test('hypervisor show: every field as Nova has it at 2.1, 2.28 and 2.53, true for the fake host', async (t) => {
+  const servers = (await http.get('/v2.1/servers/detail?all_tenants=1', { token: admin })).body.servers as Record<string, unknown>[];
+  const on1 = servers.filter((s) => s['OS-EXT-SRV-ATTR:host'] === 'compute-1');
+  const int1 = (await http.get('/v2.1/os-hypervisors', { token: admin })).body.hypervisors[0].id;
+  let h: any;
+  // The record follows the host's reports: wait for the one after the last change here.
+  await waitFor('compute-1\'s record to count its guests', async () => {
+    await cluster.conductor!.computeNodes.flush();
+    h = (await http.get(`/v2.1/os-hypervisors/${int1}`, { token: admin })).body.hypervisor;
+    return h.vcpus_used === on1.length && h.running_vms === on1.filter((s) => s.status === 'ACTIVE').length;
+  });
+  t.same(Object.keys(h).sort(), [
+    'cpu_info', 'current_workload', 'disk_available_least', 'free_disk_gb', 'free_ram_mb', 'host_ip', 'hypervisor_hostname',
+    'hypervisor_type', 'hypervisor_version', 'id', 'local_gb', 'local_gb_used', 'memory_mb', 'memory_mb_used', 'running_vms',
+    'service', 'state', 'status', 'vcpus', 'vcpus_used',
+  ], 'Nova\'s fields at 2.1');
+  t.match(h, {
+    hypervisor_type: 'fake', hypervisor_version: 1000, vcpus: 64, memory_mb: 262144, local_gb: 4096, host_ip: null,
+    current_workload: 0, service: { host: 'compute-1', disabled_reason: null },
+  });
+  t.equal(typeof h.service.id, 'number');
+  t.equal(h.cpu_info, JSON.stringify({ arch: 'x86_64' }), 'a JSON string before 2.28');
+  t.equal(h.vcpus_used, on1.length, 'm1.tiny guests: one vcpu each');
+  t.equal(h.memory_mb_used, on1.length * 512);
+  t.equal(h.local_gb_used, on1.length * 1);
+  t.equal(h.free_ram_mb, h.memory_mb - h.memory_mb_used);
+  t.equal(h.free_disk_gb, h.local_gb - h.local_gb_used);
+  t.equal(h.disk_available_least, h.local_gb - h.local_gb_used, 'a fake holds its guests\' disks in full');
+  t.equal(h.running_vms, on1.filter((s) => s.status === 'ACTIVE').length);
+  const v28 = (await http.get(`/v2.1/os-hypervisors/${int1}`, { token: admin, headers: mv('2.28') })).body.hypervisor;
+  t.same(v28.cpu_info, { arch: 'x86_64' }, 'an object from 2.28');
+  const v53 = (await http.get('/v2.1/os-hypervisors/detail', { token: admin, headers: mv('2.53') })).body.hypervisors[0];
+  t.match(v53.service.id, /^[0-9a-f-]{36}$/, 'the service id a UUID from 2.53');
+  t.notOk('uptime' in v53, 'no uptime in the view before 2.88');
+  const stats = (await http.get('/v2.1/os-hypervisors/statistics', { token: admin })).body.hypervisor_statistics;
+  const all = (await http.get('/v2.1/os-hypervisors/detail', { token: admin })).body.hypervisors as Record<string, number>[];
+  for (const k of ['disk_available_least', 'current_workload', 'running_vms', 'vcpus_used']) t.equal(stats[k], all.reduce((n, x) => n + x[k]!, 0), `statistics ${k}: the sum`);
 });
 
 t.test('version discovery lists v2.0 first, as Nova, and every listed self link answers', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * The real `openstack` CLI (Debian's python3-openstackclient, installed by scripts/setup.sh) driving
  * a running cluster through the REST API: Keystone password auth and the catalog, then compute
- * (servers, flavors, key pairs, server groups, aggregates, hypervisors, services, quotas, limits) and
+ * (servers, flavors, key pairs, server groups, aggregates, hypervisors with their uptime, services, quotas, limits) and
  * image commands, each checked in its JSON output. Waits between commands follow the instance's own
  * events (no sleeps); the CLI's `--wait` polling is used once, for `server create`.
  */
@@ -186,4 +186,21 @@ t.test('hypervisor list, compute service list, quota show, limits show --absolut
   const byName = Object.fromEntries(limits.map((l: { Name: string; Value: number }) => [l.Name, l.Value]));
   t.equal(byName.maxTotalInstances, 10);
   t.equal(byName.totalInstancesUsed, 0);
+});
+
+t.test('hypervisor show: the record, its aggregates and the uptime line split as the CLI reads it', async (t) => {
+  const shown = await json(t, ['hypervisor', 'show', 'compute-1']);
+  const api = (await http.get('/v2.1/os-hypervisors/detail', { token: admin })).body.hypervisors
+    .find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === 'compute-1');
+  t.equal(shown.hypervisor_hostname, 'compute-1');
+  t.equal(shown.service_host, 'compute-1');
+  t.equal(shown.id, api.id);
+  for (const k of ['vcpus', 'memory_mb', 'local_gb', 'hypervisor_type', 'hypervisor_version', 'disk_available_least']) t.equal(shown[k], api[k], k);
+  t.same(shown.cpu_info, { arch: 'x86_64' }, 'cpu_info parsed from its 2.1 string');
+  t.same(shown.aggregates, ['cli-agg'], 'the aggregate compute-1 was added to');
+  // From GET /os-hypervisors/{id}/uptime: ` hh:mm:ss up <uptime>, <n> users,  load average: a, b, c`.
+  t.match(shown.host_time, /^\d\d:\d\d:\d\d$/);
+  t.match(shown.uptime, /^(\d+ days?, )?(\d+ min|\d+:\d\d)$/);
+  t.equal(shown.users, '0');
+  t.equal(shown.load_average, '0.00, 0.00, 0.00');
 });

@@ -27,12 +27,28 @@ driverContract(t, 'FakeDriver', async () => new FakeDriver(), {
   },
 });
 
+t.test('hostInfo: an uptime line counted from the driver\'s start, on its clock; disk left at the least', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 8, 30, 0);
+  const clock = new ManualClock(start);
+  const d = new FakeDriver({ clock, diskGb: 100 });
+  const at = async (upS: number) => {
+    clock.advance(start + upS * 1000 - clock.now());
+    return (await d.hostInfo()).uptime;
+  };
+  t.equal(await at(0), ' 08:30:00 up 0 min,  0 users,  load average: 0.00, 0.00, 0.00');
+  t.equal(await at(3_900 + 9), ' 09:35:09 up  1:05,  0 users,  load average: 0.00, 0.00, 0.00');
+  t.equal(await at(86_400 + 180), ' 08:33:00 up 1 day, 3 min,  0 users,  load average: 0.00, 0.00, 0.00');
+  t.equal(await at(93 * 86_400 + 18 * 3_600 + 25 * 60), ' 02:55:00 up 93 days, 18:25,  0 users,  load average: 0.00, 0.00, 0.00');
+  await d.spawn(guestSpec({ diskGb: 30 }));
+  t.equal((await d.hostInfo()).diskAvailableLeastGb, 70, 'a guest\'s disk is held in full');
+});
+
 t.test('hostInfo reflects options and defaults', async (t) => {
-  t.same(await new FakeDriver().hostInfo(), {
-    hypervisorType: 'fake', hypervisorVersion: 1000, cpuArch: 'x86_64', vcpus: 64, memoryMb: 262144, diskGb: 4096,
+  t.match(await new FakeDriver().hostInfo(), {
+    hypervisorType: 'fake', hypervisorVersion: 1000, cpuArch: 'x86_64', vcpus: 64, memoryMb: 262144, diskGb: 4096, diskAvailableLeastGb: 4096,
   });
-  const d = new FakeDriver({ hostname: 'h1', vcpus: 8, memoryMb: 1024, diskGb: 10, cpuArch: 'aarch64', hypervisorType: 'qemu', hypervisorVersion: 7 });
-  t.same(await d.hostInfo(), { hypervisorType: 'qemu', hypervisorVersion: 7, cpuArch: 'aarch64', vcpus: 8, memoryMb: 1024, diskGb: 10 });
+  const d = new FakeDriver({ hostname: 'h1', vcpus: 8, memoryMb: 1024, diskGb: 10, cpuArch: 'aarch64', hypervisorType: 'qemu', hypervisorVersion: 7, reportsUptime: false });
+  t.same(await d.hostInfo(), { hypervisorType: 'qemu', hypervisorVersion: 7, cpuArch: 'aarch64', vcpus: 8, memoryMb: 1024, diskGb: 10, diskAvailableLeastGb: 10 }, 'no uptime when it cannot tell');
   t.equal(d.hostname, 'h1');
   t.same(d.capabilities, {
     supportsPause: true, supportsSuspend: true, supportsSnapshot: true, supportsMigration: true, supportsLiveMigration: true,

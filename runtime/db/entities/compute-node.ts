@@ -18,6 +18,10 @@ export interface ComputeNodeRow {
   memoryMbUsed: number;
   localGbUsed: number;
   runningVms: number;
+  /** From the host's last report, when its driver can tell (Nova keeps uptime in `stats`). */
+  diskAvailableLeast: number | null;
+  uptime: string | null;
+  hostIp: string | null;
   disabled: boolean;
   disabledReason: string | null;
   forcedDown: boolean;
@@ -43,6 +47,9 @@ export const ComputeNode = new EntitySchema<ComputeNodeRow>({
     memoryMbUsed: { type: 'integer' },
     localGbUsed: { type: 'integer' },
     runningVms: { type: 'integer' },
+    diskAvailableLeast: { type: 'integer', nullable: true },
+    uptime: { type: 'string', length: 255, nullable: true },
+    hostIp: { type: 'string', length: 45, nullable: true },
     disabled: { type: 'boolean' },
     disabledReason: { type: 'string', length: 255, nullable: true },
     forcedDown: { type: 'boolean' },

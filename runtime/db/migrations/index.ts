@@ -10,6 +10,7 @@ import { Migration20261201120500 } from './Migration20261201120500_image_snapsho
 import { Migration20261201130000 } from './Migration20261201130000_task_context.js';
 import { Migration20261201121500 } from './Migration20261201121500_image_members.js';
 import { Migration20261208100000 } from './Migration20261208100000_guest_data.js';
+import { Migration20261215100000 } from './Migration20261215100000_host_facts.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261201121500_image_members', class: Migration20261201121500 },
   { name: 'Migration20261201130000_task_context', class: Migration20261201130000 },
   { name: 'Migration20261208100000_guest_data', class: Migration20261208100000 },
+  { name: 'Migration20261215100000_host_facts', class: Migration20261215100000 },
 ];

@@ -54,6 +54,31 @@ const CLASSES: [RegExp, DriverError['kind'], boolean, boolean][] = [
   [/not running|not paused|is already running|already active|operation is not valid|domain is not running/i, 'invalid-state', false, false],
 ];
 
+/**
+ * `h` with every call's receiver and arguments held until the call settles. The binding's async
+ * workers keep raw pointers to the Domain and Hypervisor objects they were given, not references:
+ * one the GC finalizes before its worker ran (queued behind slow calls such as destroys on the
+ * four-thread pool) is freed under the worker, and libvirt segfaults the process.
+ */
+export function pinning(h: Hypervisor): Hypervisor {
+  const held = new Set<unknown[]>();
+  return new Proxy(h, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const p: unknown = (v as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(p instanceof Promise)) return p;
+        const pin = [target, ...args];
+        held.add(pin);
+        const unpin = () => { held.delete(pin); };
+        p.then(unpin, unpin);
+        return p;
+      };
+    },
+  });
+}
+
 /** A binding rejection as a DriverError, and whether it means the connection is gone. */
 export function classify(what: string, e: unknown): { error: DriverError; lost: boolean } {
   if (e instanceof DriverError) return { error: e, lost: false };
@@ -142,7 +167,7 @@ export class Connection {
       throw e instanceof DriverError ? e : new DriverError('unsupported',
         `${PACKAGE} is not available (an optional dependency, built against libvirt-dev: see scripts/setup.sh): ${e instanceof Error ? e.message : String(e)}`);
     });
-    const h = new lib.Hypervisor({ uri: this.uri });
+    const h = pinning(new lib.Hypervisor({ uri: this.uri }));
     try {
       await h.connectOpen();
     } catch (e) {

@@ -3,6 +3,7 @@
  * power watch, the fault injector, a lock per guest, and `run`, the one path every operation takes
  * (closed check, bounds, the guest's lock, the injected fault, busy marking for the watch).
  */
+import { setMaxListeners } from 'node:events';
 import { DriverError, type CallOptions, type DriverOp, type GuestInfo } from '../driver.js';
 import { FaultInjector, type FaultDecision } from '../fake/fault-plan.js';
 import type { PowerState } from '../../protocols/states.js';
@@ -78,6 +79,8 @@ export class LibvirtCore {
     readonly fabric: LibvirtFabric | undefined,
     faults: FaultInjector | undefined,
   ) {
+    // Every call in flight listens for the close (and stops listening when it ends): many is not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.layout = new Layout(instancesPath);
     this.faults = faults ?? new FaultInjector();
   }

@@ -209,7 +209,7 @@ export async function libvirtBench(o: LibvirtBenchOptions): Promise<Record<strin
         spawnWarm: 'qemu-img overlay on the cached base, plan/XML written, domainDefineXML, domainCreate (QEMU process start up to its first vCPU run); no control plane',
         bareDefineStart: 'libvirt bookkeeping plus the QEMU process start (QEMU binary load, machine setup, firmware load); the floor under spawnWarm',
         kernelFetchOverNats: 'request/reply per chunk of HOST_CHUNK_BYTES, base64 in JSON through nats-server and the image role reading its store, MD5 + os_hash while receiving, write to the .part file, fsync',
-        concurrent: 'host CPUs: every TCG guest wants a full core while it boots, so ready time grows with guests per core; ACTIVE by the spawn work per guest (qemu-img, QEMU starts) competing with the booting guests for the same cores',
+        concurrent: 'host CPUs: every TCG guest wants a full core while it boots, so ready time grows with guests per core; ACTIVE by the spawn work per guest (qemu-img, QEMU starts) competing with the booting guests for the same cores, and by the binding running every libvirt call on libuv\'s thread pool (UV_THREADPOOL_SIZE, 4 by default, shared with file I/O): at most 4 domainCreate at once',
         qemuRssMb: 'guest RAM the kernel touched plus QEMU itself (TCG translation cache, device state), read from /proc after every guest was ready',
         noise: 'a 2-core machine shared with other work; loadAvg1mAtStart shows what else ran',
       },

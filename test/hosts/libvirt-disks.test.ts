@@ -2,9 +2,9 @@ import t from 'tap';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DriverError } from '../../hosts/driver.js';
 import { convert, createBlank, createOverlay, diskInfo, grow } from '../../hosts/libvirt/disks.js';
 import { run } from '../../hosts/libvirt/exec.js';
+import { rejection } from '../harness/driver-rejection.js';
 
 const MiB = 2 ** 20;
 const dir = await mkdtemp(join(tmpdir(), 'novact-disks-'));
@@ -22,16 +22,6 @@ async function firstMiB(path: string, format: string): Promise<Buffer> {
   const out = p(`read-${reads++}.raw`);
   await run('qemu-img', ['dd', '-f', format, '-O', 'raw', 'bs=1M', 'count=1', `if=${path}`, `of=${out}`]);
   return readFile(out);
-}
-
-async function rejection(p: Promise<unknown>): Promise<DriverError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DriverError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 t.test('info reads format and size of raw and qcow2', async (t) => {

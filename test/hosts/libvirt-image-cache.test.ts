@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DriverError, type CallOptions, type ImageExpectation, type ImageFetcher } from '../../hosts/driver.js';
+import { type CallOptions, type ImageExpectation, type ImageFetcher } from '../../hosts/driver.js';
 import { ImageCache, type ImageCacheOptions } from '../../hosts/libvirt/image-cache.js';
 import { run } from '../../hosts/libvirt/exec.js';
 import type { GuestImage } from '../../protocols/host.js';
 import { until } from '../harness/poll.js';
+import { rejection } from '../harness/driver-rejection.js';
 
 const root = await mkdtemp(join(tmpdir(), 'novact-imgcache-'));
 t.teardown(() => rm(root, { recursive: true, force: true }));
@@ -62,16 +63,6 @@ function setup(opts: Partial<ImageCacheOptions> = {}) {
 function image(fetcher: MemFetcher, id: string, bytes: Uint8Array, diskFormat = 'raw'): GuestImage {
   fetcher.data.set(id, bytes);
   return { id, diskFormat, properties: {}, sizeBytes: bytes.length, checksum: md5(bytes) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<DriverError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DriverError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A qcow2 file's bytes, made by qemu-img with `extra` options. */

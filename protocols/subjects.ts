@@ -11,6 +11,7 @@
  *   <root>.aggregate.<verb>                host aggregates and zones (scheduler)
  *   <root>.servergroup.<verb>              server groups (scheduler)
  *   <root>.conductor.<verb>                conductor (queue group)
+ *   <root>.network.<kind>.<op>             network role (queue group): Neutron resources, instance ports
  *   <root>.report.host.<host>.<kind>       capacity / heartbeat / power-sync reports published by hosts
  *   <root>.evt.<kind>.<id>.<event…>        notifications published by owners
  *   <root>.admin.<verb>                    operator calls (host registration), answered by the NATS config owner
@@ -73,6 +74,11 @@ export class Subjects {
   conductor(verb: string): string {
     return `${this.root}.conductor.${token(verb, 'verb')}`;
   }
+  /** The network role: `kind` a Neutron resource (`network`, `port`, …) or `instance`. */
+  network(kind: string, op: string): string {
+    return `${this.root}.network.${token(kind, 'kind')}.${token(op, 'verb')}`;
+  }
+  get networkAll(): string { return `${this.root}.network.*.*`; }
   /** Operator-only calls (nats.conf lets only the client user publish them). */
   admin(verb: string): string {
     return `${this.root}.admin.${token(verb, 'verb')}`;

@@ -9,7 +9,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Subjects } from '../subjects.js';
 
 /** The NATS users of nats.conf (one per role, plus operators' `client`). */
-export type BusRole = 'conductor' | 'scheduler' | 'compute' | 'image' | 'api' | 'client';
+export type BusRole = 'conductor' | 'scheduler' | 'compute' | 'image' | 'network' | 'api' | 'client';
 
 export interface RequestDef<B extends TSchema = TSchema, R extends TSchema = TSchema> {
   readonly kind: 'request';

@@ -12,6 +12,7 @@ import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, Im
 import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
 import { InstanceVerbs } from './instance.js';
 import { MIGRATION_REQUESTS } from './migrations.js';
+import { NETWORK_REQUESTS } from './network.js';
 import { PLACEMENT_CATALOG_REQUESTS } from './placement-catalog.js';
 import { CapacityReportMsg, HeartbeatMsg, PowerSyncMsg } from './reports.js';
 import { DeltaMsg, SCHEDULER_REQUESTS } from './scheduler.js';
@@ -29,6 +30,7 @@ export * from './image.js';
 export * from './image-snapshot.js';
 export * from './events.js';
 export * from './migrations.js';
+export * from './network.js';
 
 export const ALL_REQUESTS: readonly RequestDef[] = [
   ...SCHEDULER_REQUESTS,
@@ -42,6 +44,7 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
   ...Object.values(ImageVerbs.verbs),
   ImageUploadChunk,
   ...IMAGE_SNAPSHOT_REQUESTS,
+  ...NETWORK_REQUESTS,
 ];
 
 export const ALL_MESSAGES: readonly MessageDef[] = [

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const NATS_USERS = ['conductor', 'scheduler', 'image', 'api', 'client', 'registrar'] as const;
+export const NATS_USERS = ['conductor', 'scheduler', 'image', 'network', 'api', 'client', 'registrar'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 /** The users a joining process may be handed, one per role it runs (never client or registrar). */
-export const ROLE_USERS = ['conductor', 'scheduler', 'image', 'api'] as const satisfies readonly NatsUser[];
+export const ROLE_USERS = ['conductor', 'scheduler', 'image', 'network', 'api'] as const satisfies readonly NatsUser[];
 export interface NatsAuth {
   user: string;
   pass: string;

@@ -24,7 +24,7 @@ const subjects = new Subjects();
 const host = newHostIdentity();
 const nats = await startEmbeddedNats({ subjectRoot: subjects.root, hostUsers: [{ publicKey: host.publicKey, hosts: [...ARGS] }] });
 t.teardown(() => nats.stop());
-const ROLES: BusRole[] = ['conductor', 'scheduler', 'compute', 'image', 'api', 'client'];
+const ROLES: BusRole[] = ['conductor', 'scheduler', 'compute', 'image', 'network', 'api', 'client'];
 const violations: string[] = [];
 const conns = new Map<BusRole, NatsConnection>();
 for (const role of ROLES) {

@@ -16,7 +16,7 @@ import { registerHosts } from '../runtime/nats/host-registrar.js';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import type { ClusterState } from './state-file.js';
 
-const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'api'];
+const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'network', 'api'];
 
 /** The credentials for `roles` from the owner's state (no registration: see joinCluster). */
 export function joinCredentials(state: ClusterState & { join: NonNullable<ClusterState['join']> }, roles: readonly RoleName[]): JoinSpec {

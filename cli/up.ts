@@ -35,7 +35,7 @@ export const UP_COMMAND: CommandSpec = {
   run: runUp,
 };
 
-const ALL_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'compute', 'image', 'api'];
+const ALL_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'compute', 'image', 'network', 'api'];
 
 function rolesOption(ctx: RunContext, join: boolean): RoleName[] {
   const given = strOption(ctx.values, 'roles');

@@ -9,6 +9,8 @@ import type { NatsConnection } from 'nats';
 import { startComputeRole, DEFAULT_COMPUTE_CONFIG, type ComputeConfig, type ComputeHost, type ComputeRole } from '../actors/compute/compute-role.js';
 import { startConductorRole, DEFAULT_CONDUCTOR_CONFIG, type ConductorConfig, type ConductorRole } from '../actors/conductor/conductor-role.js';
 import { startImageRole } from '../actors/image/image-role.js';
+import { startNetworkRole, type NetworkRole } from '../actors/network/network-role.js';
+import type { NetConfig } from '../actors/network/net-context.js';
 import { FsImageStore } from '../actors/image/image-store.js';
 import type { SavingSweepConfig } from '../actors/image/saving-sweep.js';
 import { startApiRole, type ApiRole } from '../actors/api/api-role.js';
@@ -38,7 +40,7 @@ import type { Role, RoleContext } from '../runtime/role.js';
 import type { NatsServerHandle } from '../runtime/services/nats-server.js';
 import { startPostgres, type PostgresHandle } from '../runtime/services/postgres-server.js';
 
-export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image' | 'api';
+export type RoleName = 'conductor' | 'scheduler' | 'compute' | 'image' | 'network' | 'api';
 
 export interface ClusterOptions {
   /** NATS to join; when absent a `nats-server` child is started from the packaged nats.conf. */
@@ -76,6 +78,8 @@ export interface ClusterOptions {
   compute?: Partial<ComputeConfig>;
   /** Register a small default image when the catalog is empty (default true). */
   seedImages?: boolean;
+  /** The network role's settings: `base_mac`, VLAN ranges, default quotas, its zone. */
+  network?: Partial<NetConfig>;
   /** The REST API (role `api`): listen address, bootstrap admin password, limits. */
   api?: ApiOptions;
   /** Where the image role keeps image data (default: `<dataDir>/novact-images`, else a private temporary directory removed at stop). */
@@ -94,6 +98,7 @@ export interface Cluster {
   readonly conductor?: ConductorRole;
   readonly compute?: ComputeRole;
   readonly scheduler?: SchedulerRole;
+  readonly network?: NetworkRole;
   readonly ledger?: PlacementLedger;
   /** The admin pool (migrations, direct reads): no statement timeout. The roles use `databases`. */
   readonly orm?: Orm;
@@ -131,13 +136,13 @@ export interface JoinSpec {
 }
 
 export { NATS_CONF } from '../runtime/nats/embedded-nats.js';
-const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'api'];
+const DB_ROLES: readonly RoleName[] = ['conductor', 'scheduler', 'image', 'network', 'api'];
 export const DEFAULT_IMAGE = { name: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', sizeBytes: 21_430_272, minDiskGb: 0 } as const;
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
-  const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image', 'api']);
+  const roles = new Set<RoleName>(options.roles ?? ['conductor', 'scheduler', 'compute', 'image', 'network', 'api']);
   const subjects = new Subjects(options.subjectRoot);
   const embedded: Cluster['embedded'] = {};
   let embeddedNats: EmbeddedNats | undefined;
@@ -186,7 +191,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const en = embeddedNats;
       serveHostRegistrar(new Bridge(nc, clock, log.child({ role: 'registrar' }), requestTimeoutMsOf(options)), subjects, (r) => en.register(r.publicKey, r.hosts));
     }
-    const needsDb = roles.has('conductor') || roles.has('scheduler') || roles.has('image') || roles.has('api');
+    const needsDb = [...roles].some((r) => DB_ROLES.includes(r));
     if (needsDb && !options.databaseUrl) {
       embedded.postgres = await startPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
     }
@@ -210,6 +215,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const store = imageDir === undefined ? {} : { store: await FsImageStore.open(imageDir) };
       started.push(await startImageRole(await context('image'), dbs!.get('image'), { ...store, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
       if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
+    }
+    let network: NetworkRole | undefined;
+    if (roles.has('network')) {
+      network = await startNetworkRole(await context('network'), dbs!.get('network'), options.network);
+      started.push(network);
     }
     let ledger: PlacementLedger | undefined;
     let scheduler: SchedulerRole | undefined;
@@ -287,7 +297,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
       actors,
       join,
-      roleAuth: authFor(auth, ['conductor', 'scheduler', 'image', 'api']),
+      roleAuth: authFor(auth, ['conductor', 'scheduler', 'image', 'network', 'api']),
       embedded,
       waitForHosts,
       health: () => {
@@ -297,7 +307,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
       stop: cleanup,
     };
-    return Object.assign(cluster, { conductor, compute, scheduler, ledger, orm, databases: dbs, api, apiUrl: api?.url });
+    return Object.assign(cluster, { conductor, compute, scheduler, network, ledger, orm, databases: dbs, api, apiUrl: api?.url });
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

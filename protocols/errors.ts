@@ -101,7 +101,14 @@ export function fromWire(w: WireError): NovactError {
   const make = Object.hasOwn(byFault, w.fault) ? byFault[w.fault] : undefined;
   if (!make) return new InternalError(w.message ?? 'unknown error');
   const e = make(w.message, w.details, w.retryable);
-  return e.retryable === w.retryable ? e : new NovactError(e.fault, e.code, e.message, w.retryable, w.details);
+  // Details survive every fault (a Neutron error's `type` rides on 403s and 404s too).
+  const details = isPlainObject(w.details) ? w.details : undefined;
+  if (e.retryable === w.retryable && (details === undefined || e.details !== undefined)) return e;
+  return Object.setPrototypeOf(new NovactError(e.fault, e.code, e.message, w.retryable, details), Object.getPrototypeOf(e)) as NovactError;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Anything thrown, as a NovactError (foreign errors become a non-retryable computeFault). */

@@ -14,7 +14,7 @@ import { POOL_ROLE } from './role-grants.js';
 import { ensureRoleLogins, type RoleLoginOptions } from './role-logins.js';
 
 /** The pools: one per role, plus the conductor's tenant-driven reads. */
-export type DbPool = 'conductor' | 'conductorReads' | 'scheduler' | 'image' | 'api';
+export type DbPool = 'conductor' | 'conductorReads' | 'scheduler' | 'image' | 'network' | 'api';
 
 export interface PoolOptions {
   /** Connections at most. */
@@ -36,6 +36,7 @@ export const DEFAULT_POOLS: Readonly<Record<DbPool, Required<PoolOptions>>> = {
   conductor: { max: 10, statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 60_000, acquireTimeoutMs: 30_000 },
   scheduler: { max: 10, statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 60_000, acquireTimeoutMs: 30_000 },
   image: { max: 4, statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 60_000, acquireTimeoutMs: 30_000 },
+  network: { max: 4, statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 60_000, acquireTimeoutMs: 30_000 },
   // Reachable before authentication: bounded, short statements, a full pool fails fast.
   api: { max: 8, statementTimeoutMs: 5_000, idleInTransactionTimeoutMs: 10_000, acquireTimeoutMs: 5_000 },
   conductorReads: { max: 4, statementTimeoutMs: 5_000, idleInTransactionTimeoutMs: 10_000, acquireTimeoutMs: 5_000 },

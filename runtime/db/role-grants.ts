@@ -14,7 +14,7 @@
  */
 
 /** A role that holds a database login of its own. */
-export type DbRole = 'conductor' | 'scheduler' | 'image' | 'api';
+export type DbRole = 'conductor' | 'scheduler' | 'image' | 'network' | 'api';
 
 export type Privilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -46,6 +46,10 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
     images: RIU, // register, verbs (CAS), upload completion, snapshot, saving sweep; delete is a status
     image_members: ALL, // members verb (image actor): add, status change (CAS), remove; listing reads
   },
+  network: {
+    net_resources: ALL, // the network role's write-through of its in-memory state (upsert by version, delete)
+    ip_allocations: ALL, // IPAM: inserted with their port, deleted when released
+  },
   api: {
     keystone_projects: ALL,
     keystone_users: ALL,
@@ -62,6 +66,7 @@ export const POOL_ROLE = {
   conductorReads: 'conductor',
   scheduler: 'scheduler',
   image: 'image',
+  network: 'network',
   api: 'api',
 } as const satisfies Record<string, DbRole>;
 

@@ -12,8 +12,9 @@ import { Token } from './token.js';
 import { KeyPair } from './keypair.js';
 import { Quota } from './quota.js';
 import { Migration } from './migration.js';
+import { IpAllocation, NetResource } from './network.js';
 
-export { Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration };
+export { Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration, NetResource, IpAllocation };
 export type { InstanceRow } from './instance.js';
 export type { InstanceActionRow } from './instance-action.js';
 export type { FlavorRow } from './flavor.js';
@@ -27,11 +28,12 @@ export type { ProjectRow, UserRow, RoleAssignmentRow } from './identity.js';
 export type { TokenRow } from './token.js';
 export type { KeyPairRow } from './keypair.js';
 export type { QuotaRow } from './quota.js';
+export type { NetResourceRow, IpAllocationRow } from './network.js';
 export type { MigrationRow, MigrationType, MigrationStatus } from './migration.js';
 export { MIGRATION_TYPES, MIGRATION_STATUSES } from './migration.js';
 
 export const ENTITIES = [
   Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
   Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
-  Project, User, RoleAssignment, Token, KeyPair, Quota, Migration,
+  Project, User, RoleAssignment, Token, KeyPair, Quota, Migration, NetResource, IpAllocation,
 ];

@@ -11,6 +11,7 @@ import { Migration20261201130000 } from './Migration20261201130000_task_context.
 import { Migration20261201121500 } from './Migration20261201121500_image_members.js';
 import { Migration20261208100000 } from './Migration20261208100000_guest_data.js';
 import { Migration20261215100000 } from './Migration20261215100000_host_facts.js';
+import { Migration20261222100000 } from './Migration20261222100000_network.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261201130000_task_context', class: Migration20261201130000 },
   { name: 'Migration20261208100000_guest_data', class: Migration20261208100000 },
   { name: 'Migration20261215100000_host_facts', class: Migration20261215100000 },
+  { name: 'Migration20261222100000_network', class: Migration20261222100000 },
 ];

@@ -1,0 +1,114 @@
+/**
+ * The compute side of networking (Nova's network API over Neutron): a build's requested networks
+ * checked before it is accepted, its ports made and bound to its host at spawn (found again on a
+ * retry or an alternate host, so a spawn retried never makes two), its NICs for the server view,
+ * and at its end the ports it made deleted and the ones it was given unbound.
+ */
+import type { Nic, RequestedNetworks } from '../../protocols/catalog/network.js';
+import { badInput, inConflict } from '../../protocols/network/errors.js';
+import { parseCidr, parseIp } from '../../protocols/network/ip.js';
+import type { NetCtx } from './net-context.js';
+import { sees } from './net-context.js';
+import type { NetRow } from './net-state.js';
+import { portOps, removePort, type FixedIp } from './kinds/port.js';
+import { parseCreate } from '../../protocols/network/request.js';
+
+export const COMPUTE_OWNER = 'compute:nova';
+/** Marks a port the build made (deleted with the server), as Nova's `preserve_on_delete: false`. */
+const MADE = '_made_for_instance';
+
+/** Networks a project may boot on without naming one: its own and shared ones, not external. */
+function bootable(ctx: NetCtx): NetRow[] {
+  return [...ctx.state.of('network').values()].filter((n) => n.attrs['router:external'] !== true && sees(ctx, n) && (n.projectId === ctx.by.projectId || n.attrs.shared === true));
+}
+
+/** Nova's API checks of `networks`, answered as Nova answers them; `auto` resolved to what it means now. */
+export function checkRequested(ctx: NetCtx, requested: RequestedNetworks, count: number): RequestedNetworks {
+  if (requested === 'none') return 'none';
+  if (requested === 'auto') {
+    const nets = bootable(ctx);
+    if (nets.length > 1) throw inConflict('Multiple possible networks found, use a Network ID to be more specific.', 'NetworkAmbiguous');
+    return nets.length === 1 ? [{ network: nets[0]!.id }] : 'none';
+  }
+  for (const nic of requested) {
+    if (nic.port != null) {
+      const port = ctx.state.get('port', nic.port);
+      if (!port || (!ctx.by.isAdmin && port.projectId !== ctx.by.projectId)) throw badInput(`Port id ${nic.port} could not be found.`);
+      if (port.attrs.device_id !== '') throw inConflict(`Port ${nic.port} is still in use.`, 'PortInUse');
+      if (count > 1) throw inConflict('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.', 'MultiplePortsNotApplicable');
+      continue;
+    }
+    const net = nic.network != null ? ctx.state.get('network', nic.network) : undefined;
+    if (!net || !sees(ctx, net)) throw badInput(`Network ${nic.network ?? ''} could not be found.`);
+    if (nic.fixedIp != null) {
+      const ip = parseIp(nic.fixedIp);
+      if (!ip) throw badInput(`Invalid fixed IP address (${nic.fixedIp})`);
+      if (count > 1) throw badInput('max_count cannot be greater than 1 if an fixed_ip is specified.');
+      const onNet = ctx.state.where('subnet', 'network_id', net.id).some((s) => parseCidr(s.attrs.cidr as string)?.cidr.version === ip.version);
+      if (!onNet) throw badInput(`Fixed IP address ${nic.fixedIp} is not on any subnet of network ${net.id}.`);
+    }
+  }
+  return requested;
+}
+
+export function portsOf(ctx: NetCtx, instanceId: string): NetRow[] {
+  return ctx.state.where('port', 'device_id', instanceId).filter((p) => String(p.attrs.device_owner).startsWith('compute:'));
+}
+
+export function allocate(ctx: NetCtx, instanceId: string, host: string, requested: RequestedNetworks): Nic[] {
+  const existing = portsOf(ctx, instanceId);
+  if (existing.length > 0) {
+    return existing.map((p) => nicOf(ctx, p.attrs['binding:host_id'] === host ? p : ctx.tx.update(p, { 'binding:host_id': host, status: 'ACTIVE' })));
+  }
+  const list = requested === 'none' ? [] : requested === 'auto' ? (checkRequested(ctx, 'auto', 1) as Exclude<RequestedNetworks, string> | 'none') : requested;
+  if (list === 'none') return [];
+  const made: NetRow[] = [];
+  for (const nic of list) {
+    if (nic.port != null) {
+      const port = ctx.state.get('port', nic.port);
+      if (!port) throw badInput(`Port id ${nic.port} could not be found.`);
+      if (port.attrs.device_id !== '' && port.attrs.device_id !== instanceId) throw inConflict(`Port ${nic.port} is still in use.`, 'PortInUse');
+      made.push(portOps.update(ctx, port, { device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host }));
+      continue;
+    }
+    const attrs = parseCreate('port', {
+      network_id: nic.network, device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host, project_id: ctx.by.projectId,
+      ...(nic.fixedIp != null ? { fixed_ips: [{ ip_address: nic.fixedIp }] } : {}),
+    }, true);
+    const port = portOps.create(ctx, attrs);
+    made.push(ctx.tx.update(port, { [MADE]: true }));
+  }
+  return made.map((p) => nicOf(ctx, p));
+}
+
+export function deallocate(ctx: NetCtx, instanceId: string): { deleted: number; unbound: number } {
+  let deleted = 0;
+  let unbound = 0;
+  for (const p of portsOf(ctx, instanceId)) {
+    if (p.attrs[MADE] === true) {
+      removePort(ctx, p);
+      deleted++;
+    } else {
+      ctx.tx.update(p, { device_id: '', device_owner: '', 'binding:host_id': '', status: 'DOWN', 'binding:vif_type': 'unbound', 'binding:vif_details': {} });
+      unbound++;
+    }
+  }
+  return { deleted, unbound };
+}
+
+export function nicOf(ctx: NetCtx, port: NetRow): Nic {
+  const net = ctx.state.get('network', port.attrs.network_id as string);
+  return {
+    portId: port.id,
+    networkId: port.attrs.network_id as string,
+    networkName: (net?.attrs.name as string | undefined) || (port.attrs.network_id as string),
+    mac: port.attrs.mac_address as string,
+    mtu: (net?.attrs.mtu as number | undefined) ?? 1500,
+    fixedIps: (port.attrs.fixed_ips as FixedIp[]).map((f) => {
+      const s = ctx.state.get('subnet', f.subnet_id);
+      return { address: f.ip_address, version: parseIp(f.ip_address)?.version ?? 4, subnetId: f.subnet_id, cidr: (s?.attrs.cidr as string | undefined) ?? '', gateway: (s?.attrs.gateway_ip as string | null | undefined) ?? null };
+    }),
+    floatingIps: ctx.state.where('floatingip', 'port_id', port.id).map((f) => f.attrs.floating_ip_address as string),
+    preserve: port.attrs[MADE] !== true,
+  };
+}

@@ -22,7 +22,8 @@ import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import * as C from '../../protocols/catalog/index.js';
 import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.js';
-import { BadRequestError } from '../../protocols/errors.js';
+import { BadRequestError, UnavailableError } from '../../protocols/errors.js';
+import type { NetCaller, Nic, RequestedNetworks } from '../../protocols/catalog/network.js';
 import type { ServerQuery } from '../../protocols/server-query.js';
 import type { HostServersReply, ProjectUsage, ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../../protocols/conductor-replies.js';
 import { MigrationGet, MigrationList, type MigrationListReply, type MigrationListRequest, type MigrationView } from '../../protocols/catalog/migrations.js';
@@ -44,6 +45,8 @@ export interface UploadSession {
   image: ImageMeta;
 }
 
+const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^no service answers/.test(err.message);
+
 export class Backend {
   constructor(
     private readonly bridge: Bridge,
@@ -59,6 +62,26 @@ export class Backend {
   // --- servers ---
   async build(req: BuildRequest, key: string): Promise<BuildReply> {
     return this.ask(C.Build, [], req, key);
+  }
+  /** The NICs of servers (their `addresses`); none when no network role runs. */
+  async nics(ids: string[]): Promise<Record<string, Nic[]>> {
+    if (ids.length === 0) return {};
+    try {
+      return (await this.ask(C.NetInstanceNics, ['instance'], { instanceIds: ids })).nics;
+    } catch (err) {
+      if (noNetworkService(err)) return {};
+      throw err;
+    }
+  }
+  /** A build's `networks` checked and resolved by the network role; with none running, only `auto`/`none` pass. */
+  async checkNetworks(by: NetCaller, requested: RequestedNetworks, count: number): Promise<RequestedNetworks> {
+    try {
+      return (await this.ask(C.NetInstanceCheck, ['instance'], { by, requested, count })).requested;
+    } catch (err) {
+      if (noNetworkService(err) && typeof requested === 'string') return 'none';
+      if (noNetworkService(err)) throw new BadRequestError('Requesting networks: there is no networking service.');
+      throw err;
+    }
   }
   async server(id: string): Promise<ServerView> {
     return (await this.ask(C.InstanceGet, [id], {})).server;

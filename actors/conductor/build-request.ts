@@ -1,4 +1,5 @@
 /** Validation of a build request and the instance row it becomes. */
+import type { RequestedNetworks } from '../../protocols/catalog/network.js';
 import { randomUUID } from 'node:crypto';
 import { BadRequestError } from '../../protocols/errors.js';
 import { initialState } from '../../protocols/lifecycle.js';
@@ -19,7 +20,7 @@ export const MAX_COUNT = 100;
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
   const o = fieldsOf(body, [
     'name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'keyData', 'keyType', 'userData', 'configDrive',
-    'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6',
+    'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6', 'networks',
   ], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
@@ -42,6 +43,8 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   Object.assign(req, parseServerFields(o), parseGuestData(o));
   if (min !== undefined) req.minCount = min;
   if (max !== undefined) req.maxCount = max;
+  // Shape checked by the catalog schema; the network role resolved it for the API.
+  if (o.networks !== undefined && o.networks !== null) req.networks = o.networks as RequestedNetworks;
   return req;
 }
 
@@ -104,7 +107,7 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     accessIpV6: req.accessIPv6 ?? null,
     schedulerHints: req.schedulerHints ?? {},
     fault: null,
-    taskContext: life.ctx,
+    taskContext: req.networks !== undefined && req.networks !== 'none' ? { ...life.ctx, networks: req.networks } : life.ctx,
     lockedBy: null,
     lockedReason: null,
     idempotencyKey,

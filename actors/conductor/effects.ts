@@ -3,6 +3,8 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
+import { NetInstanceAllocate, NetInstanceDeallocate } from '../../protocols/catalog/network.js';
+import type { TaskContext } from '../../protocols/lifecycle/state.js';
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, Outcome, Token } from '../../protocols/lifecycle.js';
 import type { GuestSpec } from '../../protocols/host.js';
@@ -107,7 +109,8 @@ export class EffectRunner {
         return;
       case 'release': {
         const consumers = [...(effect.instance ? [row.uuid] : []), ...effect.migrations];
-        Promise.all(consumers.map((c) => this.converge(() => this.release(c), 'release', row.uuid)))
+        const ports = effect.ports ? [this.converge(() => this.deallocatePorts(row.uuid), 'deallocate ports', row.uuid)] : [];
+        Promise.all([...consumers.map((c) => this.converge(() => this.release(c), 'release', row.uuid)), ...ports])
           .then(() => deliver({ kind: 'released', token: effect.token }), fail('release'));
         return;
       }
@@ -201,6 +204,13 @@ export class EffectRunner {
           { timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.claim.${host}` },
         );
       }
+      // Nova binds a build's ports to its host before the spawn: the host plugs them.
+      const networks = (row.taskContext as TaskContext | null)?.networks;
+      if (networks !== undefined && networks !== 'none') {
+        await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks }, {
+          timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.ports.${host}`,
+        });
+      }
       const r = await bridge.request<GuestReply>(
         subjects.host(host, 'spawn'),
         'spawn',
@@ -275,6 +285,16 @@ export class EffectRunner {
       timeoutMs: this.d.timeouts.requestTimeoutMs,
       idempotencyKey: `${uuid}.destroy.${host}`,
     });
+  }
+
+  /** The instance's ports: those its build made deleted, those it was given unbound. No network role: nothing to do. */
+  private async deallocatePorts(uuid: string): Promise<void> {
+    try {
+      await this.d.bridge.call(NetInstanceDeallocate, ['instance'], { instanceId: uuid }, { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: `${uuid}.ports.release` });
+    } catch (err) {
+      if (err instanceof UnavailableError && /^no service answers/.test(err.message)) return;
+      throw err;
+    }
   }
 
   private async release(uuid: string): Promise<void> {

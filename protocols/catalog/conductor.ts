@@ -2,6 +2,8 @@
  * The conductor (`<root>.conductor.<verb>` and `<root>.flavor.<verb>`, queue group `conductor`):
  * builds, listings, compute-node and service records, flavors.
  */
+import { RequestedNetworks } from './network.js';
+import type { RequestedNetworks as RequestedNetworksType } from './network.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
 import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Tag, Tags, Uuid } from './common.js';
@@ -39,6 +41,8 @@ export const BuildRequestSchema = Closed({
   /** Multi-create: `maxCount` instances (named `<name>-<n>`), placed all or nothing; at most 100. */
   minCount: Opt(Int(1, MAX_BUILD_COUNT)),
   maxCount: Opt(Int(1, MAX_BUILD_COUNT)),
+  /** The NICs to make at spawn, as the network role resolved them (`none`: no NICs). */
+  networks: Opt(RequestedNetworks),
 });
 /** The normalised build (nulls dropped, hints lower-cased). */
 export interface BuildRequest {
@@ -62,6 +66,7 @@ export interface BuildRequest {
   schedulerHints?: Record<string, string | string[]>;
   minCount?: number;
   maxCount?: number;
+  networks?: RequestedNetworksType;
 }
 /** `server` is the first instance; `servers` every instance of a multi-create. */
 /** `sharedMetadata`: every server has `server.metadata` (one request made them); `servers` do not repeat it. */

@@ -74,7 +74,8 @@ export type Effect =
   /** Destroy after a failed attempt that moved to an alternate; retried, but no outcome is awaited. */
   | { kind: 'cleanup'; host: string }
   /** Drop the allocations of the instance and/or of migration consumers in the ledger; answers `released`. */
-  | { kind: 'release'; token: Token; instance: boolean; migrations: string[] }
+  /** `ports`: the instance is gone for good (deleted, or its build failed): its ports go too. */
+  | { kind: 'release'; token: Token; instance: boolean; migrations: string[]; ports?: true }
   | { kind: 'notify'; event: string };
 
 export type EffectKind = Effect['kind'];

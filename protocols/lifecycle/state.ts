@@ -4,6 +4,7 @@
  * needs (source and destination, flavors, images), so a restarted conductor re-issues exactly the
  * step the database shows.
  */
+import type { RequestedNetworks } from '../catalog/network.js';
 import { PowerState, type VmState } from '../states.js';
 import type { DrivenTaskState } from './driven.js';
 
@@ -85,6 +86,8 @@ export interface TaskContext {
   /** A move being rolled back after this fault: it ends in the previous vm state with it. */
   undo?: { code: number; message: string };
   rescueImage?: string;
+  /** A build's requested networks, resolved by the API (`none` or NICs); its ports are made at spawn. */
+  networks?: RequestedNetworks;
   imageId?: string;
   snapshot?: SnapshotTask;
   /** Where a multi-phase task is (live migration, evacuation): the task state's step reads it. */

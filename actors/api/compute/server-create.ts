@@ -10,6 +10,7 @@
  * answered 403, so concurrent requests cannot overshoot a quota. Answer: 202 with the id, links and
  * `adminPass`.
  */
+import type { RequestedNetworks } from '../../../protocols/catalog/network.js';
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MetadataMap } from '../../../protocols/catalog/common.js';
@@ -102,7 +103,6 @@ const unsupported = (what: string) => badRequest(`${what} is not supported by no
 
 /** Refuses what novact cannot honour, naming it (nothing asked for is silently dropped). */
 function refuseUnsupported(s: CreateBody['server']): void {
-  if (Array.isArray(s.networks) && s.networks.length > 0) throw unsupported('Requesting networks (there is no networking service)');
   if (s.security_groups?.some((g) => g.name !== 'default')) throw unsupported('A security group other than default');
   if ((s.block_device_mapping?.length ?? 0) > 0 || (s.block_device_mapping_v2?.length ?? 0) > 0) throw unsupported('Block device mapping (there is no volume service)');
   if (s.imageRef === undefined || s.imageRef === '') throw unsupported('Booting without an image (from a volume)');
@@ -110,6 +110,25 @@ function refuseUnsupported(s: CreateBody['server']): void {
   if ((s.trusted_image_certificates?.length ?? 0) > 0) throw unsupported('trusted_image_certificates');
   if ((s.personality?.length ?? 0) > 0) throw unsupported('File injection (personality)');
   if (s.return_reservation_id === true || s.return_reservation_id === 'True' || s.return_reservation_id === 'true') throw unsupported('return_reservation_id');
+}
+
+/**
+ * `networks` as the network role takes it. Nova requires it from 2.37; novact lets a missing one mean
+ * `auto` at every version (clients written for older Nova keep working).
+ */
+function requestedNetworks(n: CreateBody['server']['networks']): RequestedNetworks {
+  if (n === undefined) return 'auto';
+  if (typeof n === 'string') return n as 'auto' | 'none';
+  if (n.length === 0) return 'none';
+  return n.map((x) => {
+    if (x.port != null && !isUuid(x.port)) throw badRequest(`Bad networks format: port uuid (${x.port}) is not in proper format`);
+    if (x.port == null && (x.uuid === undefined || !isUuid(x.uuid))) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(x.uuid)})`);
+    const nic: { network?: string; port?: string; fixedIp?: string } = {};
+    if (x.port != null) nic.port = x.port.toLowerCase();
+    else nic.network = x.uuid!.toLowerCase();
+    if (x.fixed_ip !== undefined) nic.fixedIp = x.fixed_ip;
+    return nic;
+  });
 }
 
 /** The last path segment of a reference (Nova accepts ids and links alike). */
@@ -191,6 +210,8 @@ export function createServerRoute(d: ApiDeps): Route {
     if (s.accessIPv6 !== undefined) build.accessIPv6 = s.accessIPv6;
     if (hints && Object.keys(hints).length > 0) build.schedulerHints = hints;
     if (count > 1) Object.assign(build, { minCount: count, maxCount: count });
+    const networks = await d.backend.checkNetworks({ projectId: auth.projectId, userId: auth.userId, isAdmin: auth.isAdmin }, requestedNetworks(s.networks), count);
+    if (networks !== 'none') build.networks = networks;
     const built = await d.backend.build(build, req.id);
     const servers: ServerView[] = built.servers ?? [built.server];
 

@@ -5,6 +5,7 @@
  * the `OS-EXT-SRV-ATTR:*` host attributes are an admin's (hostname for everyone from 2.90).
  * Status is Nova's mapping of vm_state and task_state (protocols/states.ts `apiStatus`).
  */
+import type { Nic } from '../../../protocols/catalog/network.js';
 import { createHash } from 'node:crypto';
 import { canonicalIpv6 } from '../../../protocols/ipv6.js';
 import type { ServerView } from '../../../protocols/messages.js';
@@ -19,6 +20,20 @@ export interface ServerViewContext {
   links: Links;
   /** Extra specs of the server's flavor (2.47+ embeds them), when known. */
   flavorSpecs?: (flavorId: string) => Record<string, string> | undefined;
+  /** The servers' NICs (from the network role), for `addresses`. */
+  nics?: Record<string, Nic[]>;
+}
+
+/** Nova's `addresses`: per network name, each fixed and floating address with its MAC. */
+export function addressesOf(nics: Nic[] | undefined): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const n of nics ?? []) {
+    const list = (out[n.networkName] ??= []);
+    const mac = { 'OS-EXT-IPS-MAC:mac_addr': n.mac };
+    for (const f of n.fixedIps) list.push({ version: f.version, addr: f.address, 'OS-EXT-IPS:type': 'fixed', ...mac });
+    for (const a of n.floatingIps) list.push({ version: 4, addr: a, 'OS-EXT-IPS:type': 'floating', ...mac });
+  }
+  return out;
 }
 
 /** `2012-08-20T21:11:09Z`: Nova's API timestamps have no fractional seconds. */
@@ -73,7 +88,7 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     flavor: flavorOf(s, v),
     created: novaTime(s.createdAt),
     updated: novaTime(s.updatedAt),
-    addresses: {},
+    addresses: addressesOf(v.nics?.[s.id]),
     accessIPv4: s.accessIPv4,
     // Nova keeps it as an address object: answered in its canonical form.
     accessIPv6: s.accessIPv6 ? canonicalIpv6(s.accessIPv6) : s.accessIPv6,

@@ -50,9 +50,11 @@ const UPDATE_SCHEMA = {
 export function serverRoutes(d: ApiDeps): Route[] {
   const { backend, links } = d;
 
-  const viewContext = async (req: FastifyRequest): Promise<ServerViewContext> => {
+  const viewContext = async (req: FastifyRequest, ids: string[]): Promise<ServerViewContext> => {
     const v: ServerViewContext = { mv: req.microversion, auth: authOf(req), links };
-    if (atLeast(req.microversion, 47)) v.flavorSpecs = await flavorSpecs(backend);
+    const [specs, nics] = await Promise.all([atLeast(req.microversion, 47) ? flavorSpecs(backend) : undefined, backend.nics(ids)]);
+    if (specs) v.flavorSpecs = specs;
+    v.nics = nics;
     return v;
   };
 
@@ -62,7 +64,7 @@ export function serverRoutes(d: ApiDeps): Route[] {
     const servers: ServerView[] = matchesNothing ? [] : await backend.servers(q);
     const out: Record<string, unknown> = {};
     if (detail) {
-      const v = await viewContext(req);
+      const v = await viewContext(req, servers.map((s) => s.id));
       out.servers = servers.map((s) => serverDetail(s, v));
     } else {
       out.servers = servers.map((s) => serverBrief(s, links));
@@ -85,7 +87,7 @@ export function serverRoutes(d: ApiDeps): Route[] {
       method: 'GET', url: '/v2.1/servers/:id', policy: reader('os_compute_api:servers:show'),
       handler: async (req) => {
         const s = await visibleServer(backend, authOf(req), param(req, 'id'));
-        return { server: serverDetail(s, await viewContext(req)) };
+        return { server: serverDetail(s, await viewContext(req, [s.id])) };
       },
     },
     {
@@ -96,7 +98,7 @@ export function serverRoutes(d: ApiDeps): Route[] {
         refuseNewerFields(req.microversion, 'server', b, FIELD_VERSIONS);
         const change = updateBody(b);
         const updated = Object.keys(change).length > 0 ? await backend.serverVerb(s.id, 'update', change, req.id) : s;
-        return { server: serverUpdateView(updated, await viewContext(req)) };
+        return { server: serverUpdateView(updated, await viewContext(req, [updated.id])) };
       },
     },
     {

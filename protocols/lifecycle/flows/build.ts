@@ -19,7 +19,7 @@ export const spawning: Step = {
   effect: (s, token): Effect => {
     // A failed build (fault set) first destroys its last attempt's guest, then releases its claim.
     if (s.fault !== null && s.host !== null) return { kind: 'destroy', token, hosts: [s.host] };
-    if (s.fault !== null || s.host === null) return { kind: 'release', token, instance: true, migrations: [] };
+    if (s.fault !== null || s.host === null) return { kind: 'release', token, instance: true, migrations: [], ports: true };
     return { kind: 'spawn', token, host: s.host, claim: s.ctx.claimed !== true };
   },
   on: {

@@ -18,7 +18,7 @@ export const deleting: Step = {
   effect: (s, token) => {
     const hosts = s.ctx.guestsGone ? [] : guestHosts(s);
     if (hosts.length > 0) return { kind: 'destroy', token, hosts };
-    return { kind: 'release', token, instance: true, migrations: s.ctx.migration ? [s.ctx.migration.uuid] : [] };
+    return { kind: 'release', token, instance: true, migrations: s.ctx.migration ? [s.ctx.migration.uuid] : [], ports: true };
   },
   on: {
     destroyed: (s) => goto(s, 'deleting', { host: null, powerState: PowerState.NOSTATE, ctx: { ...s.ctx, guestsGone: true } }),

@@ -101,14 +101,10 @@ export function fromWire(w: WireError): NovactError {
   const make = Object.hasOwn(byFault, w.fault) ? byFault[w.fault] : undefined;
   if (!make) return new InternalError(w.message ?? 'unknown error');
   const e = make(w.message, w.details, w.retryable);
-  // Details survive every fault (a Neutron error's `type` rides on 403s and 404s too).
-  const details = isPlainObject(w.details) ? w.details : undefined;
-  if (e.retryable === w.retryable && (details === undefined || e.details !== undefined)) return e;
-  return Object.setPrototypeOf(new NovactError(e.fault, e.code, e.message, w.retryable, details), Object.getPrototypeOf(e)) as NovactError;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (e.retryable !== w.retryable) return new NovactError(e.fault, e.code, e.message, w.retryable, w.details);
+  // Classes whose constructor takes no details (not found, forbidden, over limit) still carry the
+  // sender's: Neutron's exception type rides in them (protocols/network/errors.ts).
+  return w.details !== undefined && e.details === undefined ? Object.assign(e, { details: w.details }) : e;
 }
 
 /** Anything thrown, as a NovactError (foreign errors become a non-retryable computeFault). */

@@ -1,6 +1,6 @@
 /**
- * The api role: an OpenStack-compatible HTTP front (Identity v3, Compute v2.1, Image v2) over the
- * other roles. Stateless: it reaches instances, flavors and images only over NATS; what it keeps in
+ * The api role: an OpenStack-compatible HTTP front (Identity v3, Compute v2.1, Image v2,
+ * Networking v2.0) over the other roles. Stateless: it reaches instances, flavors and images only over NATS; what it keeps in
  * PostgreSQL is what the issue makes the API's own (Keystone identity and tokens, key pairs,
  * quotas), so any number of replicas can serve behind a load balancer.
  */
@@ -45,6 +45,7 @@ import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
+import { networkRoutes } from './network/routes.js';
 
 export interface ApiConfig {
   host: string;
@@ -85,7 +86,7 @@ export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
 };
 
 export interface ApiRole extends Role {
-  /** The base URL (identity at `<url>/v3`, compute at `<url>/v2.1`, image at `<url>/image`). */
+  /** The base URL (identity at `<url>/v3`, compute at `<url>/v2.1`, image at `<url>/image`, networking at `<url>/networking`). */
   readonly url: string;
   readonly app: FastifyInstance;
 }
@@ -143,6 +144,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageSchemaRoutes(),
     ...imageMemberRoutes(deps),
     ...imageDataRoutes(deps),
+    ...networkRoutes(deps),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });
   const address = app.server.address();

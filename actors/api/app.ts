@@ -1,7 +1,7 @@
 /**
  * The HTTP server: Fastify with JSON-schema validation and a body size limit, wrapped so that every
  * answer is an OpenStack one. Per request, in order: the service is told from the path (identity,
- * image, compute); compute requests get their microversion; the token is validated (all routes but
+ * image, network, compute); compute requests get their microversion; the token is validated (all routes but
  * version discovery and token issue); the body's media type is checked against the route; the
  * caller's roles are checked against the route's policy; then the handler runs. Every response
  * carries `x-openstack-request-id`, compute responses the microversion headers, and every error a
@@ -12,11 +12,12 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from '../../runtime/log/logger.js';
 import type { ApiService, AuthContext, BodyKind } from './context.js';
 import { namesEmptyId } from './empty-ids.js';
-import { ApiError, faultReply } from './faults.js';
+import { ApiError, faultReply, type FaultStyle } from './faults.js';
 import { checkRequestText, utf8JsonParser } from './input-guard.js';
 import type { TokenService } from './identity/tokens.js';
 import type { Links } from './links.js';
 import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from './microversion.js';
+import { withoutJsonSuffix } from './network/json-suffix.js';
 import { authorize } from './policy.js';
 import { recordRoutes } from './route-registry.js';
 import { RouteTable, type Route } from './routes.js';
@@ -65,8 +66,11 @@ const CLIENT_ERRORS: Record<string, { code: number; status: string; fault: strin
 function serviceOf(url: string): ApiService {
   if (url === '/v3' || url.startsWith('/v3/') || url.startsWith('/v3?')) return 'identity';
   if (url === '/image' || url.startsWith('/image/') || url.startsWith('/image?')) return 'image';
+  if (url === '/networking' || url.startsWith('/networking/') || url.startsWith('/networking?')) return 'network';
   return 'compute';
 }
+
+const FAULT_STYLES: Record<ApiService, FaultStyle> = { identity: 'keystone', compute: 'nova', image: 'nova', network: 'neutron' };
 
 function mediaType(req: FastifyRequest): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -95,6 +99,8 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     genReqId: () => `req-${randomUUID()}`,
     // A client's own request id header is not trusted as ours.
     requestIdHeader: false,
+    // Neutron's optional `.json` suffix on networking paths.
+    rewriteUrl: (req) => withoutJsonSuffix(req.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -124,7 +130,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
 
   const sendFault = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const service = req.service ?? serviceOf(req.url);
-    const f = faultReply(err, service === 'identity' ? 'keystone' : 'nova', req.id);
+    const f = faultReply(err, FAULT_STYLES[service], req.id);
     // The client sees only the generic text and the request id; the detail is logged under that id.
     if (f.unexpected) o.log.error('request failed', { requestId: req.id, method: req.method, url: req.url, err: err instanceof Error ? err.stack ?? err.message : String(err) });
     else if (f.hidden !== undefined) o.log.warn('request failed upstream', { requestId: req.id, method: req.method, url: req.url, status: f.status, err: f.hidden });

@@ -1,6 +1,6 @@
 /**
  * The API's only way to the rest of the system: typed NATS requests to the conductor, instance
- * actors, the image role and image actors, and the scheduler's aggregate/server-group verbs. Every
+ * actors, the image role and image actors, the network role, and the scheduler's aggregate/server-group verbs. Every
  * mutating call carries the HTTP request's id as its idempotency key, so instance actions are
  * recorded under the id the client saw in `x-openstack-request-id`. Calls go through the catalog
  * (`Bridge.call`): bodies typed by their definition, replies validated against its reply schema.
@@ -244,6 +244,12 @@ export class Backend {
   }
   download(id: string, offset: number, length: number, key: string): Promise<{ data: string; eof: boolean; missing?: boolean }> {
     return this.ask(C.ImageDownload, [id], { offset, length }, key);
+  }
+
+  // --- networking (network role) ---
+  /** A network role request on `kind` (a resource kind, `quota` or `zone`); `key` (the HTTP request id) for changes. */
+  net<D extends RequestDef>(def: D, kind: string, body: BodyOf<D>, key?: string): Promise<ReplyOf<D>> {
+    return this.ask(def, [kind], body, key);
   }
 
   // --- aggregates, zones and server groups (scheduler role) ---

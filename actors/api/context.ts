@@ -18,15 +18,17 @@ export interface AuthContext {
   methods: string[];
 }
 
-export type ApiService = 'compute' | 'image' | 'identity';
+export type ApiService = 'compute' | 'image' | 'identity' | 'network';
 
 /** Who may call a route: anyone, any authenticated role, members (writers), or admins. */
 export type PolicyLevel = 'public' | 'reader' | 'member' | 'admin';
 
 export interface RoutePolicy {
   level: PolicyLevel;
-  /** Nova/Glance/Keystone policy rule name, quoted in 403 messages. */
+  /** Nova/Glance/Keystone/Neutron policy rule name, quoted in 403 messages. */
   rule: string;
+  /** The refusal when the caller is below `level`, for a service whose 403 is not Nova's (Neutron's PolicyNotAuthorized). */
+  denied?: () => Error;
 }
 
 /** What a route's body must be: JSON, Glance's JSON-patch, raw bytes, or nothing at all. */

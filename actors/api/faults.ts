@@ -1,13 +1,15 @@
 /**
  * Every failure the REST API answers, as OpenStack fault bodies: Nova's
  * `{"<faultName>": {"code": N, "message": …}}` for compute and image calls, Keystone's
- * `{"error": {"code": N, "title": …, "message": …}}` for identity calls. novact's typed errors,
+ * `{"error": {"code": N, "title": …, "message": …}}` for identity calls, Neutron's
+ * `{"NeutronError": {"type": …, "message": …, "detail": ""}}` for networking calls. novact's typed errors,
  * errors raised by the API itself (405, 406, 415, 501 have no novact error class), and Fastify's own
  * failures (malformed JSON, wrong media type, oversized body, schema violations) all end here; a bad
  * request is always a 4xx, and only a real server failure is a 5xx.
  */
 import { STATUS_CODES } from 'node:http';
 import { NovactError } from '../../protocols/errors.js';
+import { neutronType } from '../../protocols/network/errors.js';
 import { NAME_PATTERN } from '../../protocols/text.js';
 
 /** An error raised by the API layer itself, with the HTTP status and Nova fault name to answer. */
@@ -35,7 +37,25 @@ const NOVA_FAULTS: Record<number, string> = {
   413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable',
 };
 
-export type FaultStyle = 'nova' | 'keystone';
+export type FaultStyle = 'nova' | 'keystone' | 'neutron';
+
+/**
+ * Neutron's `type` for an answer that carries none of its own: the webob exception class Neutron
+ * raises for the status (neutronType knows the common ones; these are the rest novact answers).
+ */
+const WEBOB_TYPES: Record<number, string> = {
+  406: 'HTTPNotAcceptable', 408: 'HTTPRequestTimeout', 429: 'HTTPTooManyRequests', 431: 'HTTPRequestHeaderFieldsTooLarge',
+  501: 'HTTPNotImplemented', 503: 'HTTPServiceUnavailable', 504: 'HTTPGatewayTimeout',
+};
+/** Neutron's own words for what it says in other words than Nova (an unexpected failure, bad JSON). */
+const NEUTRON_UNEXPECTED = 'Request Failed: internal server error while processing your request.';
+const NEUTRON_BAD_JSON = 'Body contains invalid data';
+
+/** The type of a Neutron fault: a typed 4xx's own (`details.type`), else by status; a 5xx never tells more. */
+function neutronTypeOf(err: unknown, status: number): string {
+  if (status < 500 && err instanceof NovactError && typeof err.details?.type === 'string') return neutronType(err);
+  return WEBOB_TYPES[status] ?? neutronType({ code: status });
+}
 
 export interface FaultReply {
   status: number;
@@ -71,7 +91,7 @@ function validationMessage(e: FastifyLikeError): string {
 }
 
 /** Status and message for Fastify's own errors (parsing, media type, size, validation). */
-function fromFastify(e: FastifyLikeError): { status: number; message: string } | undefined {
+function fromFastify(e: FastifyLikeError): { status: number; message: string; badJson?: true } | undefined {
   if (e.validation) return { status: 400, message: validationMessage(e) };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -80,7 +100,7 @@ function fromFastify(e: FastifyLikeError): { status: number; message: string } |
       return { status: 415, message: 'Unsupported Content-Type' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, message: 'Malformed request body' };
+      return { status: 400, message: 'Malformed request body', badJson: true };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, message: 'Request body size did not match Content-Length' };
     case 'FST_ERR_BAD_URL':
@@ -90,7 +110,8 @@ function fromFastify(e: FastifyLikeError): { status: number; message: string } |
   // JSON.parse failures and prototype-poisoning refusals arrive with statusCode 400 and no code.
   const status = e.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, message: e instanceof SyntaxError ? 'Malformed request body' : e.message ?? STATUS_CODES[status] ?? 'Bad request' };
+    if (e instanceof SyntaxError) return { status, message: 'Malformed request body', badJson: true };
+    return { status, message: e.message ?? STATUS_CODES[status] ?? 'Bad request' };
   }
   return undefined;
 }
@@ -108,6 +129,7 @@ export function faultReply(err: unknown, style: FaultStyle, requestId?: string):
   let headers: Record<string, string> = {};
   let unexpected = false;
   let hidden: string | undefined;
+  let badJson = false;
   if (err instanceof ApiError) {
     status = err.code;
     message = err.message;
@@ -125,6 +147,7 @@ export function faultReply(err: unknown, style: FaultStyle, requestId?: string):
     if (f) {
       status = f.status;
       message = f.message;
+      badJson = f.badJson === true;
     } else {
       status = 500;
       message = UNEXPECTED_MESSAGE;
@@ -133,6 +156,10 @@ export function faultReply(err: unknown, style: FaultStyle, requestId?: string):
   }
   const withId = (inner: Record<string, unknown>) => (status >= 500 && requestId !== undefined ? { ...inner, request_id: requestId } : inner);
   const base = { status, headers, unexpected, ...(hidden !== undefined ? { hidden } : {}) };
+  if (style === 'neutron') {
+    const text = unexpected ? NEUTRON_UNEXPECTED : badJson ? NEUTRON_BAD_JSON : message;
+    return { ...base, body: { NeutronError: withId({ type: neutronTypeOf(err, status), message: text, detail: '' }) } };
+  }
   if (style === 'keystone') {
     return { ...base, body: { error: withId({ code: status, title: STATUS_CODES[status] ?? 'Error', message }) } };
   }

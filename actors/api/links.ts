@@ -1,7 +1,8 @@
 /**
  * Absolute URLs this API hands out (links in bodies, `Location` headers, the service catalog). Every
- * service lives under one base URL: identity at `/v3`, compute at `/v2.1`, image at `/image` (as
- * devstack mounts Glance), so one port serves them all without their version documents colliding.
+ * service lives under one base URL: identity at `/v3`, compute at `/v2.1`, image at `/image` and
+ * networking at `/networking` (as devstack mounts Glance and Neutron), so one port serves them all
+ * without their version documents colliding.
  */
 export class Links {
   /** Set once the server listens (the port may be chosen by the OS). */
@@ -15,6 +16,9 @@ export class Links {
   }
   get image(): string {
     return `${this.base}/image`;
+  }
+  get network(): string {
+    return `${this.base}/networking`;
   }
 
   /** Nova's `self` and `bookmark` links for a compute resource path like `/servers/<id>`. */

@@ -18,7 +18,7 @@ export function authorize(a: AuthContext, p: RoutePolicy): void {
     (p.level === 'reader' && (a.isAdmin || a.roles.includes('reader'))) ||
     (p.level === 'member' && canWrite(a)) ||
     (p.level === 'admin' && a.isAdmin);
-  if (!allowed) throw forbidden(`Policy doesn't allow ${p.rule} to be performed.`);
+  if (!allowed) throw p.denied?.() ?? forbidden(`Policy doesn't allow ${p.rule} to be performed.`);
 }
 
 /** True when the caller may see resources of `projectId` (own project, or admin). */

@@ -35,10 +35,13 @@ t.test('POST /v3/auth/tokens: 201, X-Subject-Token, roles, project, expiry and a
   const ttl = Date.parse(tok.expires_at) - Date.parse(tok.issued_at);
   t.equal(ttl, 3_600_000, 'Keystone’s one-hour expiry');
   const types = tok.catalog.map((s: { type: string }) => s.type).sort();
-  t.same(types, ['compute', 'identity', 'image']);
+  t.same(types, ['compute', 'identity', 'image', 'network']);
   const compute = tok.catalog.find((s: { type: string }) => s.type === 'compute');
   t.same(compute.endpoints.map((e: { interface: string }) => e.interface).sort(), ['admin', 'internal', 'public']);
   t.equal(compute.endpoints[0].url, `${cluster.apiUrl}/v2.1`);
+  const network = tok.catalog.find((s: { type: string }) => s.type === 'network');
+  t.equal(network.name, 'neutron');
+  t.equal(network.endpoints[0].url, `${cluster.apiUrl}/networking`, 'networking where devstack mounts Neutron');
   const nocat = await http.post('/v3/auth/tokens?nocatalog', { body: passwordAuth('admin', ADMIN_PASSWORD, 'admin') });
   t.notOk(nocat.body.token.catalog, '?nocatalog leaves the catalog out');
 });

@@ -81,6 +81,15 @@ t.test('fromWire honours a retryable flag that differs from the class default', 
   t.equal(u.code, 503);
 });
 
+t.test('fromWire keeps the details of every fault, also of classes whose constructor takes none', async (t) => {
+  for (const fault of ['itemNotFound', 'forbidden', 'overLimit', 'unauthorized', 'badRequest'] as FaultName[]) {
+    const back = fromWire({ fault, code: 400, message: 'm', retryable: false, details: { type: 'NetworkNotFound' } });
+    t.same(back.details, { type: 'NetworkNotFound' }, `${fault}: details kept`);
+    t.same(back.toWire().details, { type: 'NetworkNotFound' }, `${fault}: and sent on again`);
+  }
+  t.equal(fromWire({ fault: 'itemNotFound', code: 404, message: 'm', retryable: false }).details, undefined, 'none when none were sent');
+});
+
 t.test('fromWire: an unknown fault becomes a computeFault', async (t) => {
   const e = fromWire({ fault: 'teapot' as FaultName, code: 418, message: 'short and stout', retryable: true });
   t.ok(e instanceof InternalError);

@@ -1,5 +1,5 @@
 /**
- * The service catalog in tokens: identity, compute and image, each with public, internal and admin
+ * The service catalog in tokens: identity, compute, image and network, each with public, internal and admin
  * endpoints at this API's base URL. Clients (keystoneauth, the openstack CLI) find every service
  * through it, so it is what makes one HTTP server look like a cloud.
  */
@@ -22,6 +22,7 @@ export function catalog(links: Links): CatalogEntry[] {
     ['identity', 'keystone', links.identity],
     ['compute', 'nova', links.compute],
     ['image', 'glance', links.image],
+    ['network', 'neutron', links.network],
   ];
   return services.map(([type, name, url]) => ({
     type,

@@ -65,23 +65,25 @@ export const NicSchema = Type.Object({
 export type Nic = Static<typeof NicSchema>;
 
 const compute = { servedBy: 'network', calledBy: ['api', 'conductor', 'client'] } as const;
+/** Instance verbs have one subject each (`<root>.network.instance.<op>`): what the conductor may publish. */
+const instanceOp = (verb: string) => ({ ...op(verb), subject: (s: Subjects) => s.network('instance', verb) });
 /** Checked before a build is accepted (Nova's API checks): unknown networks and ports, ports in use, ambiguity. */
 export const NetInstanceCheck = defineRequest({
-  ...op('check'), mutating: false,
+  ...instanceOp('check'), mutating: false,
   body: Closed({ by: NetCaller, requested: RequestedNetworks, count: Type.Integer({ minimum: 1, maximum: 1000 }) }),
   reply: Type.Object({ requested: RequestedNetworks }), ...compute,
 });
 /** The ports of an instance bound to `host`: made (or found, on a retry or an alternate host) and answered. */
 export const NetInstanceAllocate = defineRequest({
-  ...op('allocate'), mutating: true,
+  ...instanceOp('allocate'), mutating: true,
   body: Closed({ instanceId: Uuid, projectId: ProjectId, host: Name(255), requested: RequestedNetworks }),
   reply: Type.Object({ nics: Type.Array(NicSchema) }), ...compute,
 });
 /** An instance is gone: ports it made are deleted, ports it was given are unbound. */
-export const NetInstanceDeallocate = defineRequest({ ...op('deallocate'), mutating: true, body: Closed({ instanceId: Uuid }), reply: Type.Object({ deleted: Type.Integer(), unbound: Type.Integer() }), ...compute });
+export const NetInstanceDeallocate = defineRequest({ ...instanceOp('deallocate'), mutating: true, body: Closed({ instanceId: Uuid }), reply: Type.Object({ deleted: Type.Integer(), unbound: Type.Integer() }), ...compute });
 /** The NICs of instances (the server view's `addresses`, `os-interface`). */
 export const NetInstanceNics = defineRequest({
-  ...op('nics'), mutating: false,
+  ...instanceOp('nics'), mutating: false,
   body: Closed({ instanceIds: Type.Array(Uuid, { maxItems: 1000 }) }),
   reply: Type.Object({ nics: Type.Record(Type.String(), Type.Array(NicSchema)) }), ...compute,
 });

@@ -7,10 +7,7 @@ import { checkQuota, type NetCtx } from '../net-context.js';
 import { newRow } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
 import type { KindOps } from './kind-ops.js';
-import { removeSubnet } from './subnet.js';
-
-/** Ports a network's deletion removes itself (Neutron's "auto-delete" owners). */
-export const SERVICE_OWNERS = new Set(['network:dhcp', 'network:router_interface_distributed']);
+import { removeSubnet, SERVICE_OWNERS } from './subnet.js';
 
 function segmentFor(ctx: NetCtx, attrs: Attrs): Attrs {
   const type = attrs['provider:network_type'] as string | undefined;

@@ -10,7 +10,9 @@ import { defaultGateway, defaultPools, validatePools, type IpRange } from '../..
 import { checkQuota, newRow, owned, type NetCtx } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
 import type { KindOps } from './kind-ops.js';
-import { SERVICE_OWNERS } from './network.js';
+
+/** Ports a network's deletion removes itself (Neutron's "auto-delete" owners). */
+export const SERVICE_OWNERS = new Set(['network:dhcp', 'network:router_interface_distributed']);
 
 function addressIn(cidr: Cidr, text: unknown, what: string): bigint {
   const ip = typeof text === 'string' ? parseIp(text) : undefined;

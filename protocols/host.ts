@@ -73,6 +73,17 @@ export interface GuestSpec {
   configDrive?: boolean;
   /** The server's metadata (config drive `meta`). */
   metadata?: Record<string, string>;
+  /** Its ports, in order: a NIC each (MAC, MTU) and what `network_data.json` says of them. */
+  nics?: GuestNic[];
+}
+
+/** One port of a guest as its host plugs it. */
+export interface GuestNic {
+  portId: string;
+  networkId: string;
+  mac: string;
+  mtu: number;
+  fixedIps: { address: string; version: number; cidr: string; gateway: string | null }[];
 }
 
 export interface GuestInfo {

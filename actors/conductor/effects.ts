@@ -3,7 +3,8 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
-import { NetInstanceAllocate, NetInstanceDeallocate } from '../../protocols/catalog/network.js';
+import { NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, type Nic } from '../../protocols/catalog/network.js';
+import type { GuestNic } from '../../protocols/host.js';
 import type { TaskContext } from '../../protocols/lifecycle/state.js';
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, Outcome, Token } from '../../protocols/lifecycle.js';
@@ -206,15 +207,17 @@ export class EffectRunner {
       }
       // Nova binds a build's ports to its host before the spawn: the host plugs them.
       const networks = (row.taskContext as TaskContext | null)?.networks;
+      const guest = await this.guestSpec(row, {}, false);
       if (networks !== undefined && networks !== 'none') {
-        await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks }, {
+        const { nics } = await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks }, {
           timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.ports.${host}`,
         });
+        if (nics.length > 0) guest.nics = nics.map(guestNic);
       }
       const r = await bridge.request<GuestReply>(
         subjects.host(host, 'spawn'),
         'spawn',
-        { guest: await this.guestSpec(row, {}) },
+        { guest },
         { timeoutMs: timeouts.spawnTimeoutMs, idempotencyKey: `${row.uuid}.spawn.${host}` },
       );
       return { kind: 'spawned', token, host, powerState: r.guest.powerState, at: this.d.clock.now() };
@@ -253,9 +256,21 @@ export class EffectRunner {
   }
 
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */
-  private async guestSpec(row: InstanceRow, o: GuestOverride): Promise<GuestSpec> {
-    const image = await this.d.images.get(o.imageRef ?? row.imageRef);
-    return guestSpecOf(row, o.flavor ?? rowFlavor(row), image);
+  private async guestSpec(row: InstanceRow, o: GuestOverride, withNics = true): Promise<GuestSpec> {
+    const [image, nics] = await Promise.all([this.d.images.get(o.imageRef ?? row.imageRef), withNics ? this.nicsOf(row.uuid) : []]);
+    const spec = guestSpecOf(row, o.flavor ?? rowFlavor(row), image);
+    if (nics.length > 0) spec.nics = nics.map(guestNic);
+    return spec;
+  }
+
+  /** The instance's ports (a rebuild or a move plugs the same NICs); none without a network role. */
+  private async nicsOf(uuid: string): Promise<Nic[]> {
+    try {
+      return (await this.d.bridge.call(NetInstanceNics, ['instance'], { instanceIds: [uuid] }, { timeoutMs: this.d.timeouts.requestTimeoutMs })).nics[uuid] ?? [];
+    } catch (err) {
+      if (noNetworkService(err)) return [];
+      throw err;
+    }
   }
 
   /**
@@ -292,8 +307,7 @@ export class EffectRunner {
     try {
       await this.d.bridge.call(NetInstanceDeallocate, ['instance'], { instanceId: uuid }, { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: `${uuid}.ports.release` });
     } catch (err) {
-      if (err instanceof UnavailableError && /^no service answers/.test(err.message)) return;
-      throw err;
+      if (!noNetworkService(err)) throw err;
     }
   }
 
@@ -369,3 +383,12 @@ export class EffectRunner {
     }
   }
 }
+
+/** No network role in the cluster: nobody answers its subjects. */
+const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^no service answers/.test(err.message);
+
+/** A port as the host plugs it. */
+const guestNic = (n: Nic): GuestNic => ({
+  portId: n.portId, networkId: n.networkId, mac: n.mac, mtu: n.mtu,
+  fixedIps: n.fixedIps.map((f) => ({ address: f.address, version: f.version, cidr: f.cidr, gateway: f.gateway })),
+});

@@ -30,6 +30,10 @@ export const GuestSpecSchema = Closed({
   userData: Opt(Type.String({ maxLength: 87_384, pattern: '^[A-Za-z0-9+/=\\s]*$' })),
   configDrive: Opt(Type.Boolean()),
   metadata: Opt(StringMap(128, 255, 255)),
+  nics: Opt(Type.Array(Closed({
+    portId: Uuid, networkId: Uuid, mac: Type.String({ pattern: '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' }), mtu: Int(68, 65_535),
+    fixedIps: Type.Array(Closed({ address: Name(64), version: Int(4, 6), cidr: Name(64), gateway: Type.Union([Name(64), Type.Null()]) }), { maxItems: 16 }),
+  }), { maxItems: 32 })),
 });
 export const SpawnRequestSchema = Closed({ guest: GuestSpecSchema });
 export interface SpawnRequest { guest: GuestSpec }

@@ -17,6 +17,8 @@ export interface ServerQuery {
   notTagsAny?: string[];
   /** ISO 8601: servers changed at or before this time (2.66), deleted ones included. */
   changesBefore?: string;
+  /** Only these servers (what the `ip`/`ip6` filters matched). */
+  uuids?: string[];
   limit?: number;
   marker?: string;
 }

@@ -46,6 +46,7 @@ import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
+import { serverNetworkingRoutes } from './compute/server-networking.js';
 
 export interface ApiConfig {
   host: string;
@@ -124,6 +125,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...versionRoutes(links),
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),
+    ...serverNetworkingRoutes(deps),
     ...serverDiagnosticsRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...serverTagRoutes(deps),

@@ -63,6 +63,15 @@ export class Backend {
   async build(req: BuildRequest, key: string): Promise<BuildReply> {
     return this.ask(C.Build, [], req, key);
   }
+  /** A compute-side networking call (`os-interface`, server security groups, floating IPs, ip filters). */
+  async serverNetworking<D extends RequestDef>(def: D, body: BodyOf<D>, key?: string): Promise<ReplyOf<D>> {
+    try {
+      return await this.ask(def, ['instance'], body, key);
+    } catch (err) {
+      if (noNetworkService(err)) throw new BadRequestError('There is no networking service in this cloud.');
+      throw err;
+    }
+  }
   /** The NICs of servers (their `addresses`); none when no network role runs. */
   async nics(ids: string[]): Promise<Record<string, Nic[]>> {
     if (ids.length === 0) return {};

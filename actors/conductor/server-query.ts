@@ -59,7 +59,7 @@ function instant(key: string, v: string): Date {
 }
 
 export async function queryServers(orm: Orm, body: Record<string, unknown>): Promise<ListReply> {
-  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'keyName', 'tags', 'tagsAny', 'notTags', 'notTagsAny', 'changesBefore', 'limit', 'marker'], 'query');
+  const o = fieldsOf(body, ['projectId', 'name', 'status', 'host', 'changesSince', 'image', 'flavor', 'availabilityZone', 'keyName', 'tags', 'tagsAny', 'notTags', 'notTagsAny', 'changesBefore', 'uuids', 'limit', 'marker'], 'query');
   const and: Record<string, unknown>[] = [];
   const projectId = optStr(o, 'projectId', { max: 64 });
   if (projectId !== undefined) and.push({ projectId });
@@ -68,6 +68,11 @@ export async function queryServers(orm: Orm, body: Record<string, unknown>): Pro
   for (const [key, column] of [['host', 'host'], ['image', 'imageRef'], ['flavor', 'flavorId'], ['availabilityZone', 'availabilityZone'], ['keyName', 'keyName']] as const) {
     const v = optStr(o, key);
     if (v !== undefined) and.push({ [column]: v });
+  }
+  // Shape checked by the catalog schema (uuids only).
+  if (Array.isArray(o.uuids)) {
+    if (o.uuids.length === 0) return { servers: [] };
+    and.push({ uuid: { $in: (o.uuids as string[]).map((u) => u.toLowerCase()) } });
   }
   const status = optStr(o, 'status', { max: 32 });
   for (const key of ['tags', 'tagsAny', 'notTags', 'notTagsAny'] as const) {

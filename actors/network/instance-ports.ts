@@ -4,7 +4,7 @@
  * retry or an alternate host, so a spawn retried never makes two), its NICs for the server view,
  * and at its end the ports it made deleted and the ones it was given unbound.
  */
-import type { Nic, RequestedNetworks } from '../../protocols/catalog/network.js';
+import type { Nic, RequestedNetworks, RequestedNic } from '../../protocols/catalog/network.js';
 import { badInput, inConflict } from '../../protocols/network/errors.js';
 import { parseCidr, parseIp } from '../../protocols/network/ip.js';
 import type { NetCtx } from './net-context.js';
@@ -62,36 +62,46 @@ export function allocate(ctx: NetCtx, instanceId: string, host: string, requeste
   }
   const list = requested === 'none' ? [] : requested === 'auto' ? (checkRequested(ctx, 'auto', 1) as Exclude<RequestedNetworks, string> | 'none') : requested;
   if (list === 'none') return [];
-  const made: NetRow[] = [];
-  for (const nic of list) {
-    if (nic.port != null) {
-      const port = ctx.state.get('port', nic.port);
-      if (!port) throw badInput(`Port id ${nic.port} could not be found.`);
-      if (port.attrs.device_id !== '' && port.attrs.device_id !== instanceId) throw inConflict(`Port ${nic.port} is still in use.`, 'PortInUse');
-      made.push(portOps.update(ctx, port, { device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host }));
-      continue;
-    }
-    const attrs = parseCreate('port', {
-      network_id: nic.network, device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host, project_id: ctx.by.projectId,
-      ...(nic.fixedIp != null ? { fixed_ips: [{ ip_address: nic.fixedIp }] } : {}),
-    }, true);
-    const port = portOps.create(ctx, attrs);
-    made.push(ctx.tx.update(port, { [MADE]: true }));
+  return list.map((nic) => nicOf(ctx, plug(ctx, instanceId, host, nic)));
+}
+
+/** One NIC of an instance: the given port bound to it, or a port made on the network (deleted with it). */
+export function plug(ctx: NetCtx, instanceId: string, host: string, nic: RequestedNic): NetRow {
+  if (nic.port != null) {
+    const port = ctx.state.get('port', nic.port);
+    if (!port || (!ctx.by.isAdmin && port.projectId !== ctx.by.projectId)) throw badInput(`Port id ${nic.port} could not be found.`);
+    if (port.attrs.device_id !== '' && port.attrs.device_id !== instanceId) throw inConflict(`Port ${nic.port} is still in use.`, 'PortInUse');
+    return portOps.update(asSystem(ctx), port, { device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host });
   }
-  return made.map((p) => nicOf(ctx, p));
+  const net = nic.network != null ? ctx.state.get('network', nic.network) : undefined;
+  if (!net || !sees(ctx, net)) throw badInput(`Network ${nic.network ?? ''} could not be found.`);
+  const attrs = parseCreate('port', {
+    network_id: net.id, device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host, project_id: ctx.by.projectId,
+    ...(nic.fixedIp != null ? { fixed_ips: [{ ip_address: nic.fixedIp }] } : {}),
+  }, true);
+  const port = portOps.create(asSystem(ctx), attrs);
+  return ctx.tx.update(port, { [MADE]: true });
+}
+
+/** The compute service acts for the project with the rights to bind ports (Nova's admin client). */
+const asSystem = (ctx: NetCtx): NetCtx => ({ ...ctx, by: { ...ctx.by, isAdmin: true } });
+
+/** Unplugs one port of an instance: deleted when the build made it, unbound when the user gave it. */
+export function unplug(ctx: NetCtx, port: NetRow): 'deleted' | 'unbound' {
+  if (port.attrs[MADE] === true) {
+    removePort(ctx, port);
+    return 'deleted';
+  }
+  ctx.tx.update(port, { device_id: '', device_owner: '', 'binding:host_id': '', status: 'DOWN', 'binding:vif_type': 'unbound', 'binding:vif_details': {} });
+  return 'unbound';
 }
 
 export function deallocate(ctx: NetCtx, instanceId: string): { deleted: number; unbound: number } {
   let deleted = 0;
   let unbound = 0;
   for (const p of portsOf(ctx, instanceId)) {
-    if (p.attrs[MADE] === true) {
-      removePort(ctx, p);
-      deleted++;
-    } else {
-      ctx.tx.update(p, { device_id: '', device_owner: '', 'binding:host_id': '', status: 'DOWN', 'binding:vif_type': 'unbound', 'binding:vif_details': {} });
-      unbound++;
-    }
+    if (unplug(ctx, p) === 'deleted') deleted++;
+    else unbound++;
   }
   return { deleted, unbound };
 }
@@ -109,6 +119,7 @@ export function nicOf(ctx: NetCtx, port: NetRow): Nic {
       return { address: f.ip_address, version: parseIp(f.ip_address)?.version ?? 4, subnetId: f.subnet_id, cidr: (s?.attrs.cidr as string | undefined) ?? '', gateway: (s?.attrs.gateway_ip as string | null | undefined) ?? null };
     }),
     floatingIps: ctx.state.where('floatingip', 'port_id', port.id).map((f) => f.attrs.floating_ip_address as string),
+    securityGroups: (port.attrs.security_groups as string[]).map((id) => (ctx.state.get('security_group', id)?.attrs.name as string | undefined) ?? id),
     preserve: port.attrs[MADE] !== true,
   };
 }

@@ -23,6 +23,7 @@ import { addInterface, removeInterface } from './kinds/router.js';
 import { defaultGroupOf } from './kinds/security-group.js';
 import { DEFAULT_NET_CONFIG, find, owned, sees, type NetConfig, type NetCtx } from './net-context.js';
 import { quotaVerb } from './net-quotas.js';
+import { attach, detach, floating, groups, matchIps } from './server-networking.js';
 import { NetState, Tx } from './net-state.js';
 import { view } from './net-views.js';
 import { loadAll, NetWriter } from './net-writer.js';
@@ -132,6 +133,11 @@ export async function startNetworkRole(ctx: RoleContext, orm: Orm, config: Parti
     check: (_k, b) => decide(b.by!, (c) => ({ requested: checkRequested(c, b.requested as never, b.count as number) })),
     allocate: (_k, b) => decide(systemFor(b.projectId as string), (c) => ({ nics: allocate(c, b.instanceId as string, b.host as string, b.requested as never) })),
     deallocate: (_k, b) => decide(systemFor(''), (c) => deallocate(c, b.instanceId as string)),
+    attach: (_k, b) => decide(b.by!, (c) => ({ nic: attach(c, b.instanceId as string, (b.host as string | undefined) ?? '', b.nic as never) })),
+    detach: (_k, b) => decide(b.by!, (c) => (detach(c, b.instanceId as string, b.portId as string), {})),
+    groups: (_k, b) => decide(b.by!, (c) => ({ groups: groups(c, b.instanceId as string, b.action as 'list', (b.name as string | undefined) ?? undefined) })),
+    floating: (_k, b) => decide(b.by!, (c) => (floating(c, b.instanceId as string, b.action as 'add', b.address as string, (b.fixedAddress as string | null | undefined) ?? undefined), {})),
+    'match-ips': (_k, b) => decide(b.by!, (c) => ({ instanceIds: matchIps(c, b.ip as string | null | undefined, b.ip6 as string | null | undefined) })),
     nics: (_k, b) => decide(systemFor(''), (c) => ({ nics: Object.fromEntries((b.instanceIds as string[]).map((id) => [id, portsOf(c, id).map((p) => nicOf(c, p))])) })),
   };
 

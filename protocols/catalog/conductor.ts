@@ -118,6 +118,8 @@ export const QueryRequestSchema = Closed({
   notTagsAny: Opt(Type.Array(Tag, { maxItems: 50 })),
   /** ISO 8601: servers changed before this time (2.66), deleted ones included. */
   changesBefore: Opt(Name(64)),
+  /** Only these servers (the network role's answer to the `ip`/`ip6` filters). */
+  uuids: Opt(Type.Array(Uuid, { maxItems: 10_000 })),
   limit: Opt(Int(0, 1000)),
   marker: Opt(Name(255)),
 });

@@ -16,6 +16,7 @@ export type NetCaller = Static<typeof NetCaller>;
 /** A raw list query: Neutron's filters, `fields`, sorting and paging, as the URL carried them. */
 const RawQuery = Type.Record(Type.String({ pattern: '^[\\s\\S]{1,255}$' }), Type.Union([Type.String({ maxLength: 1024 }), Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 64 })]), { maxProperties: 64 });
 const Id = Type.String({ minLength: 1, maxLength: 255 });
+const NonEmpty255 = Type.String({ minLength: 1, maxLength: 255 });
 
 const ItemReply = Type.Object({ item: AnyObject });
 const ListReply = Type.Object({ items: Type.Array(AnyObject), next: Opt(Type.String()), previous: Opt(Type.String()) });
@@ -60,6 +61,8 @@ export const NicSchema = Type.Object({
   portId: Uuid, networkId: Uuid, networkName: Type.String(), mac: Type.String(), mtu: Type.Integer(),
   fixedIps: Type.Array(Type.Object({ address: Type.String(), version: Type.Integer(), subnetId: Uuid, cidr: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]) })),
   floatingIps: Type.Array(Type.String()),
+  /** The names of the port's security groups (the server view's `security_groups`). */
+  securityGroups: Type.Array(Type.String()),
   preserve: Type.Boolean(),
 });
 export type Nic = Static<typeof NicSchema>;
@@ -88,5 +91,31 @@ export const NetInstanceNics = defineRequest({
   reply: Type.Object({ nics: Type.Record(Type.String(), Type.Array(NicSchema)) }), ...compute,
 });
 
-export const NETWORK_REQUESTS: readonly RequestDef[] = [NetCreate, NetUpdate, NetDelete, NetGet, NetList, NetTags, NetRouterInterface, NetQuota, NetZones, NetInstanceCheck, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics];
+/** `os-interface`: a NIC attached to a server (a port made on a network, or a given port), or detached. */
+export const NetInstanceAttach = defineRequest({
+  ...instanceOp('attach'), mutating: true,
+  body: Closed({ by: NetCaller, instanceId: Uuid, host: Opt(Name(255)), nic: RequestedNic }),
+  reply: Type.Object({ nic: NicSchema }), ...compute,
+});
+export const NetInstanceDetach = defineRequest({ ...instanceOp('detach'), mutating: true, body: Closed({ by: NetCaller, instanceId: Uuid, portId: Uuid }), reply: Type.Object({}), ...compute });
+/** A server's security groups (`os-security-groups`, `addSecurityGroup`, `removeSecurityGroup`): on every port of it. */
+export const NetInstanceGroups = defineRequest({
+  ...instanceOp('groups'), mutating: true,
+  body: Closed({ by: NetCaller, instanceId: Uuid, action: Type.Union([Type.Literal('list'), Type.Literal('add'), Type.Literal('remove')]), name: Opt(NonEmpty255) }),
+  reply: Type.Object({ groups: Type.Array(AnyObject) }), ...compute,
+});
+/** `addFloatingIp`/`removeFloatingIp` (before 2.44): the project's floating IP by address, on one of the server's ports. */
+export const NetInstanceFloating = defineRequest({
+  ...instanceOp('floating'), mutating: true,
+  body: Closed({ by: NetCaller, instanceId: Uuid, action: Type.Union([Type.Literal('add'), Type.Literal('remove')]), address: Type.String({ maxLength: 64 }), fixedAddress: Opt(Type.String({ maxLength: 64 })) }),
+  reply: Type.Object({}), ...compute,
+});
+/** The servers with an address matching Nova's `ip`/`ip6` list filters (regular expressions). */
+export const NetInstanceMatchIps = defineRequest({
+  ...instanceOp('match-ips'), mutating: false,
+  body: Closed({ by: NetCaller, ip: Opt(Type.String({ maxLength: 255 })), ip6: Opt(Type.String({ maxLength: 255 })) }),
+  reply: Type.Object({ instanceIds: Type.Array(Uuid) }), ...compute,
+});
+
+export const NETWORK_REQUESTS: readonly RequestDef[] = [NetCreate, NetUpdate, NetDelete, NetGet, NetList, NetTags, NetRouterInterface, NetQuota, NetZones, NetInstanceCheck, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, NetInstanceAttach, NetInstanceDetach, NetInstanceGroups, NetInstanceFloating, NetInstanceMatchIps];
 export const NetworkVerbs = defineFamily('network', (s) => s.networkAll, NETWORK_REQUESTS);

@@ -16,8 +16,9 @@ import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
 import { ACTION_HOOKS } from './server-action-hooks.js';
 import { moveActions } from './move-actions.js';
+import { NETWORK_ACTIONS } from './server-networking.js';
 
-const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined));
+const NOT_IMPLEMENTED = new Set(NOVA_SERVER_ACTIONS.filter((a) => actionOfApi(a) === undefined && !(a in NETWORK_ACTIONS)));
 
 /** The action's value, checked against its row's schema (reboot's type is upper-cased, as Nova does). */
 function argsOf(name: ActionName, api: string, value: unknown): unknown {
@@ -37,6 +38,11 @@ export function serverActionRoutes(d: ApiDeps): Route[] {
       schema: { body: { type: 'object', minProperties: 1, maxProperties: 1 } },
       handler: async (req, reply) => {
         const [api, value] = Object.entries(req.body as Record<string, unknown>)[0]!;
+        const net = NETWORK_ACTIONS[api];
+        if (net && (net.maxVersion === undefined || !atLeast(req.microversion, net.maxVersion + 1))) {
+          const s = await visibleServer(d.backend, authOf(req), param(req, 'id'));
+          return net.run(d, req, reply, s.id, value);
+        }
         const name = actionOfApi(api);
         const spec = name ? ACTIONS[name] : undefined;
         if (!name || !spec || (spec.minVersion !== undefined && !atLeast(req.microversion, spec.minVersion))) {

@@ -1,8 +1,8 @@
 /**
  * The HTTP server: Fastify with JSON-schema validation and a body size limit, wrapped so that every
  * answer is an OpenStack one. Per request, in order: the service is told from the path (identity,
- * image, network, compute); compute requests get their microversion; the token is validated (all routes but
- * version discovery and token issue); the body's media type is checked against the route; the
+ * image, network, compute); compute requests get their microversion; the token is validated (all
+ * routes but version discovery and token issue); the body's media type is checked against the route; the
  * caller's roles are checked against the route's policy; then the handler runs. Every response
  * carries `x-openstack-request-id`, compute responses the microversion headers, and every error a
  * fault body (Fastify's own included: malformed JSON, media type, size, unknown path, wrong method).

@@ -9,7 +9,7 @@ import { ApiError, faultReply } from '../../actors/api/faults.js';
 import { createBody, interfaceBody, noBody, quotaBody, tagsBody, updateBody } from '../../actors/api/network/bodies.js';
 import { EXTENSIONS } from '../../actors/api/network/extensions.js';
 import { withoutJsonSuffix } from '../../actors/api/network/json-suffix.js';
-import { QUERY_BOUNDS, boundedQuery, fieldsOf } from '../../actors/api/network/net-request.js';
+import { QUERY_BOUNDS, boundedQuery, expandFields, fieldsOf } from '../../actors/api/network/net-request.js';
 import { pageLinks } from '../../actors/api/network/page-links.js';
 import { InternalError, NotFoundError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import { forbiddenBy, inConflict, notFoundOf } from '../../protocols/network/errors.js';
@@ -144,6 +144,15 @@ t.test('queries: passed as parsed within the catalog’s bounds; a show reads on
   t.equal(thrown(() => boundedQuery({ k: Array.from({ length: 65 }, () => 'v') })).status, 400);
   t.equal(thrown(() => boundedQuery({ k: 'v'.repeat(1025) })).status, 400);
   t.equal(thrown(() => boundedQuery({ ['k'.repeat(256)]: 'v' })).status, 400);
+});
+
+t.test('`fields` sent as one Python list or tuple (Debian’s openstack CLI) is read as the names it lists', async (t) => {
+  t.same(expandFields({ fields: "['id', 'name', 'description', 'project_id', 'tags']" }), { fields: ['id', 'name', 'description', 'project_id', 'tags'] });
+  t.same(expandFields({ fields: "('id', 'mac_address', 'fixed_ips')", limit: '2' }), { fields: ['id', 'mac_address', 'fixed_ips'], limit: '2' });
+  t.same(expandFields({ fields: "('id',)" }), { fields: ['id'] });
+  t.same(expandFields({ fields: ['id', "['name']"] }), { fields: ['id', 'name'] });
+  t.same(expandFields({ fields: ['[x]', "['a' 'b']", "['a', b]"] }), { fields: ['[x]', "['a' 'b']", "['a', b]"] }, 'anything else is a name as it is');
+  t.same(expandFields({ name: "['a']" }), { name: "['a']" }, 'only `fields`');
 });
 
 t.test('paging links: next after the last, previous before the first, the rest of the query kept', async (t) => {

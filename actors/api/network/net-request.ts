@@ -38,7 +38,21 @@ export function boundedQuery(raw: Record<string, string | string[] | undefined>)
   return Object.fromEntries(entries);
 }
 
-export const queryOf = (req: FastifyRequest): NetQuery => boundedQuery(query(req));
+/** A Python list or tuple of plain strings as its repr prints it: `['id', 'name']`, `('id',)`. */
+const PY_SEQUENCE = /^[[(]\s*(?:'[^'\\]*'\s*(?:,\s*'[^'\\]*'\s*)*,?\s*)?[\])]$/;
+
+/**
+ * `fields` as names. The openstack CLI of Debian 12 (openstacksdk 0.101) sends the list it means as
+ * one value, its Python repr (`fields=['id', 'name']`), for `security group list` and `port list`;
+ * that value names no field, so it is read as the names it lists. Any other value is a field name.
+ */
+export function expandFields(q: NetQuery): NetQuery {
+  if (q.fields === undefined) return q;
+  const values = (Array.isArray(q.fields) ? q.fields : [q.fields]).flatMap((v) => (PY_SEQUENCE.test(v) ? [...v.matchAll(/'([^']*)'/g)].map((m) => m[1]!) : [v]));
+  return { ...q, fields: values.slice(0, QUERY_BOUNDS.values) };
+}
+
+export const queryOf = (req: FastifyRequest): NetQuery => expandFields(boundedQuery(query(req)));
 
 /** Only `fields`: all a show reads of its query (Neutron ignores the rest there). */
 export function fieldsOf(q: NetQuery): NetQuery {

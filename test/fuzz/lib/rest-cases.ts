@@ -67,6 +67,9 @@ const QUERY: readonly [RegExp, string[]][] = [
   [/^\/v3\/roles$/, ['name']],
   [/^\/v3\/role_assignments$/, ['user.id', 'scope.project.id', 'role.id', 'effective', 'include_names']],
   [/^\/v3\/auth\/tokens$/, ['nocatalog', 'allow_expired']],
+  // Neutron's lists: any attribute filters; these are the ones every kind reads.
+  [/^\/networking\/v2\.0\/[a-z_-]+$/, ['fields', 'limit', 'marker', 'page_reverse', 'sort_key', 'sort_dir', 'name', 'project_id', 'tags', 'not-tags-any']],
+  [/^\/networking\/v2\.0\/[a-z-]+\/:id$/, ['fields']],
 ];
 const UNKNOWN_QUERY = 'fz_unknown';
 

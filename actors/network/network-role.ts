@@ -129,7 +129,16 @@ export async function startNetworkRole(ctx: RoleContext, orm: Orm, config: Parti
       return b.action === 'add' ? addInterface(c, router, subnetId, portId) : removeInterface(c, router, subnetId, portId);
     }),
     quota: (_k, b) => decide(b.by!, (c) => quotaVerb(c, b as Parameters<typeof quotaVerb>[1])),
-    zones: async () => ({ items: ['network', 'router'].map((resource) => ({ name: cfg.zone, resource, state: 'available' })) }),
+    zones: async (_k, b) => {
+      const q = b.query ?? {};
+      const zones = ['network', 'router'].map((resource) => ({ name: cfg.zone, resource, state: 'available' }));
+      // Neutron filters zones by any of their three fields.
+      const wanted = (z: Record<string, string>) => (['name', 'resource', 'state'] as const).every((k) => {
+        const v = q[k];
+        return v === undefined || (Array.isArray(v) ? v : [v]).includes(z[k]!);
+      });
+      return { items: zones.filter(wanted) };
+    },
     check: (_k, b) => decide(b.by!, (c) => ({ requested: checkRequested(c, b.requested as never, b.count as number) })),
     allocate: (_k, b) => decide(systemFor(b.projectId as string), (c) => ({ nics: allocate(c, b.instanceId as string, b.host as string, b.requested as never) })),
     deallocate: (_k, b) => decide(systemFor(''), (c) => deallocate(c, b.instanceId as string)),

@@ -104,7 +104,7 @@ t.test('security group create / list; security group rule create --protocol tcp 
   t.match(sg, { name: 'cli-sg', id: UUID });
   t.same(sg.rules.map((r: { direction: string }) => r.direction), ['egress', 'egress'], 'a new group lets everything out');
   const rule = await json(t, ['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'cli-sg']);
-  t.match(rule, { security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
+  t.match(rule, { security_group_id: sg.id, direction: 'ingress', ether_type: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
   const list = await json(t, ['security', 'group', 'list']);
   const names = list.map((g: { Name: string }) => g.Name);
   t.ok(names.includes('cli-sg'), 'listed with its name');

@@ -63,6 +63,8 @@ export interface ServerListParams {
   limit: number;
   /** A filter no novact server can match: answer an empty list. */
   matchesNothing: boolean;
+  /** Nova's `ip`/`ip6` regular expressions, which the network role answers with server ids. */
+  ips?: { ip?: string; ip6?: string };
 }
 
 export function serverListParams(req: FastifyRequest, auth: AuthContext, detail: boolean): ServerListParams {
@@ -103,8 +105,10 @@ export function serverListParams(req: FastifyRequest, auth: AuthContext, detail:
     const host = one(p.host) ?? one(p.node);
     if (host !== undefined) q.host = host;
   }
-  // Servers here have no addresses or locks: such filters match nothing.
-  for (const k of ['ip', 'ip6']) if (one(p[k]) !== undefined) matchesNothing = true;
+  const ip = one(p.ip);
+  const ip6 = one(p.ip6);
+  const ips = ip !== undefined || ip6 !== undefined ? { ...(ip !== undefined ? { ip } : {}), ...(ip6 !== undefined ? { ip6 } : {}) } : undefined;
+  // Servers here have no locks: that filter matches nothing.
   const locked = one(p.locked);
   if (locked !== undefined && bool('locked', locked)) matchesNothing = true;
 
@@ -118,5 +122,5 @@ export function serverListParams(req: FastifyRequest, auth: AuthContext, detail:
   q.limit = limit ?? MAX_LIMIT;
   const marker = one(p.marker);
   if (marker !== undefined) q.marker = marker;
-  return { q, limit: q.limit, matchesNothing };
+  return { q, limit: q.limit, matchesNothing, ...(ips ? { ips } : {}) };
 }

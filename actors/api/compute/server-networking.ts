@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NetInstanceAttach, NetInstanceDetach, NetInstanceFloating, NetInstanceGroups, type NetCaller, type Nic } from '../../../protocols/catalog/network.js';
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { badRequest, notFound } from '../faults.js';
+import { badRequest, conflict, notFound } from '../faults.js';
 import { atLeast } from '../microversion.js';
 import { member, reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
@@ -113,7 +113,7 @@ export function serverNetworkingRoutes(d: ApiDeps): Route[] {
         if (a.port_id !== undefined && a.net_id !== undefined) throw badRequest('Must not input both network_id and port_id');
         if (a.port_id !== undefined && a.fixed_ips !== undefined) throw badRequest('Must input network_id when request IP address');
         if (!['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'STOPPED'].includes(s.status) || s.taskState !== null) {
-          throw Object.assign(badRequest(`Cannot 'attach_interface' instance ${s.id} while it is in vm_state ${s.vmState}`), { code: 409 });
+          throw conflict(`Cannot 'attach_interface' instance ${s.id} while it is in vm_state ${s.vmState}`);
         }
         const nic = a.port_id !== undefined ? { port: a.port_id.toLowerCase() } : a.net_id !== undefined ? { network: a.net_id.toLowerCase(), ...(a.fixed_ips?.[0] ? { fixedIp: a.fixed_ips[0].ip_address } : {}) } : undefined;
         if (!nic) throw badRequest('Attaching an interface needs a port_id or a net_id.');

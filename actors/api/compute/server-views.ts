@@ -24,6 +24,11 @@ export interface ServerViewContext {
   nics?: Record<string, Nic[]>;
 }
 
+function securityGroupsOf(nics: Nic[] | undefined): { name: string }[] {
+  if (!nics || nics.length === 0) return [{ name: 'default' }];
+  return [...new Set(nics.flatMap((n) => n.securityGroups))].map((name) => ({ name }));
+}
+
 /** Nova's `addresses`: per network name, each fixed and floating address with its MAC. */
 export function addressesOf(nics: Nic[] | undefined): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
@@ -104,7 +109,8 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     'OS-EXT-STS:vm_state': s.vmState,
     'OS-EXT-STS:power_state': s.powerState,
     'os-extended-volumes:volumes_attached': [],
-    security_groups: [{ name: 'default' }],
+    // Nova lists the groups of the server's ports (no ports: the project's default, as before networking).
+    security_groups: securityGroupsOf(v.nics?.[s.id]),
   };
   if (PROGRESS_STATUSES.has(s.status)) out.progress = 0;
   if (auth.isAdmin) {

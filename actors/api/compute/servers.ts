@@ -4,6 +4,7 @@
  * Listings page with `limit`/`marker` and answer `servers_links` with a `next` link when a page is
  * full, as Nova does.
  */
+import { NetInstanceMatchIps } from '../../../protocols/catalog/network.js';
 import type { FastifyRequest } from 'fastify';
 import type { ServerView } from '../../../protocols/messages.js';
 import { NAME_PATTERN } from '../../../protocols/text.js';
@@ -60,8 +61,12 @@ export function serverRoutes(d: ApiDeps): Route[] {
 
   const list = (detail: boolean) => async (req: FastifyRequest) => {
     const auth = authOf(req);
-    const { q, limit, matchesNothing } = serverListParams(req, auth, detail);
-    const servers: ServerView[] = matchesNothing ? [] : await backend.servers(q);
+    const { q, limit, matchesNothing, ips } = serverListParams(req, auth, detail);
+    if (ips && !matchesNothing) {
+      const by = { projectId: q.projectId ?? auth.projectId, userId: auth.userId, isAdmin: auth.isAdmin && q.projectId === undefined };
+      q.uuids = (await backend.serverNetworking(NetInstanceMatchIps, { by, ...ips })).instanceIds;
+    }
+    const servers: ServerView[] = matchesNothing || q.uuids?.length === 0 ? [] : await backend.servers(q);
     const out: Record<string, unknown> = {};
     if (detail) {
       const v = await viewContext(req, servers.map((s) => s.id));

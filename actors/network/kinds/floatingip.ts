@@ -2,7 +2,7 @@
  * Floating IPs: an address of an external network (held by a service port, as Neutron does),
  * associated with one fixed IPv4 address of a port that a router joins to that network.
  */
-import { badInput, inConflict, notFoundOf } from '../../../protocols/network/errors.js';
+import { badInput, inConflict, notFoundOf, forbiddenBy } from '../../../protocols/network/errors.js';
 import { parseIp } from '../../../protocols/network/ip.js';
 import { checkQuota, find, newRow, type NetCtx } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
@@ -47,7 +47,7 @@ export const floatingIpOps: KindOps = {
   create(ctx, attrs) {
     const net = find(ctx, 'network', attrs.floating_network_id as string);
     if (!isExternal(net)) throw badInput(`Bad floatingip request: Network ${net.id} is not a valid external network.`, 'BadRequest');
-    if (attrs.floating_ip_address !== undefined && !ctx.by.isAdmin) throw Object.assign(badInput('(rule:create_floatingip:floating_ip_address) is disallowed by policy', 'PolicyNotAuthorized'), { code: 403 });
+    if (attrs.floating_ip_address !== undefined && !ctx.by.isAdmin) throw forbiddenBy('create_floatingip:floating_ip_address');
     const row = newRow(ctx, 'floatingip', attrs);
     checkQuota(ctx, 'floatingip', row.projectId);
     const subnetId = attrs.subnet_id as string | null | undefined;

@@ -3,6 +3,10 @@
  * external and shared flags; a network with ports in use cannot be deleted, its subnets go with it.
  */
 import { badInput, inConflict } from '../../../protocols/network/errors.js';
+import { NovactError } from '../../../protocols/errors.js';
+
+/** Neutron's 503 when the segment ranges are used up. */
+const noNetworkAvailable = (m: string) => new NovactError('serviceUnavailable', 503, m, true, { type: 'NoNetworkAvailable' });
 import { checkQuota, type NetCtx } from '../net-context.js';
 import { newRow } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
@@ -20,7 +24,7 @@ function segmentFor(ctx: NetCtx, attrs: Attrs): Attrs {
     for (const [p, [lo, hi]] of Object.entries(ranges)) {
       for (let id = lo; id <= hi; id++) if (!inUse(p, id)) return { 'provider:network_type': 'vlan', 'provider:physical_network': p, 'provider:segmentation_id': id };
     }
-    if (Object.keys(ranges).length > 0) throw Object.assign(inConflict('Unable to create the network. No tenant network is available for allocation.', 'NoNetworkAvailable'), { code: 503 });
+    if (Object.keys(ranges).length > 0) throw noNetworkAvailable('Unable to create the network. No tenant network is available for allocation.');
     return { 'provider:network_type': 'local', 'provider:physical_network': null, 'provider:segmentation_id': null };
   }
   if (type === 'local') {
@@ -39,7 +43,7 @@ function segmentFor(ctx: NetCtx, attrs: Attrs): Attrs {
   if (id === undefined) {
     const [lo, hi] = ranges[physnet] ?? [1, 4094];
     for (let v = lo; v <= hi && id === undefined; v++) if (!inUse(physnet, v)) id = v;
-    if (id === undefined) throw Object.assign(inConflict(`Unable to create the network. No VLAN is free on physical network ${physnet}.`, 'NoNetworkAvailable'), { code: 503 });
+    if (id === undefined) throw noNetworkAvailable(`Unable to create the network. No VLAN is free on physical network ${physnet}.`);
   } else if (inUse(physnet, id)) {
     throw inConflict(`Unable to create the network. The VLAN ${id} on physical network ${physnet} is in use.`, 'VlanIdInUse');
   }

@@ -4,7 +4,7 @@
  * subnet with room and one of the first IPv6 subnet), security groups (the project's `default` when
  * none are named, none when port security is off), and a binding to a host (`ACTIVE` once bound).
  */
-import { badInput, inConflict, notFoundOf } from '../../../protocols/network/errors.js';
+import { badInput, inConflict, notFoundOf, forbiddenBy } from '../../../protocols/network/errors.js';
 import { cidrContains, parseCidr, parseIp } from '../../../protocols/network/ip.js';
 import { checkQuota, find, freshMac, newRow, type NetCtx } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
@@ -120,7 +120,7 @@ export const portOps: KindOps = {
     const changes: Attrs = { ...attrs };
     checkPairs(attrs);
     if (attrs.mac_address !== undefined && attrs.mac_address !== row.attrs.mac_address) {
-      if (!ctx.by.isAdmin) throw Object.assign(badInput('(rule:update_port:mac_address) is disallowed by policy', 'PolicyNotAuthorized'), { code: 403 });
+      if (!ctx.by.isAdmin) throw forbiddenBy('update_port:mac_address');
       if (row.attrs['binding:host_id'] !== '') throw inConflict(`Port ${row.id} is bound: its MAC address cannot change.`, 'PortBound');
       if (ctx.state.macs.has(attrs.mac_address as string)) throw inConflict(`Unable to complete operation for network ${String(row.attrs.network_id)}. The mac address ${String(attrs.mac_address)} is in use.`, 'MacAddressInUse');
     }

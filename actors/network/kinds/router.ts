@@ -5,7 +5,7 @@
  * the port's subnet to the floating IP's network.
  */
 import { randomUUID } from 'node:crypto';
-import { badInput, inConflict, notFoundOf } from '../../../protocols/network/errors.js';
+import { badInput, inConflict, notFoundOf, forbiddenBy } from '../../../protocols/network/errors.js';
 import { parseIp } from '../../../protocols/network/ip.js';
 import { checkQuota, find, freshMac, newRow, owned, type NetCtx } from '../net-context.js';
 import type { Attrs, NetRow } from '../net-state.js';
@@ -48,7 +48,7 @@ function setGateway(ctx: NetCtx, router: NetRow, info: Attrs | null): Attrs | nu
   }
   const net = find(ctx, 'network', info.network_id as string);
   if (!isExternal(net)) throw badInput(`Bad router request: Network ${net.id} is not an external network.`, 'BadRequest');
-  if (info.enable_snat !== undefined && !ctx.by.isAdmin) throw Object.assign(badInput('(rule:update_router:external_gateway_info:enable_snat) is disallowed by policy', 'PolicyNotAuthorized'), { code: 403 });
+  if (info.enable_snat !== undefined && !ctx.by.isAdmin) throw forbiddenBy('update_router:external_gateway_info:enable_snat');
   if (old && old.attrs.network_id === net.id && info.external_fixed_ips === undefined) return { ...(router.attrs.external_gateway_info as Attrs), enable_snat: info.enable_snat ?? (router.attrs.external_gateway_info as Attrs).enable_snat };
   if (old) removePort(ctx, old);
   const port = servicePort(ctx, net, ROUTER_GATEWAY, router.id, info.external_fixed_ips as FixedIp[] | undefined);

@@ -83,11 +83,14 @@ export class Backend {
     }
   }
   /** A build's `networks` checked and resolved by the network role; with none running, only `auto`/`none` pass. */
-  async checkNetworks(by: NetCaller, requested: RequestedNetworks, count: number): Promise<RequestedNetworks> {
+  async checkNetworks(by: NetCaller, requested: RequestedNetworks, count: number, securityGroups: string[] = []): Promise<{ requested: RequestedNetworks; securityGroups?: string[] }> {
+    // Only `default` asked: the ports get it anyway (and a cloud without networking has nothing else).
+    const groups = securityGroups.filter((g) => g !== 'default').length > 0 ? { securityGroups } : {};
     try {
-      return (await this.ask(C.NetInstanceCheck, ['instance'], { by, requested, count })).requested;
+      const r = await this.ask(C.NetInstanceCheck, ['instance'], { by, requested, count, ...groups });
+      return r.securityGroups ? { requested: r.requested, securityGroups: r.securityGroups } : { requested: r.requested };
     } catch (err) {
-      if (noNetworkService(err) && typeof requested === 'string') return 'none';
+      if (noNetworkService(err) && typeof requested === 'string' && !groups.securityGroups) return { requested: 'none' };
       if (noNetworkService(err)) throw new BadRequestError('Requesting networks: there is no networking service.');
       throw err;
     }

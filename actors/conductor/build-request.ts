@@ -20,7 +20,7 @@ export const MAX_COUNT = 100;
 export function parseBuild(body: Record<string, unknown>): BuildRequest {
   const o = fieldsOf(body, [
     'name', 'flavorRef', 'imageRef', 'projectId', 'userId', 'availabilityZone', 'metadata', 'keyName', 'keyData', 'keyType', 'userData', 'configDrive',
-    'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6', 'networks',
+    'schedulerHints', 'minCount', 'maxCount', 'tags', 'description', 'hostname', 'accessIPv4', 'accessIPv6', 'networks', 'securityGroups',
   ], 'server');
   const req: BuildRequest = {
     name: str(o, 'name', { pattern: NAME }),
@@ -45,6 +45,7 @@ export function parseBuild(body: Record<string, unknown>): BuildRequest {
   if (max !== undefined) req.maxCount = max;
   // Shape checked by the catalog schema; the network role resolved it for the API.
   if (o.networks !== undefined && o.networks !== null) req.networks = o.networks as RequestedNetworks;
+  if (Array.isArray(o.securityGroups) && o.securityGroups.length > 0) req.securityGroups = o.securityGroups as string[];
   return req;
 }
 
@@ -107,7 +108,9 @@ export function newInstanceRow(req: BuildRequest, flavor: Flavor, image: ImageMe
     accessIpV6: req.accessIPv6 ?? null,
     schedulerHints: req.schedulerHints ?? {},
     fault: null,
-    taskContext: req.networks !== undefined && req.networks !== 'none' ? { ...life.ctx, networks: req.networks } : life.ctx,
+    taskContext: req.networks !== undefined && req.networks !== 'none'
+      ? { ...life.ctx, networks: req.networks, ...(req.securityGroups ? { securityGroups: req.securityGroups } : {}) }
+      : life.ctx,
     lockedBy: null,
     lockedReason: null,
     idempotencyKey,

@@ -206,10 +206,10 @@ export class EffectRunner {
         );
       }
       // Nova binds a build's ports to its host before the spawn: the host plugs them.
-      const networks = (row.taskContext as TaskContext | null)?.networks;
+      const { networks, securityGroups } = (row.taskContext as TaskContext | null) ?? {};
       const guest = await this.guestSpec(row, {}, false);
       if (networks !== undefined && networks !== 'none') {
-        const { nics } = await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks }, {
+        const { nics } = await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks, ...(securityGroups ? { securityGroups } : {}) }, {
           timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.ports.${host}`,
         });
         if (nics.length > 0) guest.nics = nics.map(guestNic);

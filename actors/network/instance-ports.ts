@@ -55,18 +55,18 @@ export function portsOf(ctx: NetCtx, instanceId: string): NetRow[] {
   return ctx.state.where('port', 'device_id', instanceId).filter((p) => String(p.attrs.device_owner).startsWith('compute:'));
 }
 
-export function allocate(ctx: NetCtx, instanceId: string, host: string, requested: RequestedNetworks): Nic[] {
+export function allocate(ctx: NetCtx, instanceId: string, host: string, requested: RequestedNetworks, securityGroups?: string[]): Nic[] {
   const existing = portsOf(ctx, instanceId);
   if (existing.length > 0) {
     return existing.map((p) => nicOf(ctx, p.attrs['binding:host_id'] === host ? p : ctx.tx.update(p, { 'binding:host_id': host, status: 'ACTIVE' })));
   }
   const list = requested === 'none' ? [] : requested === 'auto' ? (checkRequested(ctx, 'auto', 1) as Exclude<RequestedNetworks, string> | 'none') : requested;
   if (list === 'none') return [];
-  return list.map((nic) => nicOf(ctx, plug(ctx, instanceId, host, nic)));
+  return list.map((nic) => nicOf(ctx, plug(ctx, instanceId, host, nic, securityGroups)));
 }
 
 /** One NIC of an instance: the given port bound to it, or a port made on the network (deleted with it). */
-export function plug(ctx: NetCtx, instanceId: string, host: string, nic: RequestedNic): NetRow {
+export function plug(ctx: NetCtx, instanceId: string, host: string, nic: RequestedNic, securityGroups?: string[]): NetRow {
   if (nic.port != null) {
     const port = ctx.state.get('port', nic.port);
     if (!port || (!ctx.by.isAdmin && port.projectId !== ctx.by.projectId)) throw badInput(`Port id ${nic.port} could not be found.`);
@@ -78,6 +78,7 @@ export function plug(ctx: NetCtx, instanceId: string, host: string, nic: Request
   const attrs = parseCreate('port', {
     network_id: net.id, device_id: instanceId, device_owner: COMPUTE_OWNER, 'binding:host_id': host, project_id: ctx.by.projectId,
     ...(nic.fixedIp != null ? { fixed_ips: [{ ip_address: nic.fixedIp }] } : {}),
+    ...(securityGroups ? { security_groups: securityGroups } : {}),
   }, true);
   const port = portOps.create(asSystem(ctx), attrs);
   return ctx.tx.update(port, { [MADE]: true });

@@ -23,7 +23,7 @@ import { addInterface, removeInterface } from './kinds/router.js';
 import { defaultGroupOf } from './kinds/security-group.js';
 import { DEFAULT_NET_CONFIG, find, owned, sees, type NetConfig, type NetCtx } from './net-context.js';
 import { quotaVerb } from './net-quotas.js';
-import { attach, detach, floating, groups, matchIps } from './server-networking.js';
+import { attach, detach, floating, groupIds, groups, matchIps } from './server-networking.js';
 import { NetState, Tx } from './net-state.js';
 import { view } from './net-views.js';
 import { loadAll, NetWriter } from './net-writer.js';
@@ -139,8 +139,12 @@ export async function startNetworkRole(ctx: RoleContext, orm: Orm, config: Parti
       });
       return { items: zones.filter(wanted) };
     },
-    check: (_k, b) => decide(b.by!, (c) => ({ requested: checkRequested(c, b.requested as never, b.count as number) })),
-    allocate: (_k, b) => decide(systemFor(b.projectId as string), (c) => ({ nics: allocate(c, b.instanceId as string, b.host as string, b.requested as never) })),
+    check: (_k, b) => decide(b.by!, (c) => {
+      const requested = checkRequested(c, b.requested as never, b.count as number);
+      const names = b.securityGroups as string[] | null | undefined;
+      return names && names.length > 0 ? { requested, securityGroups: groupIds(c, names) } : { requested };
+    }),
+    allocate: (_k, b) => decide(systemFor(b.projectId as string), (c) => ({ nics: allocate(c, b.instanceId as string, b.host as string, b.requested as never, (b.securityGroups as string[] | null | undefined) ?? undefined) })),
     deallocate: (_k, b) => decide(systemFor(''), (c) => deallocate(c, b.instanceId as string)),
     attach: (_k, b) => decide(b.by!, (c) => ({ nic: attach(c, b.instanceId as string, (b.host as string | undefined) ?? '', b.nic as never) })),
     detach: (_k, b) => decide(b.by!, (c) => (detach(c, b.instanceId as string, b.portId as string), {})),

@@ -34,6 +34,18 @@ function groupNamed(ctx: NetCtx, name: string): NetRow {
   return found[0]!;
 }
 
+/** A build's `security_groups` (names or ids) as the ids of the project's groups; Nova's 400 for an unknown one. */
+export function groupIds(ctx: NetCtx, names: string[]): string[] {
+  return [...new Set(names.map((n) => {
+    try {
+      return groupNamed(ctx, n).id;
+    } catch (err) {
+      if (err instanceof NotFoundError) throw badInput(`Security group ${n} not found for project ${ctx.by.projectId}.`);
+      throw err;
+    }
+  }))];
+}
+
 /** Nova's view of a security group (`os-security-groups`). */
 function novaGroup(g: NetRow, ctx: NetCtx): Record<string, unknown> {
   return {

@@ -43,6 +43,8 @@ export const BuildRequestSchema = Closed({
   maxCount: Opt(Int(1, MAX_BUILD_COUNT)),
   /** The NICs to make at spawn, as the network role resolved them (`none`: no NICs). */
   networks: Opt(RequestedNetworks),
+  /** The security groups (ids) of the ports the build makes. */
+  securityGroups: Opt(Type.Array(Uuid, { maxItems: 32 })),
 });
 /** The normalised build (nulls dropped, hints lower-cased). */
 export interface BuildRequest {
@@ -67,6 +69,7 @@ export interface BuildRequest {
   minCount?: number;
   maxCount?: number;
   networks?: RequestedNetworksType;
+  securityGroups?: string[];
 }
 /** `server` is the first instance; `servers` every instance of a multi-create. */
 /** `sharedMetadata`: every server has `server.metadata` (one request made them); `servers` do not repeat it. */

@@ -73,13 +73,14 @@ const instanceOp = (verb: string) => ({ ...op(verb), subject: (s: Subjects) => s
 /** Checked before a build is accepted (Nova's API checks): unknown networks and ports, ports in use, ambiguity. */
 export const NetInstanceCheck = defineRequest({
   ...instanceOp('check'), mutating: false,
-  body: Closed({ by: NetCaller, requested: RequestedNetworks, count: Type.Integer({ minimum: 1, maximum: 1000 }) }),
-  reply: Type.Object({ requested: RequestedNetworks }), ...compute,
+  body: Closed({ by: NetCaller, requested: RequestedNetworks, count: Type.Integer({ minimum: 1, maximum: 1000 }), securityGroups: Opt(Type.Array(NonEmpty255, { maxItems: 32 })) }),
+  /** `securityGroups`: the named groups' ids, for the ports the build makes. */
+  reply: Type.Object({ requested: RequestedNetworks, securityGroups: Opt(Type.Array(Uuid)) }), ...compute,
 });
 /** The ports of an instance bound to `host`: made (or found, on a retry or an alternate host) and answered. */
 export const NetInstanceAllocate = defineRequest({
   ...instanceOp('allocate'), mutating: true,
-  body: Closed({ instanceId: Uuid, projectId: ProjectId, host: Name(255), requested: RequestedNetworks }),
+  body: Closed({ instanceId: Uuid, projectId: ProjectId, host: Name(255), requested: RequestedNetworks, securityGroups: Opt(Type.Array(Uuid, { maxItems: 32 })) }),
   reply: Type.Object({ nics: Type.Array(NicSchema) }), ...compute,
 });
 /** An instance is gone: ports it made are deleted, ports it was given are unbound. */

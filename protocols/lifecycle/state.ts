@@ -88,6 +88,8 @@ export interface TaskContext {
   rescueImage?: string;
   /** A build's requested networks, resolved by the API (`none` or NICs); its ports are made at spawn. */
   networks?: RequestedNetworks;
+  /** The security groups of the ports the build makes (absent: the project's default). */
+  securityGroups?: string[];
   imageId?: string;
   snapshot?: SnapshotTask;
   /** Where a multi-phase task is (live migration, evacuation): the task state's step reads it. */

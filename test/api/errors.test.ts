@@ -60,7 +60,6 @@ t.test('unsupported features are refused by name, not dropped', async (t) => {
   const refused = [
     { personality: [{ path: '/etc/motd', contents: 'IyEvYmluL3NoCg==' }] },
     { block_device_mapping_v2: [{ boot_index: 0, uuid: image.id, source_type: 'image', destination_type: 'volume' }] },
-    { security_groups: [{ name: 'web' }] },
     { imageRef: '' },
   ];
   for (const extra of refused) {
@@ -76,6 +75,7 @@ t.test('references that do not resolve are 400 at create, 404 on paths', async (
   isFault(t, await http.post('/v2.1/servers', { token: admin, body: { server: { name: 'x', flavorRef: '1', imageRef: '00000000-0000-4000-8000-000000000000' } } }), 'badRequest', 400);
   isFault(t, await http.post('/v2.1/servers', { token: admin, body: { server: { name: 'x', flavorRef: '1', imageRef: image.id, key_name: 'nokey' } } }), 'badRequest', 400, /key_name/);
   isFault(t, await http.post('/v2.1/servers', { token: admin, body: { server: { name: 'x', flavorRef: '1', imageRef: image.id, networks: [{ uuid: '8f5f7a3e-3a44-4a4b-9d3b-5c2a1f3e4d5c' }] } } }), 'badRequest', 400, /Network 8f5f7a3e-3a44-4a4b-9d3b-5c2a1f3e4d5c could not be found/);
+  isFault(t, await http.post('/v2.1/servers', { token: admin, body: { server: { name: 'x', flavorRef: '1', imageRef: image.id, security_groups: [{ name: 'web' }] } } }), 'badRequest', 400, /Security group web not found/);
   for (const id of ['not-a-uuid', '00000000-0000-4000-8000-000000000000', 'a.b', 'a%20b', 'x'.repeat(2000)]) {
     isFault(t, await http.get(`/v2.1/servers/${id}`, { token: admin }), 'itemNotFound', 404);
   }

@@ -120,5 +120,5 @@ t.test('novact up --join: the compute role in a second process serves the first 
   t.match(orphan.stderr, /--join needs a running 'novact up'/);
   const bad = await novact(['up', '--roles', 'compute,teapot'], { NATS_URL: undefined, NOVACT_STATE_FILE: state });
   t.equal(bad.code, 2);
-  t.match(bad.stderr, /--roles takes some of conductor,scheduler,compute,image,api; got 'compute,teapot'/);
+  t.match(bad.stderr, /--roles takes some of conductor,scheduler,compute,image,network,api; got 'compute,teapot'/);
 });

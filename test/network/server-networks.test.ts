@@ -102,3 +102,38 @@ t.test('a network with no address left: the build fails cleanly, no port stays',
   const held = await cluster.orm!.em.fork().getConnection().execute('select count(*)::int as n from allocations where consumer = ?', [second]);
   t.equal(held[0]!.n, 0, 'its claim is released');
 });
+
+t.test('security groups: at boot, on the server, in its view; interfaces attached and detached; ip filter', async (t) => {
+  const web = await make('security_group', as, { name: 'web' });
+  const only = await make('network', as, { name: 'sg-net' });
+  await make('subnet', as, { network_id: only.id, ip_version: 4, cidr: '10.40.0.0/24' });
+  const id = await boot({ networks: [{ uuid: only.id }], security_groups: [{ name: 'web' }] });
+  await settled(id, 'ACTIVE');
+  t.same((await show(id)).security_groups, [{ name: 'web' }], 'the build\'s port has the asked group');
+  const unknown = await http.post('/v2.1/servers', { token: alice.token, body: { server: { name: 'x', flavorRef: '1', imageRef: imageId, networks: [{ uuid: only.id }], security_groups: [{ name: 'nope' }] } } });
+  t.equal(unknown.status, 400);
+  const action = (body: Record<string, unknown>) => http.post(`/v2.1/servers/${id}/action`, { token: alice.token, body });
+  t.equal((await action({ addSecurityGroup: { name: 'default' } })).status, 202);
+  t.same((await show(id)).security_groups.map((g: any) => g.name).sort(), ['default', 'web']);
+  t.equal((await action({ addSecurityGroup: { name: 'web' } })).status, 400, 'already there');
+  t.equal((await action({ removeSecurityGroup: { name: 'web' } })).status, 202);
+  const listed = (await http.get(`/v2.1/servers/${id}/os-security-groups`, { token: alice.token })).body.security_groups;
+  t.same(listed.map((g: any) => g.name), ['default']);
+  t.equal((await action({ addSecurityGroup: { name: 'missing' } })).status, 404);
+  t.not(web.id, undefined);
+
+  const attached = await http.post(`/v2.1/servers/${id}/os-interface`, { token: alice.token, body: { interfaceAttachment: { net_id: net.id } } });
+  t.equal(attached.status, 200);
+  const att = attached.body.interfaceAttachment;
+  t.match(att, { net_id: net.id, mac_addr: /^fa:16:3e/, port_state: 'ACTIVE', fixed_ips: [{ subnet_id: subnet.id, ip_address: /^10\.20\.0\./ }] });
+  const list = (await http.get(`/v2.1/servers/${id}/os-interface`, { token: alice.token })).body.interfaceAttachments;
+  t.equal(list.length, 2, 'two NICs');
+  t.same(Object.keys((await show(id)).addresses).sort(), ['private', 'sg-net']);
+  const ip = att.fixed_ips[0].ip_address as string;
+  const byIp = (await http.get(`/v2.1/servers?ip=${encodeURIComponent(`^${ip.replace(/\./g, '\\.')}$`)}`, { token: alice.token })).body.servers;
+  t.same(byIp.map((s: any) => s.id), [id], 'the ip filter finds the server by its address');
+  t.same((await http.get('/v2.1/servers?ip=^192\\.0\\.2\\.', { token: alice.token })).body.servers, [], 'and nothing else');
+  t.equal((await http.delete(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 202);
+  t.equal((await http.get(`/v2.1/servers/${id}/os-interface`, { token: alice.token })).body.interfaceAttachments.length, 1, 'detached');
+  t.equal((await http.get(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 404);
+});

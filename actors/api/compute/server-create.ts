@@ -103,7 +103,6 @@ const unsupported = (what: string) => badRequest(`${what} is not supported by no
 
 /** Refuses what novact cannot honour, naming it (nothing asked for is silently dropped). */
 function refuseUnsupported(s: CreateBody['server']): void {
-  if (s.security_groups?.some((g) => g.name !== 'default')) throw unsupported('A security group other than default');
   if ((s.block_device_mapping?.length ?? 0) > 0 || (s.block_device_mapping_v2?.length ?? 0) > 0) throw unsupported('Block device mapping (there is no volume service)');
   if (s.imageRef === undefined || s.imageRef === '') throw unsupported('Booting without an image (from a volume)');
   if (s.host !== undefined || s.hypervisor_hostname !== undefined) throw unsupported('Requesting a host at boot');
@@ -210,8 +209,10 @@ export function createServerRoute(d: ApiDeps): Route {
     if (s.accessIPv6 !== undefined) build.accessIPv6 = s.accessIPv6;
     if (hints && Object.keys(hints).length > 0) build.schedulerHints = hints;
     if (count > 1) Object.assign(build, { minCount: count, maxCount: count });
-    const networks = await d.backend.checkNetworks({ projectId: auth.projectId, userId: auth.userId, isAdmin: auth.isAdmin }, requestedNetworks(s.networks), count);
-    if (networks !== 'none') build.networks = networks;
+    const groups = [...new Set((s.security_groups ?? []).map((g) => g.name.trim()))];
+    const net = await d.backend.checkNetworks({ projectId: auth.projectId, userId: auth.userId, isAdmin: auth.isAdmin }, requestedNetworks(s.networks), count, groups);
+    if (net.requested !== 'none') build.networks = net.requested;
+    if (net.securityGroups && net.securityGroups.length > 0) build.securityGroups = net.securityGroups;
     const built = await d.backend.build(build, req.id);
     const servers: ServerView[] = built.servers ?? [built.server];
 

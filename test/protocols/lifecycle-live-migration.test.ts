@@ -158,7 +158,7 @@ t.test('delete during every phase: both ends destroyed, instance and migration c
     const expected = r.next.ctx.migration?.dest ? ['h1', 'h2'] : ['h1'];
     t.same([...destroy.hosts].sort(), expected, `${name}: every host that may hold the guest`);
     const rel = ok(transition(o.next, answer(o.next, { kind: 'destroyed' }), ENV));
-    t.same(awaited(rel), [{ kind: 'release', token: rel.next.running, instance: true, migrations: [MIG] }], `${name}: both consumers released`);
+    t.same(awaited(rel), [{ kind: 'release', token: rel.next.running, instance: true, migrations: [MIG], ports: true }], `${name}: both consumers released`);
     t.equal(ok(transition(rel.next, answer(rel.next, { kind: 'released' }), ENV)).next.vmState, 'deleted');
   }
 });

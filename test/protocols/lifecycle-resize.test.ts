@@ -159,7 +159,7 @@ t.test('a failed rollback or confirm ends in ERROR and keeps the move, so a dele
   const del = ok(t, transition(broken.next, act('delete'), ENV), 'delete');
   t.same(without(awaited(del)), { kind: 'destroy', hosts: ['h1', 'h2'] });
   const gone = ok(t, transition(del.next, answer(del.next, { kind: 'destroyed' }), ENV), 'destroyed');
-  t.same(without(awaited(gone)), { kind: 'release', instance: true, migrations: ['mig-1'] });
+  t.same(without(awaited(gone)), { kind: 'release', instance: true, migrations: ['mig-1'], ports: true });
 
   const e = ok(t, transition(d.next, act('confirmResize'), ENV), 'confirm');
   const c2 = ok(t, transition(e.next, failed(e.next, 'source gone'), ENV), 'confirm fails');
@@ -200,7 +200,7 @@ t.test('a delete during each move step waits for the call, then destroys on both
     const then = ok(t, transition(del.next, outcome(x.next), ENV), `${name} answers`);
     t.same(without(awaited(then)), { kind: 'destroy', hosts }, `${name}: destroyed on both hosts`);
     const gone = ok(t, transition(then.next, answer(then.next, { kind: 'destroyed' }), ENV), 'destroyed');
-    t.same(without(awaited(gone)), { kind: 'release', instance: true, migrations: ['mig-1'] }, `${name}: both consumers released`);
+    t.same(without(awaited(gone)), { kind: 'release', instance: true, migrations: ['mig-1'], ports: true }, `${name}: both consumers released`);
     const end = ok(t, transition(gone.next, answer(gone.next, { kind: 'released' }), ENV), 'released');
     t.equal(end.next.vmState, 'deleted');
   }

@@ -265,7 +265,7 @@ t.test('scheduleFailed -> error; spawnFailed walks the alternates, then destroys
   t.same(resumed.effects, [{ kind: 'destroy', token: { step: 'spawning', attempt: 8 }, hosts: ['h2'] }], 'a failed build is never spawned again');
   s = r.next;
   r = accepted(t, transition(s, answer(s, { kind: 'destroyed' })), 'destroyed');
-  t.same(r.effects, [{ kind: 'release', token: { step: 'spawning', attempt: 8 }, instance: true, migrations: [] }]);
+  t.same(r.effects, [{ kind: 'release', token: { step: 'spawning', attempt: 8 }, instance: true, migrations: [], ports: true }]);
   s = r.next;
   r = accepted(t, transition(s, answer(s, { kind: 'released' })), 'released');
   t.same([r.next.vmState, r.next.taskState, r.next.host], ['error', null, null]);
@@ -321,14 +321,14 @@ t.test('delete wins over every effect in flight, then destroys where the effect 
     const a = accepted(t, transition(d.next, answer(d.next, outcome)), `${what} ends`);
     t.same(a.effects, [{ kind: 'destroy', token: { step: 'deleting', attempt: 6 }, hosts }], `${what}: destroy on ${hosts}`);
     const b = run(t, a.next, answer(a.next, { kind: 'destroyed' }));
-    t.same(b.effects, [{ kind: 'release', token: { step: 'deleting', attempt: 7 }, instance: true, migrations: [] }], 'capacity freed after the guest is gone');
+    t.same(b.effects, [{ kind: 'release', token: { step: 'deleting', attempt: 7 }, instance: true, migrations: [], ports: true }], 'capacity freed after the guest is gone');
     const c = accepted(t, transition(b.next, answer(b.next, { kind: 'released' })), 'released');
     t.same([c.next.vmState, c.next.taskState, c.next.host], ['deleted', null, null]);
     t.same(c.effects, [notify('delete.end')]);
     t.equal(apiStatus(c.next.vmState, c.next.taskState), 'DELETED');
   }
   const noHost = accepted(t, transition(st({ vmState: 'error', host: null, launchedAt: null }), act('delete')), 'delete without a host');
-  t.same(noHost.effects, [notify('delete.start'), { kind: 'release', token: { step: 'deleting', attempt: 6 }, instance: true, migrations: [] }]);
+  t.same(noHost.effects, [notify('delete.start'), { kind: 'release', token: { step: 'deleting', attempt: 6 }, instance: true, migrations: [], ports: true }]);
 });
 
 t.test('resume re-issues the step the state shows, under a new token', async (t) => {

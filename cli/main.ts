@@ -28,6 +28,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   demo: { type: 'string' },
   'api-port': { type: 'string' },
+  'metrics-port': { type: 'string' },
   roles: { type: 'string' },
   join: { type: 'boolean' },
   'host-seed': { type: 'string' },

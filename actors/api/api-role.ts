@@ -45,6 +45,8 @@ import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
+import { opsRoutes } from './ops-routes.js';
+import { Probes } from '../../runtime/metrics/probes.js';
 
 export interface ApiConfig {
   host: string;
@@ -116,7 +118,11 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     imageQuotas: cfg.imageQuotas,
   };
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
-  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http }, [
+  // Probes of its own when started without a cluster's (tests that start the role alone).
+  const probes = ctx.ops?.probes ?? new Probes();
+  const ops = { probes, tokens, ...(ctx.metrics ? { metrics: ctx.metrics } : {}), ...(ctx.ops?.scrapeToken !== undefined ? { scrapeToken: ctx.ops.scrapeToken } : {}) };
+  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http, ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }, [
+    ...opsRoutes(ops),
     ...authRoutes(identityDeps),
     ...identityAdminRoutes(identityDeps),
     ...userRoutes(identityDeps),
@@ -149,6 +155,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
   const port = typeof address === 'object' && address ? address.port : cfg.port;
   links.base = (cfg.publicUrl ?? `http://${urlHost(cfg.host)}:${port}`).replace(/\/+$/, '');
   tokens.start();
+  if (!ctx.ops) probes.started();
   log.info('api listening', { url: links.base });
 
   return {

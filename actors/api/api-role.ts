@@ -156,6 +156,9 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
   links.base = (cfg.publicUrl ?? `http://${urlHost(cfg.host)}:${port}`).replace(/\/+$/, '');
   tokens.start();
   if (!ctx.ops) probes.started();
+  // Every role is a NATS micro service (`nats micro ls`, `novact status`); the API serves no NATS
+  // subject, so it has no endpoints, and its metadata says where it listens.
+  await bridge.addService('novact-api', 'the REST API: Identity v3, Compute v2.1 and Image v2 over the other roles', undefined, { url: links.base });
   log.info('api listening', { url: links.base });
 
   return {

@@ -38,6 +38,7 @@ export interface BridgeView {
 export class BridgeMetrics {
   private verbLabels = 0;
   private readonly sent = new Map<string, ByOutcome>();
+  private readonly recorders = new Map<string, ServedRecorder>();
   private readonly removeCollector: () => void;
 
   constructor(
@@ -57,9 +58,14 @@ export class BridgeMetrics {
     });
   }
 
-  /** The recorder for one served endpoint (or plain subscription), by its name. */
+  /**
+   * The recorder for one served endpoint (or plain subscription), by its name: one per name, shared
+   * by every subscription under it (the compute role serves each of its hosts under `host`).
+   */
   served(endpoint: string): ServedRecorder {
-    return new ServedRecorder(this, endpoint);
+    let r = this.recorders.get(endpoint);
+    if (!r) this.recorders.set(endpoint, (r = new ServedRecorder(this, endpoint)));
+    return r;
   }
 
   /** One request this bridge made: `verb` as the caller named it (code, not peers, chooses it). */

@@ -13,6 +13,8 @@ import { systemClock } from '../../runtime/clock.js';
 import { createLogger } from '../../runtime/log/logger.js';
 import { Metrics } from '../../runtime/metrics/metrics.js';
 import { Bridge, isMutatingVerb } from '../../runtime/nats/bridge.js';
+import { BridgeMetrics, MAX_VERB_LABELS } from '../../runtime/nats/bridge-metrics.js';
+import { newBridgeStats } from '../../runtime/nats/bridge-stats.js';
 import { startNatsServer } from '../../runtime/services/nats-server.js';
 import { until } from '../harness/poll.js';
 import { sumOf } from '../harness/prom.js';
@@ -62,6 +64,19 @@ t.test('a verb a peer invents is one label, unknown, however many there are', as
   t.equal(sumOf(m, 'novact_nats_requests_served_total', { endpoint: 'thing', verb: 'unknown', outcome: 'badRequest' }), 20);
   const served = m.split('\n').filter((l) => l.startsWith('novact_nats_request_serve') || l.startsWith('novact_nats_requests_served'));
   t.same(served.filter((l) => l.includes('made-up')), [], 'no served series names the invented verbs');
+});
+
+t.test('one recorder per endpoint name (10,000 host subscriptions share one); past the verb budget, `other`', async (t) => {
+  const own = new Metrics({ process: false });
+  const bm = new BridgeMetrics(own, 'compute', { stats: newBridgeStats(), connected: true, openSubscriptions: 0, pendingRequests: 0 });
+  t.equal(bm.served('host'), bm.served('host'), 'the same recorder for the same name');
+  const r = bm.served('host');
+  for (let i = 0; i < MAX_VERB_LABELS + 5; i++) r.record(`v${i}`, true, null, 0.001);
+  const m = await own.scrape();
+  t.equal(sumOf(m, 'novact_nats_requests_served_total', { endpoint: 'host', verb: 'v0' }), 1, 'a verb within the budget has its label');
+  t.equal(sumOf(m, 'novact_nats_requests_served_total', { endpoint: 'host', verb: 'other' }), 5, 'the ones past it share `other`');
+  t.equal(sumOf(m, 'novact_nats_requests_served_total', { verb: `v${MAX_VERB_LABELS + 1}` }), 0);
+  bm.close();
 });
 
 t.test('micro endpoint stats count the same requests, errors and time', async (t) => {

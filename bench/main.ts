@@ -4,7 +4,8 @@
  *   decide  --hosts 1000,10000,100000 --decisions 2000         (filter + weigh, in memory)
  *   reports --hosts 10000 --rounds 5                           (capacity-report ingestion)
  *   memory  --hosts 10000 [--wildcard]                         (heap per idle host actor)
- *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split]
+ *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split] [--metrics off]
+ *   scrape  --hosts 10000 --instances 2000 --rounds 20          (/metrics scrape time and size at fleet size)
  *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
  *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
@@ -26,6 +27,7 @@ import { movesBench } from './moves.js';
 import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
 import { simBench } from './sim.js';
+import { scrapeBench } from './scrape.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -50,6 +52,7 @@ const { positionals, values } = parseArgs({
     boots: { type: 'string', default: '5' },
     concurrent: { type: 'string', default: '10' },
     'memory-mb': { type: 'string', default: '128' },
+    metrics: { type: 'string', default: 'on' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -102,7 +105,11 @@ switch (name) {
       flavor: values.flavor!,
       reportIntervalMs: num(values['report-interval']!, 'report-interval'),
       split: values.split!,
+      metrics: values.metrics !== 'off',
     });
+    break;
+  case 'scrape':
+    result = await scrapeBench({ hosts: hosts('10000'), instances: Number(values.instances!), rounds: num(values.rounds!, 'rounds') });
     break;
   case 'api':
     result = await apiBench({
@@ -133,7 +140,7 @@ switch (name) {
     result = await libvirtBench({ boots: num(values.boots!, 'boots'), concurrent: num(values.concurrent!, 'concurrent'), memoryMb: num(values['memory-mb']!, 'memory-mb') });
     break;
   default:
-    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, api, fuzz, actions, moves, live-migrate, host-disks, libvirt)\n`);
+    process.stderr.write(`bench: unknown benchmark '${name}' (known: boot, decide, reports, memory, sim, scrape, api, fuzz, actions, moves, live-migrate, host-disks, libvirt)\n`);
     process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

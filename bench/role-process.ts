@@ -3,7 +3,8 @@
  * runs only the roles it is given, so that they use a core of their own, as they would on their own
  * machines. Started by `sim --split`; configuration arrives as JSON in the environment. Prints
  * `ready` once started, and `{"hostsUp":N}` once its scheduler (if any) sees every host; on SIGTERM
- * prints its scheduler's figures as one JSON line and stops.
+ * prints its scheduler's figures as one JSON line and stops. With metrics on (the default) it serves
+ * them on an operations port of its own and prints `{"opsUrl":…}` before `ready`, for the parent to scrape.
  */
 import { startCluster, type ClusterOptions, type RoleName } from '../cluster/cluster.js';
 import { percentiles } from './percentiles.js';
@@ -19,6 +20,8 @@ export interface RoleProcessConfig {
   roles: RoleName[];
   hosts: number;
   compute: NonNullable<ClusterOptions['compute']>;
+  /** Instrument this process (default true); off: nothing recorded, no operations port. */
+  metrics?: boolean;
 }
 
 /** What a scheduler process reports when it stops. */
@@ -42,7 +45,9 @@ async function main(): Promise<void> {
     hosts: cfg.hosts,
     compute: cfg.compute,
     logLevel: 'error',
+    metrics: cfg.metrics === false ? { enabled: false } : { port: 0 },
   });
+  if (cluster.opsUrl) process.stdout.write(`${JSON.stringify({ opsUrl: cluster.opsUrl })}\n`);
   const scheduler = cluster.scheduler;
   let maxHostsDown = 0;
   const downTimer = setInterval(() => {

@@ -21,7 +21,12 @@ export interface SimBenchOptions {
   reportIntervalMs: number;
   /** Run the scheduler and the compute role (the fake hosts) in processes of their own. */
   split: boolean;
+  /** Instrument every process and scrape each as Prometheus would (default); false: nothing recorded (the instrumentation's cost). */
+  metrics?: boolean;
 }
+
+/** How often every process's `/metrics` is scraped during the load (Prometheus's default is 15 s; 10 s is a common setting). */
+const SCRAPE_EVERY_MS = 10_000;
 
 const TICK_MS = 5;
 const DRAIN_MS = 60_000;
@@ -35,6 +40,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     hosts: o.hosts,
     logLevel: 'error',
     compute: { reportIntervalMs: o.reportIntervalMs, heartbeatIntervalMs: 10_000 },
+    metrics: o.metrics === false ? { enabled: false } : {},
   };
   if (o.split) opts.roles = ['conductor', 'image'];
   if (process.env.NATS_URL) opts.natsUrl = process.env.NATS_URL;
@@ -48,7 +54,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       // Each child gets only its roles' credentials; the compute one a host identity for its fleet.
       const names = fakeHostNames(o.hosts);
       const child = async (roles: RoleName[]) =>
-        RoleProcess.start({ ...(await cluster.join(roles, roles.includes('compute') ? names : [])), roles, hosts: o.hosts, compute: opts.compute! });
+        RoleProcess.start({ ...(await cluster.join(roles, roles.includes('compute') ? names : [])), roles, hosts: o.hosts, compute: opts.compute!, metrics: o.metrics !== false });
       children.push(await child(['scheduler']), await child(['compute']));
     }
     progress('cluster started; waiting for hosts', { hosts: o.hosts, s: round((performance.now() - s0) / 1000) });
@@ -148,6 +154,21 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       if (down > maxHostsDown) maxHostsDown = down;
       return down;
     };
+    // Scrape every process (this one in-process, the role processes over their operations port).
+    const childOps = o.metrics === false ? [] : await Promise.all(children.map(async (c) => (JSON.parse(await c.line((l) => l.startsWith('{"opsUrl"'))) as { opsUrl: string }).opsUrl));
+    const scrapeMs: number[] = [];
+    let scrapeBytes = 0;
+    const scrapeAll = async () => {
+      const own = cluster.metrics;
+      const jobs = [...(own ? [() => own.scrape()] : []), ...childOps.map((u) => () => fetch(`${u}/metrics`).then((r) => r.text()))];
+      for (const job of jobs) {
+        const s = performance.now();
+        const text = await job().catch(() => '');
+        scrapeMs.push(performance.now() - s);
+        scrapeBytes = Math.max(scrapeBytes, text.length);
+      }
+    };
+    const scrapeTimer = o.metrics === false ? undefined : setInterval(() => void scrapeAll(), SCRAPE_EVERY_MS);
     let ticks = 0;
     const rssTimer = setInterval(() => {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
@@ -232,11 +253,14 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     delSub.unsubscribe();
 
     clearInterval(rssTimer);
+    clearInterval(scrapeTimer);
     progress('deleted', { deleted: deletedEvents, s: round(deleteSeconds) });
     result = {
       bench: 'sim',
       hosts: o.hosts,
       split: o.split,
+      metrics: o.metrics !== false,
+      scrapes: o.metrics === false ? null : { count: scrapeMs.length, ms: percentiles(scrapeMs, [50, 99]), maxMs: round(scrapeMs.reduce((a, b) => Math.max(a, b), 0)), maxBytes: scrapeBytes },
       rate: o.rate,
       seconds: o.seconds,
       flavor: o.flavor,

@@ -13,9 +13,10 @@ import { CLIENT_COMMANDS } from './commands.js';
 import { stdout, type Output } from './format.js';
 import { HOST_COMMANDS } from './host-commands.js';
 import { UP_COMMAND } from './up.js';
+import { STATUS_COMMAND } from './status.js';
 import { CliError, GLOBAL_OPTIONS, UsageError, helpText, usageLine, type CommandSpec, type Values } from './usage.js';
 
-export const COMMANDS: CommandSpec[] = [UP_COMMAND, ...CLIENT_COMMANDS, ...HOST_COMMANDS];
+export const COMMANDS: CommandSpec[] = [UP_COMMAND, STATUS_COMMAND, ...CLIENT_COMMANDS, ...HOST_COMMANDS];
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -28,6 +29,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   demo: { type: 'string' },
   'api-port': { type: 'string' },
+  'metrics-port': { type: 'string' },
   roles: { type: 'string' },
   join: { type: 'boolean' },
   'host-seed': { type: 'string' },

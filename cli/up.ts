@@ -29,8 +29,8 @@ const FORCE_AFTER_MS = 1_000;
 export const UP_COMMAND: CommandSpec = {
   path: ['up'],
   args: [],
-  options: ['hosts', 'driver', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed', 'host-prefix'],
-  synopsis: '[--hosts N] [--driver fake|libvirt] [--host-prefix P] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--roles R,R…] [--join] [--host-seed FILE]',
+  options: ['hosts', 'driver', 'nats-url', 'database-url', 'data-dir', 'demo', 'subject-root', 'api-port', 'roles', 'join', 'host-seed', 'host-prefix', 'metrics-port'],
+  synopsis: '[--hosts N] [--driver fake|libvirt] [--host-prefix P] [--nats-url URL] [--database-url URL] [--data-dir DIR] [--demo N] [--api-port PORT] [--metrics-port [HOST:]PORT] [--roles R,R…] [--join] [--host-seed FILE]',
   summary: 'run a cluster in the foreground (Ctrl-C stops it); --join runs more roles for the one already up',
   run: runUp,
 };
@@ -79,7 +79,7 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
   if (demo > 0 && (hosts === 0 || join)) throw new UsageError('--demo needs at least one host, in a cluster of its own (not with --join)', UP_COMMAND);
   const level = (ctx.env.NOVACT_LOG || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`NOVACT_LOG must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`, UP_COMMAND);
-  const options: ClusterOptions = { hosts, hostPrefix: prefix, logLevel: level, roles };
+  const options: ClusterOptions = { hosts, hostPrefix: prefix, logLevel: level, roles, metrics: metricsOption(ctx) };
   if (join) {
     for (const flag of ['nats-url', 'database-url', 'data-dir', 'subject-root', 'host-seed']) {
       if (ctx.values[flag] !== undefined) throw new UsageError(`--join takes the cluster's own settings from its state file; drop --${flag}`, UP_COMMAND);
@@ -109,6 +109,24 @@ function clusterOptions(ctx: RunContext): { options: ClusterOptions; hosts: numb
   }
   if (ctx.values['api-port'] !== undefined) options.api = { port: intOption(ctx.values, 'api-port', DEFAULT_API_PORT, UP_COMMAND) };
   return { options, hosts, hostNames: names, demo, join, driver };
+}
+
+/**
+ * `--metrics-port [HOST:]PORT`: `/metrics`, `/healthz`, `/readyz` on their own port (127.0.0.1
+ * unless a host is given), for joined role processes too. NOVACT_METRICS_TOKEN, when set, is the
+ * scrape token `/metrics` then requires on this port and the API's (`Authorization: Bearer …`).
+ */
+export function metricsOption(ctx: Pick<RunContext, 'values' | 'env'>): NonNullable<ClusterOptions['metrics']> {
+  const token = ctx.env.NOVACT_METRICS_TOKEN || undefined;
+  const out: NonNullable<ClusterOptions['metrics']> = token === undefined ? {} : { token };
+  const given = strOption(ctx.values, 'metrics-port');
+  if (given === undefined) return out;
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s]+):)?(\d{1,5})$/.exec(given);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65_535) throw new UsageError(`--metrics-port takes PORT or HOST:PORT, got '${given}'`, UP_COMMAND);
+  out.port = port;
+  if (m[1] !== undefined) out.host = m[1].replace(/^\[|\]$/g, '');
+  return out;
 }
 
 /** Nova's port. Without --api-port, `up` takes it when free and any free port otherwise. */
@@ -234,6 +252,7 @@ async function runUp(ctx: RunContext): Promise<number> {
     subjectRoot: cluster.subjects.root,
     stateFile: statePath,
     apiUrl: cluster.apiUrl ?? null,
+    opsUrl: cluster.opsUrl ?? null,
     // A password the operator chose is theirs to know; a generated one is in the state file.
     adminPasswordGenerated: !!cluster.api?.passwordGenerated,
   };
@@ -255,7 +274,7 @@ async function runUp(ctx: RunContext): Promise<number> {
 function banner(
   info: {
     pid: number; natsUrl: string; natsUser: string | null; natsEmbedded: boolean; databaseUrl: string; databaseEmbedded: boolean; dataDir: string | null; hosts: number; driver: DriverName;
-    hostNames: string[]; roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; adminPasswordGenerated: boolean;
+    hostNames: string[]; roles: RoleName[]; joined: boolean; subjectRoot: string; stateFile: string; apiUrl: string | null; opsUrl: string | null; adminPasswordGenerated: boolean;
   },
   imageName: string | undefined,
 ): string {
@@ -273,6 +292,7 @@ function banner(
     `  hosts:       ${info.hosts} ${info.driver} (${hostNames})`,
     `  subjects:    ${root}.>`,
     `  state file:  ${info.stateFile}`,
+    ...(info.opsUrl ? [`  operations:  ${info.opsUrl}/metrics, /healthz, /readyz`] : []),
     ...(info.apiUrl ? [
       `  REST API:    ${info.apiUrl} (identity ${info.apiUrl}/v3, compute /v2.1, image /image)`,
       `  admin:       user admin, project admin, password ${info.adminPasswordGenerated ? 'in the state file (.adminPassword)' : 'from NOVACT_ADMIN_PASSWORD'}`,

@@ -5,7 +5,8 @@
  */
 import type { ActionArgs, ActionName } from '../protocols/lifecycle.js';
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection } from 'nats';
+import { createInbox, type NatsConnection } from 'nats';
+import { Status, type StatusReply } from '../protocols/catalog/conductor.js';
 import type {
   ActionsReply,
   BuildReply,
@@ -34,6 +35,16 @@ export interface CallOptions {
 
 /** How often `waitForServer` looks again when no event woke it. */
 const WAIT_POLL_MS = 1_000;
+
+/** One replica of a role as its NATS micro service describes itself (`$SRV.STATS`). */
+export interface ServiceReplica {
+  name: string;
+  id: string;
+  version: string;
+  started: string;
+  metadata: Record<string, string>;
+  endpoints: { name: string; subject: string; num_requests: number; num_errors: number; last_error: string; processing_time: number; data?: Record<string, unknown> }[];
+}
 
 export class NovactClient {
   readonly bridge: Bridge;
@@ -138,6 +149,43 @@ export class NovactClient {
       throw err;
     }
     return (await this.call<ImageReply>(this.subjects.image(id, 'get'), 'get', {}, o, false)).image;
+  }
+
+  /**
+   * Every replica of every role that answers `$SRV.STATS` (the operator's `client` user only):
+   * replies are gathered until none came for `quietMs` (default 300 ms), at most `maxMs` (2 s).
+   * There is no count to wait for: any number of replicas may answer.
+   */
+  async services(o: { quietMs?: number; maxMs?: number } = {}): Promise<ServiceReplica[]> {
+    const nc = this.bridge.nc;
+    const inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+    const sub = nc.subscribe(inbox);
+    const quiet = o.quietMs ?? 300;
+    const max = setTimeout(() => sub.unsubscribe(), o.maxMs ?? 2_000);
+    let idle = setTimeout(() => sub.unsubscribe(), Math.max(quiet, 1_000));
+    nc.publish('$SRV.STATS', new Uint8Array(), { reply: inbox });
+    const out: ServiceReplica[] = [];
+    try {
+      for await (const m of sub) {
+        clearTimeout(idle);
+        idle = setTimeout(() => sub.unsubscribe(), quiet);
+        try {
+          const r = m.json<ServiceReplica>();
+          if (r && typeof r.name === 'string' && Array.isArray(r.endpoints)) out.push(r);
+        } catch {
+          // not a stats reply
+        }
+      }
+    } finally {
+      clearTimeout(max);
+      clearTimeout(idle);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  /** The conductor's summary: instances by state, builds, reschedules, hosts by state, newest faults. */
+  clusterStatus(o: CallOptions = {}): Promise<StatusReply> {
+    return this.bridge.call(Status, [], {}, { timeoutMs: o.timeoutMs ?? this.bridge.defaultTimeoutMs });
   }
 
   /** Aggregates, zones and server groups (scheduler role): `verb` as in `<root>.aggregate.<verb>`. */

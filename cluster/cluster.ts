@@ -37,6 +37,9 @@ import { identityFromSeed, newHostIdentity } from '../runtime/nats/host-identity
 import { serveHostRegistrar } from '../runtime/nats/host-registrar.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
 import type { Role, RoleContext } from '../runtime/role.js';
+import type { Metrics } from '../runtime/metrics/metrics.js';
+import type { Probes } from '../runtime/metrics/probes.js';
+import { Operations, type ClusterMetricsOptions } from './operations.js';
 import type { NatsServerHandle } from '../runtime/services/nats-server.js';
 import { startPostgres, type PostgresHandle } from '../runtime/services/postgres-server.js';
 
@@ -86,6 +89,8 @@ export interface ClusterOptions {
   imageDataDir?: string;
   /** The image role's sweep of uploads a crash left in `saving` (interval, staleness). */
   imageSweep?: Partial<SavingSweepConfig>;
+  /** Metrics (on by default), the operations port (`/metrics`, `/healthz`, `/readyz`) and the scrape token: cluster/operations.ts. */
+  metrics?: ClusterMetricsOptions;
 }
 
 export interface Cluster {
@@ -123,6 +128,14 @@ export interface Cluster {
   health(): { ok: boolean; roles: Record<string, HealthView> };
   /** Resolves once this process's scheduler sees `count` hosts up (ready to place builds). */
   waitForHosts(count: number, timeoutMs?: number): Promise<void>;
+  /** This process's metrics (absent with `metrics.enabled: false`). */
+  readonly metrics?: Metrics;
+  /** Liveness and readiness (`/healthz`, `/readyz`). */
+  readonly probes: Probes;
+  /** The operations port's base URL, when `metrics.port` was given. */
+  readonly opsUrl?: string;
+  /** Not ready from now on (`/readyz` 503), so load balancers stop sending; `stop` drains first. */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -152,8 +165,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let dbs: RoleDatabases | undefined;
   const actors = new ActorSystem(clock, log);
   const guard = options.processGuard ? installProcessGuard(log) : undefined;
+  const ops = new Operations(options.metrics);
+  ops.watchActors(actors);
 
   const cleanup = async () => {
+    ops.probes.drain();
     guard?.uninstall();
     for (const r of started.reverse()) await r.stop().catch((err) => log.error('role stop failed', { role: r.name, err: String(err) }));
     actors.stop();
@@ -161,9 +177,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await dbs?.close();
     await embeddedNats?.stop();
     await embedded.postgres?.stop();
+    await ops.close();
   };
 
   try {
+    await ops.listen();
     let auth: NatsAuthTable = options.natsAuth ?? authFromEnv(process.env);
     const computeHosts = roles.has('compute') ? (typeof options.hosts === 'object' ? options.hosts : fakeHosts(options.hosts ?? 5, options.fakeHost ?? {}, options.hostPrefix)) : [];
     // The compute role's own identity: given (external NATS), or made here and written into the
@@ -200,13 +218,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const pools: DbPool[] = [...roles].flatMap((r): DbPool[] => (r === 'conductor' ? ['conductor', 'conductorReads'] : r === 'compute' ? [] : [r]));
       dbs = await openRoleDatabases(databaseUrl, pools, options.database, log.child({ role: 'database' }));
       orm = dbs.admin;
+      for (const p of pools) ops.watchPool(p, dbs.get(p));
     }
 
     const requestTimeoutMs = requestTimeoutMsOf(options);
     const context = async (role: RoleName): Promise<RoleContext> => {
       const nc = await connect(role, `novact-${role}`);
       connections.push(nc);
-      return { bridge: new Bridge(nc, clock, log.child({ role }), requestTimeoutMs, subjects), subjects, actors, clock, log: log.child({ role }), requestTimeoutMs };
+      const bridge = new Bridge(nc, clock, log.child({ role }), requestTimeoutMs, subjects, ops.bridgeOptions(role));
+      ops.watchBridge(role, bridge);
+      return { bridge, subjects, actors, clock, log: log.child({ role }), requestTimeoutMs, ...(ops.metrics ? { metrics: ops.metrics } : {}), ops: ops.roleOps };
     };
 
     if (roles.has('image')) {
@@ -287,6 +308,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }
       return spec;
     };
+    const roleHealth = () => {
+      const roles: Record<string, HealthView> = {};
+      for (const r of started) if (r.health) roles[r.name] = r.health();
+      return roles;
+    };
+    ops.started(roleHealth);
     const cluster: Cluster = {
       natsUrl: urlWithAuth(natsUrl, auth.client),
       databaseUrl,
@@ -301,13 +328,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       embedded,
       waitForHosts,
       health: () => {
-        const roles: Record<string, HealthView> = {};
-        for (const r of started) if (r.health) roles[r.name] = r.health();
+        const roles = roleHealth();
         return { ok: Object.values(roles).every((h) => h.status === 'ok'), roles };
       },
+      probes: ops.probes,
+      drain: () => ops.probes.drain(),
       stop: cleanup,
     };
-    return Object.assign(cluster, { conductor, compute, scheduler, network, ledger, orm, databases: dbs, api, apiUrl: api?.url });
+    return Object.assign(cluster, { conductor, compute, scheduler, network, ledger, orm, databases: dbs, api, apiUrl: api?.url, metrics: ops.metrics, opsUrl: ops.url });
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

@@ -6,7 +6,11 @@
 export interface BatcherOptions {
   maxSize: number;
   maxInFlight: number;
+  /** Told of each executed batch: its size, how long it took and whether it failed (metrics). */
+  observe?: BatchObserver;
 }
+
+export type BatchObserver = (items: number, seconds: number, failed: boolean) => void;
 
 interface Pending<T, R> {
   item: T;
@@ -66,12 +70,16 @@ export class Batcher<T, R> {
     this.inFlight++;
     this.batches++;
     this.items += batch.length;
+    const t0 = this.opts.observe ? performance.now() : 0;
+    let failed = false;
     try {
       const results = await this.exec(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i] as R));
     } catch (err) {
+      failed = true;
       for (const p of batch) p.reject(err);
     } finally {
+      this.opts.observe?.(batch.length, (performance.now() - t0) / 1000, failed);
       this.inFlight--;
       this.kick();
       if (this.inFlight === 0 && this.queue.length === 0) this.idle.splice(0).forEach((f) => f());

@@ -47,6 +47,8 @@ import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
+import { opsRoutes } from './ops-routes.js';
+import { Probes } from '../../runtime/metrics/probes.js';
 
 export interface ApiConfig {
   host: string;
@@ -118,7 +120,11 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     imageQuotas: cfg.imageQuotas,
   };
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
-  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http }, [
+  // Probes of its own when started without a cluster's (tests that start the role alone).
+  const probes = ctx.ops?.probes ?? new Probes();
+  const ops = { probes, tokens, ...(ctx.metrics ? { metrics: ctx.metrics } : {}), ...(ctx.ops?.scrapeToken !== undefined ? { scrapeToken: ctx.ops.scrapeToken } : {}) };
+  const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http, ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }, [
+    ...opsRoutes(ops),
     ...authRoutes(identityDeps),
     ...identityAdminRoutes(identityDeps),
     ...userRoutes(identityDeps),
@@ -153,6 +159,10 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
   const port = typeof address === 'object' && address ? address.port : cfg.port;
   links.base = (cfg.publicUrl ?? `http://${urlHost(cfg.host)}:${port}`).replace(/\/+$/, '');
   tokens.start();
+  if (!ctx.ops) probes.started();
+  // Every role is a NATS micro service (`nats micro ls`, `novact status`); the API serves no NATS
+  // subject, so it has no endpoints, and its metadata says where it listens.
+  await bridge.addService('novact-api', 'the REST API: Identity v3, Compute v2.1 and Image v2 over the other roles', undefined, { url: links.base });
   log.info('api listening', { url: links.base });
 
   return {

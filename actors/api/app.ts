@@ -10,6 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../runtime/log/logger.js';
+import { HttpMetrics } from '../../runtime/metrics/http-metrics.js';
+import type { Metrics } from '../../runtime/metrics/metrics.js';
 import type { ApiService, AuthContext, BodyKind } from './context.js';
 import { namesEmptyId } from './empty-ids.js';
 import { ApiError, faultReply, type FaultStyle } from './faults.js';
@@ -54,6 +56,8 @@ export interface AppOptions {
   links: Links;
   log: Logger;
   timeouts?: HttpTimeouts;
+  /** Count and time every answer by route pattern, method and status class. */
+  metrics?: Metrics;
 }
 
 /** What Node's HTTP parser errors are answered with (headers that never finish: 408, as Node would). */
@@ -214,6 +218,14 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
       reply.headers(versionHeaders(req.microversion));
     }
   });
+
+  if (o.metrics) {
+    const rest = new HttpMetrics(o.metrics);
+    app.addHook('onResponse', (req, reply, done) => {
+      rest.record(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendFault(req, reply, err));
   app.setNotFoundHandler((req, reply) => {

@@ -3,13 +3,12 @@
  *   <root>.conductor.query | usage | services | service-update | service-delete | zone-summary | host-servers
  *   <root>.flavor.create | delete | set-specs | unset-spec
  */
-import type { Service } from 'nats';
 import * as C from '../../protocols/catalog/conductor.js';
 import { ForgetHost } from '../../protocols/catalog/scheduler.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 import { FlavorAdmin } from './flavor-admin.js';
 import type { FlavorCatalog } from './flavors.js';
 import { projectUsage } from './project-usage.js';

@@ -18,7 +18,7 @@ import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { ActorRef } from '../../runtime/actors/system.js';
 import type { Timer } from '../../runtime/clock.js';
 import { errorFields } from '../../runtime/log/logger.js';
-import { Build, FlavorGet, FlavorList, Hosts, List } from '../../protocols/catalog/conductor.js';
+import { Build, FlavorGet, FlavorList, Hosts, List, Status } from '../../protocols/catalog/conductor.js';
 import { InstanceVerbs } from '../../protocols/catalog/instance.js';
 import { CapacityReportMsg, HeartbeatMsg, PowerSyncMsg } from '../../protocols/catalog/reports.js';
 import { ensureEventStream } from '../../runtime/nats/event-stream.js';
@@ -42,6 +42,9 @@ import { startResizeConfirmSweep } from './resize-confirm-sweep.js';
 import type { LifecycleConfig } from '../../protocols/lifecycle.js';
 import { PowerSyncRouter, type PowerSyncStats } from './power-sync-router.js';
 import { startTimedSweeps } from './lifecycle-sweeps.js';
+import { batchObserver } from '../../runtime/metrics/batch-metrics.js';
+import { InstanceTally } from './instance-tally.js';
+import { hostSummary } from './host-summary.js';
 
 export interface ConductorConfig extends EffectTimeouts {
   /** Passivate instance actors idle this long. */
@@ -102,6 +105,8 @@ export interface ConductorRole extends Role {
   readonly bus: BridgeStats;
   /** Power sync: reports received, observations sent to instance actors or skipped. */
   readonly powerSync: { readonly stats: PowerSyncStats };
+  /** Instances by state, builds by outcome, reschedules, the newest faults (from the writes). */
+  readonly tally: InstanceTally;
 }
 
 const STATUS_TO_VM: Record<string, VmState> = {
@@ -114,7 +119,11 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   const flavors = new FlavorCatalog(orm);
   await flavors.load();
   const images = new ImageCache(bridge, subjects, clock, cfg.requestTimeoutMs);
-  const store = new InstanceStore(orm);
+  const store = new InstanceStore(orm, batchObserver(ctx.metrics, 'instance_writes'));
+  // Counted before anything is served: every write from now on moves the counts.
+  const tally = new InstanceTally(() => clock.now());
+  await tally.load(orm);
+  const unwatch = ctx.metrics ? tally.watch(ctx.metrics) : () => undefined;
   const extraSpecs = (id: string) => flavors.find(id)?.extraSpecs ?? {};
   const computeNodes = new ComputeNodeWriter(orm, clock, log, cfg.serviceDownTimeMs);
   const effects = new EffectRunner({ bridge, subjects, clock, log, images, extraSpecs, timeouts: cfg, hostDown: (h) => computeNodes.isDown(h) });
@@ -157,7 +166,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     return instanceActorDef(
       uuid,
       {
-        orm, store, effects, clock, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
+        orm, store, effects, clock, tally, idleShutdownMs: cfg.instanceIdleMs, missing: (id) => missing.add(id),
         migrations: migrationWriter(migrationStore),
         hostDown: (h) => computeNodes.isDown(h),
         ...(cfg.lifecycle ? { lifecycle: cfg.lifecycle } : {}),
@@ -255,6 +264,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
       return buildReply(existing.map(serverView));
     }
     for (const row of rows) {
+      tally.added(row);
       missing.delete(row.uuid);
       adopted.set(row.uuid, row);
       effects.run(row, { kind: 'notify', event: 'create.start' }, () => serverView(row), () => undefined);
@@ -292,6 +302,10 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
   }, opts);
 
   bridge.endpoint(svc, Hosts, (body) => computeNodes.list(body), opts);
+  bridge.endpoint(svc, Status, async () => ({
+    instances: tally.states(), builds: { ...tally.builds }, reschedules: tally.reschedules,
+    hosts: await hostSummary(readOrm, clock.now() - cfg.serviceDownTimeMs), recentFaults: tally.recentFaults(),
+  }), opts);
 
   bridge.endpointFamily(svc, InstanceVerbs, ({ subject, verb, envelope }) => {
     health.check();
@@ -347,6 +361,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     computeNodes,
     bus: bridge.stats,
     powerSync,
+    tally,
     crash: () => conductor.tell({ kind: 'crash' }),
     health: () => health.snapshot(),
     crashInstance: (uuid) => registry.tell(uuid, { kind: 'crash' }),
@@ -355,6 +370,7 @@ export async function startConductorRole(ctx: RoleContext, orm: Orm, cfg: Conduc
     },
     async stop() {
       stopped = true;
+      unwatch();
       effects.stop();
       for (const t of timers) t.cancel();
       registry.stopAll();

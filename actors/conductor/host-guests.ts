@@ -6,13 +6,12 @@
  * never reaped; during a move, on both its ends. Only the host itself may ask: NATS lets a host identity publish only its own
  * hosts' subject, and the body must name the subject's host.
  */
-import type { Service } from 'nats';
 import { HostGuests, hostGuestsSubjectHost } from '../../protocols/catalog/conductor.js';
 import { BadRequestError } from '../../protocols/errors.js';
 import type { HostGuestsReply } from '../../protocols/reconcile.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 
 export async function liveGuestsOn(orm: Orm, host: string, uuids: string[]): Promise<string[]> {
   if (uuids.length === 0) return [];

@@ -41,6 +41,7 @@ import { instanceActions } from './instance-actions.js';
 import { isStale, powerSyncStopRecord } from './power-sync-record.js';
 import { rebuildGuestData, type GuestFields } from './guest-data.js';
 import { rowFlavor } from './guest-spec.js';
+import type { InstanceTally } from './instance-tally.js';
 
 export type InstanceMsg =
   | { kind: 'request'; verb: string; body: Record<string, unknown>; requestId: string; key: string | undefined; reply: ReplyTo<unknown> }
@@ -79,6 +80,8 @@ export interface InstanceActorDeps {
   idleShutdownMs: number;
   /** The instance does not exist (or is deleted): its actor stops at once and the id is cached as missing. */
   missing?: (uuid: string) => void;
+  /** Told of every state write that applied (instances by state, builds, reschedules, faults). */
+  tally?: InstanceTally;
 }
 
 const RECENT_KEYS = 64;
@@ -220,6 +223,7 @@ export function instanceActorDef(uuid: string, deps: InstanceActorDeps, adopted?
         return { s: fresh, refused: new ConflictError(`Instance ${uuid} changed concurrently; retry`) };
       }
       next = { ...row, ...fields, ...guest, version: row.version + 1 };
+      deps.tally?.moved(uuid, row, next);
     }
     if (t.migration && deps.migrations) await deps.migrations(next, t.migration, now);
     const out: State = { ...s, row: next, life: t.next };

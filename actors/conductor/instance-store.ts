@@ -5,7 +5,7 @@
  */
 import type { Orm } from '../../runtime/db/orm.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
-import { Batcher } from '../../runtime/batcher.js';
+import { Batcher, type BatchObserver } from '../../runtime/batcher.js';
 import type { GuestFields } from './guest-data.js';
 
 /** The fields a state transition may change. */
@@ -54,8 +54,8 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 export class InstanceStore {
   private readonly batcher: Batcher<Item, Result>;
 
-  constructor(private readonly orm: Orm) {
-    this.batcher = new Batcher((items) => this.write(items), { maxSize: 1000, maxInFlight: 2 });
+  constructor(private readonly orm: Orm, observe?: BatchObserver) {
+    this.batcher = new Batcher((items) => this.write(items), { maxSize: 1000, maxInFlight: 2, observe });
   }
 
   insert(row: InstanceRow, action: ActionRecord): Promise<boolean> {

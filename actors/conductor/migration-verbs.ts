@@ -1,7 +1,6 @@
 /** The conductor's migration read verbs (`conductor.migrations`, `conductor.migration`), over the store. */
-import type { Service } from 'nats';
 import { MigrationGet, MigrationList } from '../../protocols/catalog/migrations.js';
-import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 import { migrationView, type MigrationStore } from './migration-store.js';
 
 export function registerMigrationVerbs(bridge: Bridge, svc: Service, store: MigrationStore): void {

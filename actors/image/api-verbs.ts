@@ -2,12 +2,11 @@
  * The image role's verbs for the REST API: `image.register` (Glance create) and `image.query` (Glance
  * listing with filters, sorting and paging). Wired into the role by `startImageRole`.
  */
-import type { Service } from 'nats';
 import type { ImageReply } from '../../protocols/messages.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
-import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 import { ImageQuery, ImageRegister } from '../../protocols/catalog/image.js';
 import { queryImages } from './image-query.js';
 import { registerImage } from './image-register.js';

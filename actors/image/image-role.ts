@@ -24,6 +24,7 @@ import { FsImageStore, type ImageStore } from './image-store.js';
 import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './image-upload.js';
 import { ImageVerbs } from './image-verbs.js';
 import { DEFAULT_SAVING_SWEEP, SavingSweep, type SavingSweepConfig } from './saving-sweep.js';
+import { imageBytes } from './image-metrics.js';
 
 /** `internal`: sent from this process (upload sessions), never from NATS. */
 type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
@@ -92,13 +93,14 @@ export async function createImage(orm: Orm, req: ImageCreateRequest, owner: stri
 export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageDataOptions = {}): Promise<Role> {
   const { bridge, subjects, actors, clock } = ctx;
   const store = data.store ?? (await FsImageStore.open());
+  const bytes = imageBytes(ctx.metrics);
   const ask = (id: string, verb: string, body: Record<string, unknown>) =>
     registry.ask<unknown>(id, (reply) => ({ verb, body, internal: true, reply }), ctx.requestTimeoutMs);
   const uploads = new UploadSessions(bridge, subjects, clock, store, ctx.log, {
     finished: (id, result) => ask(id, 'uploaded', { ...result }),
     aborted: async (id) => void (await ask(id, 'upload-aborted', {})),
-  }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload });
-  const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads });
+  }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload }, bytes);
+  const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads, ...(bytes ? { bytes } : {}) });
 
   // Ids known missing (or deleted): answered 404 without an actor or a query, for a few seconds.
   const missing = new NegativeCache(clock);

@@ -23,6 +23,7 @@ import type { Bridge } from '../../runtime/nats/bridge.js';
 import { storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES } from '../../protocols/image-upload.js';
+import type { ImageBytes } from './image-metrics.js';
 
 export { CHUNK_BYTES };
 
@@ -69,6 +70,8 @@ interface Session {
   queue: Promise<unknown>;
   closed: boolean;
   info: SessionInfo;
+  /** A tenant's upload through the API, or a host's snapshot. */
+  source: 'upload' | 'snapshot';
 }
 
 /** What a client needs to send chunks: the session, its subject and the chunk size. */
@@ -89,6 +92,7 @@ export class UploadSessions {
     private readonly log: Logger,
     private readonly owner: UploadOwner,
     private readonly cfg: UploadConfig = DEFAULT_UPLOAD_CONFIG,
+    private readonly bytes?: ImageBytes,
   ) {}
 
   get size(): number {
@@ -119,6 +123,7 @@ export class UploadSessions {
       timer: this.clock.setTimeout(() => void this.abort(s, 'idle'), this.cfg.idleTimeoutMs),
       sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
       info: undefined as unknown as SessionInfo,
+      source: host === undefined ? 'upload' : 'snapshot',
     };
     // Chunks are checked against the catalog's schema before they reach the session.
     const verb = host === undefined ? 'upload' : ImageSnapshotChunk.verb;
@@ -177,6 +182,7 @@ export class UploadSessions {
         throw new OverLimitError(`Image exceeds the storage quota: the size cap is ${this.cfg.sizeCapBytes} bytes.`);
       }
       await s.file.write(buf, 0, buf.length, s.written);
+      this.bytes?.received(s.source, buf.length);
       s.md5.update(buf);
       s.sha512.update(buf);
       s.written += buf.length;

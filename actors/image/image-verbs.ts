@@ -19,6 +19,7 @@ import { imageView } from './image-view.js';
 import { applyImagePatch, parsePatchOps, type MutableImage } from '../../protocols/image-patch.js';
 import { lockOwner, ownerBytes, storageFull } from './image-quota.js';
 import type { ImageStore } from './image-store.js';
+import type { ImageBytes } from './image-metrics.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
 import { hostVerbs } from './snapshot-verbs.js';
 import { membersVerb } from './image-members.js';
@@ -31,6 +32,7 @@ export interface ImageVerbDeps {
   clock: Clock;
   store: ImageStore;
   uploads: () => UploadSessions;
+  bytes?: ImageBytes;
 }
 
 /** Glance's statuses an image may be deleted from. */
@@ -57,7 +59,7 @@ export class ImageVerbs {
       'upload-aborted': (row) => this.uploadAborted(row),
       download: (row, body) => this.download(row, body),
       members: membersVerb(deps.orm, deps.clock),
-      ...hostVerbs({ remove: (row) => this.remove(row), beginUpload: (row, q, host) => this.beginUpload(row, q, host), uploads: deps.uploads, store: deps.store }),
+      ...hostVerbs({ remove: (row) => this.remove(row), beginUpload: (row, q, host) => this.beginUpload(row, q, host), uploads: deps.uploads, store: deps.store, ...(deps.bytes ? { bytes: deps.bytes } : {}) }),
     };
   }
 
@@ -174,6 +176,7 @@ export class ImageVerbs {
     const length = int(o, 'length', { min: 1, max: CHUNK_BYTES });
     const buf = await this.deps.store.read(row.id, offset, length);
     if (buf === undefined) return { row, reply: { data: '', eof: true, missing: true } };
+    this.deps.bytes?.sent('api', buf.length);
     return { row, reply: { data: buf.toString('base64'), eof: buf.length < length } };
   }
 }

@@ -3,7 +3,6 @@
  * for the conductor) and the host forms `<root>.image.<uuid>.{snapshot-begin,snapshot-abort,host-download}.<host>`,
  * whose host token (vouched for by NATS permissions) is handed to the image actor as `host`.
  */
-import type { Service } from 'nats';
 import { ImageBackupRotate, ImageHostDownload, ImageSnapshotAbort, ImageSnapshotBegin, ImageSnapshotCreate } from '../../protocols/catalog/image-snapshot.js';
 import type { RequestDef } from '../../protocols/catalog/define.js';
 import { NotFoundError } from '../../protocols/errors.js';
@@ -12,7 +11,7 @@ import type { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Logger } from '../../runtime/log/logger.js';
-import type { Bridge } from '../../runtime/nats/bridge.js';
+import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 import { imageView } from './image-view.js';
 import { createSnapshotImage, parseHostForm, rotateBackups } from './image-snapshot.js';
 

@@ -12,12 +12,14 @@ import { imageView } from './image-view.js';
 import type { ImageStore } from './image-store.js';
 import { CHUNK_BYTES, type UploadSessions } from './image-upload.js';
 import type { ImageVerb, VerbResult } from './image-verb-types.js';
+import type { ImageBytes } from './image-metrics.js';
 
 export interface HostVerbDeps {
   remove(row: ImageRow): Promise<VerbResult>;
   beginUpload(row: ImageRow, quotaBytes: number, host: string): Promise<VerbResult>;
   uploads(): UploadSessions;
   store: ImageStore;
+  bytes?: ImageBytes;
 }
 
 /** The verbs the role's host-form endpoints send (never the `image.<uuid>.<verb>` family). */
@@ -56,6 +58,7 @@ export function hostVerbs(d: HostVerbDeps): Record<(typeof HOST_VERBS)[number], 
       const size = Number(row.size);
       const buf = await d.store.read(row.id, offset, length);
       if (buf === undefined) throw new NotFoundError(`Image ${row.id} has no data.`);
+      d.bytes?.sent('host', buf.length);
       const reply: HostDownloadReply = {
         data: buf.toString('base64'), eof: offset + buf.length >= size || buf.length < length, size,
         checksum: row.checksum, osHashAlgo: row.osHashAlgo ?? null, osHashValue: row.osHashValue ?? null,

@@ -3,7 +3,7 @@
  * Writes are serialised (one at a time per replica) so the zone rule cannot be raced past, and
  * each write publishes an event that makes the other replicas reload their catalog.
  */
-import type { Service } from 'nats';
+import type { Service } from '../../runtime/nats/bridge.js';
 import { BadRequestError } from '../../protocols/errors.js';
 import { fieldsOf, int, isUuid, oneOf, optInt, optStr, str } from '../../protocols/validate.js';
 import type { ServerGroupPolicy } from '../../runtime/db/entities/index.js';

@@ -3,7 +3,7 @@
  * transactions, not one each), and the requests that wait for an instance whose claim is still in
  * flight: a repeated select must answer the claim that commits, not one that may still lose.
  */
-import { Batcher } from '../../runtime/batcher.js';
+import { Batcher, type BatchObserver } from '../../runtime/batcher.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 
 /** A claim's outcome with what its decision does next: handled inside the actor. */
@@ -23,8 +23,8 @@ export class ClaimDesk<W> {
   private readonly pending = new Map<string, W[]>();
 
   /** `settle` hands an outcome to the actor (a later turn). */
-  constructor(ledger: PlacementLedger, private readonly settle: (o: ClaimOutcome) => void) {
-    this.claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2 });
+  constructor(ledger: PlacementLedger, private readonly settle: (o: ClaimOutcome) => void, observe: { claims?: BatchObserver; releases?: BatchObserver } = {}) {
+    this.claims = new Batcher<Claim, ClaimResult>((batch) => ledger.claimBatch(batch), { maxSize: 512, maxInFlight: 2, observe: observe.claims });
     // Under a 10 s request timeout, thousands of single-release transactions queued until every one timed out.
     this.releases = new Batcher<string, number>(
       async (consumers) => {
@@ -33,7 +33,7 @@ export class ClaimDesk<W> {
         for (const r of released) per.set(r.consumer, (per.get(r.consumer) ?? 0) + 1);
         return consumers.map((c) => per.get(c) ?? 0);
       },
-      { maxSize: 1_000, maxInFlight: 1 },
+      { maxSize: 1_000, maxInFlight: 1, observe: observe.releases },
     );
   }
 

@@ -7,7 +7,7 @@
  * written again instead of being suppressed as unchanged.
  */
 import type { ResourceClass } from '../../protocols/resources.js';
-import { Batcher } from '../../runtime/batcher.js';
+import { Batcher, type BatchObserver } from '../../runtime/batcher.js';
 import type { Clock } from '../../runtime/clock.js';
 import { writeIsolating } from '../../runtime/db/isolate.js';
 import type { Logger } from '../../runtime/log/logger.js';
@@ -35,6 +35,7 @@ export class InventoryWriter {
     private readonly log: Logger,
     private readonly written: (host: string) => void,
     private readonly o: InventoryWriterOptions = { retries: 3, retryBackoffMs: 200 },
+    observe?: BatchObserver,
   ) {
     this.batcher = new Batcher<Item, unknown>(
       async (batch) => {
@@ -46,7 +47,7 @@ export class InventoryWriter {
         const errors = new Map(failed.map((f) => [f.item, f.err]));
         return batch.map((item) => errors.get(item));
       },
-      { maxSize: 2_000, maxInFlight: 1 },
+      { maxSize: 2_000, maxInFlight: 1, observe },
     );
   }
 

@@ -10,6 +10,7 @@ import type { SchedulingCatalog } from './catalog.js';
 import type { SchedulerConfig } from './config.js';
 import type { HostStates } from './host-states.js';
 import type { Claim } from './ledger.js';
+import { lastRemover, type DecisionMetrics } from './scheduler-metrics.js';
 import { selectHosts } from './select.js';
 import type { FilterContext, HostFilter, HostWeigher, RequestSpec } from './types.js';
 
@@ -28,6 +29,7 @@ export interface PlacerDeps {
   cfg: SchedulerConfig;
   clock: Clock;
   stats: SchedulerStats;
+  metrics?: DecisionMetrics;
 }
 
 export class Placer {
@@ -54,7 +56,10 @@ export class Placer {
   place(req: SelectRequest, only?: string): { claim: Claim; answer: SelectReply } | NoValidHostError {
     const hints = req.schedulerHints ?? {};
     const groupId = typeof hints.group === 'string' ? hints.group : undefined;
-    if (groupId !== undefined && !this.d.catalog.group(groupId)) return new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`);
+    if (groupId !== undefined && !this.d.catalog.group(groupId)) {
+      this.d.metrics?.noValidHost.child('server_group').inc();
+      return new NoValidHostError(`No valid host was found: server group ${groupId} does not exist.`);
+    }
     const spec: RequestSpec = {
       instanceUuid: req.instanceUuid,
       projectId: req.projectId,
@@ -73,17 +78,27 @@ export class Placer {
     const subset = this.d.cfg.driver === 'chance' ? this.d.states.size : this.d.cfg.hostSubsetSize;
     // A requested destination (a move's target host) is the only candidate; the filters still run on it.
     const target = only === undefined ? undefined : this.d.states.get(only);
-    if (only !== undefined && !target) return new NoValidHostError(`No valid host was found: host ${only} is unknown to the scheduler.`);
+    if (only !== undefined && !target) {
+      this.d.metrics?.noValidHost.child('unknown_host').inc();
+      return new NoValidHostError(`No valid host was found: host ${only} is unknown to the scheduler.`);
+    }
     const sel = selectHosts(target ? [target] : this.d.states.columns(), spec, this.d.filters, this.d.weighers, fctx, {
       count: req.count ?? this.d.cfg.maxAttempts,
       hostSubsetSize: subset,
       maxCandidates: this.d.cfg.maxPlacementResults,
     });
+    const ns = Number(process.hrtime.bigint() - t0);
     this.d.stats.decisions++;
-    if (this.d.stats.decisionUs.length < 100_000) this.d.stats.decisionUs.push(Number(process.hrtime.bigint() - t0) / 1000);
+    if (this.d.stats.decisionUs.length < 100_000) this.d.stats.decisionUs.push(ns / 1000);
+    const m = this.d.metrics;
+    if (m) {
+      (sel.hosts.length > 0 ? m.placed : m.failed).observe(ns / 1e9);
+      m.candidates.observe(sel.candidates);
+    }
     const [chosen, ...alternates] = sel.hosts;
     if (!chosen) {
       this.d.stats.noValidHost++;
+      m?.noValidHost.child(lastRemover(sel.removedBy)).inc();
       const removed = Object.entries(sel.removedBy).filter(([, n]) => n > 0).map(([f, n]) => `${f} removed ${n}`).join(', ');
       return new NoValidHostError(
         `No valid host was found. There are not enough hosts available.${removed ? ` (${this.d.states.size} hosts: ${removed})` : ''}`,

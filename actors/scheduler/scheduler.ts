@@ -31,6 +31,8 @@ import { handle } from './scheduler-handlers.js';
 import { MAX_DECISION_TRIES, type Msg, type SchedulerCore } from './scheduler-msg.js';
 import { warmFromLedger, warmUpWindow } from './warm-up.js';
 import { defaultWeighers } from './weighers/index.js';
+import { batchObserver } from '../../runtime/metrics/batch-metrics.js';
+import { decisionMetrics, watchHosts } from './scheduler-metrics.js';
 
 export { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 export type { SchedulerStats } from './placer.js';
@@ -60,15 +62,17 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const stats: SchedulerStats = { decisions: 0, noValidHost: 0, lostClaims: 0, decisionUs: [] };
   const events = new EventEmitter();
   // Batched, bad rows isolated, failures retried and never left as memory ahead of the ledger.
-  const inventories = new InventoryWriter(ledger, states, clock, log, (host) => events.emit('report', host));
+  const inventories = new InventoryWriter(ledger, states, clock, log, (host) => events.emit('report', host), undefined, batchObserver(ctx.metrics, 'inventories'));
 
   let stopped = false;
   let self!: CriticalActor<Msg>;
   const tell = (m: Msg) => self.tell(m);
   const outbox = new DeltaOutbox(replica, (d) => bridge.publish(subjects.scheduler('delta'), d), () => !stopped && !bridge.nc.isClosed() && !bridge.nc.isDraining());
   const share = (f: Parameters<DeltaOutbox['share']>[0]) => outbox.share(f);
-  const desk = new ClaimDesk<Msg>(ledger, (o) => tell({ kind: 'claimed', ...o }));
-  const placer = new Placer({ states, catalog, filters, weighers, cfg, clock, stats });
+  const observe = { claims: batchObserver(ctx.metrics, 'ledger_claims'), releases: batchObserver(ctx.metrics, 'ledger_releases') };
+  const desk = new ClaimDesk<Msg>(ledger, (o) => tell({ kind: 'claimed', ...o }), observe);
+  const placer = new Placer({ states, catalog, filters, weighers, cfg, clock, stats, metrics: decisionMetrics(ctx.metrics) });
+  const unwatch = ctx.metrics ? watchHosts(ctx.metrics, states, stats, clock, cfg.serviceDownTimeMs) : () => undefined;
   const moves = new MoveDesk({ states, placer, ledger, share, inActor: (fn) => tell({ kind: 'run', fn }), maxTries: MAX_DECISION_TRIES });
   const core: SchedulerCore = {
     replica, clock, ledger, states, catalog, placer, moves, desk, inventories, stats, events, tell, share,
@@ -110,6 +114,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     crash: () => tell({ kind: 'crash' }),
     async stop() {
       stopped = true;
+      unwatch();
       self.stop();
       await Promise.all([inventories.drain(), desk.releases.drain()]);
     },

@@ -211,4 +211,19 @@ export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
 });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec] as const;
+/**
+ * `status` (operators, `novact status`): the conductor's tally of instances by state, builds by
+ * outcome and reschedules (from memory), compute hosts by state (one aggregate over their records),
+ * and the newest instance faults.
+ */
+export const StatusReplySchema = Type.Object({
+  instances: Type.Array(Type.Object({ vmState: Type.String(), taskState: Type.Union([Type.String(), Type.Null()]), count: Type.Integer({ minimum: 0 }) })),
+  builds: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  reschedules: Type.Integer({ minimum: 0 }),
+  hosts: Type.Object({ total: Type.Integer(), up: Type.Integer(), down: Type.Integer(), disabled: Type.Integer(), forcedDown: Type.Integer() }),
+  recentFaults: Type.Array(Type.Object({ uuid: Type.String(), vmState: Type.String(), code: Type.Integer(), message: Type.String(), at: Type.String() })),
+});
+export type StatusReply = Static<typeof StatusReplySchema>;
+export const Status = defineRequest({ verb: 'status', pattern: conductor('status'), mutating: false, body: Empty, reply: StatusReplySchema, servedBy: 'conductor', calledBy: ['client'] });
+
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec, Status] as const;

@@ -93,6 +93,7 @@ export class CriticalActor<M> {
     const gen = ++this.generation;
     let spent: string | undefined;
     return this.o.actors.spawn<any, M>(gen === 1 ? this.name : `${this.name}-${gen}`, {
+      kind: this.name,
       ...def,
       exhausted: (reason) => {
         spent = reason;

@@ -51,6 +51,7 @@ export class EntityRegistry<M> {
     if (this.closed) throw new UnavailableError(`${this.prefix} actors are stopped`);
     const def = this.define(id);
     const wrapped: ActorDef<any, M> = {
+      kind: this.prefix,
       ...def,
       handle: async (state, msg, ctx) => {
         this.busy.add(id);

@@ -9,6 +9,7 @@ import { InternalError } from '../../protocols/errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { errorFields } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { replySlot, type ReplyTo } from './reply.js';
 import { DEFAULT_RESTART_POLICY, RestartBudget, type RestartPolicy } from './supervision.js';
 
@@ -19,6 +20,8 @@ export interface ActorContext<M> {
 }
 
 export interface ActorDef<S, M> {
+  /** What metrics count it as (`instance`, `host`, …); default its name. */
+  kind?: string;
   /** State at start and after every restart. May dispatch a message to self (e.g. to rehydrate). */
   init(ctx: ActorContext<M>): S;
   /** Handles one message; messages are handled one at a time per actor (the mailbox is the lock). */
@@ -47,7 +50,7 @@ type NactRef = nact.Ref<any>;
 // nact drops messages to a stopped actor silently and has no public liveness check; its system map
 // (pinned nact 7.6.2) tells whether a ref still has a running actor behind it.
 const systemMap = createRequire(import.meta.url)('nact/lib/system-map') as {
-  find(system: string, ref: unknown): { stopped?: boolean } | undefined;
+  find(system: string, ref: unknown): { stopped?: boolean; mailbox?: { length: number } } | undefined;
 };
 
 export class ActorRef<M> {
@@ -65,6 +68,11 @@ export class ActorRef<M> {
   get alive(): boolean {
     const actor = systemMap.find((this.nref as any).system.name, this.nref);
     return actor !== undefined && actor.stopped !== true;
+  }
+
+  /** Messages waiting in its mailbox (0 once stopped). */
+  get mailbox(): number {
+    return systemMap.find((this.nref as any).system.name, this.nref)?.mailbox?.length ?? 0;
   }
 
   /** Sends a message built around a reply slot and waits for the answer (typed TimeoutError). */
@@ -86,9 +94,17 @@ function replyOf(msg: unknown): ReplyTo<unknown> | undefined {
 
 let systemCount = 0;
 
+/** Per kind: the live actors (for the live count and mailbox depth) and its restarts and spent budgets. */
+interface KindState {
+  live: Set<ActorRef<unknown>>;
+  restarts: number;
+  stops: number;
+}
+
 export class ActorSystem {
   readonly stats: SupervisionStats = { restarts: 0, stops: 0, lastError: null };
   private readonly root: nact.ActorSystemRef;
+  private readonly kinds = new Map<string, KindState>();
 
   constructor(
     readonly clock: Clock,
@@ -113,10 +129,40 @@ export class ActorSystem {
     nact.stop(this.root);
   }
 
+  /**
+   * Exports live actors and mailbox depth per kind (read at scrape time: a scrape walks the live
+   * actors once) and restarts per kind. Returns the removal of its collector.
+   */
+  instrument(metrics: Metrics): () => void {
+    const m = metrics.m;
+    return metrics.onScrape(() => {
+      for (const [kind, k] of this.kinds) {
+        let waiting = 0;
+        for (const ref of k.live) waiting += ref.mailbox;
+        m.actorsLive.set({ kind }, k.live.size);
+        m.actorMailbox.set({ kind }, waiting);
+        m.actorRestarts.child(kind).value = k.restarts;
+        m.actorStops.child(kind).value = k.stops;
+      }
+    });
+  }
+
+  /** Live actors of a kind right now. */
+  liveCount(kind: string): number {
+    return this.kinds.get(kind)?.live.size ?? 0;
+  }
+
+  private kindState(kind: string): KindState {
+    let k = this.kinds.get(kind);
+    if (!k) this.kinds.set(kind, (k = { live: new Set(), restarts: 0, stops: 0 }));
+    return k;
+  }
+
   private spawnUnder<S, M>(parent: NactRef, name: string, def: ActorDef<S, M>): ActorRef<M> {
     const policy = { ...DEFAULT_RESTART_POLICY, ...def.restart };
     const budget = new RestartBudget(policy);
     const path = `${pathOf(parent)}/${name}`;
+    const kind = this.kindState(def.kind ?? name);
     let ref!: ActorRef<M>;
     const ctxOf = (): ActorContext<M> => ({ get self() { return ref; }, name, path });
     const onCrash = async (msg: unknown, err: unknown, ctx: any): Promise<symbol> => {
@@ -126,11 +172,13 @@ export class ActorSystem {
       const backoff = budget.next(this.clock.now());
       if (backoff === undefined) {
         this.stats.stops++;
+        kind.stops++;
         this.log.error('actor restart budget spent', { actor: path, restarts: budget.recent, ...errorFields(err) });
         def.exhausted?.(reason);
         return policy.onExhausted === 'escalate' ? ctx.escalate : ctx.stop;
       }
       this.stats.restarts++;
+      kind.restarts++;
       this.log.warn('actor crashed; restarting', { actor: path, backoffMs: backoff, ...errorFields(err) });
       if (backoff > 0) await this.clock.sleep(backoff);
       return ctx.reset;
@@ -140,13 +188,15 @@ export class ActorSystem {
       onCrash,
     };
     if (def.idleShutdownMs) props.shutdownAfter = def.idleShutdownMs;
-    if (def.afterStop) {
-      props.afterStop = (state: S, c: { mailbox?: { message: M }[] }) => def.afterStop!(state, (c.mailbox ?? []).map((x) => x.message));
-    }
+    props.afterStop = (state: S, c: { mailbox?: { message: M }[] }) => {
+      kind.live.delete(ref as ActorRef<unknown>);
+      def.afterStop?.(state, (c.mailbox ?? []).map((x) => x.message));
+    };
     // nact runs initialStateFunc inside spawn, before the ref exists; `self` is a getter, so init may
     // use it in a microtask (e.g. to tell itself to rehydrate), not synchronously.
     const nref = nact.spawn(parent as any, (state: S, msg: M) => def.handle(state, msg, ctxOf()), name, props as any);
     ref = new ActorRef<M>(nref, path, this);
+    kind.live.add(ref as ActorRef<unknown>);
     return ref;
   }
 }

@@ -1,4 +1,4 @@
-/** Counters of what the bridge refused or survived; read by tests, later exported as metrics. */
+/** Counters of what the bridge refused or survived; read by tests, exported as metrics (bridge-metrics.ts). */
 export interface BridgeStats {
   /** Fire-and-forget messages dropped: not JSON, or not their catalog schema. */
   droppedMalformed: number;
@@ -12,8 +12,11 @@ export interface BridgeStats {
   deniedSubscriptions: number;
   /** Every permission violation the server reported on this connection (publish or subscribe). */
   permissionErrors: number;
+  /** Times the connection was lost, and times it came back. */
+  disconnects: number;
+  reconnects: number;
 }
 
 export function newBridgeStats(): BridgeStats {
-  return { droppedMalformed: 0, handlerErrors: 0, oversizeReplies: 0, publishErrors: 0, deniedSubscriptions: 0, permissionErrors: 0 };
+  return { droppedMalformed: 0, handlerErrors: 0, oversizeReplies: 0, publishErrors: 0, deniedSubscriptions: 0, permissionErrors: 0, disconnects: 0, reconnects: 0 };
 }

@@ -7,13 +7,21 @@
  *
  * Nothing a peer sends may take the process down: every callback ends in a catch that logs and
  * counts, and a subscription the server's permissions refuse is logged at error level, never silent.
+ *
+ * Services are NATS micro services (runtime/nats/micro-service.ts); every request served or made
+ * is counted and timed here, once, for the endpoint's micro stats and for the metrics
+ * (runtime/nats/bridge-metrics.ts) when the bridge was given them.
  */
-import type { Msg, NatsConnection, NatsError, Service, ServiceMsg } from 'nats';
-import { BadRequestError, InternalError } from '../../protocols/errors.js';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Msg, NatsConnection } from 'nats';
+import { BadRequestError, InternalError, NovactError, asNovactError } from '../../protocols/errors.js';
 import { firstError, type BodyOf, type MessageDef, type ReplyOf, type RequestDef, type RequestFamily } from '../../protocols/catalog/define.js';
 import { Subjects } from '../../protocols/subjects.js';
 import type { Clock } from '../clock.js';
 import { errorFields, type Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { BridgeMetrics, type ServedRecorder } from './bridge-metrics.js';
 import { newBridgeStats, type BridgeStats } from './bridge-stats.js';
 import { defRoute, familyRoute, legacyRoute, type Route } from './bridge-routes.js';
 import type { BridgeSubscription, DefServeOptions, Handler, IncomingRequest, RequestOptions, ServeOptions } from './bridge-types.js';
@@ -21,9 +29,19 @@ import { RequestMux } from './request-mux.js';
 import { sendRequest } from './requester.js';
 import { RequestServer } from './request-server.js';
 import { SubscriptionTracker } from './subscription-tracker.js';
+import { MicroService, type EndpointStats } from './micro-service.js';
 
 export type { BridgeStats } from './bridge-stats.js';
 export * from './bridge-types.js';
+/** A role's NATS micro service, as `addService` returns it. */
+export type Service = MicroService;
+
+export interface BridgeOptions {
+  /** Count and time what this bridge serves and asks (absent: not instrumented, e.g. a CLI client). */
+  metrics?: Metrics;
+  /** The `role` label of those metrics, and the services' metadata. */
+  role?: string;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -34,6 +52,7 @@ export class Bridge {
   private readonly mux: RequestMux;
   private readonly subs: SubscriptionTracker;
   private readonly server: RequestServer;
+  private readonly metrics: BridgeMetrics | undefined;
 
   constructor(
     readonly nc: NatsConnection,
@@ -41,19 +60,42 @@ export class Bridge {
     private readonly log: Logger,
     readonly defaultTimeoutMs = 5_000,
     readonly subjects: Subjects = new Subjects(),
+    private readonly opts: BridgeOptions = {},
   ) {
     this.mux = new RequestMux(nc);
     this.subs = new SubscriptionTracker(nc, log, this.stats);
     this.server = new RequestServer(nc, clock, log, this.stats, defaultTimeoutMs);
+    if (opts.metrics) {
+      const mux = this.mux;
+      const bridge = this;
+      this.metrics = new BridgeMetrics(opts.metrics, opts.role ?? 'unknown', {
+        stats: this.stats,
+        get connected() { return bridge.connected; },
+        get openSubscriptions() { return bridge.openSubscriptions; },
+        get pendingRequests() { return mux.size; },
+      });
+    }
   }
 
-  /** Registers a NATS micro service (visible to `nats micro ls/info/stats`). */
-  async addService(name: string, description: string, statsData?: () => unknown): Promise<Service> {
-    const cfg: Parameters<NatsConnection['services']['add']>[0] = { name, version: '0.1.0', description };
-    if (statsData) cfg.statsHandler = async () => statsData();
-    const svc = await this.nc.services.add(cfg);
+  /** Connected to NATS now (not between a disconnect and its reconnect, not draining or closed). */
+  get connected(): boolean {
+    return this.subs.connected;
+  }
+
+  /**
+   * Registers a NATS micro service (visible to `nats micro ls/info/stats`). Its metadata always
+   * carries the role, host name and pid (`novact status` tells replicas apart by them).
+   */
+  async addService(name: string, description: string, statsData?: () => unknown, metadata: Record<string, string> = {}): Promise<Service> {
+    const svc = new MicroService(this.nc, {
+      name,
+      version: '0.1.0',
+      description,
+      metadata: { ...(this.opts.role ? { role: this.opts.role } : {}), hostname: hostname(), pid: String(process.pid), ...metadata },
+      ...(statsData ? { statsData } : {}),
+    });
     this.services.push(svc);
-    // nats.js stops the whole service when one endpoint's subscription is refused: say so loudly.
+    // A service stops when one endpoint's subscription is refused (micro-service.ts): say so loudly.
     void svc.stopped.then((err) => {
       // A connection draining or closed (the role stopping) ends its services too: that is no refusal.
       if (err && !this.nc.isDraining() && !this.nc.isClosed()) {
@@ -78,22 +120,26 @@ export class Bridge {
     }
     const handler = b as (body: unknown, req: IncomingRequest) => unknown;
     const opts = (c ?? {}) as DefServeOptions;
-    this.addEndpoint(svc, opts.name ?? a.verb, a.pattern(this.subjects), (req) => handler(req.envelope.body, req), opts.queue, defRoute(a), a.verb, opts.accept);
+    this.addEndpoint(svc, opts.name ?? a.verb, a.pattern(this.subjects), (req) => handler(req.envelope.body, req), opts.queue, defRoute(a), a.verb, opts.accept, {
+      verb: a.verb, mutating: String(a.mutating),
+    });
   }
 
   /** One endpoint for a family of verbs under a wildcard (instance, image verbs): each verb's body is validated. */
   endpointFamily(svc: Service, family: RequestFamily, handler: Handler, opts: DefServeOptions = {}): void {
-    this.addEndpoint(svc, opts.name ?? family.name, family.pattern(this.subjects), handler, opts.queue, familyRoute(family), undefined, opts.accept);
+    this.addEndpoint(svc, opts.name ?? family.name, family.pattern(this.subjects), handler, opts.queue, familyRoute(family), undefined, opts.accept, {
+      verbs: String(Object.keys(family.verbs).length),
+    });
   }
 
   /** A plain subscription with the same request pipeline (for per-host subjects in bulk, upload sessions). */
   serve(subject: string, handler: Handler, opts: ServeOptions): BridgeSubscription {
-    return this.serveRoute(subject, handler, legacyRoute(opts), opts.verb, opts.queue, opts.accept);
+    return this.serveRoute(subject, handler, legacyRoute(opts), opts.verb, opts.queue, opts.accept, opts.verb ?? 'subscription');
   }
 
   /** `serve` for a family of catalog verbs on `subject` (which may be narrower than the family's pattern). */
   serveFamily(subject: string, family: RequestFamily, handler: Handler, opts: DefServeOptions = {}): BridgeSubscription {
-    return this.serveRoute(subject, handler, familyRoute(family), undefined, opts.queue, opts.accept);
+    return this.serveRoute(subject, handler, familyRoute(family), undefined, opts.queue, opts.accept, opts.name ?? family.name);
   }
 
   /** Fire-and-forget messages (reports, events) without a catalog schema: JSON in. */
@@ -157,7 +203,20 @@ export class Bridge {
 
   /** Sends a request and returns the reply body, or throws the typed error the server replied. */
   request<R>(subject: string, type: string, body: unknown, opts: RequestOptions): Promise<R> {
-    return sendRequest<R>(this.mux, this.clock, subject, type, body, opts);
+    const p = sendRequest<R>(this.mux, this.clock, subject, type, body, opts);
+    const m = this.metrics;
+    if (!m) return p;
+    const t0 = performance.now();
+    return p.then(
+      (r) => {
+        m.recordSent(type, null, (performance.now() - t0) / 1000);
+        return r;
+      },
+      (err: unknown) => {
+        m.recordSent(type, err instanceof NovactError ? err : asNovactError(err), (performance.now() - t0) / 1000);
+        throw err;
+      },
+    );
   }
 
   /** A typed request of a catalog definition: `args` fill the subject, the reply is validated. */
@@ -174,28 +233,38 @@ export class Bridge {
   }
 
   async close(): Promise<void> {
+    this.metrics?.close();
     this.subs.unsubscribeAll();
     await Promise.allSettled(this.services.map((s) => s.stop()));
   }
 
-  private addEndpoint(svc: Service, name: string, subject: string, handler: Handler, queue: string | undefined, route: Route, fixedVerb?: string, accept?: (s: string) => boolean): void {
-    const ep: { subject: string; handler: (err: NatsError | null, msg: ServiceMsg) => void; queue?: string } = {
+  private addEndpoint(svc: Service, name: string, subject: string, handler: Handler, queue: string | undefined, route: Route, fixedVerb?: string, accept?: (s: string) => boolean, metadata: Record<string, string> = {}): void {
+    const recorder = this.metrics?.served(name);
+    // Messages arrive on later turns, after `stats` is assigned.
+    const stats: EndpointStats = svc.addEndpoint(name, {
       subject,
-      handler: (err, msg) => {
-        if (err) {
-          this.log.error('service endpoint failed', { endpoint: name, subject, err: err.message });
-          return;
-        }
-        if (accept === undefined || accept(msg.subject)) void this.server.dispatch(msg, handler, route, fixedVerb);
+      ...(queue ? { queue } : {}),
+      metadata,
+      handler: (msg) => {
+        if (accept === undefined || accept(msg.subject)) this.dispatch(msg, handler, route, fixedVerb, stats, recorder);
       },
-    };
-    if (queue) ep.queue = queue;
-    svc.addEndpoint(name, ep);
+    });
   }
 
-  private serveRoute(subject: string, handler: Handler, route: Route, fixedVerb: string | undefined, queue: string | undefined, accept: ((s: string) => boolean) | undefined): BridgeSubscription {
+  private serveRoute(subject: string, handler: Handler, route: Route, fixedVerb: string | undefined, queue: string | undefined, accept: ((s: string) => boolean) | undefined, label: string): BridgeSubscription {
+    const recorder = this.metrics?.served(label);
     return this.subs.track(subject, queue, (msg: Msg) => {
-      if (accept === undefined || accept(msg.subject)) void this.server.dispatch(msg, handler, route, fixedVerb);
+      if (accept === undefined || accept(msg.subject)) this.dispatch(msg, handler, route, fixedVerb, undefined, recorder);
+    });
+  }
+
+  /** Serves one request; when its reply has gone, counts it in the endpoint's micro stats and the metrics. */
+  private dispatch(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined, stats: EndpointStats | undefined, recorder: ServedRecorder | undefined): void {
+    const t0 = performance.now();
+    void this.server.dispatch(msg, handler, route, fixedVerb).then((served) => {
+      const ms = performance.now() - t0;
+      stats?.record(Math.round(ms * 1e6), served.error);
+      recorder?.record(served.verb, served.known, served.error, ms / 1000);
     });
   }
 }

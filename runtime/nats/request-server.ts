@@ -23,6 +23,13 @@ const dec = new TextDecoder();
 /** Room left under max_payload for the protocol line and headers of a reply. */
 const REPLY_HEADROOM = 1024;
 
+/** What one served request was: its verb, whether its route knows the verb, the error replied (null: ok). */
+export interface Served {
+  verb: string;
+  known: boolean;
+  error: NovactError | null;
+}
+
 export class RequestServer {
   constructor(
     private readonly nc: NatsConnection,
@@ -32,22 +39,29 @@ export class RequestServer {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  /** Never rejects: whatever goes wrong is logged and counted. */
-  async dispatch(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<void> {
+  /**
+   * Never rejects: whatever goes wrong is logged and counted. Resolves with what was served (the
+   * verb, whether the route knows it, the error replied if any), for the endpoint stats and metrics.
+   */
+  async dispatch(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<Served> {
+    const served: Served = { verb: fixedVerb ?? msg.subject.slice(msg.subject.lastIndexOf('.') + 1), known: false, error: null };
     try {
-      await this.answer(msg, handler, route, fixedVerb);
+      await this.answer(msg, handler, route, served);
     } catch (err) {
       this.stats.handlerErrors++;
       this.log.error('request dispatch failed', { subject: msg.subject, ...errorFields(err) });
+      served.error ??= asNovactError(err);
     }
+    return served;
   }
 
-  private async answer(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<void> {
-    const verb = fixedVerb ?? msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+  private async answer(msg: Msg, handler: Handler, route: Route, served: Served): Promise<void> {
+    const verb = served.verb;
     let result: unknown;
     try {
       const r = route(verb);
       if (!r) throw new BadRequestError(`unknown verb '${verb}'`);
+      served.known = true;
       const envelope = parseRequest(dec.decode(msg.data), {
         type: verb,
         requireIdempotencyKey: r.mutating,
@@ -64,6 +78,7 @@ export class RequestServer {
         this.stats.handlerErrors++;
         this.log.error('handler failed', { subject: msg.subject, err: e.message });
       }
+      served.error = e;
       this.replyError(msg, e);
       return;
     }
@@ -74,14 +89,16 @@ export class RequestServer {
     } catch (err) {
       this.stats.handlerErrors++;
       this.log.error('reply not serialisable', { subject: msg.subject, ...errorFields(err) });
-      this.replyError(msg, new InternalError('reply could not be encoded'));
+      served.error = new InternalError('reply could not be encoded');
+      this.replyError(msg, served.error);
       return;
     }
     const max = this.maxReply();
     if (bytes.length > max) {
       this.stats.oversizeReplies++;
       this.log.error('reply too large for the bus', { subject: msg.subject, bytes: bytes.length, max });
-      this.replyError(msg, new OverLimitError(`reply too large: ${bytes.length} bytes exceed the bus limit of ${max}; ask for a smaller page`));
+      served.error = new OverLimitError(`reply too large: ${bytes.length} bytes exceed the bus limit of ${max}; ask for a smaller page`);
+      this.replyError(msg, served.error);
       return;
     }
     this.respond(msg, bytes);

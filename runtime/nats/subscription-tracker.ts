@@ -10,6 +10,8 @@ import type { BridgeSubscription } from './bridge-types.js';
 
 export class SubscriptionTracker {
   private readonly subs = new Set<Subscription>();
+  /** False from a `disconnect` status until the next `reconnect` (readiness, `novact_nats_connected`). */
+  private up = true;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -21,6 +23,11 @@ export class SubscriptionTracker {
 
   get size(): number {
     return this.subs.size;
+  }
+
+  /** Connected now: not between a disconnect and its reconnect, not draining, not closed. */
+  get connected(): boolean {
+    return this.up && !this.nc.isClosed() && !this.nc.isDraining();
   }
 
   track(subject: string, queue: string | undefined, onMsg: (msg: Msg) => void): BridgeSubscription {
@@ -69,10 +76,23 @@ export class SubscriptionTracker {
     }
   }
 
-  /** Every permission violation the server reports on this connection (publishes included) goes to the log. */
+  /**
+   * Every permission violation the server reports on this connection (publishes included) goes to
+   * the log; disconnects and reconnects are counted and tell whether the connection is up.
+   */
   private async watchStatus(): Promise<void> {
     try {
       for await (const s of this.nc.status()) {
+        if (s.type === 'disconnect') {
+          this.up = false;
+          this.stats.disconnects++;
+          continue;
+        }
+        if (s.type === 'reconnect') {
+          this.up = true;
+          this.stats.reconnects++;
+          continue;
+        }
         if (s.type !== 'error' || s.data !== ErrorCode.PermissionsViolation) continue;
         this.stats.permissionErrors++;
         const ctx = (s as { permissionContext?: { operation: string; subject: string; queue?: string } }).permissionContext;

@@ -94,9 +94,15 @@ t.test('novact up --join: the compute role in a second process serves the first 
   const state = join(dir, 'split.json');
   const main = await upProcess(t, ['--roles', 'conductor,scheduler,image'], state);
   t.match(main.stdout(), /roles: +conductor, scheduler, image/);
-  const computes = await upProcess(t, ['--join', '--hosts', '2'], state);
+  const computes = await upProcess(t, ['--join', '--hosts', '2', '--metrics-port', '0'], state);
   t.match(computes.stdout(), /joined the cluster in .*split\.json/);
   t.match(computes.stdout(), /roles: +compute/);
+  // A joined process without the API has its own operations port: probes and metrics.
+  const opsUrl = /operations: +(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(computes.stdout())?.[1];
+  t.ok(opsUrl, 'the banner names the operations port');
+  t.equal((await fetch(`${opsUrl}/healthz`)).status, 200);
+  t.equal((await fetch(`${opsUrl}/readyz`)).status, 200);
+  t.match(await (await fetch(`${opsUrl}/metrics`)).text(), /novact_nats_connected\{role="compute"\} 1/);
 
   const env = { NATS_URL: undefined, NOVACT_STATE_FILE: state };
   const boot = await novact(['server', 'create', '--name', 'split-1', '--flavor', 'm1.tiny', '--image', imageName, '--wait', '--json'], env);

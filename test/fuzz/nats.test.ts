@@ -15,7 +15,7 @@ import { connectAs, fuzzApiRequests, fuzzHostMessages, phantoms, pingServices, u
 
 const seed = Number(process.env.NOVACT_FUZZ_SEED ?? 20_261_201);
 const runs = Number(process.env.NOVACT_FUZZ_RUNS ?? 1);
-const SERVICES = ['novact-compute', 'novact-conductor', 'novact-image', 'novact-network', 'novact-scheduler'];
+const SERVICES = ['novact-api', 'novact-compute', 'novact-conductor', 'novact-image', 'novact-network', 'novact-scheduler'];
 const watch = watchCrashes();
 t.teardown(() => watch.stop());
 // Embedded nats-server from nats.conf with fresh per-role passwords, and a private PostgreSQL.

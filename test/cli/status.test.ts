@@ -21,7 +21,7 @@ t.test('a running cluster: roles and replicas, hosts, instances by state, recent
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr });
   const s = JSON.parse(r.stdout) as StatusSummary;
   t.same(s.roles.map((x) => [x.role, x.replicas, x.health]), [
-    ['conductor', 1, 'ok'], ['scheduler', 1, 'ok'], ['compute', 1, 'ok'], ['image', 1, 'ok'], ['api', 1, 'ok'],
+    ['conductor', 1, 'ok'], ['scheduler', 1, 'ok'], ['compute', 1, 'ok'], ['image', 1, 'ok'], ['network', 1, 'ok'], ['api', 1, 'ok'],
   ], 'every role, one replica each, ok');
   t.ok(s.replicas.every((x) => x.pid === String(process.pid)), 'each replica says where it runs (this process)');
   t.ok(s.roles.find((x) => x.role === 'conductor')!.requests >= 2, 'requests served are summed per role');

@@ -3,7 +3,19 @@
  * `create.end` event), against real NATS and PostgreSQL. Prints one JSON line.
  */
 import { startBenchCluster } from './bench-cluster.js';
+import { randomUUID } from 'node:crypto';
+import type { Cluster } from '../cluster/cluster.js';
+import { NetCreate } from '../protocols/catalog/network.js';
 import { percentiles } from './percentiles.js';
+
+/** A network with a /16 for the bench's servers (the builds' project is the client's `default`). */
+async function benchNetwork(cluster: Cluster): Promise<string> {
+  const by = { projectId: 'default', isAdmin: true };
+  const call = (kind: string, attrs: Record<string, unknown>) => cluster.client.bridge.call(NetCreate, [kind], { by, attrs }, { timeoutMs: 10_000, idempotencyKey: randomUUID() });
+  const net = (await call('network', { name: 'bench', project_id: 'default' })).item as { id: string };
+  await call('subnet', { network_id: net.id, ip_version: 4, cidr: '10.64.0.0/16', project_id: 'default' });
+  return net.id;
+}
 
 export interface BootBenchOptions {
   hosts: number;
@@ -11,6 +23,8 @@ export interface BootBenchOptions {
   concurrency: number;
   flavor: string;
   deleteAfter: boolean;
+  /** Each server with one NIC on a /16 of the bench project (the network step's cost). */
+  nic?: boolean;
 }
 
 export async function bootBench(o: BootBenchOptions): Promise<Record<string, unknown>> {
@@ -18,6 +32,7 @@ export async function bootBench(o: BootBenchOptions): Promise<Record<string, unk
   try {
     const { client, subjects } = cluster;
     const image = (await client.listImages())[0]!;
+    const networks = o.nic ? [{ network: await benchNetwork(cluster) }] : undefined;
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
     let errors = 0;
@@ -54,7 +69,7 @@ export async function bootBench(o: BootBenchOptions): Promise<Record<string, unk
         const i = issued++;
         const start = performance.now();
         try {
-          const s = await client.createServer({ name: `bench-${i}`, flavorRef: o.flavor, imageRef: image.id });
+          const s = await client.createServer({ name: `bench-${i}`, flavorRef: o.flavor, imageRef: image.id, ...(networks ? { networks } : {}) });
           ids.push(s.id);
           if (!sentAt.has(s.id) && latencies.length + errors < o.instances) sentAt.set(s.id, start);
         } catch {
@@ -88,6 +103,7 @@ export async function bootBench(o: BootBenchOptions): Promise<Record<string, unk
       hosts: o.hosts,
       instances: o.instances,
       concurrency: o.concurrency,
+      nic: o.nic === true,
       active: latencies.length,
       errors,
       seconds: Math.round(seconds * 100) / 100,

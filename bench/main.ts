@@ -13,6 +13,8 @@
  *   live-migrate --hosts 1000 --instances 200 --concurrency 16 [--flavor m1.tiny]   (request → live_migration.end)
  *   host-disks --image-mb 100 --rounds 5 --drives 20   (libvirt host: image cache fetch MB/s, config-drive build ms)
  *   libvirt --boots 5 --concurrent 10 --memory-mb 128   (real TCG guests: request → ACTIVE / console ready, spawn, fetch MB/s)
+ *   network --ports 5000 --concurrency 200              (network role: port creates/s, allocation on a nearly full subnet)
+ *   boot … --nic                                        (each server with one NIC on a /16: compare with and without)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
@@ -28,6 +30,7 @@ import { reportsBench } from './reports.js';
 import { decideBench } from './scheduler.js';
 import { simBench } from './sim.js';
 import { scrapeBench } from './scrape.js';
+import { networkBench } from './network.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -53,6 +56,8 @@ const { positionals, values } = parseArgs({
     concurrent: { type: 'string', default: '10' },
     'memory-mb': { type: 'string', default: '128' },
     metrics: { type: 'string', default: 'on' },
+    ports: { type: 'string', default: '5000' },
+    nic: { type: 'boolean', default: false },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -75,7 +80,11 @@ switch (name) {
       concurrency: num(values.concurrency!, 'concurrency'),
       flavor: values.flavor!,
       deleteAfter: values.delete!,
+      nic: values.nic!,
     });
+    break;
+  case 'network':
+    result = await networkBench({ ports: num(values.ports!, 'ports'), concurrency: num(values.concurrency!, 'concurrency') });
     break;
   case 'live-migrate':
     result = await liveMigrateBench({

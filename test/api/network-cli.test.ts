@@ -5,61 +5,12 @@
  * and `availability zone list` showing compute and network zones side by side. Each command's
  * `-f json` output is checked. Needs the network role in the cluster.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, startApiCluster } from '../harness/api-http.js';
-
-const OPENSTACK = '/usr/bin/openstack';
-// The python3 first on PATH may be another interpreter without Debian's modules.
-const PYTHON = '/usr/bin/python3';
-
-if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: run scripts/setup.sh (it installs python3-openstackclient)`);
+import t from 'tap';
+import { startApiCluster } from '../harness/api-http.js';
+import { openstackCli } from '../harness/openstack-cli.js';
 
 const { cluster } = await startApiCluster(t, { hosts: 1 });
-const dir = mkdtempSync(join(tmpdir(), 'novact-osc-net-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function osc(args: string[]): Promise<Run> {
-  const env = {
-    PATH: '/usr/bin:/bin',
-    HOME: dir,
-    OS_AUTH_URL: `${cluster.apiUrl}/v3`,
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: ADMIN_PASSWORD,
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_IDENTITY_API_VERSION: '3',
-  };
-  return new Promise((resolve) => {
-    execFile(PYTHON, [OPENSTACK, ...args], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const said = (args: string[], r: Run) => `openstack ${args.join(' ')}${r.code ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`;
-
-/** Runs a command that must succeed with `-f json` and answers its parsed output. */
-async function json(t: Test, args: string[]): Promise<any> {
-  const r = await osc([...args, '-f', 'json']);
-  t.equal(r.code, 0, said(args, r));
-  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
-
-async function ok(t: Test, args: string[]): Promise<void> {
-  const r = await osc(args);
-  t.equal(r.code, 0, said(args, r));
-}
+const { osc, json, ok } = openstackCli(t, cluster.apiUrl!);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

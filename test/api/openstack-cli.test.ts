@@ -5,59 +5,14 @@
  * image commands, each checked in its JSON output. Waits between commands follow the instance's own
  * events (no sleeps); the CLI's `--wait` polling is used once, for `server create`.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, startApiCluster } from '../harness/api-http.js';
-
-const OPENSTACK = '/usr/bin/openstack';
-// The python3 first on PATH may be another interpreter without Debian's modules.
-const PYTHON = '/usr/bin/python3';
-
-if (!existsSync(OPENSTACK)) throw new Error(`${OPENSTACK} is missing: run scripts/setup.sh (it installs python3-openstackclient)`);
+import t from 'tap';
+import { startApiCluster } from '../harness/api-http.js';
+import { openstackCli } from '../harness/openstack-cli.js';
 
 const { cluster, http, admin } = await startApiCluster(t, { hosts: 2 });
-const dir = mkdtempSync(join(tmpdir(), 'novact-osc-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function osc(args: string[], user = { name: 'admin', password: ADMIN_PASSWORD, project: 'admin' }): Promise<Run> {
-  const env = {
-    PATH: '/usr/bin:/bin',
-    HOME: dir,
-    OS_AUTH_URL: `${cluster.apiUrl}/v3`,
-    OS_USERNAME: user.name,
-    OS_PASSWORD: user.password,
-    OS_PROJECT_NAME: user.project,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_IDENTITY_API_VERSION: '3',
-  };
-  return new Promise((resolve) => {
-    execFile(PYTHON, [OPENSTACK, ...args], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Runs a command that must succeed with `-f json` and answers its parsed output. */
-async function json(t: Test, args: string[], user?: Parameters<typeof osc>[1]): Promise<any> {
-  const r = await osc([...args, '-f', 'json'], user);
-  t.equal(r.code, 0, `openstack ${args.join(' ')}${r.code ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
-  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
-
-async function ok(t: Test, args: string[]): Promise<void> {
-  const r = await osc(args);
-  t.equal(r.code, 0, `openstack ${args.join(' ')}${r.code ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
-}
+const { osc, json, ok, dir } = openstackCli(t, cluster.apiUrl!);
 
 const settled = (id: string, status: string) =>
   cluster.client.waitForServer(id, (s) => s.status === status && s.taskState === null);

@@ -16,6 +16,9 @@ import type { DriverEvent, ImageFetcher } from '../../hosts/driver.js';
 import type { GuestImage, GuestNic } from '../../protocols/host.js';
 import { networkData } from '../../protocols/network/network-data.js';
 import { LibvirtDriver } from '../../hosts/libvirt/libvirt-driver.js';
+import { buildDomainXml } from '../../hosts/libvirt/domain-xml.js';
+import { planDomain } from '../../hosts/libvirt/domain-plan.js';
+import { instanceFiles } from '../../hosts/libvirt/layout.js';
 import { PowerState } from '../../protocols/states.js';
 import { startLibvirtd } from '../../runtime/services/libvirtd.js';
 import { testImage } from '../../runtime/services/test-image.js';
@@ -114,6 +117,21 @@ t.test('a config drive\'s metadata printed by the guest; its own poweroff is a S
   t.match(JSON.parse(network), { links: [{ id: 'tap9a8b7c6d-5e', mtu: 1400, ethernet_mac_address: 'fa:16:3e:aa:00:02' }], networks: [{ ip_address: '10.20.0.12', netmask: '255.255.255.0' }] });
   t.match(out, /^novact-tiny: nic eth0 fa:16:3e:aa:00:02 mtu 1400$/m);
   t.match(out, /novact-tiny: running user_data/);
+});
+
+t.test('the ethernet backend\'s domain (a tap the host made, with <mtu>) is one libvirt defines as written', async (t) => {
+  // Defined only: starting it needs the tap, which a session daemon cannot make.
+  const spec = guestSpec({ name: 'tap-guest', image: { id: 'tiny', diskFormat: 'qcow2', properties: { hw_vif_model: 'e1000' } }, nics: [mainNic, shortNic] });
+  const plan = planDomain({ spec, host: 'session-host', type: 'qemu', files: instanceFiles(join(root, 'tap-guest')), created: 'c', nicBackend: 'ethernet' });
+  const file = join(root, 'tap-guest.xml');
+  await writeFile(file, buildDomainXml(plan));
+  await exec('virsh', ['-c', lvd.uri, 'define', file]);
+  const held = (await exec('virsh', ['-c', lvd.uri, 'dumpxml', `novact-${spec.uuid}`])).stdout;
+  await exec('virsh', ['-c', lvd.uri, 'undefine', `novact-${spec.uuid}`]);
+  const ifaces = held.match(/<interface[\s\S]*?<\/interface>/g) ?? [];
+  t.equal(ifaces.length, 2, 'both NICs, in order');
+  t.match(ifaces[0], /<interface type='ethernet'>\s*<mac address='fa:16:3e:aa:00:01'\/>\s*<target dev='tap3c2b1a09-8f' managed='no'\/>\s*<model type='e1000'\/>\s*<mtu size='1450'\/>/);
+  t.match(ifaces[1], /<mac address='fa:16:3e:aa:00:02'\/>[\s\S]*<target dev='tap9a8b7c6d-5e' managed='no'\/>[\s\S]*<mtu size='1400'\/>/);
 });
 
 t.test('destroy leaves no domain and no files', async (t) => {

@@ -83,7 +83,21 @@ export interface GuestNic {
   networkId: string;
   mac: string;
   mtu: number;
-  fixedIps: { address: string; version: number; cidr: string; gateway: string | null }[];
+  fixedIps: GuestFixedIp[];
+}
+
+/** A port's address with what `network_data.json` says of its subnet. */
+export interface GuestFixedIp {
+  address: string;
+  version: number;
+  cidr: string;
+  gateway: string | null;
+  /** The subnet's `dns_nameservers` (absent: none). */
+  dns?: string[];
+  /** The subnet's `host_routes` (absent: none). */
+  routes?: { destination: string; nexthop: string }[];
+  /** The subnet's `ipv6_address_mode` (absent: none). */
+  ipv6AddressMode?: string;
 }
 
 export interface GuestInfo {

@@ -30,6 +30,10 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresq
 [ -x /usr/bin/xorriso ] || packages+=(xorriso)
 [ -x /bin/busybox ] || packages+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || packages+=(cpio)
+# Security groups on hosts (hosts/libvirt/port-firewall.ts): nft loads a port's rule set; its test
+# makes network namespaces with ip (iproute2).
+[ -x /usr/sbin/nft ] || packages+=(nftables)
+[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || packages+=(iproute2)
 
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]}"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds novact's tiny test guest into ${NOVACT_TEST_IMAGE_DIR:-$HOME/.cache/novact/test-image}:
+# Builds novact's tiny test guest into ${NOVACT_TEST_IMAGE_DIR:-$HOME/.cache/novact/test-image-<recipe>}
+# (<recipe>: the first 12 hex digits of this script's sha256, so checkouts with different recipes
+# sharing one home do not rebuild over each other):
 #   vmlinuz      Debian's current amd64 kernel (apt-get download + dpkg-deb -x: nothing is installed)
 #   vmlinux      the same kernel uncompressed (ELF), which QEMU boots through its PVH entry: under
 #                TCG that skips the ~10 s the bzImage spends unpacking itself
@@ -14,14 +16,14 @@ set -euo pipefail
 say() { echo "test-image: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-out="${NOVACT_TEST_IMAGE_DIR:-$HOME/.cache/novact/test-image}"
 self="$(readlink -f "${BASH_SOURCE[0]}")"
 recipe="$(sha256sum "$self" | cut -d' ' -f1)"
+out="${NOVACT_TEST_IMAGE_DIR:-$HOME/.cache/novact/test-image-${recipe:0:12}}"
 cmdline="console=ttyS0"
 disk_size="64M"
-# What /init needs: virtio disks, an IDE (pc) or SATA/AHCI (q35) cdrom, ISO 9660, and the ACPI
-# power button as an input device for acpid. Their dependencies come from modules.dep.
-wanted_modules=(virtio_pci virtio_blk ata_piix ahci sr_mod isofs button evdev)
+# What /init needs: virtio disks and NICs, an IDE (pc) or SATA/AHCI (q35) cdrom, ISO 9660, and the
+# ACPI power button as an input device for acpid. Their dependencies come from modules.dep.
+wanted_modules=(virtio_pci virtio_blk virtio_net ata_piix ahci sr_mod isofs button evdev)
 
 built() {
   [ -f "$out/manifest.json" ] && grep -q "\"recipe\": \"$recipe\"" "$out/manifest.json" \
@@ -143,6 +145,11 @@ say "booted $(uname -r)"
 
 while read -r m; do insmod "/lib/modules/$m.ko" || say "insmod $m failed"; done < /etc/modules.order
 say "modules loaded"
+
+# The NICs as the guest's kernel sees them: name, MAC (the port's) and MTU (virtio's host_mtu).
+for n in /sys/class/net/*; do
+  [ "${n##*/}" = lo ] || say "nic ${n##*/} $(cat "$n/address") mtu $(cat "$n/mtu")"
+done
 
 # The config drive: an ISO 9660 volume labelled config-2 (a virtio disk or a cdrom). Disks may
 # appear a moment after their driver loads (ATA probes asynchronously): look for up to 5 s.

@@ -390,5 +390,8 @@ const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^
 /** A port as the host plugs it. */
 const guestNic = (n: Nic): GuestNic => ({
   portId: n.portId, networkId: n.networkId, mac: n.mac, mtu: n.mtu,
-  fixedIps: n.fixedIps.map((f) => ({ address: f.address, version: f.version, cidr: f.cidr, gateway: f.gateway })),
+  fixedIps: n.fixedIps.map((f) => ({
+    address: f.address, version: f.version, cidr: f.cidr, gateway: f.gateway,
+    ...(f.dns ? { dns: f.dns } : {}), ...(f.routes ? { routes: f.routes } : {}), ...(f.ipv6AddressMode ? { ipv6AddressMode: f.ipv6AddressMode } : {}),
+  })),
 });

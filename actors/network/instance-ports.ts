@@ -117,7 +117,15 @@ export function nicOf(ctx: NetCtx, port: NetRow): Nic {
     mtu: (net?.attrs.mtu as number | undefined) ?? 1500,
     fixedIps: (port.attrs.fixed_ips as FixedIp[]).map((f) => {
       const s = ctx.state.get('subnet', f.subnet_id);
-      return { address: f.ip_address, version: parseIp(f.ip_address)?.version ?? 4, subnetId: f.subnet_id, cidr: (s?.attrs.cidr as string | undefined) ?? '', gateway: (s?.attrs.gateway_ip as string | null | undefined) ?? null };
+      const dns = (s?.attrs.dns_nameservers as string[] | undefined) ?? [];
+      const routes = (s?.attrs.host_routes as { destination: string; nexthop: string }[] | undefined) ?? [];
+      const mode = s?.attrs.ipv6_address_mode as string | null | undefined;
+      return {
+        address: f.ip_address, version: parseIp(f.ip_address)?.version ?? 4, subnetId: f.subnet_id, cidr: (s?.attrs.cidr as string | undefined) ?? '', gateway: (s?.attrs.gateway_ip as string | null | undefined) ?? null,
+        ...(dns.length > 0 ? { dns: [...dns] } : {}),
+        ...(routes.length > 0 ? { routes: routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })) } : {}),
+        ...(mode ? { ipv6AddressMode: mode } : {}),
+      };
     }),
     floatingIps: ctx.state.where('floatingip', 'port_id', port.id).map((f) => f.attrs.floating_ip_address as string),
     securityGroups: (port.attrs.security_groups as string[]).map((id) => (ctx.state.get('security_group', id)?.attrs.name as string | undefined) ?? id),

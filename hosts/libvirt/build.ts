@@ -71,7 +71,7 @@ export async function build(c: LibvirtCore, b: Bound, spec: GuestSpec, created: 
   if (sizes.swapMb > 0) await b.race(createBlank(files.swap, sizes.swapMb * 1024 * 1024, b.opts));
   if (spec.configDrive) await b.race(buildConfigDrive(spec, files.config, {}, b.opts));
   const plan = planDomain({
-    spec, host: c.settings.host, type: c.settings.domainType, files, created,
+    spec, host: c.settings.host, type: c.settings.domainType, files, created, nicBackend: c.settings.nicBackend,
     ...(kernel ? { kernel: kernel.path } : {}), ...(ramdisk ? { initrd: ramdisk.path } : {}),
   });
   await savePlan(files, plan);

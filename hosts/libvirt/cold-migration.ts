@@ -84,7 +84,7 @@ export async function finishMigration(c: LibvirtCore, b: Bound, spec: GuestSpec,
   const created = before?.created ?? new Date().toISOString();
   if (spec.configDrive && !(await exists(files.config))) await b.race(buildConfigDrive(spec, files.config, {}, b.opts));
   const plan = planDomain({
-    spec, host: c.settings.host, type: c.settings.domainType, files, created,
+    spec, host: c.settings.host, type: c.settings.domainType, files, created, nicBackend: c.settings.nicBackend,
     ...(kernel ? { kernel: kernel.path } : {}), ...(ramdisk ? { initrd: ramdisk.path } : {}),
   });
   await savePlan(files, plan);

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DriverError, type CallOptions } from '../driver.js';
 import type { GuestSpec } from '../../protocols/host.js';
+import { firstIpv4, networkData } from '../../protocols/network/network-data.js';
 import { sanitizeHostname } from '../../protocols/server-fields.js';
 import { run } from './exec.js';
 
@@ -44,6 +45,8 @@ export function configDriveFiles(spec: GuestSpec, ctx: ConfigDriveContext = {}):
   const key = spec.keyPair;
   const meta = spec.metadata && Object.keys(spec.metadata).length > 0 ? spec.metadata : undefined;
   const userData = spec.userData === undefined ? undefined : new Uint8Array(Buffer.from(spec.userData, 'base64'));
+  const network = networkData(spec.nics);
+  const localIpv4 = firstIpv4(spec.nics);
 
   const files: Record<string, string | Uint8Array> = {};
   for (const v of OPENSTACK_VERSIONS) {
@@ -62,16 +65,16 @@ export function configDriveFiles(spec: GuestSpec, ctx: ConfigDriveContext = {}):
       ...(v.dedicatedCpus && { dedicated_cpus: [] }),
     });
     if (userData) files[`${dir}/user_data`] = userData;
-    // No networking yet: no links, networks or services.
-    files[`${dir}/network_data.json`] = json({ links: [], networks: [], services: [] });
+    files[`${dir}/network_data.json`] = json(network);
     // Nova's default vendordata provider (StaticJSON without a file) gives {} and {static: {}}.
     files[`${dir}/vendor_data.json`] = json({});
     files[`${dir}/vendor_data2.json`] = json({ static: {} });
   }
-  // EC2's view, with the keys novact has (no EC2 ids, reservations or addresses).
+  // EC2's view, with the keys novact has (no EC2 ids, reservations or floating addresses).
   files['ec2/latest/meta-data.json'] = json({
     'ami-launch-index': 0,
     hostname,
+    ...(localIpv4 && { 'local-ipv4': localIpv4 }),
     'local-hostname': hostname,
     'public-hostname': hostname,
     ...(spec.flavor && { 'instance-type': spec.flavor.name }),

@@ -14,6 +14,7 @@ import type { ImageCache } from './image-cache.js';
 import { Layout } from './layout.js';
 import { PowerWatch } from './power-watch.js';
 import type { LibvirtFabric } from './fabric.js';
+import type { NicBackend } from './nics.js';
 
 const REFUSALS = new Set<DriverError['kind']>(['invalid-state', 'not-found', 'unsupported']);
 
@@ -26,6 +27,8 @@ export interface CoreSettings {
   softShutdownMs: number;
   /** How long a cleanup (after a failed or cancelled call) may take. */
   cleanupMs: number;
+  /** How guests' NICs are plugged (nics.ts). */
+  nicBackend: NicBackend;
 }
 
 /** One lock per key, waited for within the caller's bounds. */

@@ -12,6 +12,7 @@ import type { GuestSpec } from '../../protocols/host.js';
 import type { DiskBus, DomainPlan, DomainType, Firmware, PlanDisk } from './domain-xml.js';
 import type { InstanceFiles } from './layout.js';
 import type { GuestMeta } from './metadata.js';
+import { NIC_BACKENDS, planNics, VIF_MODELS, type NicBackend } from './nics.js';
 
 export interface ImageSettings {
   machine: string;
@@ -51,6 +52,8 @@ export interface PlanInput {
   /** The cached kernel and ramdisk when the image names them. */
   kernel?: string;
   initrd?: string;
+  /** How NICs are plugged (default `user`: QEMU's user-mode networking). */
+  nicBackend?: NicBackend;
 }
 
 const GIB = 1024 ** 3;
@@ -74,6 +77,7 @@ export function planDomain(p: PlanInput): DomainPlan {
   if (sizes.swapMb > 0) disks.push(disk(files.swap));
   // Nova: the config drive is a cdrom on IDE, on SATA where the machine has no IDE (q35).
   if (spec.configDrive) disks.push({ path: files.config, format: 'raw', device: 'cdrom', bus: s.machine.includes('q35') ? 'sata' : 'ide' });
+  const nics = planNics(spec, p.type, p.nicBackend ?? 'user');
   const meta: GuestMeta = {
     uuid: spec.uuid, name: spec.name, host: p.host, created: p.created,
     vcpus: spec.vcpus, memoryMb: spec.memoryMb, diskGb: spec.diskGb, ...sizes,
@@ -89,7 +93,7 @@ export function planDomain(p: PlanInput): DomainPlan {
     machine: s.machine, firmware: s.firmware,
     ...(p.kernel === undefined ? {} : { kernel: p.kernel, cmdline: s.cmdline }),
     ...(p.initrd === undefined ? {} : { initrd: p.initrd }),
-    disks, consoleLog: files.console, meta,
+    disks, ...(nics.length > 0 ? { nics } : {}), consoleLog: files.console, meta,
   };
 }
 
@@ -111,6 +115,10 @@ const PlanSchema = Type.Object({
     device: Type.Union([Type.Literal('disk'), Type.Literal('cdrom')]),
     bus: Type.Union(BUSES.map((b) => Type.Literal(b))),
   }, { additionalProperties: false })),
+  nics: Type.Optional(Type.Array(Type.Object({
+    mac: Str, mtu: Int, model: Type.Union(VIF_MODELS.map((m) => Type.Literal(m))),
+    backend: Type.Union(NIC_BACKENDS.map((b) => Type.Literal(b))), dev: Str,
+  }, { additionalProperties: false }))),
   consoleLog: Str,
   meta: Type.Object({
     uuid: Str, name: Str, host: Str, created: Str, vcpus: Int, memoryMb: Int, diskGb: Int, rootGb: Int, ephemeralGb: Int,

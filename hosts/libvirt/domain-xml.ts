@@ -1,10 +1,11 @@
 /**
  * A guest's libvirt domain XML from a plan (pure). Every value that reaches the XML is escaped
  * (`xmlText`): names, paths and image properties are tenant input. Devices are few on purpose: the
- * disks, a serial console written to a file, nothing else (no network yet, no graphics), so a TCG
- * guest boots as fast as it can.
+ * disks, the NICs (nics.ts), a serial console written to a file, nothing else (no graphics), so a
+ * TCG guest boots as fast as it can.
  */
 import { formatMeta, xmlText, type GuestMeta } from './metadata.js';
+import { interfaceXml, mtuOverrides, QEMU_NS, type PlanNic } from './nics.js';
 
 export type DomainType = 'kvm' | 'qemu';
 export type DiskBus = 'virtio' | 'scsi' | 'sata' | 'ide' | 'usb';
@@ -32,6 +33,8 @@ export interface DomainPlan {
   cmdline?: string;
   /** In boot order. */
   disks: PlanDisk[];
+  /** In the spec's order (absent: none; plans written before NICs have none). */
+  nics?: PlanNic[];
   consoleLog: string;
   meta: GuestMeta;
 }
@@ -72,7 +75,9 @@ export function buildDomainXml(p: DomainPlan): string {
     ...(p.kernel === undefined || p.cmdline === undefined ? [] : [`    <cmdline>${xmlText(p.cmdline)}</cmdline>`]),
   ];
   const controllers = p.disks.some((d) => d.bus === 'scsi') ? ["    <controller type='scsi' model='virtio-scsi'/>"] : [];
-  return `<domain type='${p.type}'>
+  const nics = (p.nics ?? []).map((n, i) => interfaceXml(n, i));
+  const overrides = mtuOverrides(p.nics ?? []);
+  return `<domain type='${p.type}'${overrides ? ` xmlns:qemu='${QEMU_NS}'` : ''}>
   <name>${xmlText(p.name)}</name>
   <uuid>${xmlText(p.uuid)}</uuid>
   <metadata>
@@ -92,7 +97,7 @@ ${os.join('\n')}
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-${[...disks, ...controllers].join('\n')}
+${[...disks, ...controllers, ...nics].join('\n')}
     <serial type='file'>
       <source path='${xmlText(p.consoleLog)}' append='on'/>
       <target port='0'/>
@@ -100,7 +105,7 @@ ${[...disks, ...controllers].join('\n')}
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>
-</domain>
+${overrides}</domain>
 `;
 }
 

@@ -11,6 +11,7 @@ import type { LibvirtCore } from './core.js';
 import { countDisks } from './domain-xml.js';
 import { domainName } from './domain-plan.js';
 import { needGuest, requireState } from './guests.js';
+import { domainNics } from './nics.js';
 
 const { RUNNING, PAUSED } = PowerState;
 /** How much of the log is read: Nova caps the console output it returns (100 KiB) too. */
@@ -44,14 +45,17 @@ const DIAG_STATE: Record<number, GuestDiagnostics['state']> = {
   [PowerState.CRASHED]: 'crashed', [PowerState.SUSPENDED]: 'suspended',
 };
 
-/** `virsh domstats` lines (`key=value`) as a map. */
-function parseStats(out: string): Map<string, number> {
-  const m = new Map<string, number>();
+/** `virsh domstats` lines (`key=value`) as a map of the numbers, and the interfaces' indexes by device name. */
+function parseStats(out: string): { stats: Map<string, number>; netIndex: Map<string, number> } {
+  const stats = new Map<string, number>();
+  const netIndex = new Map<string, number>();
   for (const line of out.split('\n')) {
     const eq = /^\s*([\w.]+)=(\d+)\s*$/.exec(line);
-    if (eq) m.set(eq[1]!, Number(eq[2]));
+    if (eq) stats.set(eq[1]!, Number(eq[2]));
+    const name = /^\s*net\.(\d+)\.name=(\S+)\s*$/.exec(line);
+    if (name) netIndex.set(name[2]!, Number(name[1]));
   }
-  return m;
+  return { stats, netIndex };
 }
 
 export async function diagnostics(c: LibvirtCore, b: Bound, uuid: string): Promise<GuestDiagnostics> {
@@ -59,16 +63,17 @@ export async function diagnostics(c: LibvirtCore, b: Bound, uuid: string): Promi
   const n = f.info.nrVirtCpu;
   const disks = countDisks(f.xml);
   const active = f.state === RUNNING || f.state === PAUSED;
-  const stats = active && c.conn.virshReachesDomains
-    ? parseStats(await c.conn.virsh(b, ['domstats', '--vcpu', '--block', domainName(uuid)]))
-    : new Map<string, number>();
+  const { stats, netIndex } = active && c.conn.virshReachesDomains
+    ? parseStats(await c.conn.virsh(b, ['domstats', '--vcpu', '--block', '--interface', domainName(uuid)]))
+    : { stats: new Map<string, number>(), netIndex: new Map<string, number>() };
+  const nics = domainNics(f.xml);
   const started = c.startedAt.get(uuid);
   const get = (k: string) => stats.get(k) ?? 0;
   return {
     state: DIAG_STATE[f.state] ?? 'pending', driver: 'libvirt', hypervisor: c.settings.domainType, hypervisor_os: 'linux',
     uptime: f.state === RUNNING && started !== undefined ? Math.floor((Date.now() - started) / 1000) : 0,
     config_drive: f.xml.includes('/disk.config'),
-    num_cpus: n, num_disks: disks, num_nics: 0,
+    num_cpus: n, num_disks: disks, num_nics: nics.length,
     memory_details: { maximum: Math.round(f.info.maxMem / 1024), used: active ? Math.round(f.info.memory / 1024) : 0 },
     // Without domstats (the in-process test driver) the domain's CPU time is split evenly.
     cpu_details: Array.from({ length: n }, (_, id) => ({
@@ -78,7 +83,15 @@ export async function diagnostics(c: LibvirtCore, b: Bound, uuid: string): Promi
       read_bytes: get(`block.${i}.rd.bytes`), read_requests: get(`block.${i}.rd.reqs`),
       write_bytes: get(`block.${i}.wr.bytes`), write_requests: get(`block.${i}.wr.reqs`), errors_count: get(`block.${i}.errors`),
     })),
-    nic_details: [],
+    // Counters where the NIC has a host-side device libvirt reads them from (a tap); a user-mode NIC has none.
+    nic_details: nics.map((nic) => {
+      const i = nic.dev === undefined ? undefined : netIndex.get(nic.dev);
+      const net = (k: string) => (i === undefined ? 0 : get(`net.${i}.${k}`));
+      return {
+        mac_address: nic.mac, rx_octets: net('rx.bytes'), rx_errors: net('rx.errs'), rx_drop: net('rx.drop'), rx_packets: net('rx.pkts'), rx_rate: null,
+        tx_octets: net('tx.bytes'), tx_errors: net('tx.errs'), tx_drop: net('tx.drop'), tx_packets: net('tx.pkts'), tx_rate: null,
+      };
+    }),
   };
 }
 

@@ -25,6 +25,7 @@ import { ImageCache } from './image-cache.js';
 import * as img from './image-ops.js';
 import { isUuid } from './layout.js';
 import * as live from './live-migration.js';
+import type { NicBackend } from './nics.js';
 import * as power from './power.js';
 
 export interface LibvirtDriverOptions {
@@ -38,6 +39,11 @@ export interface LibvirtDriverOptions {
   domainType?: DomainTypeSetting;
   /** The image cache's byte cap (`_base`). */
   cacheMaxBytes?: number;
+  /**
+   * How guests' NICs are plugged: `user` (the default; QEMU's user-mode networking, all a session
+   * libvirtd can do) or `ethernet` (a tap named `tap<port id's first 11>` the host made beforehand).
+   */
+  nicBackend?: NicBackend;
   /** How long a clean shutdown may take before a destroy (Nova's shutdown_timeout, default 60 s); 0 destroys at once. */
   softShutdownMs?: number;
   /** Power-state polling period (default 1 s); 0 turns polling, and so events, off. */
@@ -72,7 +78,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const conn = new Connection(opts.uri, opts.loadBinding);
     this.core = new LibvirtCore(conn, opts.instancesPath, {
       host: this.host, domainType: opts.domainType === 'kvm' ? 'kvm' : 'qemu',
-      softShutdownMs: opts.softShutdownMs ?? 60_000, cleanupMs: 30_000,
+      softShutdownMs: opts.softShutdownMs ?? 60_000, cleanupMs: 30_000, nicBackend: opts.nicBackend ?? 'user',
     }, opts.fabric, this.faults);
     this.capabilities = Object.freeze({
       supportsPause: true, supportsSuspend: true, supportsSnapshot: true, supportsRescue: true,

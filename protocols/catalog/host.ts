@@ -32,7 +32,12 @@ export const GuestSpecSchema = Closed({
   metadata: Opt(StringMap(128, 255, 255)),
   nics: Opt(Type.Array(Closed({
     portId: Uuid, networkId: Uuid, mac: Type.String({ pattern: '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' }), mtu: Int(68, 65_535),
-    fixedIps: Type.Array(Closed({ address: Name(64), version: Int(4, 6), cidr: Name(64), gateway: Type.Union([Name(64), Type.Null()]) }), { maxItems: 16 }),
+    fixedIps: Type.Array(Closed({
+      address: Name(64), version: Int(4, 6), cidr: Name(64), gateway: Type.Union([Name(64), Type.Null()]),
+      dns: Type.Optional(Type.Array(Name(64), { maxItems: 16 })),
+      routes: Type.Optional(Type.Array(Closed({ destination: Name(64), nexthop: Name(64) }), { maxItems: 64 })),
+      ipv6AddressMode: Type.Optional(Name(32)),
+    }), { maxItems: 16 }),
   }), { maxItems: 32 })),
 });
 export const SpawnRequestSchema = Closed({ guest: GuestSpecSchema });

@@ -59,7 +59,13 @@ export type RequestedNetworks = Static<typeof RequestedNetworks>;
 /** What a host needs of a port to plug it, and what the server view shows of it. */
 export const NicSchema = Type.Object({
   portId: Uuid, networkId: Uuid, networkName: Type.String(), mac: Type.String(), mtu: Type.Integer(),
-  fixedIps: Type.Array(Type.Object({ address: Type.String(), version: Type.Integer(), subnetId: Uuid, cidr: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]) })),
+  fixedIps: Type.Array(Type.Object({
+    address: Type.String(), version: Type.Integer(), subnetId: Uuid, cidr: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]),
+    /** The subnet's DNS servers, host routes and IPv6 address mode, for the guest's `network_data.json`. */
+    dns: Type.Optional(Type.Array(Type.String())),
+    routes: Type.Optional(Type.Array(Type.Object({ destination: Type.String(), nexthop: Type.String() }))),
+    ipv6AddressMode: Type.Optional(Type.String()),
+  })),
   floatingIps: Type.Array(Type.String()),
   /** The names of the port's security groups (the server view's `security_groups`). */
   securityGroups: Type.Array(Type.String()),

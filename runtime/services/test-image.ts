@@ -1,10 +1,13 @@
 /**
  * novact's tiny test guest (a Debian kernel, as a bzImage and unpacked, a busybox initramfs that prints the config drive to the
  * serial console, a blank qcow2 root disk), built by scripts/test-image.sh into
- * `$NOVACT_TEST_IMAGE_DIR` (default `~/.cache/novact/test-image`). The script is idempotent and
+ * `$NOVACT_TEST_IMAGE_DIR` (default `~/.cache/novact/test-image-<recipe>`, the script's sha256 cut
+ * to 12 digits: checkouts of different recipes never rebuild over each other). The script is idempotent and
  * returns at once when its own build is there, so it runs on every first call: a fresh machine, or
  * a changed recipe, gets a build.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +61,8 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/test-image.sh', import.meta.
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 export function testImageDir(): string {
-  return process.env.NOVACT_TEST_IMAGE_DIR ?? join(homedir(), '.cache', 'novact', 'test-image');
+  const recipe = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
+  return process.env.NOVACT_TEST_IMAGE_DIR ?? join(homedir(), '.cache', 'novact', `test-image-${recipe}`);
 }
 
 async function build(dir: string): Promise<void> {

@@ -28,6 +28,29 @@ const spec: GuestSpec = {
   userData: hostile.toString('base64'),
   configDrive: true,
   metadata: { role: 'web', '../../x': 'a/b\0' },
+  nics: [{
+    portId: 'a7c1e0f2-3b4d-4e5f-8a9b-0c1d2e3f4a5b', networkId: '5d4c3b2a-1f0e-4d9c-8b7a-695847362514', mac: 'fa:16:3e:12:34:56', mtu: 1450,
+    fixedIps: [
+      { address: '10.0.0.7', version: 4, cidr: '10.0.0.0/24', gateway: '10.0.0.1', dns: ['10.0.0.2'] },
+      { address: 'fd00:1::7', version: 6, cidr: 'fd00:1::/64', gateway: null },
+    ],
+  }],
+};
+/** What Nova's get_network_metadata makes of the spec's one NIC. */
+const NETWORK_DATA = {
+  links: [{ id: 'tapa7c1e0f2-3b', vif_id: 'a7c1e0f2-3b4d-4e5f-8a9b-0c1d2e3f4a5b', type: 'phy', mtu: 1450, ethernet_mac_address: 'fa:16:3e:12:34:56' }],
+  networks: [
+    {
+      id: 'network0', type: 'ipv4', link: 'tapa7c1e0f2-3b', ip_address: '10.0.0.7', netmask: '255.255.255.0',
+      routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '10.0.0.1' }], network_id: '5d4c3b2a-1f0e-4d9c-8b7a-695847362514',
+      services: [{ type: 'dns', address: '10.0.0.2' }],
+    },
+    {
+      id: 'network1', type: 'ipv6', link: 'tapa7c1e0f2-3b', ip_address: 'fd00:1::7', netmask: 'ffff:ffff:ffff:ffff::',
+      routes: [], network_id: '5d4c3b2a-1f0e-4d9c-8b7a-695847362514', services: [],
+    },
+  ],
+  services: [{ type: 'dns', address: '10.0.0.2' }],
 };
 
 const paths = (dir: string) => ['meta_data.json', 'network_data.json', 'user_data', 'vendor_data.json', 'vendor_data2.json'].map((f) => `${dir}/${f}`);
@@ -54,13 +77,14 @@ t.test('the files and their contents, with Nova\'s keys', async (t) => {
   t.strictSame(parse(files['openstack/latest/meta_data.json']), { ...base, dedicated_cpus: [] });
   for (const v of ['2018-08-27', 'latest']) {
     t.same(Buffer.from(files[`openstack/${v}/user_data`]!), hostile, 'user data decoded exactly');
-    t.strictSame(parse(files[`openstack/${v}/network_data.json`]), { links: [], networks: [], services: [] });
+    t.strictSame(parse(files[`openstack/${v}/network_data.json`]), NETWORK_DATA, 'the port\'s addresses, as Nova writes them');
     t.strictSame(parse(files[`openstack/${v}/vendor_data.json`]), {});
     t.strictSame(parse(files[`openstack/${v}/vendor_data2.json`]), { static: {} });
   }
   t.strictSame(parse(files['ec2/latest/meta-data.json']), {
     'ami-launch-index': 0,
     hostname: 'web-1.novalocal',
+    'local-ipv4': '10.0.0.7',
     'local-hostname': 'web-1.novalocal',
     'public-hostname': 'web-1.novalocal',
     'instance-type': 'm1.tiny',
@@ -85,8 +109,9 @@ t.test('a bare spec: no user data, keys or meta; defaults for zone, domain and h
   t.equal(Buffer.from(md.random_seed as string, 'base64').length, 512);
   const again = parse(configDriveFiles(bare)['openstack/latest/meta_data.json']) as Record<string, unknown>;
   t.not(again.random_seed, md.random_seed, 'a fresh seed each time');
+  t.strictSame(parse(files['openstack/latest/network_data.json']), {}, 'no NICs: {} (Nova: no network info)');
   const ec2 = parse(files['ec2/latest/meta-data.json']) as Record<string, unknown>;
-  t.notOk('public-keys' in ec2 || 'instance-type' in ec2);
+  t.notOk('public-keys' in ec2 || 'instance-type' in ec2 || 'local-ipv4' in ec2);
   const plain = parse(configDriveFiles(bare, { dhcpDomain: '', availabilityZone: null })['openstack/latest/meta_data.json']) as Record<string, unknown>;
   t.equal(plain.hostname, 'my-server-x');
   t.equal(plain.availability_zone, null);

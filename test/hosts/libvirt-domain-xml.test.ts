@@ -5,8 +5,9 @@ import { buildDomainXml, countDisks } from '../../hosts/libvirt/domain-xml.js';
 import { imageSettings, planDomain, readPlan, rescuePlan, type PlanInput } from '../../hosts/libvirt/domain-plan.js';
 import { instanceFiles } from '../../hosts/libvirt/layout.js';
 import { formatMeta, parseMeta, xmlText, NOVACT_NS, type GuestMeta } from '../../hosts/libvirt/metadata.js';
+import { domainNics, VIF_MODELS } from '../../hosts/libvirt/nics.js';
 import { guestSpec } from '../../hosts/contract.js';
-import type { GuestSpec } from '../../protocols/host.js';
+import type { GuestNic, GuestSpec } from '../../protocols/host.js';
 import { hostileString } from '../fuzz/lib/hostile.js';
 
 const UUID = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
@@ -28,7 +29,8 @@ t.test('the domain: identity, size, type, console, no network', async (t) => {
   t.match(xml, '<vcpu>2</vcpu>');
   t.match(xml, "<type machine='pc'>hvm</type>", 'machine type defaults to pc');
   t.match(xml, `<source path='/srv/novact/${UUID}/console.log' append='on'/>`, 'serial console to the instance directory');
-  t.notMatch(xml, /<interface/, 'no network interface yet');
+  t.notMatch(xml, /<interface/, 'no ports, no NICs');
+  t.notMatch(xml, /qemu:/, 'and no QEMU namespace');
   t.notMatch(xml, /<cpu /, 'TCG gets no host-model CPU');
   t.match(xmlOf({}, { type: 'kvm' }), /^<domain type='kvm'>[\s\S]*<cpu mode='host-model'\/>/);
   t.equal(countDisks(xml), 1, 'only the root disk');
@@ -86,6 +88,67 @@ t.test('rescue: the rescue overlay boots first, the own disk second', async (t) 
   t.equal(parseMeta(xml)?.rescueImage, 'rescue-img');
 });
 
+const PORT_A = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const PORT_B = 'ffeeddcc-bbaa-4998-8776-655443322110';
+const nic = (portId: string, mac: string, mtu: number): GuestNic => ({
+  portId, networkId: '11111111-2222-4333-8444-555555555555', mac, mtu,
+  fixedIps: [{ address: '10.0.0.5', version: 4, cidr: '10.0.0.0/24', gateway: '10.0.0.1' }],
+});
+const twoNics = [nic(PORT_A, 'fa:16:3e:00:00:0a', 1450), nic(PORT_B, 'fa:16:3e:00:00:0b', 9000)];
+const withModel = (model: string) => ({ image: { id: 'img', diskFormat: 'qcow2', properties: { hw_vif_model: model } } });
+/** The `<interface>` blocks of a domain XML. */
+const interfaces = (xml: string) => xml.match(/<interface[\s\S]*?<\/interface>/g) ?? [];
+
+t.test('NICs: one user-mode interface per port, in order, with its MAC, virtio, and its MTU as host_mtu', async (t) => {
+  const xml = xmlOf({ nics: twoNics });
+  t.match(xml, `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`, 'the QEMU namespace for the override');
+  t.same(interfaces(xml), [
+    "<interface type='user'>\n      <mac address='fa:16:3e:00:00:0a'/>\n      <model type='virtio'/>\n      <alias name='ua-nic0'/>\n    </interface>",
+    "<interface type='user'>\n      <mac address='fa:16:3e:00:00:0b'/>\n      <model type='virtio'/>\n      <alias name='ua-nic1'/>\n    </interface>",
+  ]);
+  t.notMatch(xml, /<mtu /, 'libvirt refuses <mtu> on a user interface');
+  t.match(xml, /<qemu:override>\s*<qemu:device alias='ua-nic0'>\s*<qemu:frontend>\s*<qemu:property name='host_mtu' type='unsigned' value='1450'\/>/);
+  t.match(xml, /<qemu:device alias='ua-nic1'>\s*<qemu:frontend>\s*<qemu:property name='host_mtu' type='unsigned' value='9000'\/>/);
+  t.match(xml, /<\/devices>\n  <qemu:override>[\s\S]*<\/qemu:override>\n<\/domain>\n$/, 'the override after the devices, inside the domain');
+  t.ok(xml.indexOf('<interface') > xml.lastIndexOf('</disk>') && xml.indexOf('<interface') < xml.indexOf('<serial'), 'after the disks, before the console');
+  t.same(domainNics(xml), [{ mac: 'fa:16:3e:00:00:0a' }, { mac: 'fa:16:3e:00:00:0b' }]);
+  t.same(planDomain(input({ nics: twoNics })).nics?.map((n) => n.dev), ['tap0a1b2c3d-4e', 'tapffeeddcc-bb'], 'Nova\'s tap names');
+  t.equal(planDomain(input({ nics: [] })).nics, undefined, 'an empty list is no NICs');
+});
+
+t.test('NICs: hw_vif_model as Nova takes it; other models get no host_mtu', async (t) => {
+  for (const model of ['e1000', 'rtl8139', 'e1000e', 'ne2k_pci', 'pcnet', 'vmxnet3', 'igb']) {
+    const xml = xmlOf({ nics: twoNics, ...withModel(model) });
+    t.equal(interfaces(xml).filter((i) => i.includes(`<model type='${model}'/>`)).length, 2, model);
+    t.notMatch(xml, /qemu:/, `${model}: no override, no namespace`);
+  }
+  t.match(xmlOf({ nics: twoNics, ...withModel('lan9118') }), "<model type='lan9118'/>", 'lan9118 under TCG');
+  t.throws(() => xmlOf({ nics: twoNics, ...withModel('lan9118') }, { type: 'kvm' }),
+    { kind: 'failed', message: "Requested hardware 'lan9118' is not supported by the 'kvm' virt driver" }, 'but not under KVM (Nova\'s table)');
+  for (const bad of ['virtio-net', 'VIRTIO', "virtio'/><disk", 'netfront']) {
+    t.throws(() => xmlOf({ nics: twoNics, ...withModel(bad) }), { kind: 'failed', message: /^Requested hardware '.*' is not supported by the 'qemu' virt driver$/ }, bad);
+  }
+  t.doesNotThrow(() => xmlOf(withModel('nonsense')), 'no NICs: the property is not read, as in Nova');
+  t.equal(VIF_MODELS.length, 10);
+});
+
+t.test('NICs: the ethernet backend plugs the tap the host made, with <mtu>', async (t) => {
+  const xml = xmlOf({ nics: twoNics }, { nicBackend: 'ethernet' });
+  t.same(interfaces(xml)[0], "<interface type='ethernet'>\n      <mac address='fa:16:3e:00:00:0a'/>\n      <target dev='tap0a1b2c3d-4e' managed='no'/>\n      <model type='virtio'/>\n      <mtu size='1450'/>\n      <alias name='ua-nic0'/>\n    </interface>");
+  t.match(interfaces(xml)[1], "<mtu size='9000'/>");
+  t.notMatch(xml, /qemu:/, 'the MTU is libvirt\'s own here');
+  t.same(domainNics(xml), [{ mac: 'fa:16:3e:00:00:0a', dev: 'tap0a1b2c3d-4e' }, { mac: 'fa:16:3e:00:00:0b', dev: 'tapffeeddcc-bb' }]);
+});
+
+t.test('NICs: in the plan file, kept by rescue; a plan from before NICs still reads', async (t) => {
+  const plan = planDomain(input({ nics: twoNics, configDrive: true }));
+  t.same(readPlan(JSON.stringify(plan), 'p'), plan);
+  const { nics: _, ...old } = plan;
+  t.same(readPlan(JSON.stringify(old), 'p'), old);
+  t.throws(() => readPlan(JSON.stringify({ ...plan, nics: [{ ...plan.nics![0], model: 'bogus' }] }), 'p'), { kind: 'failed', message: /not a domain plan/ });
+  t.same(rescuePlan(plan, files, 'r').nics, plan.nics, 'a rescued guest keeps its NICs');
+});
+
 t.test('the plan file is read back through its schema', async (t) => {
   const plan = planDomain(input({ configDrive: true }));
   t.same(readPlan(JSON.stringify(plan), 'p'), plan);
@@ -114,6 +177,12 @@ t.test('metadata round-trips hostile strings and never changes the markup', asyn
     return shape(m) === shape(tame(m)) && canon(parseMeta(xml)) === canon(m);
   }), { numRuns: 300 });
   t.pass('300 hostile metadata sets');
+  const nicPlan = planDomain(input({ nics: twoNics }));
+  const withMac = (mac: string) => buildDomainXml({ ...nicPlan, nics: nicPlan.nics!.map((n) => ({ ...n, mac })) });
+  // An attribute's value may change, the markup around it may not.
+  const markup = (xml: string) => tags(xml).replace(/'[^']*'/g, "''");
+  fc.assert(fc.property(hostile, (mac) => markup(withMac(mac)) === markup(withMac('x'))), { numRuns: 200 });
+  t.pass('200 hostile MACs (the schema refuses them first) leave the markup alone');
   t.equal(xmlText('a<b>&"\'%\r\u0001'), 'a&lt;b&gt;&amp;&quot;&apos;%0025%000D%0001');
   t.equal(xmlText('tab\tnew\nline é \u{1f600}'), 'tab\tnew\nline é \u{1f600}', 'what XML carries stays as it is');
 });

@@ -13,8 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { guestSpec, MemorySink } from '../../hosts/contract.js';
 import type { DriverEvent, ImageFetcher } from '../../hosts/driver.js';
-import type { GuestImage } from '../../protocols/host.js';
+import type { GuestImage, GuestNic } from '../../protocols/host.js';
+import { networkData } from '../../protocols/network/network-data.js';
 import { LibvirtDriver } from '../../hosts/libvirt/libvirt-driver.js';
+import { buildDomainXml } from '../../hosts/libvirt/domain-xml.js';
+import { planDomain } from '../../hosts/libvirt/domain-plan.js';
+import { instanceFiles } from '../../hosts/libvirt/layout.js';
 import { PowerState } from '../../protocols/states.js';
 import { startLibvirtd } from '../../runtime/services/libvirtd.js';
 import { testImage } from '../../runtime/services/test-image.js';
@@ -66,9 +70,16 @@ const domains = async () => (await exec('virsh', ['-c', lvd.uri, 'list', '--all'
 /** Timings go to the TAP output (comments), never into assertions. */
 const note = (t: { comment(...a: unknown[]): void }, what: string, ms: number) => t.comment(`${what}: ${ms} ms`);
 
-const main = guestSpec({ name: 'main <&> "guest"', image: TINY, vcpus: 1, memoryMb: 256, diskGb: 1 });
+/** A port as the conductor hands it over. */
+const port = (portId: string, mac: string, mtu: number, address: string): GuestNic => ({
+  portId, networkId: '7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9', mac, mtu,
+  fixedIps: [{ address, version: 4, cidr: '10.20.0.0/24', gateway: '10.20.0.1', dns: ['10.20.0.2'] }],
+});
+const mainNic = port('3c2b1a09-8f7e-4d6c-9b5a-493827161504', 'fa:16:3e:aa:00:01', 1450, '10.20.0.11');
+const shortNic = port('9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', 'fa:16:3e:aa:00:02', 1400, '10.20.0.12');
+const main = guestSpec({ name: 'main <&> "guest"', image: TINY, vcpus: 1, memoryMb: 256, diskGb: 1, nics: [mainNic] });
 const shortLived = guestSpec({
-  name: 'short-lived', image: TINY, vcpus: 1, memoryMb: 256, diskGb: 1, configDrive: true,
+  name: 'short-lived', image: TINY, vcpus: 1, memoryMb: 256, diskGb: 1, configDrive: true, nics: [shortNic],
   metadata: { role: 'poweroff-test' },
   userData: Buffer.from('#!/bin/sh\n(sleep 1; poweroff -f) &\n').toString('base64'),
 });
@@ -85,7 +96,12 @@ t.test('spawn: RUNNING at once, the kernel boots to ready on the serial console'
   const out = await console_(main.uuid);
   t.match(out, /Linux version 6\./, 'the kernel\'s lines');
   t.match(out, /novact-tiny: no config drive/);
+  t.match(out, /^novact-tiny: nic eth0 fa:16:3e:aa:00:01 mtu 1450$/m, 'the guest\'s kernel has the port\'s NIC: its MAC, its MTU');
   t.equal((await d.consoleOutput(main.uuid, 1)), 'novact-tiny: ready', 'the last line');
+  // The domain as libvirt holds it (not as we wrote it).
+  const live = (await exec('virsh', ['-c', lvd.uri, 'dumpxml', `novact-${main.uuid}`])).stdout;
+  t.match(live, /<interface type='user'>\s*<mac address='fa:16:3e:aa:00:01'\/>\s*<model type='virtio'\/>\s*<alias name='ua-nic0'\/>/);
+  t.match(live, /<qemu:property name='host_mtu' type='unsigned' value='1450'\/>/);
 });
 
 t.test('a config drive\'s metadata printed by the guest; its own poweroff is a SHUTDOWN event', async (t) => {
@@ -96,7 +112,26 @@ t.test('a config drive\'s metadata printed by the guest; its own poweroff is a S
   t.match(out, /novact-tiny: config drive \/dev\/\w+/);
   const meta = out.split('novact-tiny: begin meta_data.json\n')[1]?.split('\nnovact-tiny: end meta_data.json')[0] ?? '';
   t.match(JSON.parse(meta), { uuid: shortLived.uuid, name: 'short-lived', meta: { role: 'poweroff-test' } }, 'meta_data.json as the guest read it');
+  const network = out.split('novact-tiny: begin network_data.json\n')[1]?.split('\nnovact-tiny: end network_data.json')[0] ?? '';
+  t.strictSame(JSON.parse(network), networkData([shortNic]), 'network_data.json as the guest read it');
+  t.match(JSON.parse(network), { links: [{ id: 'tap9a8b7c6d-5e', mtu: 1400, ethernet_mac_address: 'fa:16:3e:aa:00:02' }], networks: [{ ip_address: '10.20.0.12', netmask: '255.255.255.0' }] });
+  t.match(out, /^novact-tiny: nic eth0 fa:16:3e:aa:00:02 mtu 1400$/m);
   t.match(out, /novact-tiny: running user_data/);
+});
+
+t.test('the ethernet backend\'s domain (a tap the host made, with <mtu>) is one libvirt defines as written', async (t) => {
+  // Defined only: starting it needs the tap, which a session daemon cannot make.
+  const spec = guestSpec({ name: 'tap-guest', image: { id: 'tiny', diskFormat: 'qcow2', properties: { hw_vif_model: 'e1000' } }, nics: [mainNic, shortNic] });
+  const plan = planDomain({ spec, host: 'session-host', type: 'qemu', files: instanceFiles(join(root, 'tap-guest')), created: 'c', nicBackend: 'ethernet' });
+  const file = join(root, 'tap-guest.xml');
+  await writeFile(file, buildDomainXml(plan));
+  await exec('virsh', ['-c', lvd.uri, 'define', file]);
+  const held = (await exec('virsh', ['-c', lvd.uri, 'dumpxml', `novact-${spec.uuid}`])).stdout;
+  await exec('virsh', ['-c', lvd.uri, 'undefine', `novact-${spec.uuid}`]);
+  const ifaces = held.match(/<interface[\s\S]*?<\/interface>/g) ?? [];
+  t.equal(ifaces.length, 2, 'both NICs, in order');
+  t.match(ifaces[0], /<interface type='ethernet'>\s*<mac address='fa:16:3e:aa:00:01'\/>\s*<target dev='tap3c2b1a09-8f' managed='no'\/>\s*<model type='e1000'\/>\s*<mtu size='1450'\/>/);
+  t.match(ifaces[1], /<mac address='fa:16:3e:aa:00:02'\/>[\s\S]*<target dev='tap9a8b7c6d-5e' managed='no'\/>[\s\S]*<mtu size='1400'\/>/);
 });
 
 t.test('destroy leaves no domain and no files', async (t) => {
@@ -111,7 +146,8 @@ t.test('pause and unpause; diagnostics; an NMI reaches the kernel', async (t) =>
   t.match(await d.diagnostics(main.uuid), { state: 'paused' });
   t.equal((await d.unpause(main.uuid)).powerState, RUNNING);
   const diag = await d.diagnostics(main.uuid);
-  t.match(diag, { state: 'running', driver: 'libvirt', hypervisor: 'qemu', num_cpus: 1, num_disks: 1, memory_details: { maximum: 256 } });
+  t.match(diag, { state: 'running', driver: 'libvirt', hypervisor: 'qemu', num_cpus: 1, num_disks: 1, num_nics: 1, memory_details: { maximum: 256 } });
+  t.match(diag.nic_details, [{ mac_address: 'fa:16:3e:aa:00:01', rx_octets: 0, rx_rate: null }], 'the NIC, without counters (a user-mode NIC has no host device)');
   t.ok(diag.cpu_details[0]!.time > 0, 'per-vCPU time from domstats');
   t.ok(diag.disk_details[0]!.read_requests > 0, 'the kernel read its disk');
   await d.triggerCrashDump(main.uuid);
@@ -146,6 +182,7 @@ t.test('suspend and resume: the guest comes back where it was, and shuts down cl
   t.equal((await d.powerOff(main.uuid)).powerState, SHUTDOWN);
   note(t, 'clean power off', Date.now() - t0);
   t.ok(await consoleHas(main.uuid, 'novact-tiny: power button, powering off'), 'a clean shutdown, not a destroy');
+  t.match(await exec('virsh', ['-c', lvd.uri, 'dumpxml', '--inactive', `novact-${main.uuid}`]).then((r) => r.stdout), "<mac address='fa:16:3e:aa:00:01'/>", 'the NIC outlived save and restore');
 });
 
 t.test('start, soft reboot (a clean one once the guest is up), hard reboot', async (t) => {

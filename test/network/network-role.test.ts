@@ -128,7 +128,10 @@ t.test('bad input is a 400 naming the attribute', async (t) => {
 
 t.test('instance ports: allocate is idempotent, moves with the host, deallocate keeps given ports', async (t) => {
   const n3 = await create('network', alice, { name: 'vms' });
-  await create('subnet', alice, { network_id: n3.id, ip_version: 4, cidr: '192.168.5.0/24' });
+  await create('subnet', alice, {
+    network_id: n3.id, ip_version: 4, cidr: '192.168.5.0/24',
+    dns_nameservers: ['192.168.5.53'], host_routes: [{ destination: '10.50.0.0/16', nexthop: '192.168.5.254' }],
+  });
   const given = await create('port', alice, { network_id: n3.id, name: 'mine' });
   const uuid = randomUUID();
   const requested = [{ network: n3.id }, { port: given.id }];
@@ -142,6 +145,9 @@ t.test('instance ports: allocate is idempotent, moves with the host, deallocate 
   t.equal(nics.nics[uuid].length, 2);
   const made = a.nics.find((n: any) => n.portId !== given.id);
   t.match(made.fixedIps[0], { address: '192.168.5.3', version: 4, cidr: '192.168.5.0/24', gateway: '192.168.5.1' });
+  t.same([made.fixedIps[0].dns, made.fixedIps[0].routes, made.fixedIps[0].ipv6AddressMode], [
+    ['192.168.5.53'], [{ destination: '10.50.0.0/16', nexthop: '192.168.5.254' }], undefined,
+  ], 'what network_data.json needs of the subnet');
   t.same(await ask(NetInstanceDeallocate, 'instance', { instanceId: uuid }), { deleted: 1, unbound: 1 });
   const gone = await refusal(ask(NetGet, 'port', { by: alice, id: made.portId }));
   t.equal(gone.code, 404, 'the made port is deleted');

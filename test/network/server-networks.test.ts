@@ -39,7 +39,11 @@ const show = async (id: string) => (await http.get(`/v2.1/servers/${id}`, { toke
 const portsOf = async (deviceId: string) => (await ask(NetList, 'port', { by: as, query: { device_id: deviceId } })).items;
 
 const net = await make('network', as, { name: 'private' });
-const subnet = await make('subnet', as, { network_id: net.id, ip_version: 4, cidr: '10.20.0.0/24' });
+// DNS servers and a host route ride to the host in the guest spec (for network_data.json): the host verb's schema takes them.
+const subnet = await make('subnet', as, {
+  network_id: net.id, ip_version: 4, cidr: '10.20.0.0/24', dns_nameservers: ['10.20.0.53'],
+  host_routes: [{ destination: '192.168.77.0/24', nexthop: '10.20.0.254' }],
+});
 
 t.test('a boot with no networks named gets the only network (auto): address, MAC, bound port', async (t) => {
   const id = await boot({});

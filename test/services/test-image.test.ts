@@ -40,7 +40,7 @@ interface Guest {
 }
 
 /** A guest's disk (a qcow2 overlay on the image's), config drive and domain XML. */
-async function guest(name: string, kernel: string, files: Record<string, string>, configDriveOn: 'virtio' | 'ide-cdrom'): Promise<Guest> {
+async function guest(name: string, kernel: string, files: Record<string, string>, configDriveOn: 'virtio' | 'ide-cdrom', nic?: { mac: string; mtu: number }): Promise<Guest> {
   const dir = join(work, name);
   const latest = join(dir, 'drive', 'openstack', 'latest');
   await mkdir(latest, { recursive: true });
@@ -63,7 +63,16 @@ async function guest(name: string, kernel: string, files: Record<string, string>
       <target dev='hdc' bus='ide'/>
       <readonly/>
     </disk>`;
-  const xml = `<domain type='qemu'>
+  // A user-mode virtio NIC with its MTU as virtio-net's host_mtu, as the libvirt driver plugs one.
+  const iface = nic ? `<interface type='user'>
+      <mac address='${nic.mac}'/>
+      <model type='virtio'/>
+      <alias name='ua-nic0'/>
+    </interface>` : '';
+  const override = nic ? `<qemu:override>
+    <qemu:device alias='ua-nic0'><qemu:frontend><qemu:property name='host_mtu' type='unsigned' value='${nic.mtu}'/></qemu:frontend></qemu:device>
+  </qemu:override>` : '';
+  const xml = `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${name}</name>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
@@ -84,6 +93,7 @@ async function guest(name: string, kernel: string, files: Record<string, string>
       <target dev='vda' bus='virtio'/>
     </disk>
     ${configDrive}
+    ${iface}
     <serial type='file'>
       <source path='${console}'/>
       <target port='0'/>
@@ -94,6 +104,7 @@ async function guest(name: string, kernel: string, files: Record<string, string>
     </console>
     <memballoon model='none'/>
   </devices>
+  ${override}
 </domain>`;
   return { name, console, xml };
 }
@@ -121,6 +132,7 @@ t.test('the manifest describes the built files', async (t) => {
   t.match(m.kernelVersion, /^\d+\.\d+\.\d+-\d+-amd64$/);
   t.notMatch(m.osCommandLine, /\bquiet\b/, 'kernel lines stay on the console');
   t.ok(m.modules.includes('virtio_blk') && m.modules.includes('isofs'), 'the config drive modules are in');
+  t.ok(m.modules.includes('virtio_net'), 'and the NIC\'s');
   t.ok(m.modules.indexOf('virtio') < m.modules.indexOf('virtio_blk'), 'dependencies load first');
   const info = JSON.parse((await exec('qemu-img', ['info', '--output=json', image.disk])).stdout) as { format: string; 'virtual-size': number };
   t.equal(info.format, 'qcow2');
@@ -135,14 +147,17 @@ t.test('testImage() again is the same build, without rebuilding', async (t) => {
   t.equal((await stat(join(image.dir, 'manifest.json'))).mtimeMs, before, 'the script leaves a finished build alone');
 });
 
-t.test('boots under TCG, prints the config drive, runs user_data, powers off on ACPI', async (t) => {
+t.test('boots under TCG, prints its NIC and the config drive, runs user_data, powers off on ACPI', async (t) => {
   const meta = { uuid: '8a5c1d2e-0b7f-4d8e-9c3a-1f2e3d4c5b6a', name: 'tiny-one', hostname: 'tiny-one', availability_zone: 'nova' };
-  const network = { links: [], networks: [], services: [] };
+  const network = {
+    links: [{ id: 'tap5b0c8e2a-1d', vif_id: '5b0c8e2a-1d3f-4e5a-9b6c-7d8e9f0a1b2c', type: 'phy', mtu: 1400, ethernet_mac_address: 'fa:16:3e:5b:0c:8e' }],
+    networks: [], services: [],
+  };
   const g = await guest('tiny-one', image.kernel, {
     'meta_data.json': JSON.stringify(meta),
     user_data: '#!/bin/sh\necho "user-data says $((6 * 7))"\n',
     'network_data.json': JSON.stringify(network),
-  }, 'virtio');
+  }, 'virtio', { mac: 'fa:16:3e:5b:0c:8e', mtu: 1400 });
   const t0 = Date.now();
   const dom = await hv.domainDefineXML(g.xml);
   await hv.domainCreate(dom);
@@ -157,6 +172,7 @@ t.test('boots under TCG, prints the config drive, runs user_data, powers off on 
   t.match(log, /Command line: console=ttyS0/);
   t.match(log, `novact-tiny: booted ${image.manifest.kernelVersion}`);
   t.match(log, 'novact-tiny: config drive /dev/vdb');
+  t.match(log, /^novact-tiny: nic eth0 fa:16:3e:5b:0c:8e mtu 1400$/m, 'the guest\'s kernel has the NIC, its MAC and its MTU');
   t.same(JSON.parse(between(log, 'meta_data.json') ?? 'null'), meta, 'meta_data.json as written');
   t.same(JSON.parse(between(log, 'network_data.json') ?? 'null'), network);
   t.equal(between(log, 'user_data'), '#!/bin/sh\necho "user-data says $((6 * 7))"');
@@ -184,6 +200,7 @@ t.test('a user_data `poweroff -f` shuts the guest off by itself (PVH kernel, con
   t.match(log, `Linux version ${image.manifest.kernelVersion}`);
   t.match(log, 'novact-tiny: config drive /dev/sr0');
   t.match(log, 'novact-tiny: missing network_data.json');
+  t.notMatch(log, /novact-tiny: nic /, 'no NIC in the domain, none in the guest');
   t.match(log, /^bye$/m);
   t.notOk(seen(g, 'ready'), 'it stopped in user_data');
 });

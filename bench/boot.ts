@@ -5,13 +5,14 @@
 import { startBenchCluster } from './bench-cluster.js';
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from '../cluster/cluster.js';
-import { NetCreate } from '../protocols/catalog/network.js';
+import { NetCreate, NetQuota } from '../protocols/catalog/network.js';
 import { percentiles } from './percentiles.js';
 
 /** A network with a /16 for the bench's servers (the builds' project is the client's `default`). */
 async function benchNetwork(cluster: Cluster): Promise<string> {
   const by = { projectId: 'default', isAdmin: true };
   const call = (kind: string, attrs: Record<string, unknown>) => cluster.client.bridge.call(NetCreate, [kind], { by, attrs }, { timeoutMs: 10_000, idempotencyKey: randomUUID() });
+  await cluster.client.bridge.call(NetQuota, ['quota'], { by, action: 'set', id: 'default', limits: { port: -1 } }, { timeoutMs: 10_000, idempotencyKey: randomUUID() });
   const net = (await call('network', { name: 'bench', project_id: 'default' })).item as { id: string };
   await call('subnet', { network_id: net.id, ip_version: 4, cidr: '10.64.0.0/16', project_id: 'default' });
   return net.id;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startCluster } from '../cluster/cluster.js';
-import { NetCreate, NetDelete } from '../protocols/catalog/network.js';
+import { NetCreate, NetDelete, NetQuota } from '../protocols/catalog/network.js';
 import type { RequestDef } from '../protocols/catalog/define.js';
 import { percentiles } from './percentiles.js';
 
@@ -22,6 +22,7 @@ export async function networkBench(o: NetworkBenchOptions): Promise<Record<strin
     const ask = <D extends RequestDef>(def: D, kind: string, body: Record<string, unknown>) =>
       bus.call(def, [kind], body as never, { timeoutMs: 60_000, idempotencyKey: randomUUID() }) as Promise<Record<string, any>>;
     const create = async (kind: string, attrs: Record<string, unknown>) => (await ask(NetCreate, kind, { by, attrs })).item as Record<string, any>;
+    await ask(NetQuota, 'quota', { by, action: 'set', id: 'bench', limits: { port: -1, network: -1, subnet: -1 } });
     const big = await create('network', { name: 'bench-big' });
     await create('subnet', { network_id: big.id, ip_version: 4, cidr: '10.128.0.0/16' });
 

@@ -78,9 +78,7 @@ export function quotaOf(ctx: NetCtx, projectId: string, resource: QuotaResource)
 }
 
 export function countOf(ctx: NetCtx, kind: NetKind, projectId: string): number {
-  let n = 0;
-  for (const r of ctx.state.of(kind).values()) if (r.projectId === projectId) n++;
-  return n;
+  return ctx.state.countOf(kind, projectId);
 }
 
 /** Neutron's 409 OverQuota when one more `kind` would exceed the project's limit. */

@@ -26,13 +26,54 @@ export interface Change {
   free: Allocation[];
 }
 
+/**
+ * The attributes rules look rows up by, per kind: kept as indexes, so a spawn's "ports of this
+ * instance" or a create's "subnets of this network" costs the same with 10 ports or 100,000.
+ */
+const INDEXED: Readonly<Partial<Record<NetRow['kind'], readonly string[]>>> = {
+  port: ['device_id', 'network_id'],
+  subnet: ['network_id'],
+  floatingip: ['port_id', 'floating_network_id', 'router_id'],
+  security_group_rule: ['security_group_id', 'remote_group_id'],
+};
+
 export class NetState {
   readonly rows = new Map<string, NetRow>();
   private readonly byKind = new Map<string, Map<string, NetRow>>();
+  /** `kind|attribute` → value → row ids. */
+  private readonly indexes = new Map<string, Map<unknown, Set<string>>>();
+  /** `kind|project` → how many rows (quotas). */
+  private readonly perProject = new Map<string, number>();
   /** `subnet|ip` → the allocation. */
-  readonly allocations = new Map<string, Allocation>();
+  private readonly allocs = new Map<string, Allocation>();
+  /** port id → its allocations' keys. */
+  private readonly allocsOfPort = new Map<string, Set<string>>();
   /** mac → port id. */
   readonly macs = new Map<string, string>();
+
+  get allocations(): ReadonlyMap<string, Allocation> {
+    return this.allocs;
+  }
+
+  addAllocation(a: Allocation): void {
+    const key = allocKey(a.subnetId, a.ip);
+    this.allocs.set(key, a);
+    let s = this.allocsOfPort.get(a.portId);
+    if (!s) this.allocsOfPort.set(a.portId, (s = new Set()));
+    s.add(key);
+  }
+
+  removeAllocation(a: Allocation): void {
+    const key = allocKey(a.subnetId, a.ip);
+    this.allocs.delete(key);
+    const s = this.allocsOfPort.get(a.portId);
+    s?.delete(key);
+    if (s?.size === 0) this.allocsOfPort.delete(a.portId);
+  }
+
+  countOf(kind: NetRow['kind'], projectId: string): number {
+    return this.perProject.get(`${kind}|${projectId}`) ?? 0;
+  }
 
   of(kind: NetKind | 'quota'): Map<string, NetRow> {
     let m = this.byKind.get(kind);
@@ -45,25 +86,30 @@ export class NetState {
     return r && r.kind === kind ? r : undefined;
   }
 
-  /** Rows of a kind whose attribute `key` is `value` (small fleets of resources: a scan is fine). */
+  /** Rows of a kind whose attribute `key` is `value` (through its index when it has one). */
   where(kind: NetKind, key: string, value: unknown): NetRow[] {
+    const index = this.indexes.get(`${kind}|${key}`);
+    if (index) return [...(index.get(value) ?? [])].map((id) => this.rows.get(id)!);
     const out: NetRow[] = [];
     for (const r of this.of(kind).values()) if (r.attrs[key] === value) out.push(r);
     return out;
   }
 
   allocationsOfPort(portId: string): Allocation[] {
-    return [...this.allocations.values()].filter((a) => a.portId === portId);
+    return [...(this.allocsOfPort.get(portId) ?? [])].map((k) => this.allocs.get(k)!);
   }
 
   /** Loaded rows and addresses (at start, and after a failed write). */
   load(rows: NetRow[], allocations: Allocation[]): void {
     this.rows.clear();
     this.byKind.clear();
-    this.allocations.clear();
+    this.indexes.clear();
+    this.perProject.clear();
+    this.allocs.clear();
+    this.allocsOfPort.clear();
     this.macs.clear();
     for (const r of rows) this.setRow(r);
-    for (const a of allocations) this.allocations.set(allocKey(a.subnetId, a.ip), a);
+    for (const a of allocations) this.addAllocation(a);
   }
 
   setRow(r: NetRow): void {
@@ -72,12 +118,29 @@ export class NetState {
     this.rows.set(r.id, r);
     this.of(r.kind).set(r.id, r);
     if (r.kind === 'port' && typeof r.attrs.mac_address === 'string') this.macs.set(r.attrs.mac_address, r.id);
+    for (const key of INDEXED[r.kind] ?? []) {
+      const name = `${r.kind}|${key}`;
+      let index = this.indexes.get(name);
+      if (!index) this.indexes.set(name, (index = new Map()));
+      let ids = index.get(r.attrs[key]);
+      if (!ids) index.set(r.attrs[key], (ids = new Set()));
+      ids.add(r.id);
+    }
+    const counted = `${r.kind}|${r.projectId}`;
+    this.perProject.set(counted, (this.perProject.get(counted) ?? 0) + 1);
   }
 
   unsetRow(r: NetRow): void {
     this.rows.delete(r.id);
     this.of(r.kind).delete(r.id);
     if (r.kind === 'port' && this.macs.get(r.attrs.mac_address as string) === r.id) this.macs.delete(r.attrs.mac_address as string);
+    for (const key of INDEXED[r.kind] ?? []) {
+      const ids = this.indexes.get(`${r.kind}|${key}`)?.get(r.attrs[key]);
+      ids?.delete(r.id);
+      if (ids?.size === 0) this.indexes.get(`${r.kind}|${key}`)!.delete(r.attrs[key]);
+    }
+    const counted = `${r.kind}|${r.projectId}`;
+    this.perProject.set(counted, (this.perProject.get(counted) ?? 1) - 1);
   }
 }
 
@@ -116,16 +179,14 @@ export class Tx {
   }
 
   take(a: Allocation): void {
-    const key = allocKey(a.subnetId, a.ip);
-    this.state.allocations.set(key, a);
-    this.undo.push(() => this.state.allocations.delete(key));
+    this.state.addAllocation(a);
+    this.undo.push(() => this.state.removeAllocation(a));
     this.change.take.push(a);
   }
 
   free(a: Allocation): void {
-    const key = allocKey(a.subnetId, a.ip);
-    this.state.allocations.delete(key);
-    this.undo.push(() => this.state.allocations.set(key, a));
+    this.state.removeAllocation(a);
+    this.undo.push(() => this.state.addAllocation(a));
     this.change.free.push(a);
   }
 

@@ -29,6 +29,8 @@ t.teardown(() => actors.stop());
 async function startRole() {
   const nc = await connect({ servers: nats.url, name: 'network' });
   const role = await startNetworkRole({ bridge: new Bridge(nc, systemClock, log, 10_000, subjects), subjects, actors, clock: systemClock, log, requestTimeoutMs: 10_000 }, dbs.get('network'));
+  // The server has the role's subscriptions before the first request is sent (else: no responders).
+  await nc.flush();
   return { role, stop: async () => { await role.stop(); await nc.drain(); } };
 }
 let running = await startRole();

@@ -47,6 +47,7 @@ import { imageMemberRoutes } from './image/image-members.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
+import { securityGroupProxyRoutes } from './compute/security-groups.js';
 import { opsRoutes } from './ops-routes.js';
 import { Probes } from '../../runtime/metrics/probes.js';
 
@@ -132,6 +133,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverRoutes(deps),
     ...serverActionRoutes(deps),
     ...serverNetworkingRoutes(deps),
+    ...securityGroupProxyRoutes(deps),
     ...serverDiagnosticsRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...serverTagRoutes(deps),

@@ -3,7 +3,7 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
-import { NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, type Nic } from '../../protocols/catalog/network.js';
+import { NetInstanceAllocate, NetInstanceDeallocate, type Nic } from '../../protocols/catalog/network.js';
 import type { GuestNic } from '../../protocols/host.js';
 import type { TaskContext } from '../../protocols/lifecycle/state.js';
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
@@ -73,7 +73,13 @@ export class EffectRunner {
         return;
       case 'host': {
         const { token, host, verb, budget, guest } = effect;
-        (guest ? this.guestSpec(row, guest).then((g) => ({ guest: g })) : Promise.resolve({ uuid: row.uuid }))
+        // A guest spec goes to the host that will run the guest: its ports are bound there first.
+        const bind = { host, key: `${row.uuid}.${token.step}.${token.attempt}.bind` };
+        // A reverted resize runs on its source again: its ports go back with it.
+        const ids = guest
+          ? this.guestSpec(row, guest, bind).then((g) => ({ guest: g }))
+          : (verb === 'finish-revert' ? this.bindPorts(row, host, bind.key) : Promise.resolve()).then(() => ({ uuid: row.uuid }));
+        ids
           .then((ids) => this.call(token, subjectsHost(this.d, host, verb), verb, { ...ids, ...effect.body }, budget, row.uuid))
           .catch((err: unknown): Outcome => ({ kind: 'failed', token, code: err instanceof NovactError ? err.code : 500, message: err instanceof Error ? err.message : String(err) }))
           .then(deliver, fail(verb));
@@ -207,7 +213,7 @@ export class EffectRunner {
       }
       // Nova binds a build's ports to its host before the spawn: the host plugs them.
       const { networks, securityGroups } = (row.taskContext as TaskContext | null) ?? {};
-      const guest = await this.guestSpec(row, {}, false);
+      const guest = await this.guestSpec(row, {});
       if (networks !== undefined && networks !== 'none') {
         const { nics } = await bridge.call(NetInstanceAllocate, ['instance'], { instanceId: row.uuid, projectId: row.projectId, host, requested: networks, ...(securityGroups ? { securityGroups } : {}) }, {
           timeoutMs: timeouts.requestTimeoutMs, idempotencyKey: `${row.uuid}.ports.${host}`,
@@ -256,17 +262,21 @@ export class EffectRunner {
   }
 
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */
-  private async guestSpec(row: InstanceRow, o: GuestOverride, withNics = true): Promise<GuestSpec> {
-    const [image, nics] = await Promise.all([this.d.images.get(o.imageRef ?? row.imageRef), withNics ? this.nicsOf(row.uuid) : []]);
+  private async guestSpec(row: InstanceRow, o: GuestOverride, bind?: { host: string; key: string }): Promise<GuestSpec> {
+    const [image, nics] = await Promise.all([this.d.images.get(o.imageRef ?? row.imageRef), bind ? this.bindPorts(row, bind.host, bind.key) : []]);
     const spec = guestSpecOf(row, o.flavor ?? rowFlavor(row), image);
     if (nics.length > 0) spec.nics = nics.map(guestNic);
     return spec;
   }
 
-  /** The instance's ports (a rebuild or a move plugs the same NICs); none without a network role. */
-  private async nicsOf(uuid: string): Promise<Nic[]> {
+  /**
+   * The instance's ports bound to `host` (a move takes its NICs along, a rebuild keeps them): the
+   * network role finds them by instance and rebinds them; none without a network role.
+   */
+  private async bindPorts(row: InstanceRow, host: string, key: string): Promise<Nic[]> {
     try {
-      return (await this.d.bridge.call(NetInstanceNics, ['instance'], { instanceIds: [uuid] }, { timeoutMs: this.d.timeouts.requestTimeoutMs })).nics[uuid] ?? [];
+      const body = { instanceId: row.uuid, projectId: row.projectId, host, requested: 'none' as const };
+      return (await this.d.bridge.call(NetInstanceAllocate, ['instance'], body, { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: key })).nics;
     } catch (err) {
       if (noNetworkService(err)) return [];
       throw err;

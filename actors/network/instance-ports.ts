@@ -7,6 +7,7 @@
 import type { Nic, RequestedNetworks, RequestedNic } from '../../protocols/catalog/network.js';
 import { badInput, inConflict } from '../../protocols/network/errors.js';
 import { parseCidr, parseIp } from '../../protocols/network/ip.js';
+import { autoTopology } from './auto-topology.js';
 import type { NetCtx } from './net-context.js';
 import { sees } from './net-context.js';
 import type { NetRow } from './net-state.js';
@@ -28,7 +29,9 @@ export function checkRequested(ctx: NetCtx, requested: RequestedNetworks, count:
   if (requested === 'auto') {
     const nets = bootable(ctx);
     if (nets.length > 1) throw inConflict('Multiple possible networks found, use a Network ID to be more specific.', 'NetworkAmbiguous');
-    return nets.length === 1 ? [{ network: nets[0]!.id }] : 'none';
+    if (nets.length === 1) return [{ network: nets[0]!.id }];
+    // Nova's get-me-a-network, when the cloud offers it; else (a departure) a server without NICs.
+    return ctx.config.autoAllocate ? [{ network: autoTopology(ctx, ctx.config.autoAllocate, ctx.by.projectId).id }] : 'none';
   }
   for (const nic of requested) {
     if (nic.port != null) {

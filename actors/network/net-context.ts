@@ -8,6 +8,7 @@ import type { NetCaller } from '../../protocols/catalog/network.js';
 import { inConflict, notFoundOf } from '../../protocols/network/errors.js';
 import type { NetKind } from '../../protocols/network/resources.js';
 import { macFromBase } from '../../protocols/network/mac.js';
+import type { AutoAllocate } from './auto-topology.js';
 import type { Ipam } from './ipam.js';
 import type { Attrs, NetRow, NetState, Tx } from './net-state.js';
 
@@ -20,6 +21,8 @@ export interface NetConfig {
   quotas: Record<QuotaResource, number>;
   /** The one availability zone networks and routers are in. */
   zone: string;
+  /** Nova's get-me-a-network: `auto` with nothing to boot on makes the project a network (off when absent). */
+  autoAllocate?: AutoAllocate;
 }
 
 export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'rbac_policy', 'subnetpool'] as const;

@@ -9,7 +9,8 @@
 import type { NetCaller } from '../../protocols/catalog/network.js';
 import { NetworkVerbs } from '../../protocols/catalog/network.js';
 import { UnavailableError } from '../../protocols/errors.js';
-import { badInput, notFoundOf } from '../../protocols/network/errors.js';
+import { badInput, forbiddenBy, inConflict, notFoundOf } from '../../protocols/network/errors.js';
+import { autoTopology, deleteAutoTopology } from './auto-topology.js';
 import { listQuery, pickFields, type RawQuery } from '../../protocols/network/query.js';
 import { parseCreate, parseUpdate } from '../../protocols/network/request.js';
 import { KINDS, type NetKind } from '../../protocols/network/resources.js';
@@ -127,6 +128,14 @@ export async function startNetworkRole(ctx: RoleContext, orm: Orm, config: Parti
       const subnetId = (b.subnetId as string | null | undefined) ?? undefined;
       const portId = (b.portId as string | null | undefined) ?? undefined;
       return b.action === 'add' ? addInterface(c, router, subnetId, portId) : removeInterface(c, router, subnetId, portId);
+    }),
+    topology: (_k, b) => decide(b.by!, (c) => {
+      const project = b.id as string;
+      if (project !== c.by.projectId && !c.by.isAdmin) throw forbiddenBy(`${b.action === 'get' ? 'get' : 'delete'}_auto_allocated_topology`);
+      if (b.action === 'delete') return (deleteAutoTopology(c, project), {});
+      if (!cfg.autoAllocate) throw inConflict('Deployment error: auto-allocation of networks is not configured.', 'AutoAllocationFailure');
+      const net = autoTopology(c, cfg.autoAllocate, project);
+      return { auto_allocated_topology: { id: net.id, tenant_id: project, project_id: project } };
     }),
     quota: (_k, b) => decide(b.by!, (c) => quotaVerb(c, b as Parameters<typeof quotaVerb>[1])),
     zones: async (_k, b) => {

@@ -10,7 +10,7 @@ import type { Nic, RequestedNic } from '../../protocols/catalog/network.js';
 import { NotFoundError } from '../../protocols/errors.js';
 import { portOps, type FixedIp } from './kinds/port.js';
 import { floatingIpOps } from './kinds/floatingip.js';
-import { ruleView } from './kinds/security-group.js';
+import { view } from './net-views.js';
 import { nicOf, plug, portsOf, unplug } from './instance-ports.js';
 import { sees, type NetCtx } from './net-context.js';
 import type { NetRow } from './net-state.js';
@@ -46,21 +46,6 @@ export function groupIds(ctx: NetCtx, names: string[]): string[] {
   }))];
 }
 
-/** Nova's view of a security group (`os-security-groups`). */
-function novaGroup(g: NetRow, ctx: NetCtx): Record<string, unknown> {
-  return {
-    id: g.id, name: g.attrs.name, description: g.attrs.description, tenant_id: g.projectId,
-    rules: ctx.state.where('security_group_rule', 'security_group_id', g.id).filter((r) => r.attrs.direction === 'ingress').map((r) => {
-      const v = ruleView(r);
-      const remote = v.remote_group_id ? ctx.state.get('security_group', v.remote_group_id as string) : undefined;
-      return {
-        id: r.id, parent_group_id: g.id, ip_protocol: v.protocol, from_port: v.port_range_min ?? -1, to_port: v.port_range_max ?? -1,
-        ip_range: v.remote_ip_prefix ? { cidr: v.remote_ip_prefix } : {}, group: remote ? { name: remote.attrs.name, tenant_id: remote.projectId } : {},
-      };
-    }),
-  };
-}
-
 export function groups(ctx: NetCtx, instanceId: string, action: 'list' | 'add' | 'remove', name?: string): Record<string, unknown>[] {
   const ports = portsOf(ctx, instanceId);
   if (action !== 'list') {
@@ -82,7 +67,7 @@ export function groups(ctx: NetCtx, instanceId: string, action: 'list' | 'add' |
   const ids = new Set(portsOf(ctx, instanceId).flatMap((p) => p.attrs.security_groups as string[]));
   return [...ids].flatMap((id) => {
     const g = ctx.state.get('security_group', id);
-    return g ? [novaGroup(g, ctx)] : [];
+    return g ? [view(ctx, g)] : [];
   });
 }
 

@@ -47,6 +47,12 @@ export const NetQuota = defineRequest({
   body: Closed({ by: NetCaller, action: Type.Union([Type.Literal('get'), Type.Literal('details'), Type.Literal('set'), Type.Literal('reset'), Type.Literal('list'), Type.Literal('default')]), id: Opt(ProjectId), limits: Opt(Type.Record(Type.String({ maxLength: 64 }), Type.Integer({ minimum: -1, maximum: 2_147_483_647 }), { maxProperties: 16 })) }),
   reply: AnyObject, ...served,
 });
+/** Neutron's `auto-allocated-topology` of a project (`kind` topology): made on `get`, removed on `delete`. */
+export const NetAutoTopology = defineRequest({
+  ...op('topology'), mutating: true,
+  body: Closed({ by: NetCaller, action: Type.Union([Type.Literal('get'), Type.Literal('delete')]), id: ProjectId }),
+  reply: AnyObject, ...served,
+});
 /** The network service's availability zones (Neutron's `availability_zones`). */
 export const NetZones = defineRequest({ ...op('zones'), mutating: false, body: Closed({ by: NetCaller, query: Opt(RawQuery) }), reply: ListReply, ...served });
 
@@ -124,5 +130,5 @@ export const NetInstanceMatchIps = defineRequest({
   reply: Type.Object({ instanceIds: Type.Array(Uuid) }), ...compute,
 });
 
-export const NETWORK_REQUESTS: readonly RequestDef[] = [NetCreate, NetUpdate, NetDelete, NetGet, NetList, NetTags, NetRouterInterface, NetQuota, NetZones, NetInstanceCheck, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, NetInstanceAttach, NetInstanceDetach, NetInstanceGroups, NetInstanceFloating, NetInstanceMatchIps];
+export const NETWORK_REQUESTS: readonly RequestDef[] = [NetCreate, NetUpdate, NetDelete, NetGet, NetList, NetTags, NetRouterInterface, NetQuota, NetZones, NetAutoTopology, NetInstanceCheck, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, NetInstanceAttach, NetInstanceDetach, NetInstanceGroups, NetInstanceFloating, NetInstanceMatchIps];
 export const NetworkVerbs = defineFamily('network', (s) => s.networkAll, NETWORK_REQUESTS);

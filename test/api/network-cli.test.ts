@@ -99,6 +99,26 @@ t.test('availability zone list: compute and network zones', async (t) => {
   t.ok(network.length > 0 && network.every((z: Record<string, string>) => z['Zone Status'] === 'available'), 'network zones alone');
 });
 
+t.test('server create --network; server add security group; server add floating ip; server list --ip', async (t) => {
+  const server = await json(t, ['server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros-0.6.2', '--network', 'cli-net', '--wait', 'cli-vm']);
+  t.equal(server.status, 'ACTIVE');
+  t.match(JSON.stringify(server.addresses), /cli-net.*10\.0\.0\.\d+/, 'created with an address on cli-net');
+  await ok(t, ['server', 'add', 'security', 'group', 'cli-vm', 'cli-sg']);
+  const groups = (await json(t, ['server', 'show', 'cli-vm'])).security_groups;
+  t.match(JSON.stringify(groups), /cli-sg/, 'the server shows the added group');
+  const fip = await json(t, ['floating', 'ip', 'create', 'cli-public']);
+  await ok(t, ['server', 'add', 'floating', 'ip', 'cli-vm', fip.floating_ip_address]);
+  const shown = await json(t, ['server', 'show', 'cli-vm']);
+  t.match(JSON.stringify(shown.addresses), new RegExp(fip.floating_ip_address.replace(/\./g, '\\.')), 'the floating IP among its addresses');
+  const fixed = (await json(t, ['port', 'list', '--server', 'cli-vm']))[0]['Fixed IP Addresses'];
+  t.ok(fixed, 'port list --server shows its port');
+  const byIp = await json(t, ['server', 'list', '--ip', '10.0.0.']);
+  t.ok(byIp.some((x: { Name: string }) => x.Name === 'cli-vm'), 'server list --ip finds it');
+  await ok(t, ['server', 'remove', 'floating', 'ip', 'cli-vm', fip.floating_ip_address]);
+  await ok(t, ['floating', 'ip', 'delete', fip.id]);
+  await ok(t, ['server', 'delete', '--wait', 'cli-vm']);
+});
+
 t.test('taking the topology down again', async (t) => {
   await ok(t, ['floating', 'ip', 'delete', ids.fip!]);
   await ok(t, ['router', 'remove', 'subnet', 'cli-router', 'cli-subnet']);

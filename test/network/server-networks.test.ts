@@ -141,3 +141,26 @@ t.test('security groups: at boot, on the server, in its view; interfaces attache
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface`, { token: alice.token })).body.interfaceAttachments.length, 1, 'detached');
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 404);
 });
+
+t.test('ports follow their server: a cold migration binds them on the new host, a revert takes them back', async (t) => {
+  const id = await boot({ networks: [{ uuid: net.id }] });
+  await settled(id, 'ACTIVE');
+  const hostOf = async () => (await http.get(`/v2.1/servers/${id}`, { token: admin })).body.server['OS-EXT-SRV-ATTR:host'] as string;
+  const bindingOf = async () => {
+    const [port] = await portsOf(id);
+    return (await ask(NetGet, 'port', { by: root, id: port.id })).item['binding:host_id'] as string;
+  };
+  const source = await hostOf();
+  t.equal(await bindingOf(), source);
+  const act = (body: unknown) => http.post(`/v2.1/servers/${id}/action`, { token: admin, body });
+  t.equal((await act({ migrate: null })).status, 202);
+  await settled(id, 'VERIFY_RESIZE');
+  const dest = await hostOf();
+  t.not(dest, source, 'moved');
+  t.equal(await bindingOf(), dest, 'the port is bound on the destination');
+  t.equal((await act({ revertResize: null })).status, 202);
+  await settled(id, 'ACTIVE');
+  t.equal(await hostOf(), source);
+  t.equal(await bindingOf(), source, 'a revert binds it on the source again');
+  t.same((await show(id)).addresses.private.length, 1, 'the same one address throughout');
+});

@@ -14,6 +14,7 @@ import { atLeast } from '../microversion.js';
 import { member, reader } from '../policy.js';
 import { param, type Route } from '../routes.js';
 import { visibleServer } from './server-lookup.js';
+import { novaGroup } from './security-groups.js';
 import { isUuid } from '../../../protocols/validate.js';
 
 const callerOf = (a: AuthContext): NetCaller => ({ projectId: a.projectId, userId: a.userId, isAdmin: a.isAdmin });
@@ -138,7 +139,8 @@ export function serverNetworkingRoutes(d: ApiDeps): Route[] {
         const auth = authOf(req);
         const s = await visibleServer(d.backend, auth, param(req, 'id'));
         const r = await d.backend.serverNetworking(NetInstanceGroups, { by: callerOf(auth), instanceId: s.id, action: 'list' }, req.id);
-        return { security_groups: r.groups };
+        const groups = r.groups as unknown as Parameters<typeof novaGroup>[1];
+        return { security_groups: groups.map((g) => novaGroup(g, groups)) };
       },
     },
   ];

@@ -8,6 +8,7 @@ import { routerInterfaceRoutes } from './routers.js';
 import { tagRoutes } from './tags.js';
 import { networkVersionRoutes } from './versions.js';
 import { zoneRoutes } from './zones.js';
+import { autoTopologyRoutes } from './auto-topology.js';
 
 export function networkRoutes(d: ApiDeps): Route[] {
   return [
@@ -18,5 +19,6 @@ export function networkRoutes(d: ApiDeps): Route[] {
     ...resourceRoutes(d),
     ...tagRoutes(d),
     ...routerInterfaceRoutes(d),
+    ...autoTopologyRoutes(d),
   ];
 }

@@ -9,15 +9,9 @@ import { cidrOverlaps, formatCidr, parseCidr, type Cidr } from '../../protocols/
 import { parseCreate } from '../../protocols/network/request.js';
 import { OPS } from './kinds/index.js';
 import { addInterface, removeInterface } from './kinds/router.js';
-import type { NetCtx } from './net-context.js';
+import type { AutoAllocate, NetCtx } from './net-context.js';
 import type { NetRow } from './net-state.js';
 
-export interface AutoAllocate {
-  /** Where projects' subnets come from, e.g. `10.128.0.0/9`. */
-  supernet: string;
-  /** Each project's subnet size, e.g. 24. */
-  prefixLength: number;
-}
 
 const MARK = '_auto_allocated';
 

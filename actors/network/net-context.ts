@@ -8,9 +8,16 @@ import type { NetCaller } from '../../protocols/catalog/network.js';
 import { inConflict, notFoundOf } from '../../protocols/network/errors.js';
 import type { NetKind } from '../../protocols/network/resources.js';
 import { macFromBase } from '../../protocols/network/mac.js';
-import type { AutoAllocate } from './auto-topology.js';
 import type { Ipam } from './ipam.js';
 import type { Attrs, NetRow, NetState, Tx } from './net-state.js';
+
+/** Get-me-a-network's address space (`auto-topology.ts`). */
+export interface AutoAllocate {
+  /** Where projects' subnets come from, e.g. `10.128.0.0/9`. */
+  supernet: string;
+  /** Each project's subnet size, e.g. 24. */
+  prefixLength: number;
+}
 
 export interface NetConfig {
   /** Neutron's `base_mac`: generated MACs keep its first three octets (four when the fourth is not 00). */

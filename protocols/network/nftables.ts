@@ -23,19 +23,12 @@
 import { cidrContains, formatCidr, formatIp, ipBits, parseCidr, parseIp, type Cidr, type IpVersion } from './ip.js';
 import { macOctets } from './mac.js';
 import { portDeviceName } from './port-device.js';
-import { ruleProtocolNumber, type Direction, type Ethertype } from './security-group-rules.js';
+import { ruleProtocolNumber, type Direction, type Ethertype, type RuleInput } from './security-group-rules.js';
 
 /** A security group rule as the port's host gets it (Neutron's stored fields). */
-export interface PortRule {
-  direction: Direction;
-  ethertype: Ethertype;
-  /** A name of IP_PROTOCOL_MAP or a number 0–255 as a string; null for any. */
-  protocol: string | null;
-  port_range_min: number | null;
-  port_range_max: number | null;
-  remote_ip_prefix: string | null;
+export type PortRule = Pick<RuleInput, 'direction' | 'ethertype' | 'protocol' | 'port_range_min' | 'port_range_max' | 'remote_ip_prefix'> & {
   remote_group_id?: string | null;
-}
+};
 
 export interface PortFirewall {
   portId: string;

@@ -12,6 +12,7 @@ import { UnavailableError } from '../../protocols/errors.js';
 import { badInput, forbiddenBy, inConflict, notFoundOf } from '../../protocols/network/errors.js';
 import { autoTopology, deleteAutoTopology } from './auto-topology.js';
 import { listQuery, pickFields, type RawQuery } from '../../protocols/network/query.js';
+import { fitPage } from '../../protocols/paging.js';
 import { parseCreate, parseUpdate } from '../../protocols/network/request.js';
 import { KINDS, type NetKind } from '../../protocols/network/resources.js';
 import type { Orm } from '../../runtime/db/orm.js';
@@ -101,9 +102,12 @@ export async function startNetworkRole(ctx: RoleContext, orm: Orm, config: Parti
       // Neutron makes a project's default group the first time the project looks for groups.
       if (kind === 'security_group' && !c.by.isAdmin) defaultGroupOf(c, c.by.projectId);
       const items = [...state.of(kind).values()].filter((r) => sees(c, r)).map((r) => view(c, r));
-      const page = listQuery(kind, items, b.query ?? {});
       const q = b.query ?? {};
-      return { items: page.items.map((i) => pickFields(i, q)), ...(page.next ? { next: page.next } : {}), ...(page.previous ? { previous: page.previous } : {}) };
+      const page = listQuery(kind, items, q);
+      // A reply must fit the bus: a page cut at the byte budget ends with a `next` link, as a limit would.
+      const fit = fitPage(page.items.map((i) => pickFields(i, q)));
+      const next = fit.more ? (page.items[fit.items.length - 1]?.id as string | undefined) : page.next;
+      return { items: fit.items, ...(next ? { next } : {}), ...(page.previous ? { previous: page.previous } : {}) };
     }),
     tags: (k, b) => decide(b.by!, (c) => {
       const kind = resource(k);

@@ -93,6 +93,9 @@ export function floating(ctx: NetCtx, instanceId: string, action: 'add' | 'remov
 /** Instances (of the caller's project, unless admin) with an address matching the regular expressions. */
 export function matchIps(ctx: NetCtx, ip?: string | null, ip6?: string | null): string[] {
   const compile = (s: string) => {
+    // A quantified group can backtrack exponentially even on a 39-character address, and this
+    // process decides every network request: such patterns (and long ones) are refused.
+    if (s.length > 64 || /\)[*+?{]/.test(s)) throw badInput(`Unsupported regular expression in the ip filter: ${s.slice(0, 64)}`);
     try {
       return new RegExp(s);
     } catch {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { startNetworkRole } from '../../actors/network/network-role.js';
-import { NetCreate, NetDelete, NetGet, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, NetList, NetUpdate } from '../../protocols/catalog/network.js';
+import { NetCreate, NetDelete, NetGet, NetInstanceAllocate, NetInstanceDeallocate, NetInstanceNics, NetList, NetQuota, NetUpdate } from '../../protocols/catalog/network.js';
 import type { RequestDef } from '../../protocols/catalog/define.js';
 import { NovactError } from '../../protocols/errors.js';
 import { Subjects } from '../../protocols/subjects.js';
@@ -165,4 +165,25 @@ t.test('the state survives a restart of the role', async (t) => {
   t.equal(after, before, 'the same ports');
   const full = await refusal(create('port', alice, { network_id: net.id }));
   t.equal(full.type, 'IpAddressGenerationFailure', 'the reloaded allocator knows the pool is full');
+});
+
+t.test('a listing bigger than a bus message comes in pages, each with the marker to go on', async (t) => {
+  // 1,001 ports with long names and descriptions are over a MiB of JSON: more than one NATS message holds.
+  await ask(NetQuota, 'quota', { by: admin, action: 'set', id: 'admin', limits: { port: -1 } });
+  const n = await create('network', admin, { name: 'wide' });
+  await create('subnet', admin, { network_id: n.id, ip_version: 4, cidr: '10.77.0.0/22' });
+  await create('port', admin, { network_id: n.id });
+  const pad = 'x'.repeat(250);
+  for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, () => create('port', admin, { network_id: n.id, description: pad, name: pad })));
+  const seen = new Set<string>();
+  let marker: string | undefined;
+  let pages = 0;
+  do {
+    const page = await ask(NetList, 'port', { by: admin, query: { network_id: n.id, ...(marker ? { marker } : {}) } });
+    for (const p of page.items) seen.add(p.id);
+    marker = page.next;
+    pages++;
+  } while (marker && pages < 50);
+  t.equal(seen.size, 1001, 'every port, once');
+  t.ok(pages > 1, `in ${pages} pages`);
 });

@@ -137,6 +137,7 @@ t.test('security groups: at boot, on the server, in its view; interfaces attache
   const byIp = (await http.get(`/v2.1/servers?ip=${encodeURIComponent(`^${ip.replace(/\./g, '\\.')}$`)}`, { token: alice.token })).body.servers;
   t.same(byIp.map((s: any) => s.id), [id], 'the ip filter finds the server by its address');
   t.same((await http.get('/v2.1/servers?ip=^192\\.0\\.2\\.', { token: alice.token })).body.servers, [], 'and nothing else');
+  t.equal((await http.get(`/v2.1/servers?ip=${encodeURIComponent('^([0-9a-f:.]+)+z$')}`, { token: alice.token })).status, 400, 'a pattern that could backtrack exponentially is refused');
   t.equal((await http.delete(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 202);
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface`, { token: alice.token })).body.interfaceAttachments.length, 1, 'detached');
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 404);

@@ -3,8 +3,8 @@
  * is idempotent (keyed by instance and attempt), so re-running one after a crash is safe. Calls that
  * must converge (destroy, release) retry with backoff; build steps fail over to the next alternate.
  */
-import { NetInstanceAllocate, NetInstanceDeallocate, type Nic } from '../../protocols/catalog/network.js';
-import type { GuestNic } from '../../protocols/host.js';
+import { NetInstanceAllocate } from '../../protocols/catalog/network.js';
+import { bindPorts, deallocatePorts, guestNic } from './instance-ports.js';
 import type { TaskContext } from '../../protocols/lifecycle/state.js';
 import { NoValidHostError, NotFoundError, NovactError, TimeoutError, UnavailableError } from '../../protocols/errors.js';
 import type { CallBudget, Effect, GuestOverride, HostQuery, ImageOrigin, Outcome, Token } from '../../protocols/lifecycle.js';
@@ -78,7 +78,7 @@ export class EffectRunner {
         // A reverted resize runs on its source again: its ports go back with it.
         const ids = guest
           ? this.guestSpec(row, guest, bind).then((g) => ({ guest: g }))
-          : (verb === 'finish-revert' ? this.bindPorts(row, host, bind.key) : Promise.resolve()).then(() => ({ uuid: row.uuid }));
+          : (verb === 'finish-revert' ? bindPorts(this.d.bridge, row, host, bind.key, this.d.timeouts.requestTimeoutMs) : Promise.resolve()).then(() => ({ uuid: row.uuid }));
         ids
           .then((ids) => this.call(token, subjectsHost(this.d, host, verb), verb, { ...ids, ...effect.body }, budget, row.uuid))
           .catch((err: unknown): Outcome => ({ kind: 'failed', token, code: err instanceof NovactError ? err.code : 500, message: err instanceof Error ? err.message : String(err) }))
@@ -116,7 +116,7 @@ export class EffectRunner {
         return;
       case 'release': {
         const consumers = [...(effect.instance ? [row.uuid] : []), ...effect.migrations];
-        const ports = effect.ports ? [this.converge(() => this.deallocatePorts(row.uuid), 'deallocate ports', row.uuid)] : [];
+        const ports = effect.ports ? [this.converge(() => deallocatePorts(this.d.bridge, row.uuid, this.d.timeouts.requestTimeoutMs), 'deallocate ports', row.uuid)] : [];
         Promise.all([...consumers.map((c) => this.converge(() => this.release(c), 'release', row.uuid)), ...ports])
           .then(() => deliver({ kind: 'released', token: effect.token }), fail('release'));
         return;
@@ -263,24 +263,10 @@ export class EffectRunner {
 
   /** The spec a host builds the guest from: the row's, with a move's flavor or a rebuild's image instead. */
   private async guestSpec(row: InstanceRow, o: GuestOverride, bind?: { host: string; key: string }): Promise<GuestSpec> {
-    const [image, nics] = await Promise.all([this.d.images.get(o.imageRef ?? row.imageRef), bind ? this.bindPorts(row, bind.host, bind.key) : []]);
+    const [image, nics] = await Promise.all([this.d.images.get(o.imageRef ?? row.imageRef), bind ? bindPorts(this.d.bridge, row, bind.host, bind.key, this.d.timeouts.requestTimeoutMs) : []]);
     const spec = guestSpecOf(row, o.flavor ?? rowFlavor(row), image);
     if (nics.length > 0) spec.nics = nics.map(guestNic);
     return spec;
-  }
-
-  /**
-   * The instance's ports bound to `host` (a move takes its NICs along, a rebuild keeps them): the
-   * network role finds them by instance and rebinds them; none without a network role.
-   */
-  private async bindPorts(row: InstanceRow, host: string, key: string): Promise<Nic[]> {
-    try {
-      const body = { instanceId: row.uuid, projectId: row.projectId, host, requested: 'none' as const };
-      return (await this.d.bridge.call(NetInstanceAllocate, ['instance'], body, { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: key })).nics;
-    } catch (err) {
-      if (noNetworkService(err)) return [];
-      throw err;
-    }
   }
 
   /**
@@ -310,15 +296,6 @@ export class EffectRunner {
       timeoutMs: this.d.timeouts.requestTimeoutMs,
       idempotencyKey: `${uuid}.destroy.${host}`,
     });
-  }
-
-  /** The instance's ports: those its build made deleted, those it was given unbound. No network role: nothing to do. */
-  private async deallocatePorts(uuid: string): Promise<void> {
-    try {
-      await this.d.bridge.call(NetInstanceDeallocate, ['instance'], { instanceId: uuid }, { timeoutMs: this.d.timeouts.requestTimeoutMs, idempotencyKey: `${uuid}.ports.release` });
-    } catch (err) {
-      if (!noNetworkService(err)) throw err;
-    }
   }
 
   private async release(uuid: string): Promise<void> {
@@ -393,15 +370,3 @@ export class EffectRunner {
     }
   }
 }
-
-/** No network role in the cluster: nobody answers its subjects. */
-const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^no service answers/.test(err.message);
-
-/** A port as the host plugs it. */
-const guestNic = (n: Nic): GuestNic => ({
-  portId: n.portId, networkId: n.networkId, mac: n.mac, mtu: n.mtu,
-  fixedIps: n.fixedIps.map((f) => ({
-    address: f.address, version: f.version, cidr: f.cidr, gateway: f.gateway,
-    ...(f.dns ? { dns: f.dns } : {}), ...(f.routes ? { routes: f.routes } : {}), ...(f.ipv6AddressMode ? { ipv6AddressMode: f.ipv6AddressMode } : {}),
-  })),
-});

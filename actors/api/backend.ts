@@ -22,7 +22,8 @@ import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import * as C from '../../protocols/catalog/index.js';
 import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.js';
-import { BadRequestError, UnavailableError } from '../../protocols/errors.js';
+import { BadRequestError } from '../../protocols/errors.js';
+import { isNoResponders } from '../../runtime/nats/request-mux.js';
 import type { NetCaller, Nic, RequestedNetworks } from '../../protocols/catalog/network.js';
 import type { ServerQuery } from '../../protocols/server-query.js';
 import type { HostServersReply, ProjectUsage, ServiceReply, ServicesQuery, ServicesReply, ServiceView, ZoneSummaryReply } from '../../protocols/conductor-replies.js';
@@ -45,7 +46,8 @@ export interface UploadSession {
   image: ImageMeta;
 }
 
-const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^no service answers/.test(err.message);
+/** No network role in the cluster: nobody answers its subjects. */
+const noNetworkService = isNoResponders;
 
 export class Backend {
   constructor(

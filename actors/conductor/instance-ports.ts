@@ -4,12 +4,12 @@
  * plugs them. A cluster without a network role has no ports: nobody answers its subjects.
  */
 import { NetInstanceAllocate, NetInstanceDeallocate, type Nic } from '../../protocols/catalog/network.js';
-import { UnavailableError } from '../../protocols/errors.js';
 import type { GuestNic } from '../../protocols/host.js';
 import type { InstanceRow } from '../../runtime/db/entities/index.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
+import { isNoResponders } from '../../runtime/nats/request-mux.js';
 
-export const noNetworkService = (err: unknown) => err instanceof UnavailableError && /^no service answers/.test(err.message);
+const noNetworkService = isNoResponders;
 
 /** The instance's ports, found by instance and bound to `host`; none without a network role. */
 export async function bindPorts(bridge: Bridge, row: InstanceRow, host: string, key: string, timeoutMs: number): Promise<Nic[]> {

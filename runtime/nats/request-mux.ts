@@ -9,6 +9,12 @@ import { performance } from 'node:perf_hooks';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { TimeoutError, UnavailableError } from '../../protocols/errors.js';
 
+const NO_RESPONDERS = 'no service answers';
+/** Nobody subscribes the subject (a role this cluster does not run): the request's typed error. */
+export const noResponders = (subject: string) => new UnavailableError(`${NO_RESPONDERS} ${subject}`);
+/** Whether `err` says nobody answers (as opposed to a service that answered 503). */
+export const isNoResponders = (err: unknown) => err instanceof UnavailableError && err.message.startsWith(`${NO_RESPONDERS} `);
+
 const SWEEP_MS = 20;
 
 interface Pending {
@@ -59,7 +65,7 @@ export class RequestMux {
     if (p === undefined) return; // Late reply to a request that already timed out.
     this.pending.delete(token);
     // The server's "no responders" status: an empty message with a 503 header.
-    if (msg.data.length === 0 && msg.headers?.code === 503) p.reject(new UnavailableError(`no service answers ${p.subject}`));
+    if (msg.data.length === 0 && msg.headers?.code === 503) p.reject(noResponders(p.subject));
     else p.resolve(msg);
   }
 

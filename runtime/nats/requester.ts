@@ -9,7 +9,7 @@ import { BadRequestError, NovactError, OverLimitError, TimeoutError, Unavailable
 import { PROTOCOL_VERSION, parseReply, type RequestEnvelope } from '../../protocols/envelope.js';
 import type { Clock } from '../clock.js';
 import type { RequestOptions } from './bridge-types.js';
-import type { RequestMux } from './request-mux.js';
+import { noResponders, type RequestMux } from './request-mux.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,7 +36,7 @@ export async function sendRequest<R>(mux: RequestMux, clock: Clock, subject: str
 
 function translateNatsError(err: unknown, subject: string, timeoutMs: number): NovactError {
   const code = (err as NatsError | undefined)?.code;
-  if (code === ErrorCode.NoResponders) return new UnavailableError(`no service answers ${subject}`);
+  if (code === ErrorCode.NoResponders) return noResponders(subject);
   if (code === ErrorCode.Timeout) return new TimeoutError(`${subject} did not answer within ${timeoutMs} ms`);
   if (code === ErrorCode.ConnectionClosed || code === ErrorCode.Disconnect) return new UnavailableError(`NATS connection lost: ${subject}`);
   if (code === ErrorCode.BadSubject) return new BadRequestError(`invalid subject ${subject}`);

@@ -144,6 +144,9 @@ export class NetState {
   }
 }
 
+/** Neutron's timestamps: seconds, no fraction. */
+export const neutronTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 export const allocKey = (subnetId: string, ip: string) => `${subnetId}|${ip}`;
 
 /**

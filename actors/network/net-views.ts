@@ -5,12 +5,11 @@
  */
 import type { NetKind } from '../../protocols/network/resources.js';
 import type { NetCtx } from './net-context.js';
-import type { NetRow } from './net-state.js';
+import { neutronTime, type NetRow } from './net-state.js';
 import { OPS } from './kinds/index.js';
 
 const ADMIN_ONLY = new Set(['provider:network_type', 'provider:physical_network', 'provider:segmentation_id', 'binding:host_id', 'binding:profile', 'binding:vif_type', 'binding:vif_details', 'distributed', 'ha']);
 
-export const neutronTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function view(ctx: NetCtx, row: NetRow): Record<string, unknown> {
   const out: Record<string, unknown> = { id: row.id };

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { badInput, inConflict } from '../../../protocols/network/errors.js';
 import { defaultSecurityGroupRules, normalizeRule, ruleKey, type RuleInput } from '../../../protocols/network/security-group-rules.js';
 import { checkQuota, find, newRow, type NetCtx } from '../net-context.js';
-import type { NetRow } from '../net-state.js';
+import { neutronTime, type NetRow } from '../net-state.js';
 import type { KindOps } from './kind-ops.js';
 
 function addRule(ctx: NetCtx, group: NetRow, rule: RuleInput): NetRow {
@@ -67,7 +67,7 @@ export const securityGroupOps: KindOps = {
 export function ruleView(r: NetRow): Record<string, unknown> {
   return {
     id: r.id, ...r.attrs, project_id: r.projectId, tenant_id: r.projectId,
-    created_at: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), updated_at: r.updatedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), revision_number: r.version - 1,
+    created_at: neutronTime(r.createdAt), updated_at: neutronTime(r.updatedAt), revision_number: r.version - 1,
   };
 }
 

@@ -9,7 +9,7 @@ export type { Cluster, ClusterOptions, RoleName } from './cluster/cluster.js';
 export { DEFAULT_POOLS } from './runtime/db/role-databases.js';
 export type { DatabasePoolOptions, DbPool, PoolOptions, RoleDatabases } from './runtime/db/role-databases.js';
 export { NovactClient } from './cluster/client.js';
-export type { CallOptions } from './cluster/client.js';
+export type { CallOptions, TransferOptions } from './cluster/client.js';
 export { connectNats } from './runtime/nats/connection.js';
 export type { NatsOptions } from './runtime/nats/connection.js';
 

@@ -7,16 +7,18 @@ import type { NatsConnection } from 'nats';
 import { roleInboxPrefix } from '../protocols/host-identity.js';
 import { DEFAULT_ROOT } from '../protocols/subjects.js';
 import type { ServerView } from '../protocols/messages.js';
+import { MAX_BUILD_COUNT } from '../protocols/catalog/conductor.js';
 import { ACTIONS, ACTION_NAMES, type ActionName } from '../protocols/lifecycle.js';
 import { NovactClient } from '../cluster/client.js';
 import { connectNats } from '../runtime/nats/connection.js';
 import * as fmt from './format.js';
+import { progressMode, startProgress } from './progress.js';
 import { isAlive, readState, stateFilePath } from './state-file.js';
 import { CliError, UsageError, intOption, strOption, type CommandSpec, type RunContext } from './usage.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Options every client command accepts (on top of the global ones). */
-const CLIENT_OPTIONS = ['nats-url', 'subject-root'];
+export const CLIENT_OPTIONS = ['nats-url', 'subject-root'];
 
 export interface Target {
   natsUrl: string;
@@ -71,7 +73,7 @@ export async function connectTo(target: Target): Promise<NatsConnection> {
 }
 
 /** Runs `fn` with a client, closing the connection afterwards whatever happens. */
-async function withClient(ctx: RunContext, fn: (client: NovactClient) => Promise<number>): Promise<number> {
+export async function withClient(ctx: RunContext, fn: (client: NovactClient) => Promise<number>): Promise<number> {
   const target = resolveTarget(ctx);
   const nc = await connectTo(target);
   try {
@@ -81,7 +83,7 @@ async function withClient(ctx: RunContext, fn: (client: NovactClient) => Promise
   }
 }
 
-function print(ctx: RunContext, value: unknown, text: () => string): void {
+export function print(ctx: RunContext, value: unknown, text: () => string): void {
   ctx.out.write(ctx.values.json ? fmt.json(value) : text());
 }
 
@@ -100,24 +102,54 @@ function waitTimeoutMs(ctx: RunContext, spec: CommandSpec): number {
   return intOption(ctx.values, 'wait-timeout', 120, spec, 1) * 1000;
 }
 
-/** With `--wait`, waits for the goal and prints the result; exit 1 if the server ended in ERROR. */
+const stateOf = (s: ServerView) => (s.taskState ? `${s.status} (${s.taskState})` : s.status);
+
+/** With `--wait`, waits for the goal (showing each state on the way) and prints the result; exit 1 if the server ended in ERROR. */
 async function finish(ctx: RunContext, spec: CommandSpec, client: NovactClient, accepted: ServerView, goal: Goal): Promise<number> {
   if (!ctx.values.wait) {
     print(ctx, accepted, () => fmt.serverShow(accepted));
     return 0;
   }
-  const s = await client.waitForServer(accepted.id, GOALS[goal], waitTimeoutMs(ctx, spec));
+  const bar = startProgress(progressMode(ctx.values, ctx.err, spec), ctx.err, { label: `server ${accepted.id}`, total: 1, unit: 'items' });
+  const s = await client.waitForServer(accepted.id, GOALS[goal], waitTimeoutMs(ctx, spec), (now) => bar.update(GOALS[goal](now) ? 1 : 0, stateOf(now)))
+    .finally(() => bar.stop());
   if (s.status === 'DELETED') {
     print(ctx, { id: s.id, status: 'DELETED' }, () => `server ${s.id} deleted\n`);
     return 0;
   }
   print(ctx, s, () => fmt.serverShow(s));
-  if (s.status === 'ERROR' && goal !== 'deleted') {
-    const why = s.fault ? `: ${s.fault.message} (HTTP ${s.fault.code})` : '';
-    ctx.err.write(`error: server ${s.id} went to ERROR${why}\n`);
-    return 1;
+  return failedLine(ctx, s, goal) ? 1 : 0;
+}
+
+/** Says why a server that went to ERROR did; true when it did. */
+function failedLine(ctx: RunContext, s: ServerView, goal: Goal): boolean {
+  if (s.status !== 'ERROR' || goal === 'deleted') return false;
+  const why = s.fault ? `: ${s.fault.message} (HTTP ${s.fault.code})` : '';
+  ctx.err.write(`error: server ${s.id} went to ERROR${why}\n`);
+  return true;
+}
+
+/** A multi-create with `--wait`: one bar over every server, counting those settled and those still building. */
+async function finishAll(ctx: RunContext, spec: CommandSpec, client: NovactClient, accepted: ServerView[]): Promise<number> {
+  if (!ctx.values.wait) {
+    print(ctx, accepted, () => fmt.serverList(accepted));
+    return 0;
   }
-  return 0;
+  const bar = startProgress(progressMode(ctx.values, ctx.err, spec), ctx.err, { label: 'create', total: accepted.length, unit: 'items' });
+  const latest = new Map(accepted.map((s) => [s.id, s]));
+  const show = () => {
+    const all = [...latest.values()];
+    const active = all.filter((s) => s.status === 'ACTIVE' && settled(s)).length;
+    const errors = all.filter((s) => s.status === 'ERROR').length;
+    bar.update(active + errors, `${active} active, ${errors} error, ${all.length - active - errors} building`);
+  };
+  const timeoutMs = waitTimeoutMs(ctx, spec);
+  const done = await Promise.all(accepted.map((a) => client.waitForServer(a.id, GOALS.active, timeoutMs, (now) => {
+    latest.set(now.id, now);
+    show();
+  }))).finally(() => bar.stop());
+  print(ctx, done, () => fmt.serverList(done));
+  return done.map((s) => failedLine(ctx, s, 'active')).some(Boolean) ? 1 : 0;
 }
 
 // --- the commands ---
@@ -144,7 +176,7 @@ function server(
 const id = (ctx: RunContext) => ctx.args[0]!;
 
 function powerCommand(verb: 'stop' | 'start', goal: Goal, summary: string): CommandSpec {
-  return server(verb, 'ID [--wait]', summary, ['wait', 'wait-timeout'], ['ID'], async (ctx, client, spec) =>
+  return server(verb, 'ID [--wait]', summary, ['wait', 'wait-timeout', 'progress'], ['ID'], async (ctx, client, spec) =>
     finish(ctx, spec, client, await client.serverAction(id(ctx), verb), goal));
 }
 
@@ -152,7 +184,7 @@ function powerCommand(verb: 'stop' | 'start', goal: Goal, summary: string): Comm
 const HAND_WRITTEN = new Set<ActionName>(['delete', 'stop', 'start', 'reboot']);
 const tableCommands = (): CommandSpec[] =>
   ACTION_NAMES.filter((n) => !HAND_WRITTEN.has(n)).map((n) =>
-    server(n, 'ID [--args JSON] [--wait]', `server action ${ACTIONS[n].api ?? n}`, ['args', 'wait', 'wait-timeout'], ['ID'], async (ctx, client, spec) => {
+    server(n, 'ID [--args JSON] [--wait]', `server action ${ACTIONS[n].api ?? n}`, ['args', 'wait', 'wait-timeout', 'progress'], ['ID'], async (ctx, client, spec) => {
       const raw = strOption(ctx.values, 'args');
       let args: unknown;
       try {
@@ -170,13 +202,16 @@ const tableCommands = (): CommandSpec[] =>
     }));
 
 export const CLIENT_COMMANDS: CommandSpec[] = [
-  server('create', '--flavor F --image I [--name N] [--wait]', 'boot a server (flavor and image by name or id)',
-    ['flavor', 'image', 'name', 'wait', 'wait-timeout'], [], async (ctx, client, spec) => {
+  server('create', '--flavor F --image I [--name N] [--count N] [--wait]', 'boot a server, or --count of them at once (flavor and image by name or id)',
+    ['flavor', 'image', 'name', 'count', 'wait', 'wait-timeout', 'progress'], [], async (ctx, client, spec) => {
       const flavorRef = strOption(ctx.values, 'flavor');
       const imageRef = strOption(ctx.values, 'image');
       if (!flavorRef || !imageRef) throw new UsageError('server create needs --flavor and --image', spec);
       const name = strOption(ctx.values, 'name') ?? `server-${randomBytes(3).toString('hex')}`;
-      return finish(ctx, spec, client, await client.createServer({ name, flavorRef, imageRef }), 'active');
+      const count = intOption(ctx.values, 'count', 1, spec, 1);
+      if (count > MAX_BUILD_COUNT) throw new UsageError(`--count is at most ${MAX_BUILD_COUNT}`, spec);
+      if (count === 1) return finish(ctx, spec, client, await client.createServer({ name, flavorRef, imageRef }), 'active');
+      return finishAll(ctx, spec, client, await client.createServers({ name, flavorRef, imageRef, minCount: count, maxCount: count }));
     }),
   server('list', '[--status S] [--host H]', 'list servers', ['status', 'host'], [], async (ctx, client) => {
     const req: { status?: string; host?: string } = {};
@@ -193,11 +228,11 @@ export const CLIENT_COMMANDS: CommandSpec[] = [
     print(ctx, s, () => fmt.serverShow(s));
     return 0;
   }),
-  server('delete', 'ID [--wait]', 'delete a server', ['wait', 'wait-timeout'], ['ID'], async (ctx, client, spec) =>
+  server('delete', 'ID [--wait]', 'delete a server', ['wait', 'wait-timeout', 'progress'], ['ID'], async (ctx, client, spec) =>
     finish(ctx, spec, client, await client.deleteServer(id(ctx)), 'deleted')),
   powerCommand('stop', 'shutoff', 'power a server off'),
   powerCommand('start', 'active', 'power a server on'),
-  server('reboot', 'ID [--hard] [--wait]', 'reboot a server (soft unless --hard)', ['hard', 'wait', 'wait-timeout'], ['ID'],
+  server('reboot', 'ID [--hard] [--wait]', 'reboot a server (soft unless --hard)', ['hard', 'wait', 'wait-timeout', 'progress'], ['ID'],
     async (ctx, client, spec) =>
       finish(ctx, spec, client, await client.serverAction(id(ctx), 'reboot', { type: ctx.values.hard ? 'HARD' : 'SOFT' }), 'active')),
   ...tableCommands(),
@@ -239,18 +274,6 @@ export const CLIENT_COMMANDS: CommandSpec[] = [
     run: (ctx) => withClient(ctx, async (client) => {
       const flavors = await client.listFlavors();
       print(ctx, flavors, () => fmt.flavorList(flavors));
-      return 0;
-    }),
-  },
-  {
-    path: ['image', 'list'],
-    args: [],
-    options: CLIENT_OPTIONS,
-    synopsis: '',
-    summary: 'list images',
-    run: (ctx) => withClient(ctx, async (client) => {
-      const images = await client.listImages();
-      print(ctx, images, () => fmt.imageList(images));
       return 0;
     }),
   },

@@ -6,6 +6,8 @@ export type Cell = string | number | boolean | null | undefined;
 
 export interface Output {
   write(text: string): void;
+  /** The terminal behind this output, when it is one (progress bars redraw there). */
+  tty?: NodeJS.WriteStream;
 }
 
 export const stdout: Output = { write: (text) => void process.stdout.write(text) };

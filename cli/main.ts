@@ -12,11 +12,12 @@ import { installProcessGuard } from '../runtime/process-guard.js';
 import { CLIENT_COMMANDS } from './commands.js';
 import { stdout, type Output } from './format.js';
 import { HOST_COMMANDS } from './host-commands.js';
+import { IMAGE_COMMANDS } from './image-commands.js';
 import { UP_COMMAND } from './up.js';
 import { STATUS_COMMAND } from './status.js';
 import { CliError, GLOBAL_OPTIONS, UsageError, helpText, usageLine, type CommandSpec, type Values } from './usage.js';
 
-export const COMMANDS: CommandSpec[] = [UP_COMMAND, STATUS_COMMAND, ...CLIENT_COMMANDS, ...HOST_COMMANDS];
+export const COMMANDS: CommandSpec[] = [UP_COMMAND, STATUS_COMMAND, ...CLIENT_COMMANDS, ...IMAGE_COMMANDS, ...HOST_COMMANDS];
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -42,6 +43,11 @@ const OPTIONS = {
   image: { type: 'string' },
   name: { type: 'string' },
   wait: { type: 'boolean' },
+  progress: { type: 'string' },
+  count: { type: 'string' },
+  file: { type: 'string' },
+  'disk-format': { type: 'string' },
+  'container-format': { type: 'string' },
   'wait-timeout': { type: 'string' },
   hard: { type: 'boolean' },
   args: { type: 'string' },
@@ -49,7 +55,7 @@ const OPTIONS = {
   host: { type: 'string' },
 } as const;
 
-const stderr: Output = { write: (text) => void process.stderr.write(text) };
+const stderr: Output = { write: (text) => void process.stderr.write(text), ...(process.stderr.isTTY ? { tty: process.stderr } : {}) };
 
 /** Finds the command named by the leading positionals; the rest are its arguments. */
 function findCommand(positionals: string[]): { spec: CommandSpec; args: string[] } {

@@ -65,6 +65,8 @@ export function helpText(specs: CommandSpec[]): string {
     '--nats-url URL and --subject-root ROOT. The cluster is found through --nats-url, then',
     'NATS_URL, then the state file `novact up` writes (NOVACT_STATE_FILE overrides its path).',
     '--wait waits for the end state (at most --wait-timeout SECONDS, default 120).',
+    'Long work shows progress on stderr: a bar on a terminal, plain lines otherwise',
+    '(--progress auto|bar|plain|off).',
     '`novact up` reads NATS_URL and DATABASE_URL as defaults and NOVACT_LOG (default info);',
     'NOVACT_METRICS_TOKEN sets the scrape token /metrics requires (Authorization: Bearer …).',
     '',

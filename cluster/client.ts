@@ -4,7 +4,8 @@
  * that retries after a timeout passes the same key and the owner acts once).
  */
 import type { ActionArgs, ActionName } from '../protocols/lifecycle.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, getHashes, randomUUID } from 'node:crypto';
+import { CHUNK_BYTES } from '../protocols/image-upload.js';
 import { createInbox, type NatsConnection } from 'nats';
 import { Status, type StatusReply } from '../protocols/catalog/conductor.js';
 import type {
@@ -23,7 +24,7 @@ import type {
   ServerView,
 } from '../protocols/messages.js';
 import { Subjects } from '../protocols/subjects.js';
-import { TimeoutError } from '../protocols/errors.js';
+import { ConflictError, InternalError, TimeoutError } from '../protocols/errors.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { createLogger } from '../runtime/log/logger.js';
 import { Bridge, isMutatingVerb } from '../runtime/nats/bridge.js';
@@ -31,6 +32,13 @@ import { Bridge, isMutatingVerb } from '../runtime/nats/bridge.js';
 export interface CallOptions {
   timeoutMs?: number;
   idempotencyKey?: string;
+}
+
+export interface TransferOptions extends CallOptions {
+  /** Bytes moved so far, after each chunk. */
+  onProgress?: (bytes: number) => void;
+  /** A download's image, before its first chunk (its size is the total to expect). */
+  onStart?: (image: ImageReply['image']) => void;
 }
 
 /** How often `waitForServer` looks again when no event woke it. */
@@ -136,19 +144,58 @@ export class NovactClient {
    * Uploads a queued image's data (Glance's `PUT /file`) through an upload session, in the chunks
    * the session asks for; the image is `active` when this resolves. A failure aborts the session.
    */
-  async uploadImage(id: string, data: Uint8Array, o?: CallOptions): Promise<ImageReply['image']> {
+  async uploadImage(id: string, data: Uint8Array, o?: TransferOptions): Promise<ImageReply['image']> {
+    return this.uploadImageFrom(id, data.length, async (offset, length) => data.subarray(offset, offset + length), o);
+  }
+  /** `uploadImage` from any source of `size` bytes, read a chunk at a time (a file need not fit in memory). */
+  async uploadImageFrom(id: string, size: number, read: (offset: number, length: number) => Promise<Uint8Array>, o?: TransferOptions): Promise<ImageReply['image']> {
     const s = await this.call<{ subject: string; chunkBytes: number }>(this.subjects.image(id, 'upload-begin'), 'upload-begin', {}, o);
     const step = (body: Record<string, unknown>) => this.bridge.request(s.subject, 'upload', body, { timeoutMs: o?.timeoutMs ?? this.bridge.defaultTimeoutMs });
     try {
-      for (let offset = 0; offset < data.length; offset += s.chunkBytes) {
-        await step({ offset, data: Buffer.from(data.subarray(offset, offset + s.chunkBytes)).toString('base64') });
+      for (let offset = 0; offset < size; offset += s.chunkBytes) {
+        const chunk = await read(offset, Math.min(s.chunkBytes, size - offset));
+        await step({ offset, data: Buffer.from(chunk).toString('base64') });
+        o?.onProgress?.(offset + chunk.length);
       }
-      await step({ offset: data.length, done: true });
+      await step({ offset: size, done: true });
     } catch (err) {
       await step({ abort: true }).catch(() => undefined);
       throw err;
     }
     return (await this.call<ImageReply>(this.subjects.image(id, 'get'), 'get', {}, o, false)).image;
+  }
+  async deleteImage(id: string, o?: CallOptions): Promise<void> {
+    await this.call(this.subjects.image(id, 'delete'), 'delete', {}, o);
+  }
+  /**
+   * An active image's data, chunk by chunk in order, verified as it passes against the image's
+   * size, MD5 `checksum` and `os_hash_value`: a mismatch rejects (after the chunks already given,
+   * so a caller writing a file removes it).
+   */
+  async downloadImage(id: string, onChunk: (chunk: Uint8Array) => void | Promise<void>, o?: TransferOptions): Promise<ImageReply['image']> {
+    const image = (await this.call<ImageReply>(this.subjects.image(id, 'get'), 'get', {}, o, false)).image;
+    if (image.status !== 'active' && image.status !== 'deactivated') throw new ConflictError(`image ${id} has no data to download (status ${image.status})`);
+    o?.onStart?.(image);
+    const md5 = createHash('md5');
+    const secure = image.osHashAlgo && getHashes().includes(image.osHashAlgo) ? createHash(image.osHashAlgo) : undefined;
+    let offset = 0;
+    for (;;) {
+      const r = await this.call<{ data: string; eof: boolean; missing?: boolean }>(this.subjects.image(id, 'download'), 'download', { offset, length: CHUNK_BYTES }, o, false);
+      if (r.missing) throw new ConflictError(`image ${id} has no data to download`);
+      const bytes = Buffer.from(r.data, 'base64');
+      md5.update(bytes);
+      secure?.update(bytes);
+      if (bytes.length > 0) await onChunk(bytes);
+      offset += bytes.length;
+      o?.onProgress?.(offset);
+      if (r.eof) break;
+      if (bytes.length === 0) throw new InternalError(`image ${id}: an empty chunk at offset ${offset} before the end`);
+    }
+    const bad = offset !== image.sizeBytes ? `${offset} bytes received, its size is ${image.sizeBytes}`
+      : image.checksum && md5.digest('hex') !== image.checksum ? 'checksum mismatch'
+        : image.osHashValue && secure && secure.digest('hex') !== image.osHashValue ? 'os_hash_value mismatch' : undefined;
+    if (bad) throw new InternalError(`image ${id} failed verification: ${bad}`);
+    return image;
   }
 
   /**
@@ -201,7 +248,7 @@ export class NovactClient {
    * stream with a `get` after each event, so it never polls on a timer. Resolves `undefined` for a
    * server that was deleted meanwhile when `done` accepts that.
    */
-  async waitForServer(id: string, done: (s: ServerView) => boolean, timeoutMs = 60_000): Promise<ServerView> {
+  async waitForServer(id: string, done: (s: ServerView) => boolean, timeoutMs = 60_000, onState?: (s: ServerView) => void): Promise<ServerView> {
     // Woken by the instance's events, and polled every WAIT_POLL_MS besides: events published while
     // this connection was away (a NATS restart) are not replayed. Transient errors (timeouts, no
     // responders while a role reconnects) are waited out until the deadline.
@@ -223,6 +270,7 @@ export class NovactClient {
           if ((err as { retryable?: boolean }).retryable === true) return undefined;
           throw err;
         });
+        if (s !== undefined) onState?.(s);
         if (s !== undefined && done(s)) return s;
         const left = deadline - Date.now();
         if (left <= 0) throw new TimeoutError(`server ${id} did not reach the expected state within ${timeoutMs} ms`);

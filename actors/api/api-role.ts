@@ -24,6 +24,7 @@ import { serverActionRoutes } from './compute/server-actions.js';
 import { serverDiagnosticsRoutes } from './compute/server-diagnostics.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
 import { serverTagRoutes } from './compute/server-tags.js';
+import { serverIpRoutes } from './compute/server-ips.js';
 import { computeImageRoutes } from './compute/compute-images.js';
 import { serverGroupRoutes } from './compute/server-groups.js';
 import { serverRoutes } from './compute/servers.js';
@@ -137,6 +138,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...serverDiagnosticsRoutes(deps),
     ...serverMetadataRoutes(deps),
     ...serverTagRoutes(deps),
+    ...serverIpRoutes(deps),
     ...computeImageRoutes(deps),
     ...instanceActionRoutes(deps),
     ...migrationRoutes(deps),

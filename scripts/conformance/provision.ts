@@ -77,6 +77,20 @@ async function member(admin: string, project: string, user: string, password: st
   return { username: user, password, project };
 }
 
+/**
+ * The project's own network and subnet (reused when it exists), named in the accounts file so
+ * Tempest boots every server of that account on it, as a real cloud's tenants have one.
+ */
+async function network(user: Account, cidr: string): Promise<string> {
+  const t = await token(user.username, user.password, user.project);
+  const name = 'tempest-net';
+  const found = (await must([200], 'GET', `/networking/v2.0/networks?name=${name}`, { token: t })).body.networks as { id: string; project_id: string }[];
+  if (found.length > 0) return name;
+  const net = (await must([201], 'POST', '/networking/v2.0/networks', { token: t, body: { network: { name } } })).body.network;
+  await must([201], 'POST', '/networking/v2.0/subnets', { token: t, body: { subnet: { network_id: net.id, name: `${name}-v4`, ip_version: 4, cidr } } });
+  return name;
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -154,6 +168,10 @@ async function main(): Promise<void> {
     member(admin, 'tempest-project-1', 'tempest-user-1', 'tempest-secret-1', memberRole.id),
     member(admin, 'tempest-project-2', 'tempest-user-2', 'tempest-secret-2', memberRole.id),
   ]);
+  const adminAccount: Account = { username: 'admin', password: adminPassword!, project: 'admin' };
+  const accounts = [primary, alt, adminAccount];
+  const networks = await Promise.all(accounts.map((a, i) => network(a, `10.${100 + i}.0.0/24`)));
+  accounts.forEach((a, i) => (a.network = networks[i]));
   const [imageRef, imageRefAlt] = await images(admin);
   const version = (await must([200], 'GET', '/v2.1/', { token: admin })).body.version;
   const flags = await probeActions(admin, imageRef);
@@ -174,7 +192,7 @@ async function main(): Promise<void> {
   mkdirSync(join(workspace!, 'etc'), { recursive: true });
   mkdirSync(setup.lockPath, { recursive: true });
   writeFileSync(join(workspace!, 'etc', 'tempest.conf'), renderTempestConf(setup));
-  writeFileSync(setup.accountsFile, renderAccounts([primary, alt], { username: 'admin', password: adminPassword!, project: 'admin' }));
+  writeFileSync(setup.accountsFile, renderAccounts([primary, alt], adminAccount));
   process.stderr.write(`provision: microversions ${setup.minMicroversion}–${setup.maxMicroversion}; actions ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
 }
 

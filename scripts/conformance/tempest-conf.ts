@@ -1,12 +1,14 @@
 /**
  * Tempest's configuration for a novact cluster, as text (pure: no I/O). What novact does not have is
- * switched off honestly (no Neutron, Cinder, Swift; no guest access), so Tempest skips those tests
+ * switched off honestly (no Cinder, Swift; no guest access), so Tempest skips those tests
  * instead of failing them; server actions follow what the API was seen to serve.
  */
 export interface Account {
   username: string;
   password: string;
   project: string;
+  /** The project's network, by name: Tempest boots the account's servers on it. */
+  network?: string;
 }
 
 export interface ConformanceSetup {
@@ -25,7 +27,7 @@ export interface ConformanceSetup {
   accountsFile: string;
 }
 
-/** Features novact has no notion of (no guest agent, no networking service, no consoles). */
+/** Features novact has no notion of (no guest agent, no consoles). */
 const ALWAYS_OFF = [
   'personality', 'config_drive', 'metadata_service', 'interface_attach', 'vnc_console', 'spice_console',
   'serial_console', 'rdp_console', 'attach_encrypted_volume', 'swap_volume', 'volume_multiattach',
@@ -60,7 +62,7 @@ export function renderTempestConf(s: ConformanceSetup): string {
     section('network', { project_networks_reachable: false, public_network_id: '', shared_physical_network: false }),
     section('network-feature-enabled', { floating_ips: false }),
     section('validation', { run_validation: false }),
-    section('service_available', { nova: true, glance: true, neutron: false, cinder: false, swift: false, horizon: false, heat: false, placement: false }),
+    section('service_available', { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: false, heat: false, placement: false }),
   ].join('\n');
 }
 
@@ -68,6 +70,9 @@ export function renderTempestConf(s: ConformanceSetup): string {
 export function renderAccounts(members: Account[], admin: Account): string {
   const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
   const one = (a: Account, extra: string[] = []) =>
-    [`- username: ${q(a.username)}`, `  project_name: ${q(a.project)}`, `  password: ${q(a.password)}`, `  domain_name: 'Default'`, ...extra].join('\n');
+    [
+      `- username: ${q(a.username)}`, `  project_name: ${q(a.project)}`, `  password: ${q(a.password)}`, `  domain_name: 'Default'`,
+      ...(a.network ? ['  resources:', `    network: ${q(a.network)}`] : []), ...extra,
+    ].join('\n');
   return [...members.map((m) => one(m)), one(admin, ['  types:', '    - admin']), ''].join('\n');
 }

@@ -138,9 +138,31 @@ t.test('security groups: at boot, on the server, in its view; interfaces attache
   t.same(byIp.map((s: any) => s.id), [id], 'the ip filter finds the server by its address');
   t.same((await http.get('/v2.1/servers?ip=^192\\.0\\.2\\.', { token: alice.token })).body.servers, [], 'and nothing else');
   t.equal((await http.get(`/v2.1/servers?ip=${encodeURIComponent('^([0-9a-f:.]+)+z$')}`, { token: alice.token })).status, 400, 'a pattern that could backtrack exponentially is refused');
+  const ips = await http.get(`/v2.1/servers/${id}/ips`, { token: alice.token });
+  t.equal(ips.status, 200);
+  t.same(ips.body.addresses.private, [{ version: 4, addr: ip }], '/ips: version and addr only, per network');
+  t.same(Object.keys(ips.body.addresses).sort(), ['private', 'sg-net']);
+  const one = await http.get(`/v2.1/servers/${id}/ips/private`, { token: alice.token });
+  t.same(one.body, { private: [{ version: 4, addr: ip }] }, '/ips/{label}: that network alone');
+  const other = await http.get(`/v2.1/servers/${id}/ips/elsewhere`, { token: alice.token });
+  t.equal(other.status, 404, 'a network the server is not on');
+  t.match(other.body.itemNotFound.message, /not a member of specified network/);
+  t.equal((await http.get(`/v2.1/servers/${id}/ips`, { token: admin })).status, 200, 'an admin sees it too');
+  const stranger = await http.member(admin, 'project-other', 'mallory', 'member');
+  t.equal((await http.get(`/v2.1/servers/${id}/ips`, { token: stranger.token })).status, 404, "another project's server is not found");
   t.equal((await http.delete(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 202);
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface`, { token: alice.token })).body.interfaceAttachments.length, 1, 'detached');
   t.equal((await http.get(`/v2.1/servers/${id}/os-interface/${att.port_id}`, { token: alice.token })).status, 404);
+  t.equal((await action({ removeSecurityGroup: { name: 'default' } })).status, 202);
+  t.notOk('security_groups' in (await show(id)), 'a server left without groups has no security_groups key, as in Nova');
+});
+
+t.test('the create answer names the groups asked for', async (t) => {
+  const r = await http.post('/v2.1/servers', { token: alice.token, body: { server: { name: 'g', flavorRef: '1', imageRef: imageId, networks: [{ uuid: net.id }], security_groups: [{ name: 'web' }, { name: 'default' }] } } });
+  t.equal(r.status, 202);
+  t.same(r.body.server.security_groups, [{ name: 'web' }, { name: 'default' }]);
+  await settled(r.body.server.id, 'ACTIVE');
+  t.equal((await http.delete(`/v2.1/servers/${r.body.server.id}`, { token: alice.token })).status, 204);
 });
 
 t.test('ports follow their server: a cold migration binds them on the new host, a revert takes them back', async (t) => {

@@ -228,7 +228,7 @@ export function createServerRoute(d: ApiDeps): Route {
     const first = servers[0]!;
     const adminPass = s.adminPass ?? randomBytes(9).toString('base64url');
     reply.code(202).header('Location', serverLinks(first, d.links)[0]!.href);
-    return { server: { id: first.id, links: serverLinks(first, d.links), 'OS-DCF:diskConfig': s['OS-DCF:diskConfig'] ?? 'MANUAL', security_groups: [{ name: 'default' }], adminPass } };
+    return { server: { id: first.id, links: serverLinks(first, d.links), 'OS-DCF:diskConfig': s['OS-DCF:diskConfig'] ?? 'MANUAL', security_groups: (groups.length > 0 ? groups : ['default']).map((name) => ({ name })), adminPass } };
   };
   return { method: 'POST', url: '/v2.1/servers', policy: member('os_compute_api:servers:create'), schema: { body: CREATE_SCHEMA }, handler };
 }

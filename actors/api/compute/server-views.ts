@@ -24,9 +24,10 @@ export interface ServerViewContext {
   nics?: Record<string, Nic[]>;
 }
 
-function securityGroupsOf(nics: Nic[] | undefined): { name: string }[] {
-  if (!nics || nics.length === 0) return [{ name: 'default' }];
-  return [...new Set(nics.flatMap((n) => n.securityGroups))].map((name) => ({ name }));
+/** The groups of the server's ports; none (no ports, or every group removed) leaves the key out, as Nova does. */
+function securityGroupsOf(nics: Nic[] | undefined): { security_groups?: { name: string }[] } {
+  const names = [...new Set((nics ?? []).flatMap((n) => n.securityGroups))];
+  return names.length > 0 ? { security_groups: names.map((name) => ({ name })) } : {};
 }
 
 /** Nova's `addresses`: per network name, each fixed and floating address with its MAC. */
@@ -109,8 +110,7 @@ export function serverDetail(s: ServerView, v: ServerViewContext): Record<string
     'OS-EXT-STS:vm_state': s.vmState,
     'OS-EXT-STS:power_state': s.powerState,
     'os-extended-volumes:volumes_attached': [],
-    // Nova lists the groups of the server's ports (no ports: the project's default, as before networking).
-    security_groups: securityGroupsOf(v.nics?.[s.id]),
+    ...securityGroupsOf(v.nics?.[s.id]),
   };
   if (PROGRESS_STATUSES.has(s.status)) out.progress = 0;
   if (auth.isAdmin) {

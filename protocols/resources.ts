@@ -20,6 +20,10 @@ export interface Flavor {
   swapMb: number;
   isPublic: boolean;
   extraSpecs: Record<string, string>;
+  /** Nova 2.55's free text (null or absent: none). */
+  description?: string | null;
+  /** Who may see and boot a private flavor (`os-flavor-access`); empty for a public one. */
+  projects?: string[];
 }
 
 export function flavorResources(f: Pick<Flavor, 'vcpus' | 'memoryMb' | 'diskGb' | 'ephemeralGb'> & { swapMb?: number }): Resources {

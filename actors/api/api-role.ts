@@ -12,6 +12,7 @@ import { Backend } from './backend.js';
 import { aggregateRoutes } from './compute/aggregates.js';
 import { availabilityZoneRoutes } from './compute/availability-zones.js';
 import { flavorRoutes } from './compute/flavors.js';
+import { flavorAccessRoutes } from './compute/flavor-access.js';
 import { hypervisorRoutes } from './compute/hypervisors.js';
 import { instanceActionRoutes } from './compute/instance-actions.js';
 import { migrationRoutes } from './compute/migrations.js';
@@ -144,6 +145,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...migrationRoutes(deps),
     ...serverMigrationActionRoutes(deps),
     ...flavorRoutes(deps),
+    ...flavorAccessRoutes(deps),
     ...keypairRoutes(deps),
     ...quotaRoutes(deps),
     ...hypervisorRoutes(deps),

@@ -209,6 +209,12 @@ export class Backend {
   async setFlavorSpecs(id: string, specs: Record<string, string>, key: string): Promise<Flavor> {
     return ((await this.ask(C.FlavorSetSpecs, [], { id, specs }, key)) as FlavorReply).flavor;
   }
+  async updateFlavor(id: string, description: string | null, key: string): Promise<Flavor> {
+    return ((await this.ask(C.FlavorUpdate, [], { id, description }, key)) as FlavorReply).flavor;
+  }
+  async flavorAccess(id: string, op: 'add' | 'remove', projectId: string, key: string): Promise<Flavor> {
+    return ((await this.ask(C.FlavorAccess, [], { id, op, projectId }, key)) as FlavorReply).flavor;
+  }
   async unsetFlavorSpec(id: string, specKey: string, key: string): Promise<Flavor> {
     // The conductor answers the flavor (the catalog leaves this reply's shape open).
     return ((await this.ask(C.FlavorUnsetSpec, [], { id, key: specKey }, key)) as unknown as FlavorReply).flavor;

@@ -1,7 +1,7 @@
 /**
  * The conductor's verbs for the REST API, wired into the conductor role's micro service:
  *   <root>.conductor.query | usage | services | service-update | service-delete | zone-summary | host-servers
- *   <root>.flavor.create | delete | set-specs | unset-spec
+ *   <root>.flavor.create | delete | set-specs | unset-spec | update | access
  */
 import * as C from '../../protocols/catalog/conductor.js';
 import { ForgetHost } from '../../protocols/catalog/scheduler.js';
@@ -53,4 +53,6 @@ export function registerConductorApiVerbs(d: ConductorApiDeps): void {
   bridge.endpoint(svc, C.FlavorDelete, (b) => flavors.remove(body(b)), { ...opts, name: 'flavor-delete' });
   bridge.endpoint(svc, C.FlavorSetSpecs, (b) => flavors.setSpecs(body(b)), { ...opts, name: 'flavor-set-specs' });
   bridge.endpoint(svc, C.FlavorUnsetSpec, (b) => flavors.unsetSpec(body(b)) as never, { ...opts, name: 'flavor-unset-spec' });
+  bridge.endpoint(svc, C.FlavorUpdate, (b) => flavors.update(body(b)), { ...opts, name: 'flavor-update' });
+  bridge.endpoint(svc, C.FlavorAccess, (b) => flavors.access(body(b)), { ...opts, name: 'flavor-access' });
 }

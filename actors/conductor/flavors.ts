@@ -1,6 +1,6 @@
 /**
- * Flavors, held in memory by the conductor (a boot never reads them from the database). Seeded with
- * Nova's classic m1.* set when the table is empty.
+ * Flavors, held in memory by the conductor with their access lists (a boot never reads them from
+ * the database). Seeded with Nova's classic m1.* set when the table is empty.
  */
 import { NotFoundError } from '../../protocols/errors.js';
 import type { Flavor } from '../../protocols/resources.js';
@@ -15,8 +15,11 @@ export const DEFAULT_FLAVORS: Flavor[] = [
   { id: '5', name: 'm1.xlarge', vcpus: 8, memoryMb: 16384, diskGb: 160, ephemeralGb: 0, swapMb: 0, isPublic: true, extraSpecs: {} },
 ];
 
-function fromRow(r: FlavorRow): Flavor {
-  return { id: r.id, name: r.name, vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb, swapMb: r.swapMb ?? 0, isPublic: r.isPublic, extraSpecs: r.extraSpecs };
+function fromRow(r: FlavorRow, projects: string[]): Flavor {
+  return {
+    id: r.id, name: r.name, vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.rootGb, ephemeralGb: r.ephemeralGb, swapMb: r.swapMb ?? 0,
+    isPublic: r.isPublic, extraSpecs: r.extraSpecs, description: r.description ?? null, projects,
+  };
 }
 
 export class FlavorCatalog {
@@ -38,9 +41,12 @@ export class FlavorCatalog {
       );
       rows = await em.find(FlavorEntity, { disabled: false });
     }
+    const access = new Map<string, string[]>();
+    const grants = (await em.getConnection().execute('select flavor_id, project_id from flavor_projects order by project_id')) as { flavor_id: string; project_id: string }[];
+    for (const g of grants) access.set(g.flavor_id, [...(access.get(g.flavor_id) ?? []), g.project_id]);
     const next = new Map<string, Flavor>();
     for (const r of rows) {
-      const f = fromRow(r);
+      const f = fromRow(r, access.get(r.id) ?? []);
       next.set(f.id, f);
       next.set(f.name, f);
     }

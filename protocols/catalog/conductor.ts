@@ -192,6 +192,9 @@ export function hostGuestsSubjectHost(s: Subjects, subject: string): string | un
   return isValidToken(host) ? host : undefined;
 }
 
+/** A flavor's description: up to 64 KiB of text without control characters (as every API string, protocols/text.ts). */
+export const FLAVOR_DESCRIPTION_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+const Description = Type.Union([Type.String({ maxLength: 65_535, pattern: FLAVOR_DESCRIPTION_PATTERN }), Type.Null()]);
 export const FlavorList = defineRequest({ verb: 'list', pattern: flavor('list'), mutating: false, body: Empty, reply: FlavorListReplySchema, ...served });
 export const FlavorGet = defineRequest({ verb: 'get', pattern: flavor('get'), mutating: false, body: FlavorGetRequestSchema, reply: FlavorReplySchema, ...served });
 export const FlavorCreate = defineRequest({
@@ -199,6 +202,7 @@ export const FlavorCreate = defineRequest({
   body: Closed({
     id: Opt(NonEmptyName(255)), name: NonEmptyName(255), vcpus: Int(1, 2_147_483_647), memoryMb: Int(1, 2_147_483_647),
     diskGb: Int(0, 2_147_483_647), ephemeralGb: Opt(Int(0, 2_147_483_647)), swapMb: Opt(Int(0, 2_147_483_647)), isPublic: Opt(Type.Boolean()),
+    description: Type.Optional(Description),
   }),
   reply: FlavorReplySchema, ...served,
 });
@@ -206,6 +210,15 @@ export const FlavorDelete = defineRequest({ verb: 'delete', pattern: flavor('del
 export const FlavorSetSpecs = defineRequest({
   verb: 'set-specs', pattern: flavor('set-specs'), mutating: true,
   body: Closed({ id: NonEmptyName(255), specs: MetadataMap() }), reply: FlavorReplySchema, ...served,
+});
+/** A flavor's description (Nova 2.55's `PUT /flavors/{id}`, the only field that may change). */
+export const FlavorUpdate = defineRequest({
+  verb: 'update', pattern: flavor('update'), mutating: true, body: Closed({ id: NonEmptyName(255), description: Description }), reply: FlavorReplySchema, ...served,
+});
+/** Grants or revokes a project's access to a private flavor; answers the flavor with its access list. */
+export const FlavorAccess = defineRequest({
+  verb: 'access', pattern: flavor('access'), mutating: true,
+  body: Closed({ id: NonEmptyName(255), op: Type.Union([Type.Literal('add'), Type.Literal('remove')]), projectId: ProjectId }), reply: FlavorReplySchema, ...served,
 });
 export const FlavorUnsetSpec = defineRequest({
   verb: 'unset-spec', pattern: flavor('unset-spec'), mutating: true, body: Closed({ id: NonEmptyName(255), key: NonEmptyName(255) }), reply: AnyObject, ...served,
@@ -226,4 +239,4 @@ export const StatusReplySchema = Type.Object({
 export type StatusReply = Static<typeof StatusReplySchema>;
 export const Status = defineRequest({ verb: 'status', pattern: conductor('status'), mutating: false, body: Empty, reply: StatusReplySchema, servedBy: 'conductor', calledBy: ['client'] });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec, Status] as const;
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec, FlavorUpdate, FlavorAccess, Status] as const;

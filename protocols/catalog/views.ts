@@ -90,6 +90,8 @@ export const FlavorSchema = Type.Object({
   swapMb: Num,
   isPublic: Type.Boolean(),
   extraSpecs: Type.Record(Str, Str),
+  description: Type.Optional(Type.Union([Str, Type.Null()])),
+  projects: Type.Optional(Type.Array(Str)),
 });
 
 export const ImageMetaSchema = Type.Object({

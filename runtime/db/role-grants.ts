@@ -29,7 +29,8 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
     instance_actions: RIU, // written with the instance's state; finished in place
     migrations: RIU, // migration-store: insert … on conflict do nothing, CAS status updates
     compute_nodes: ALL, // reports upserted, heartbeats, service admin (disable, force down, delete)
-    flavors: ALL, // seeded defaults, flavor admin (create, extra specs under FOR UPDATE, delete)
+    flavors: ALL, // seeded defaults, flavor admin (create, extra specs under FOR UPDATE, description, delete)
+    flavor_projects: RID, // flavor access lists: grant, revoke, read with the catalog
   },
   scheduler: {
     resource_providers: ALL, // ledger: providers on report, removed with a host (FOR UPDATE)

@@ -1,11 +1,13 @@
 /**
  * Flavors: list (`GET /flavors`, `/flavors/detail`, Nova's filters, sort keys and paging), show,
- * admin create (200) and delete (202), and extra specs (`/flavors/{id}/os-extra_specs[/{key}]`).
- * Views by microversion: `description` from 2.55, `extra_specs` in the body from 2.61, `swap` an
- * integer from 2.75 (before, an empty string for no swap).
+ * admin create (200), update (2.55: the description) and delete (202), and extra specs
+ * (`/flavors/{id}/os-extra_specs[/{key}]`). Views by microversion: `description` from 2.55,
+ * `extra_specs` in the body from 2.61, `swap` an integer from 2.75 (before, an empty string for no
+ * swap). A private flavor is seen only by admins and the projects on its access list (flavor-access.ts).
  */
 import type { FastifyRequest } from 'fastify';
 import { Closed, MetadataMap } from '../../../protocols/catalog/common.js';
+import { FLAVOR_DESCRIPTION_PATTERN } from '../../../protocols/catalog/conductor.js';
 import { NotFoundError } from '../../../protocols/errors.js';
 import type { Flavor } from '../../../protocols/resources.js';
 import { authOf, type AuthContext } from '../context.js';
@@ -20,6 +22,8 @@ import { parseLimit } from './server-filters.js';
 const MAX_INT = 2 ** 31 - 1;
 const int = (min: number) => ({ anyOf: [{ type: 'integer', minimum: min, maximum: MAX_INT }, { type: 'string', pattern: '^[0-9]{1,10}$' }] });
 
+const DESCRIPTION = { type: ['string', 'null'], maxLength: 65535, pattern: FLAVOR_DESCRIPTION_PATTERN } as const;
+
 const CREATE_SCHEMA = {
   type: 'object', required: ['flavor'],
   properties: {
@@ -32,11 +36,17 @@ const CREATE_SCHEMA = {
         swap: { anyOf: [int(0), { type: 'string', enum: [''] }] },
         rxtx_factor: { type: ['number', 'string'] },
         'os-flavor-access:is_public': { type: ['boolean', 'string'] },
-        description: { type: ['string', 'null'], maxLength: 65535 },
+        description: DESCRIPTION,
       },
       additionalProperties: false,
     },
   },
+  additionalProperties: false,
+} as const;
+
+const UPDATE_SCHEMA = {
+  type: 'object', required: ['flavor'],
+  properties: { flavor: { type: 'object', required: ['description'], properties: { description: DESCRIPTION }, additionalProperties: false } },
   additionalProperties: false,
 } as const;
 
@@ -55,7 +65,7 @@ function flavorLinks(f: Flavor, links: Links) {
 
 export function flavorBrief(f: Flavor, mv: Microversion, links: Links): Record<string, unknown> {
   const out: Record<string, unknown> = { id: f.id, name: f.name, links: flavorLinks(f, links) };
-  if (atLeast(mv, 55)) out.description = null;
+  if (atLeast(mv, 55)) out.description = f.description ?? null;
   return out;
 }
 
@@ -65,19 +75,26 @@ export function flavorDetail(f: Flavor, mv: Microversion, links: Links): Record<
     'OS-FLV-DISABLED:disabled': false, swap: atLeast(mv, 75) ? f.swapMb : f.swapMb || '', rxtx_factor: 1.0, 'os-flavor-access:is_public': f.isPublic,
     links: flavorLinks(f, links),
   };
-  if (atLeast(mv, 55)) out.description = null;
+  if (atLeast(mv, 55)) out.description = f.description ?? null;
   if (atLeast(mv, 61)) out.extra_specs = f.extraSpecs;
   return out;
+}
+
+/** Nova's rule: a private flavor is for admins and the projects on its access list. */
+export function flavorVisible(f: Flavor, auth: Pick<AuthContext, 'isAdmin' | 'projectId'>): boolean {
+  return f.isPublic || auth.isAdmin || (f.projects ?? []).includes(auth.projectId);
 }
 
 const truthy = (v: string) => ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.toLowerCase());
 
 function listed(req: FastifyRequest, auth: AuthContext, all: Flavor[]): Flavor[] {
   const p = query(req);
-  // Nova: public flavors by default; an admin may ask for `is_public=none` (all) or false.
+  // Nova: public flavors (and the private ones the project may use) by default; an admin may ask
+  // for `is_public=none` (all) or false.
   const isPublic = one(p.is_public);
+  const mine = (f: Flavor) => f.isPublic || (f.projects ?? []).includes(auth.projectId);
   let out = all.filter((f) => {
-    if (!auth.isAdmin || isPublic === undefined) return f.isPublic;
+    if (!auth.isAdmin || isPublic === undefined) return mine(f);
     if (isPublic.toLowerCase() === 'none') return true;
     return f.isPublic === truthy(isPublic);
   });
@@ -116,7 +133,7 @@ export function flavorRoutes(d: ApiDeps): Route[] {
       throw err;
     });
     // The catalog also finds flavors by name; the API, like Nova, by id only.
-    if (f.id !== id || (!f.isPublic && !auth.isAdmin)) throw notFound(`Flavor ${id} could not be found.`);
+    if (f.id !== id || !flavorVisible(f, auth)) throw notFound(`Flavor ${id} could not be found.`);
     return f;
   };
 
@@ -138,7 +155,7 @@ export function flavorRoutes(d: ApiDeps): Route[] {
       handler: async (req) => {
         const f = (req.body as { flavor: Record<string, unknown> }).flavor;
         if (f.rxtx_factor !== undefined && Number(f.rxtx_factor) !== 1) throw badRequest('rxtx_factor other than 1.0 is not supported by novact.');
-        if (f.description !== undefined && f.description !== null) throw badRequest('Flavor descriptions are not supported by novact.');
+        if (f.description !== undefined && !atLeast(req.microversion, 55)) throw badRequest("Additional properties are not allowed ('description' was unexpected)");
         const pub = f['os-flavor-access:is_public'];
         if (typeof pub === 'string' && !['true', 'false', 'True', 'False', '1', '0'].includes(pub)) throw badRequest(`Invalid input for field/attribute os-flavor-access:is_public. Value: ${pub}.`);
         const body: Record<string, unknown> = {
@@ -146,8 +163,19 @@ export function flavorRoutes(d: ApiDeps): Route[] {
           ephemeralGb: Number(f['OS-FLV-EXT-DATA:ephemeral'] ?? 0), swapMb: f.swap === undefined || f.swap === '' ? 0 : Number(f.swap), isPublic: pub === undefined ? true : pub === true || truthy(String(pub)),
         };
         if (f.id !== undefined && f.id !== null) body.id = String(f.id);
+        if (f.description !== undefined) body.description = f.description;
         if ([body.vcpus, body.memoryMb, body.diskGb, body.ephemeralGb, body.swapMb].some((n) => (n as number) > MAX_INT)) throw badRequest('Flavor values must be at most 2147483647.');
         return { flavor: flavorDetail(await backend.createFlavor(body, req.id), req.microversion, links) };
+      },
+    },
+    {
+      method: 'PUT', url: '/v2.1/flavors/:id', policy: admin('os_compute_api:os-flavor-manage:update'), schema: { body: UPDATE_SCHEMA },
+      handler: async (req) => {
+        if (!atLeast(req.microversion, 55)) throw notFound();
+        const id = param(req, 'id');
+        await visibleFlavor(authOf(req), id);
+        const { description } = (req.body as { flavor: { description: string | null } }).flavor;
+        return { flavor: flavorDetail(await backend.updateFlavor(id, description, req.id), req.microversion, links) };
       },
     },
     {

@@ -27,6 +27,7 @@ import type { Route } from '../routes.js';
 import { headroom, type QuotaLimits } from './quota-store.js';
 import { CREATE_FIELD_VERSIONS, DESCRIPTION, HOSTNAME, refuseNewerFields, TAGS } from './server-field-rules.js';
 import { resolveHints } from './server-hints.js';
+import { flavorVisible } from './flavors.js';
 import { serverLinks } from './server-views.js';
 import { BOOLEAN_SCHEMA, checkUserData, configDriveOf } from './user-data.js';
 
@@ -166,7 +167,7 @@ async function findImage(d: ApiDeps, auth: AuthContext, ref: string): Promise<Im
 async function findFlavor(d: ApiDeps, auth: AuthContext, ref: string | number): Promise<Flavor> {
   const id = refId(ref);
   const flavor = (await d.backend.flavors()).find((f) => f.id === id);
-  if (!flavor || (!flavor.isPublic && !auth.isAdmin)) throw badRequest(`Flavor ${id} could not be found.`);
+  if (!flavor || !flavorVisible(flavor, auth)) throw badRequest(`Flavor ${id} could not be found.`);
   return flavor;
 }
 

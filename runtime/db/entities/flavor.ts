@@ -12,6 +12,8 @@ export interface FlavorRow {
   isPublic: boolean;
   disabled: boolean;
   extraSpecs: Record<string, string>;
+  /** Nova 2.55's free text; null when none was given. */
+  description?: string | null;
   createdAt: Date;
 }
 
@@ -30,6 +32,7 @@ export const Flavor = new EntitySchema<FlavorRow>({
     isPublic: { type: 'boolean' },
     disabled: { type: 'boolean' },
     extraSpecs: { type: 'json' },
+    description: { type: 'text', nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

@@ -28,6 +28,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresq
 [ -x /usr/bin/qemu-img ] || packages+=(qemu-utils)
 [ -e /usr/include/libvirt/libvirt.h ] || packages+=(libvirt-dev)
 [ -x /usr/bin/xorriso ] || packages+=(xorriso)
+[ -x /usr/bin/openssl ] || packages+=(openssl)
 [ -x /bin/busybox ] || packages+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || packages+=(cpio)
 # Security groups on hosts (hosts/libvirt/port-firewall.ts): nft loads a port's rule set; its test

@@ -3,9 +3,10 @@
  * from the image role in Nova's image view; its metadata calls (owner only, within
  * `metadata_items`). Also two of issue 11's small gaps: every API takes `Content-Type:
  * application/json` with an empty body on GET/DELETE/PUT-without-body (what Tempest's client
- * sends), and key pairs keep their `type` (2.2; `x509` imports a PEM certificate).
+ * sends), and key pairs keep their `type` (2.2; `x509` imports a PEM certificate or generates one).
  */
 import t from 'tap';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { fault, startApiCluster } from '../harness/api-http.js';
 
 const { cluster, http, admin } = await startApiCluster(t, { hosts: 1 });
@@ -141,7 +142,15 @@ t.test('key pair type (2.2): x509 certificates are imported and keep their type'
   const listed = (await http.get('/v2.1/os-keypairs', { token: alice.token, headers: v22 })).body.keypairs.map((k: { keypair: { name: string; type: string } }) => k.keypair);
   t.same(listed.find((k: { name: string }) => k.name === 'cert')?.type, 'x509');
   t.equal((await http.post('/v2.1/os-keypairs', { token: alice.token, headers: v22, body: { keypair: { name: 'bad', type: 'x509', public_key: 'ssh-rsa AAAA' } } })).status, 400, 'not a certificate');
-  t.equal((await http.post('/v2.1/os-keypairs', { token: alice.token, headers: v22, body: { keypair: { name: 'gen', type: 'x509' } } })).status, 400, 'no x509 generation');
+  const gen = await http.post('/v2.1/os-keypairs', { token: alice.token, headers: v22, body: { keypair: { name: 'gen', type: 'x509' } } });
+  t.equal(gen.status, 201, 'an x509 pair is generated when no certificate is given');
+  const cert = new X509Certificate(gen.body.keypair.public_key);
+  t.equal(cert.subject, `CN=${alice.userId}`, "for the user, as Nova's WinRM certificates are");
+  t.match(cert.subjectAltName, `${alice.userId}@localhost`);
+  t.ok(cert.checkPrivateKey(createPrivateKey(gen.body.keypair.private_key)), 'the private key is the certificate\'s');
+  t.equal(gen.body.keypair.fingerprint, cert.fingerprint.toLowerCase(), 'fingerprinted as an imported one');
+  t.equal((await http.get('/v2.1/os-keypairs/gen', { token: alice.token, headers: v22 })).body.keypair.public_key, gen.body.keypair.public_key);
+  t.notOk('private_key' in (await http.get('/v2.1/os-keypairs/gen', { token: alice.token, headers: v22 })).body.keypair, 'the private key is shown once');
   t.equal((await http.post('/v2.1/os-keypairs', { token: alice.token, body: { keypair: { name: 'old', type: 'ssh' } } })).status, 400, 'type needs 2.2');
   t.notOk('type' in (await http.get('/v2.1/os-keypairs/cert', { token: alice.token })).body.keypair, 'no type shown at 2.1');
 });

@@ -2,9 +2,14 @@
  * SSH public keys for Nova's key pairs: parse and check an OpenSSH public key line, its MD5
  * fingerprint (colon-separated hex, as Nova prints it), and server-side generation of an RSA key
  * pair (Nova generates one when no public key is given, before microversion 2.92). `x509` key pairs
- * (2.2) are imported PEM certificates, fingerprinted as Nova does (SHA-1 of the DER, colon-separated).
+ * (2.2) are PEM certificates, imported or generated, fingerprinted as Nova does (SHA-1 of the DER,
+ * colon-separated).
  */
-import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, createPrivateKey, generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { badRequest } from '../faults.js';
 
 const KEY_TYPES = new Set([
@@ -59,13 +64,44 @@ function mpint(b64url: string): Buffer {
   return sshString(b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
 }
 
-/** A new RSA key pair: the public half as an OpenSSH line, the private half as PEM (PKCS#1). */
-export async function generateRsaKeyPair(comment = 'Generated-by-Nova'): Promise<{ publicKey: PublicKey; privateKey: string }> {
-  const { publicKey, privateKey } = await new Promise<{ publicKey: import('node:crypto').KeyObject; privateKey: import('node:crypto').KeyObject }>((resolve, reject) =>
+const rsa2048 = () =>
+  new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
     generateKeyPair('rsa', { modulusLength: 2048 }, (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }))),
   );
+
+/** A new RSA key pair: the public half as an OpenSSH line, the private half as PEM (PKCS#1). */
+export async function generateRsaKeyPair(comment = 'Generated-by-Nova'): Promise<{ publicKey: PublicKey; privateKey: string }> {
+  const { publicKey, privateKey } = await rsa2048();
   const jwk = publicKey.export({ format: 'jwk' });
   const blob = Buffer.concat([sshString(Buffer.from('ssh-rsa')), mpint(jwk.e!), mpint(jwk.n!)]);
   const line = `ssh-rsa ${blob.toString('base64')} ${comment}`;
   return { publicKey: { line, fingerprint: md5Fingerprint(blob) }, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+}
+
+const OPENSSL = '/usr/bin/openssl';
+const OPENSSL_TIMEOUT_MS = 10_000;
+
+/**
+ * A new `x509` key pair as Nova makes one (for WinRM certificate login): a self-signed certificate
+ * for `CN=<user id>`, client authentication, the user principal `<user id>@localhost`, ten years;
+ * the private key as PEM. Made by the system's openssl (Node parses certificates but cannot issue
+ * them), in a private directory removed at once, as Nova does it.
+ */
+export async function generateX509KeyPair(userId: string): Promise<{ publicKey: PublicKey; privateKey: string }> {
+  // The id goes into openssl's -subj and -addext syntax: only characters with no meaning there.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(userId)) throw new Error(`user id ${JSON.stringify(userId)} cannot name a certificate`);
+  const dir = await mkdtemp(join(tmpdir(), 'novact-x509-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const cert = await new Promise<string>((resolve, reject) =>
+      execFile(OPENSSL, [
+        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-days', '3650', '-sha256', '-subj', `/CN=${userId}`,
+        '-addext', 'extendedKeyUsage=clientAuth', '-addext', `subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:${userId}@localhost`,
+      ], { timeout: OPENSSL_TIMEOUT_MS, maxBuffer: 64 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`openssl: ${stderr.trim() || err.message}`)) : resolve(stdout))),
+    );
+    const key = createPrivateKey(await readFile(keyFile, 'utf8'));
+    return { publicKey: parseX509Certificate(cert), privateKey: key.export({ type: 'pkcs1', format: 'pem' }).toString() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

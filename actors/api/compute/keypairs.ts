@@ -12,7 +12,7 @@ import { badRequest, forbidden, notFound } from '../faults.js';
 import { atLeast, type Microversion } from '../microversion.js';
 import { member, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
-import { generateRsaKeyPair, parsePublicKey, parseX509Certificate } from './keypair-keys.js';
+import { generateRsaKeyPair, generateX509KeyPair, parsePublicKey, parseX509Certificate } from './keypair-keys.js';
 import { keyExists, tooManyKeys } from './keypair-store.js';
 import { parseLimit } from './server-filters.js';
 import { novaTime } from './server-views.js';
@@ -97,7 +97,6 @@ export function keypairRoutes(d: ApiDeps): Route[] {
         const b = (req.body as { keypair: { name: string; public_key?: string; type?: 'ssh' | 'x509'; user_id?: string } }).keypair;
         if (b.type !== undefined && !atLeast(mv, 2)) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
         const type = b.type ?? 'ssh';
-        if (type === 'x509' && b.public_key === undefined) throw badRequest('Generating x509 key pairs is not supported by novact: import a certificate as public_key.');
         const userId = owner(req, b.user_id);
         const limits = await d.quotas.limits(authOf(req).projectId);
         // Cheap refusals first: an RSA generation costs real CPU, so it only runs for a create that can succeed.
@@ -107,7 +106,7 @@ export function keypairRoutes(d: ApiDeps): Route[] {
         let key;
         if (b.public_key !== undefined) key = type === 'x509' ? parseX509Certificate(b.public_key) : parsePublicKey(b.public_key);
         else {
-          const generated = await generateRsaKeyPair();
+          const generated = type === 'x509' ? await generateX509KeyPair(userId) : await generateRsaKeyPair();
           key = generated.publicKey;
           privateKey = generated.privateKey;
         }

@@ -21,6 +21,7 @@ import { KeypairStore } from './compute/keypair-store.js';
 import { keypairRoutes } from './compute/keypairs.js';
 import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
 import { quotaRoutes } from './compute/quotas.js';
+import { quotaClassRoutes } from './compute/quota-classes.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverDiagnosticsRoutes } from './compute/server-diagnostics.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
@@ -148,6 +149,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...flavorAccessRoutes(deps),
     ...keypairRoutes(deps),
     ...quotaRoutes(deps),
+    ...quotaClassRoutes(deps),
     ...hypervisorRoutes(deps),
     ...serviceRoutes(deps),
     ...availabilityZoneRoutes(deps),

@@ -58,6 +58,7 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
     keystone_tokens: ALL, // issue, revoke (update), purge expired (delete)
     key_pairs: RID,
     quotas: ALL, // quota-set upserts and resets
+    quota_classes: RIU, // quota-class-set upserts; read with every project's limits
   },
 };
 

@@ -15,17 +15,17 @@ import { one, param, query, type Route } from '../routes.js';
 import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource } from './quota-store.js';
 
 /** Nova-network quotas: shown (fixed, unenforced) before 2.36 for old clients. */
-const LEGACY_NETWORK = { fixed_ips: -1, floating_ips: 10, security_group_rules: 20, security_groups: 10 } as const;
-const INJECTION: readonly QuotaResource[] = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+export const LEGACY_NETWORK = { fixed_ips: -1, floating_ips: 10, security_group_rules: 20, security_groups: 10 } as const;
+export const INJECTION: readonly QuotaResource[] = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
 const MAX_INT = 2 ** 31 - 1;
 
-const VALUE = { anyOf: [{ type: 'integer', minimum: -1, maximum: MAX_INT }, { type: 'string', pattern: '^(-1|[0-9]{1,10})$' }] } as const;
+export const QUOTA_VALUE = { anyOf: [{ type: 'integer', minimum: -1, maximum: MAX_INT }, { type: 'string', pattern: '^(-1|[0-9]{1,10})$' }] } as const;
 const UPDATE_SCHEMA = {
   type: 'object', required: ['quota_set'],
   properties: {
     quota_set: {
       type: 'object',
-      properties: { ...Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, VALUE])), force: { type: ['boolean', 'string'] } },
+      properties: { ...Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, QUOTA_VALUE])), force: { type: ['boolean', 'string'] } },
       additionalProperties: false,
     },
   },
@@ -75,7 +75,7 @@ export function quotaRoutes(d: ApiDeps): Route[] {
     },
     {
       method: 'GET', url: '/v2.1/os-quota-sets/:project/defaults', policy: reader('os_compute_api:os-quota-sets:defaults'),
-      handler: async (req) => ({ quota_set: { id: param(req, 'project'), ...quotaSet(quotas.defaults, req.microversion, (_r, v) => v) } }),
+      handler: async (req) => ({ quota_set: { id: param(req, 'project'), ...quotaSet(await quotas.defaultLimits(), req.microversion, (_r, v) => v) } }),
     },
     {
       method: 'GET', url: '/v2.1/os-quota-sets/:project/detail', policy: reader('os_compute_api:os-quota-sets:detail'),

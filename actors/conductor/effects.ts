@@ -62,11 +62,12 @@ export class EffectRunner {
    */
   run(row: InstanceRow, effect: Effect, view: () => ServerView, deliver: (o: Outcome) => void): void {
     withSubject({ instance: row.uuid }, () => {
-      const token = 'token' in effect ? effect.token : undefined;
+      const plain = () => this.start(row, effect, view, deliver, (what) => this.failed(row, what));
       // Effects without an outcome (events, background cleanups) have nothing to end a span.
-      const span = token === undefined ? undefined : startSpan(`conductor ${effect.kind}`);
-      if (!span?.isRecording()) return this.start(row, effect, view, deliver, (what) => this.failed(row, what));
-      span.setAttributes({ 'openstack.instance_uuid': row.uuid, 'novact.step': token!.step, 'novact.attempt': token!.attempt });
+      if (!('token' in effect)) return plain();
+      const span = startSpan(`conductor ${effect.kind}`);
+      if (!span.isRecording()) return plain();
+      span.setAttributes({ 'openstack.instance_uuid': row.uuid, 'novact.step': effect.token.step, 'novact.attempt': effect.token.attempt });
       inSpan(span, () => this.start(row, effect, view, (o) => {
         span.setAttribute('novact.outcome', o.kind);
         span.end();

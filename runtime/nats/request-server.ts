@@ -70,9 +70,13 @@ export class RequestServer {
     if (!span.isRecording()) {
       await this.answer(msg, handler, route, served);
     } else {
-      span.setAttributes({ 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, ...currentScope()?.fields });
-      await inSpan(span, () => this.answer(msg, handler, route, served));
-      endSpan(span, served.error ?? undefined);
+      const requestId = currentScope()?.requestId;
+      span.setAttributes({ 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, ...(requestId ? { 'openstack.request_id': requestId } : {}) });
+      try {
+        await inSpan(span, () => this.answer(msg, handler, route, served));
+      } finally {
+        endSpan(span, served.error ?? undefined);
+      }
     }
     if (this.log.isEnabled?.('debug')) this.log.debug('request served', { subject: msg.subject, verb: served.verb, ...(served.error ? { fault: served.error.name } : {}) });
   }

@@ -44,7 +44,7 @@ export function addRequestScope(app: FastifyInstance, log: Logger): void {
         ...(globalId ? { 'openstack.global_request_id': globalId } : {}),
       });
     }
-    req.scope = makeScope({ requestId: req.id, ...(globalId ? { globalRequestId: globalId } : {}), trace: recording ? trace.setSpan(parent, span) : parent });
+    req.scope = makeScope({ requestId: req.id, globalRequestId: globalId, trace: recording ? trace.setSpan(parent, span) : parent });
     runInScope(req.scope, () => {
       if (inbound !== undefined && globalId === undefined) log.debug('ignored an X-OpenStack-Request-ID not of the form req-<uuid>');
       done();

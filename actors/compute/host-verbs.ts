@@ -126,10 +126,7 @@ export function startVerb(rec: HostRecord, verb: string, body: Record<string, un
     const r = BY_VERB.get(verb);
     if (!r) throw new BadRequestError(`host ${rec.name} has no verb '${verb}'`);
     if (!r.def.checkBody.Check(body)) throw new BadRequestError(`${verb}: ${firstError(r.def.checkBody, body)}`);
-    return traced(`compute ${verb}`, () => {
-      const instance = instanceOf(body);
-      return { 'novact.host': rec.name, ...(instance ? { 'openstack.instance_uuid': instance } : {}) };
-    }, () => r.run(rec, body, opts, deps));
+    return r.run(rec, body, opts, deps);
   } catch (err) {
     if (err instanceof NovactError || err instanceof DriverError) return Promise.reject(err);
     throw err;

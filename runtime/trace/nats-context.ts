@@ -46,5 +46,5 @@ export function incomingScope(h: MsgHdrs | undefined): RequestScope | undefined 
   const globalId = globalRequestId(h.get(GLOBAL_REQUEST_ID_HEADER));
   const parent = h.has(TRACEPARENT_HEADER) ? remoteTrace(h.get(TRACEPARENT_HEADER), h.get(TRACESTATE_HEADER)) : ROOT_CONTEXT;
   if (requestId === undefined && parent === ROOT_CONTEXT) return undefined;
-  return makeScope({ trace: parent, ...(requestId ? { requestId } : {}), ...(globalId ? { globalRequestId: globalId } : {}) });
+  return makeScope({ trace: parent, requestId, globalRequestId: globalId });
 }

@@ -9,17 +9,44 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 
-export interface RequestScope {
+export interface ScopeParts {
   /** The request id the client saw (`x-openstack-request-id`), or the bus peer's. */
-  readonly requestId?: string;
+  readonly requestId?: string | undefined;
   /** A caller's own `X-OpenStack-Request-ID` (Nova's global_request_id). */
-  readonly globalRequestId?: string;
-  readonly instance?: string;
-  readonly host?: string;
+  readonly globalRequestId?: string | undefined;
+  readonly instance?: string | undefined;
+  readonly host?: string | undefined;
   /** The OpenTelemetry context: the active span, as parent of the spans this work starts. */
   readonly trace: Context;
-  /** What every log line in this scope carries (built once per scope, not per line). */
-  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** One fixed shape (scopes are made per request and per span: this is a hot path). */
+export class RequestScope implements ScopeParts {
+  readonly requestId: string | undefined;
+  readonly globalRequestId: string | undefined;
+  readonly instance: string | undefined;
+  readonly host: string | undefined;
+  readonly trace: Context;
+  private logFields: Readonly<Record<string, string>> | undefined;
+
+  constructor(p: ScopeParts) {
+    this.requestId = p.requestId;
+    this.globalRequestId = p.globalRequestId;
+    this.instance = p.instance;
+    this.host = p.host;
+    this.trace = p.trace;
+  }
+
+  /** What every log line in this scope carries: built at its first line, then kept. */
+  get fields(): Readonly<Record<string, string>> {
+    if (this.logFields) return this.logFields;
+    const f: Record<string, string> = {};
+    if (this.requestId !== undefined) f.request_id = this.requestId;
+    if (this.globalRequestId !== undefined) f.global_request_id = this.globalRequestId;
+    if (this.instance !== undefined) f.instance_uuid = this.instance;
+    if (this.host !== undefined) f.host = this.host;
+    return (this.logFields = f);
+  }
 }
 
 const store = new AsyncLocalStorage<RequestScope>();
@@ -35,33 +62,22 @@ export function runInScope<T>(scope: RequestScope | undefined, fn: () => T): T {
   return store.getStore() === undefined ? fn() : store.exit(fn);
 }
 
-type ScopeParts = Omit<RequestScope, 'fields'>;
+export const makeScope = (parts: ScopeParts): RequestScope => new RequestScope(parts);
 
-const FIELD_NAMES: readonly [keyof ScopeParts, string][] = [
-  ['requestId', 'request_id'], ['globalRequestId', 'global_request_id'], ['instance', 'instance_uuid'], ['host', 'host'],
-];
-
-export function makeScope(parts: ScopeParts): RequestScope {
-  const fields: Record<string, string> = {};
-  for (const [k, name] of FIELD_NAMES) {
-    const v = parts[k];
-    if (typeof v === 'string') fields[name] = v;
-  }
-  return { ...parts, fields };
-}
+const EMPTY = new RequestScope({ trace: ROOT_CONTEXT });
 
 /** The active scope with some parts replaced (a trace context, the instance, the host). */
 export function scopeWith(change: Partial<ScopeParts>): RequestScope {
-  const s = store.getStore();
-  return makeScope({ ...(s ?? { trace: ROOT_CONTEXT }), ...change });
+  const s = store.getStore() ?? EMPTY;
+  return new RequestScope({
+    requestId: s.requestId, globalRequestId: s.globalRequestId,
+    instance: change.instance ?? s.instance, host: change.host ?? s.host, trace: change.trace ?? s.trace,
+  });
 }
 
 /** Runs `fn` with the instance and host known (added to every log line within it). */
-export function withSubject<T>(subject: { instance?: string; host?: string }, fn: () => T): T {
+export function withSubject<T>(subject: { instance?: string | undefined; host?: string | undefined }, fn: () => T): T {
   const s = store.getStore();
-  const change: { instance?: string; host?: string } = {};
-  if (subject.instance !== undefined && subject.instance !== s?.instance) change.instance = subject.instance;
-  if (subject.host !== undefined && subject.host !== s?.host) change.host = subject.host;
-  if (change.instance === undefined && change.host === undefined) return fn();
-  return store.run(scopeWith(change), fn);
+  const known = (subject.instance === undefined || subject.instance === s?.instance) && (subject.host === undefined || subject.host === s?.host);
+  return known ? fn() : store.run(scopeWith(subject), fn);
 }

@@ -47,7 +47,7 @@ t.test('a boot is one trace under the caller\'s traceparent; its request id is o
 
   const spans = spansOf(traceId);
   const names = new Set(spans.map((s) => s.name));
-  for (const n of ['POST /v2.1/servers', 'request build', 'conductor build', 'conductor select', 'scheduler select', 'scheduler place', 'ledger claim', 'conductor spawn', 'compute spawn', 'driver spawn']) {
+  for (const n of ['POST /v2.1/servers', 'request build', 'conductor build', 'conductor select', 'scheduler select', 'scheduler place', 'ledger claim', 'conductor spawn', 'request spawn', 'compute spawn', 'driver spawn']) {
     t.ok(names.has(n), `span ${n}`);
   }
   const root = spans.find((s) => s.name === 'POST /v2.1/servers')!;

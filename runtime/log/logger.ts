@@ -26,30 +26,21 @@ export type LogSink = (line: Record<string, unknown>) => void;
 
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
 
-class PinoLogger implements Logger {
-  constructor(private readonly p: Pino) {}
-  debug(msg: string, fields?: Record<string, unknown>): void {
-    if (fields === undefined) this.p.debug(msg);
-    else this.p.debug(fields, msg);
-  }
-  info(msg: string, fields?: Record<string, unknown>): void {
-    if (fields === undefined) this.p.info(msg);
-    else this.p.info(fields, msg);
-  }
-  warn(msg: string, fields?: Record<string, unknown>): void {
-    if (fields === undefined) this.p.warn(msg);
-    else this.p.warn(fields, msg);
-  }
-  error(msg: string, fields?: Record<string, unknown>): void {
-    if (fields === undefined) this.p.error(msg);
-    else this.p.error(fields, msg);
-  }
-  child(fields: Record<string, unknown>): Logger {
-    return new PinoLogger(this.p.child(fields));
-  }
-  isEnabled(level: Exclude<LogLevel, 'silent'>): boolean {
-    return this.p.isLevelEnabled(level);
-  }
+type Level = Exclude<LogLevel, 'silent'>;
+const at = (p: Pino, level: Level) => (msg: string, fields?: Record<string, unknown>): void => {
+  if (fields === undefined) p[level](msg);
+  else p[level](fields, msg);
+};
+
+function wrap(p: Pino): Logger {
+  return {
+    debug: at(p, 'debug'),
+    info: at(p, 'info'),
+    warn: at(p, 'warn'),
+    error: at(p, 'error'),
+    child: (fields) => wrap(p.child(fields)),
+    isEnabled: (level) => p.isLevelEnabled(level),
+  };
 }
 
 /** A sink as a pino destination: pino writes finished JSON lines; the sink gets them as objects. */
@@ -72,7 +63,7 @@ export function createLogger(level: LogLevel = 'info', sink?: LogSink, base: Rec
     },
     sink ? sinkStream(sink) : pino.destination({ fd: 2, sync: true }),
   );
-  return new PinoLogger(p);
+  return wrap(p);
 }
 
 /** An error as log fields: `err` keeps the error itself, which the logger writes with its type, message and stack. */

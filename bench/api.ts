@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from '../cluster/cluster.js';
 import type { LoadResult, LoadSpec } from './api-load.js';
+import { benchTracing } from './discard-exporter.js';
 
 export interface ApiBenchOptions {
   hosts: number;
@@ -17,6 +18,10 @@ export interface ApiBenchOptions {
   /** POST /servers per second. */
   postRate: number;
   seconds: number;
+  /** Instrument the cluster (default true). */
+  metrics?: boolean;
+  /** Record spans, discarded by the exporter (default false). */
+  tracing?: boolean;
 }
 
 const PASSWORD = 'bench-admin';
@@ -47,6 +52,8 @@ export async function apiBench(o: ApiBenchOptions): Promise<Record<string, unkno
     fakeHost: { vcpus: 1024, memoryMb: 4_194_304, diskGb: 262_144 },
     scheduler: { maxInstancesPerHost: 100_000 },
     api: { adminPassword: PASSWORD },
+    metrics: o.metrics === false ? { enabled: false } : {},
+    tracing: benchTracing(o.tracing),
   } as Parameters<typeof startCluster>[0]);
   try {
     await cluster.waitForHosts(o.hosts, 120_000);
@@ -69,12 +76,16 @@ export async function apiBench(o: ApiBenchOptions): Promise<Record<string, unkno
     const id = boot.body.server.id as string;
     await cluster.client.waitForServer(id, (s) => s.status === 'ACTIVE');
 
+    // This process's CPU during the read phase: at a fixed rate, the instrumentation's cost shows there first.
+    const cpu0 = process.cpuUsage();
     const get = await load({ url: base, method: 'GET', path: `/v2.1/servers/${id}`, token, rate: o.getRate, seconds: o.seconds });
+    const cpu = process.cpuUsage(cpu0);
+    const getCpuSeconds = Math.round((cpu.user + cpu.system) / 1e4) / 100;
     const post = await load({
       url: base, method: 'POST', path: '/v2.1/servers', token, rate: o.postRate, seconds: o.seconds,
       body: JSON.stringify({ server: { name: 'bench-{{i}}', flavorRef: '1', imageRef: image.id } }),
     });
-    return { bench: 'api', hosts: o.hosts, get, post, rssMb: Math.round(process.memoryUsage().rss / 1_048_576) };
+    return { bench: 'api', hosts: o.hosts, metrics: o.metrics !== false, tracing: o.tracing === true, get, getCpuSeconds, post, rssMb: Math.round(process.memoryUsage().rss / 1_048_576) };
   } finally {
     await cluster.stop();
   }

@@ -4,9 +4,9 @@
  *   decide  --hosts 1000,10000,100000 --decisions 2000         (filter + weigh, in memory)
  *   reports --hosts 10000 --rounds 5                           (capacity-report ingestion)
  *   memory  --hosts 10000 [--wildcard]                         (heap per idle host actor)
- *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split] [--metrics off]
+ *   sim     --hosts 10000 --rate 500 --seconds 60 [--flavor m1.tiny] [--report-interval 10000] [--split] [--metrics off] [--tracing on]
  *   scrape  --hosts 10000 --instances 2000 --rounds 20          (/metrics scrape time and size at fleet size)
- *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20   (REST API latency, load from a second process)
+ *   api     --hosts 10 --rate 1000 --post-rate 100 --seconds 20 [--metrics off] [--tracing on]   (REST API latency, load from a second process)
  *   fuzz    --runs 10 [--seed 20261201]                         (the fuzz suites at a larger budget)
  *   actions --hosts 1000 --instances 5000 --seconds 30 --concurrency 64   (mixed server actions on ACTIVE servers)
  *   moves   --hosts 1000 --instances 200 --concurrency 16         (resize+confirm, cold migrate+confirm latency)
@@ -56,6 +56,7 @@ const { positionals, values } = parseArgs({
     concurrent: { type: 'string', default: '10' },
     'memory-mb': { type: 'string', default: '128' },
     metrics: { type: 'string', default: 'on' },
+    tracing: { type: 'string', default: 'off' },
     ports: { type: 'string', default: '5000' },
     nic: { type: 'boolean', default: false },
   },
@@ -115,6 +116,7 @@ switch (name) {
       reportIntervalMs: num(values['report-interval']!, 'report-interval'),
       split: values.split!,
       metrics: values.metrics !== 'off',
+      tracing: values.tracing === 'on',
     });
     break;
   case 'scrape':
@@ -126,6 +128,8 @@ switch (name) {
       getRate: num(values.rate!, 'rate'),
       postRate: num(values['post-rate']!, 'post-rate'),
       seconds: num(values.seconds!, 'seconds'),
+      metrics: values.metrics !== 'off',
+      tracing: values.tracing === 'on',
     });
     break;
   case 'actions':

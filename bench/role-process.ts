@@ -8,6 +8,7 @@
  */
 import { startCluster, type ClusterOptions, type RoleName } from '../cluster/cluster.js';
 import { percentiles } from './percentiles.js';
+import { benchTracing } from './discard-exporter.js';
 
 export const ROLE_PROCESS_ENV = 'NOVACT_BENCH_ROLES';
 
@@ -22,6 +23,8 @@ export interface RoleProcessConfig {
   compute: NonNullable<ClusterOptions['compute']>;
   /** Instrument this process (default true); off: nothing recorded, no operations port. */
   metrics?: boolean;
+  /** Record spans (discarded by the exporter): `sim --tracing on`. */
+  tracing?: boolean;
 }
 
 /** What a scheduler process reports when it stops. */
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     compute: cfg.compute,
     logLevel: 'error',
     metrics: cfg.metrics === false ? { enabled: false } : { port: 0 },
+    tracing: benchTracing(cfg.tracing),
   });
   if (cluster.opsUrl) process.stdout.write(`${JSON.stringify({ opsUrl: cluster.opsUrl })}\n`);
   const scheduler = cluster.scheduler;

@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fakeHostNames, startCluster, type ClusterOptions, type RoleName } from '../cluster/cluster.js';
 import type { SchedulerFigures } from './role-process.js';
 import { RoleProcess } from './role-process-handle.js';
+import { benchTracing } from './discard-exporter.js';
 import { percentiles } from './percentiles.js';
 import { nodeCpuSeconds, procCpuSeconds, progress, stopCollectingErrors } from './reports.js';
 
@@ -23,6 +24,8 @@ export interface SimBenchOptions {
   split: boolean;
   /** Instrument every process and scrape each as Prometheus would (default); false: nothing recorded (the instrumentation's cost). */
   metrics?: boolean;
+  /** Record spans in every process (a batch processor, an exporter that discards); default off. */
+  tracing?: boolean;
 }
 
 /** How often every process's `/metrics` is scraped during the load (Prometheus's default is 15 s; 10 s is a common setting). */
@@ -41,6 +44,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
     logLevel: 'error',
     compute: { reportIntervalMs: o.reportIntervalMs, heartbeatIntervalMs: 10_000 },
     metrics: o.metrics === false ? { enabled: false } : {},
+    tracing: benchTracing(o.tracing),
   };
   if (o.split) opts.roles = ['conductor', 'image'];
   if (process.env.NATS_URL) opts.natsUrl = process.env.NATS_URL;
@@ -54,7 +58,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       // Each child gets only its roles' credentials; the compute one a host identity for its fleet.
       const names = fakeHostNames(o.hosts);
       const child = async (roles: RoleName[]) =>
-        RoleProcess.start({ ...(await cluster.join(roles, roles.includes('compute') ? names : [])), roles, hosts: o.hosts, compute: opts.compute!, metrics: o.metrics !== false });
+        RoleProcess.start({ ...(await cluster.join(roles, roles.includes('compute') ? names : [])), roles, hosts: o.hosts, compute: opts.compute!, metrics: o.metrics !== false, tracing: o.tracing === true });
       children.push(await child(['scheduler']), await child(['compute']));
     }
     progress('cluster started; waiting for hosts', { hosts: o.hosts, s: round((performance.now() - s0) / 1000) });
@@ -260,6 +264,7 @@ export async function simBench(o: SimBenchOptions): Promise<Record<string, unkno
       hosts: o.hosts,
       split: o.split,
       metrics: o.metrics !== false,
+      tracing: o.tracing === true,
       scrapes: o.metrics === false ? null : { count: scrapeMs.length, ms: percentiles(scrapeMs, [50, 99]), maxMs: round(scrapeMs.reduce((a, b) => Math.max(a, b), 0)), maxBytes: scrapeBytes },
       rate: o.rate,
       seconds: o.seconds,

@@ -38,6 +38,7 @@ import { serveHostRegistrar } from '../runtime/nats/host-registrar.js';
 import { hostInboxPrefix, roleInboxPrefix } from '../protocols/host-identity.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import type { Metrics } from '../runtime/metrics/metrics.js';
+import { installTracing, type TracingOptions } from '../runtime/trace/provider.js';
 import type { Probes } from '../runtime/metrics/probes.js';
 import { Operations, type ClusterMetricsOptions } from './operations.js';
 import type { NatsServerHandle } from '../runtime/services/nats-server.js';
@@ -91,6 +92,11 @@ export interface ClusterOptions {
   imageSweep?: Partial<SavingSweepConfig>;
   /** Metrics (on by default), the operations port (`/metrics`, `/healthz`, `/readyz`) and the scrape token: cluster/operations.ts. */
   metrics?: ClusterMetricsOptions;
+  /**
+   * Traces (runtime/trace/provider.ts): off unless asked for here or by the standard `OTEL_*`
+   * environment; an embedder's own global tracer provider is used as it is.
+   */
+  tracing?: TracingOptions;
 }
 
 export interface Cluster {
@@ -167,6 +173,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const guard = options.processGuard ? installProcessGuard(log) : undefined;
   const ops = new Operations(options.metrics);
   ops.watchActors(actors);
+  const tracing = installTracing(options.tracing);
 
   const cleanup = async () => {
     ops.probes.drain();
@@ -178,6 +185,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await embeddedNats?.stop();
     await embedded.postgres?.stop();
     await ops.close();
+    await tracing?.shutdown();
   };
 
   try {

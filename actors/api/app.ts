@@ -22,6 +22,7 @@ import { MIN_VERSION, requestedVersion, versionHeaders, type Microversion } from
 import { withoutJsonSuffix } from './network/json-suffix.js';
 import { authorize } from './policy.js';
 import { recordRoutes } from './route-registry.js';
+import { addRequestScope } from './request-scope.js';
 import { RouteTable, type Route } from './routes.js';
 
 /** How Fastify validates bodies: no coercion or defaults, so a body is checked as sent (also used by tests). */
@@ -127,6 +128,7 @@ export async function buildApp(o: AppOptions, routes: Route[]): Promise<FastifyI
     },
   });
   recordRoutes(app);
+  addRequestScope(app, o.log);
   app.decorateRequest('auth', null);
   // Set per request in onRequest (Fastify refuses object defaults shared between requests).
   app.decorateRequest('microversion', null as unknown as Microversion);

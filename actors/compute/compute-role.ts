@@ -23,7 +23,8 @@ import { HostReports } from './host-reports.js';
 import { routeHostRequests, type HostRouting } from './host-router.js';
 import { spreadTicker } from './spread-ticker.js';
 import { GuestReaper, type ReapStats } from './guest-reaper.js';
-import type { HostVerbDeps } from './host-verbs.js';
+import { instanceOf, type HostVerbDeps } from './host-verbs.js';
+import { withSubject } from '../../runtime/trace/scope.js';
 import { PowerSync } from './power-sync.js';
 
 export type { ComputeHostView } from './host-record.js';
@@ -130,10 +131,12 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
 
   const routing: HostRouting = byName.size > cfg.wildcardSubscriptionAbove ? 'wildcard' : 'per-host';
   const subs: BridgeSubscription[] = routeHostRequests(ctx, [...byName.keys()], routing, (name) => byName.has(name), (name, verb, env) =>
-    {
+    // The host and instance go on every log line of the request (the host actor's too).
+    withSubject({ host: name, instance: instanceOf(env.body) }, () => {
+      if (ctx.log.isEnabled?.('debug')) ctx.log.debug('host verb', { verb });
       const leftMs = Math.max(1, env.deadline - ctx.clock.now());
       return registry.ask<unknown>(name, (reply) => ({ verb, body: env.body, key: env.idempotencyKey, deadlineMs: leftMs, reply }), leftMs);
-    },
+    }),
   );
 
   const svc = await ctx.bridge.addService('novact-compute', 'host actors wrapping hypervisor drivers', () => ({

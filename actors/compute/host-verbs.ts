@@ -17,6 +17,7 @@ import { firstError, type RequestDef } from '../../protocols/catalog/define.js';
 import { PowerState } from '../../protocols/states.js';
 import { DriverError, type CallOptions, type GuestInfo, type GuestSpec, type HypervisorDriver, type ImageDataSink } from '../../hosts/driver.js';
 import type { HostRecord } from './host-record.js';
+import { traced } from '../../runtime/trace/tracing.js';
 
 /** What a verb may need besides the host's record. */
 export interface HostVerbDeps {
@@ -63,7 +64,7 @@ async function power(d: HypervisorDriver, uuid: string, op: HostPowerOp, o: Call
 
 function spawn(rec: HostRecord, spec: GuestSpec, o: CallOptions): Promise<GuestReply> {
   (rec.spawning ??= new Set()).add(spec.uuid);
-  return rec.driver.spawn(spec, o).then(
+  return traced('driver spawn', () => ({ 'openstack.instance_uuid': spec.uuid, 'novact.host': rec.name }), () => rec.driver.spawn(spec, o)).then(
     (g): GuestReply => {
       rec.failedBuilds = 0;
       return { guest: g };
@@ -103,6 +104,13 @@ const ROWS: readonly Row<RequestDef>[] = [
     return empty(rec.driver.snapshot(b.uuid, deps.snapshotSink(b.imageId, rec.name), o));
   }),
 ];
+
+/** The instance a host verb concerns: its `uuid`, or its guest spec's. */
+export function instanceOf(body: Record<string, unknown>): string | undefined {
+  const g = body.guest as { uuid?: unknown } | undefined;
+  const id = body.uuid ?? g?.uuid;
+  return typeof id === 'string' ? id : undefined;
+}
 
 const BY_VERB: ReadonlyMap<string, Row<RequestDef>> = new Map(ROWS.map((r) => [r.def.verb, r]));
 

@@ -18,6 +18,8 @@ import type { Bridge } from '../../runtime/nats/bridge.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
+import { withSubject } from '../../runtime/trace/scope.js';
+import { endSpan, inSpan, startSpan } from '../../runtime/trace/tracing.js';
 import type { ImageCache } from './image-cache.js';
 import { guestSpecOf, rowFlavor } from './guest-spec.js';
 import { backoff, imageOwnerFields, jitteredBackoff, moveOf, resourcesOf, selectRequestFor, SELECT_TIMEOUT_RETRIES } from './effect-requests.js';
@@ -53,9 +55,35 @@ const subjectsHost = (d: EffectDeps, host: string, verb: string) => d.subjects.h
 export class EffectRunner {
   constructor(private readonly d: EffectDeps) {}
 
-  /** Starts one effect; `deliver` receives its outcome (if it has one). Never throws. */
+  /**
+   * Starts one effect; `deliver` receives its outcome (if it has one). Never throws. Runs with the
+   * instance in the request scope (its log lines say which), and an effect that has an outcome (a
+   * build step: select, spawn, …) in a span `conductor <kind>` that its outcome ends.
+   */
   run(row: InstanceRow, effect: Effect, view: () => ServerView, deliver: (o: Outcome) => void): void {
-    const fail = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { instance: row.uuid, ...errorFields(err) });
+    withSubject({ instance: row.uuid }, () => {
+      const plain = () => this.start(row, effect, view, deliver, (what) => this.failed(row, what));
+      // Effects without an outcome (events, background cleanups) have nothing to end a span.
+      if (!('token' in effect)) return plain();
+      const span = startSpan(`conductor ${effect.kind}`);
+      if (!span.isRecording()) return plain();
+      span.setAttributes({ 'openstack.instance_uuid': row.uuid, 'novact.step': effect.token.step, 'novact.attempt': effect.token.attempt });
+      inSpan(span, () => this.start(row, effect, view, (o) => {
+        span.setAttribute('novact.outcome', o.kind);
+        span.end();
+        deliver(o);
+      }, (what) => (err) => {
+        endSpan(span, err);
+        this.failed(row, what)(err);
+      }));
+    });
+  }
+
+  private failed(row: InstanceRow, what: string): (err: unknown) => void {
+    return (err) => this.d.log.warn(`${what} failed`, { instance: row.uuid, ...errorFields(err) });
+  }
+
+  private start(row: InstanceRow, effect: Effect, view: () => ServerView, deliver: (o: Outcome) => void, fail: (what: string) => (err: unknown) => void): void {
     switch (effect.kind) {
       case 'select':
         (effect.host !== undefined ? this.claimHost(row, effect.token, effect.host) : this.select(row, effect.token, effect.availabilityZone))

@@ -4,6 +4,7 @@
  * flight: a repeated select must answer the claim that commits, not one that may still lose.
  */
 import { Batcher, type BatchObserver } from '../../runtime/batcher.js';
+import { endSpan, startSpan } from '../../runtime/trace/tracing.js';
 import type { Claim, ClaimResult, PlacementLedger } from './ledger.js';
 
 /** A claim's outcome with what its decision does next: handled inside the actor. */
@@ -45,13 +46,20 @@ export class ClaimDesk<W> {
     return true;
   }
 
-  /** Sends the claim; its outcome goes to `settle`. */
+  /** Sends the claim (in a span `ledger claim` until the ledger answers); its outcome goes to `settle`. */
   submit(claim: Claim, then: () => void, lost: () => void, fail: (e: unknown) => void, held: (host: string) => void = () => then()): void {
     this.pending.set(claim.consumer, this.pending.get(claim.consumer) ?? []);
     const nothing = () => undefined;
+    const span = startSpan('ledger claim');
+    if (span.isRecording()) span.setAttributes({ 'openstack.instance_uuid': claim.consumer, 'novact.host': claim.provider });
     this.claims.add(claim).then(
-      (result) => this.settle({ claim, result, then, lost, held, fail }),
+      (result) => {
+        if (span.isRecording()) span.setAttribute('novact.claimed', result.ok);
+        span.end();
+        this.settle({ claim, result, then, lost, held, fail });
+      },
       (err) => {
+        endSpan(span, err);
         this.settle({ claim, result: { ok: false, used: {} }, then: nothing, lost: nothing, held: nothing, fail: nothing });
         fail(err);
       },

@@ -6,6 +6,7 @@
 import { ForbiddenError, NoValidHostError, TimeoutError } from '../../protocols/errors.js';
 import type { SelectReply } from '../../protocols/messages.js';
 import type { Claim } from './ledger.js';
+import { tracedSync } from '../../runtime/trace/tracing.js';
 import { MAX_DECISION_TRIES, WARMING_UP, type MsgOf, type SchedulerCore } from './scheduler-msg.js';
 
 const kept = () => new NoValidHostError('No valid host was found: claims kept losing races with other schedulers.');
@@ -26,7 +27,11 @@ export function decide(core: SchedulerCore, m: MsgOf<'select'>): void {
     m.reply.ok({ host: held.host, alternates: [] });
     return;
   }
-  const placed = core.placer.place(m.req);
+  const placed = tracedSync('scheduler place', () => ({ 'openstack.instance_uuid': m.req.instanceUuid }), (span) => {
+    const p = core.placer.place(m.req);
+    if (span.isRecording()) span.setAttribute('novact.host', p instanceof NoValidHostError ? '' : p.answer.host);
+    return p;
+  });
   if (placed instanceof NoValidHostError) {
     m.reply.fail(core.warmingUp() ? WARMING_UP : placed);
     return;

@@ -9,6 +9,7 @@ import { InternalError } from '../../protocols/errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { errorFields } from '../log/logger.js';
+import { currentScope, runInScope, type RequestScope } from '../trace/scope.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { replySlot, type ReplyTo } from './reply.js';
 import { DEFAULT_RESTART_POLICY, RestartBudget, type RestartPolicy } from './supervision.js';
@@ -47,6 +48,18 @@ export interface SupervisionStats {
 
 type NactRef = nact.Ref<any>;
 
+/**
+ * The request scope each message was sent in: nact's mailbox runs a handler in whatever async
+ * context happened to drain it, so the sender's scope is kept by message and restored for its
+ * handler. The first send wins: a message re-sent (handed to a successor) keeps its request.
+ */
+const sentIn = new WeakMap<object, RequestScope>();
+function carry(msg: unknown): void {
+  const s = currentScope();
+  if (s !== undefined && typeof msg === 'object' && msg !== null && !sentIn.has(msg)) sentIn.set(msg, s);
+}
+const scopeOf = (msg: unknown): RequestScope | undefined => (typeof msg === 'object' && msg !== null ? sentIn.get(msg) : undefined);
+
 // nact drops messages to a stopped actor silently and has no public liveness check; its system map
 // (pinned nact 7.6.2) tells whether a ref still has a running actor behind it.
 const systemMap = createRequire(import.meta.url)('nact/lib/system-map') as {
@@ -61,6 +74,7 @@ export class ActorRef<M> {
   ) {}
 
   tell(msg: M): void {
+    carry(msg);
     nact.dispatch(this.nref, msg);
   }
 
@@ -78,7 +92,9 @@ export class ActorRef<M> {
   /** Sends a message built around a reply slot and waits for the answer (typed TimeoutError). */
   ask<R>(make: (reply: ReplyTo<R>) => M, timeoutMs: number): Promise<R> {
     const { reply, promise } = replySlot<R>(this.system.clock, timeoutMs, this.path);
-    nact.dispatch(this.nref, make(reply));
+    const msg = make(reply);
+    carry(msg);
+    nact.dispatch(this.nref, msg);
     return promise;
   }
 
@@ -194,7 +210,7 @@ export class ActorSystem {
     };
     // nact runs initialStateFunc inside spawn, before the ref exists; `self` is a getter, so init may
     // use it in a microtask (e.g. to tell itself to rehydrate), not synchronously.
-    const nref = nact.spawn(parent as any, (state: S, msg: M) => def.handle(state, msg, ctxOf()), name, props as any);
+    const nref = nact.spawn(parent as any, (state: S, msg: M) => runInScope(scopeOf(msg), () => def.handle(state, msg, ctxOf())), name, props as any);
     ref = new ActorRef<M>(nref, path, this);
     kind.live.add(ref as ActorRef<unknown>);
     return ref;

@@ -1,9 +1,15 @@
 /**
- * A structured logger: one JSON object per line on stderr (or a sink of the embedder's choosing).
- * Library code logs through this, never through console.
+ * A structured logger backed by pino: one JSON object per line on stderr (or a sink of the
+ * embedder's choosing), with levels, child fields, and errors serialised with their stack. Every
+ * line written inside a request carries that request's ids, and the instance and host where known
+ * (runtime/trace/scope.ts), without the call sites passing them. Library code logs through this,
+ * never through console.
  */
+import { hostname } from 'node:os';
+import { pino, stdSerializers, type DestinationStream, type Logger as Pino } from 'pino';
+import { currentScope } from '../trace/scope.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -11,29 +17,56 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at `level` would be written (to skip building fields that would be dropped). */
+  isEnabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
+/** Receives each line as an object (tests, embedders that ship logs themselves). */
 export type LogSink = (line: Record<string, unknown>) => void;
 
-const stderrSink: LogSink = (line) => {
-  process.stderr.write(`${JSON.stringify(line)}\n`);
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
+
+type Level = Exclude<LogLevel, 'silent'>;
+const at = (p: Pino, level: Level) => (msg: string, fields?: Record<string, unknown>): void => {
+  if (fields === undefined) p[level](msg);
+  else p[level](fields, msg);
 };
 
-export function createLogger(level: LogLevel = 'info', sink: LogSink = stderrSink, base: Record<string, unknown> = {}): Logger {
-  const min = RANK[level];
-  const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
-    if (RANK[lvl] < min) return;
-    sink({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
-  };
+function wrap(p: Pino): Logger {
   return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (fields) => createLogger(level, sink, { ...base, ...fields }),
+    debug: at(p, 'debug'),
+    info: at(p, 'info'),
+    warn: at(p, 'warn'),
+    error: at(p, 'error'),
+    child: (fields) => wrap(p.child(fields)),
+    isEnabled: (level) => p.isLevelEnabled(level),
   };
 }
 
+/** A sink as a pino destination: pino writes finished JSON lines; the sink gets them as objects. */
+const sinkStream = (sink: LogSink): DestinationStream => ({
+  write: (line: string) => sink(JSON.parse(line) as Record<string, unknown>),
+});
+
+export function createLogger(level: LogLevel = 'info', sink?: LogSink, base: Record<string, unknown> = {}): Logger {
+  const p = pino(
+    {
+      level,
+      base: { pid: process.pid, hostname: hostname(), ...base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names, not numbers: operators grep for "error".
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: stdSerializers.err },
+      // The request scope's fields (built once per scope); a line's own fields win over them.
+      mixin: () => currentScope()?.fields ?? NO_FIELDS,
+      mixinMergeStrategy: (line, scope) => (scope === NO_FIELDS ? line : { ...scope, ...line }),
+    },
+    sink ? sinkStream(sink) : pino.destination({ fd: 2, sync: true }),
+  );
+  return wrap(p);
+}
+
+/** An error as log fields: `err` keeps the error itself, which the logger writes with its type, message and stack. */
 export function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { err: err.message, errName: err.name } : { err: String(err) };
+  return err instanceof Error ? { err } : { err: String(err) };
 }

@@ -64,7 +64,7 @@ export class Bridge {
   ) {
     this.mux = new RequestMux(nc);
     this.subs = new SubscriptionTracker(nc, log, this.stats);
-    this.server = new RequestServer(nc, clock, log, this.stats, defaultTimeoutMs);
+    this.server = new RequestServer(nc, clock, log, this.stats, defaultTimeoutMs, opts.role);
     if (opts.metrics) {
       const mux = this.mux;
       const bridge = this;

@@ -6,7 +6,7 @@
  * only while requests are pending, so timeouts fire within SWEEP_MS of their deadline.
  */
 import { performance } from 'node:perf_hooks';
-import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { TimeoutError, UnavailableError } from '../../protocols/errors.js';
 
 const NO_RESPONDERS = 'no service answers';
@@ -44,14 +44,14 @@ export class RequestMux {
   }
 
   /** Publishes `data` with a reply subject and resolves with the reply (typed errors otherwise). */
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     this.sub ??= this.nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => (err ? undefined : this.onReply(msg)) });
     const token = (++this.seq).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.pending.set(token, { resolve, reject, deadline: performance.now() + timeoutMs, subject, timeoutMs });
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
       try {
-        this.nc.publish(subject, data, { reply: this.prefix + token });
+        this.nc.publish(subject, data, headers ? { reply: this.prefix + token, headers } : { reply: this.prefix + token });
       } catch (err) {
         this.pending.delete(token);
         reject(err as Error);

@@ -5,6 +5,9 @@
  *
  * Nothing a peer sends may take the process down: `dispatch` never rejects, header values are
  * sanitised (C1), and a reply over the bus's max payload becomes a typed error (C2).
+ *
+ * The request's scope (request ids, trace context) comes from its headers (runtime/trace/
+ * nats-context.ts) and is active for the handler, inside a server span `<role> <verb>`.
  */
 import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
@@ -17,6 +20,9 @@ import type { BridgeStats } from './bridge-stats.js';
 import type { Handler } from './bridge-types.js';
 import type { Route } from './bridge-routes.js';
 import { headerValue } from './headers.js';
+import { incomingScope } from '../trace/nats-context.js';
+import { currentScope, runInScope } from '../trace/scope.js';
+import { endSpan, inSpan, SpanKind, startSpan } from '../trace/tracing.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -37,6 +43,8 @@ export class RequestServer {
     private readonly log: Logger,
     private readonly stats: BridgeStats,
     private readonly defaultTimeoutMs: number,
+    /** The serving role: the first word of its server spans. */
+    private readonly role = 'novact',
   ) {}
 
   /**
@@ -46,13 +54,31 @@ export class RequestServer {
   async dispatch(msg: Msg, handler: Handler, route: Route, fixedVerb: string | undefined): Promise<Served> {
     const served: Served = { verb: fixedVerb ?? msg.subject.slice(msg.subject.lastIndexOf('.') + 1), known: false, error: null };
     try {
-      await this.answer(msg, handler, route, served);
+      const scope = incomingScope(msg.headers);
+      await runInScope(scope, () => this.traced(msg, handler, route, served));
     } catch (err) {
       this.stats.handlerErrors++;
       this.log.error('request dispatch failed', { subject: msg.subject, ...errorFields(err) });
       served.error ??= asNovactError(err);
     }
     return served;
+  }
+
+  /** Answers inside a server span when one records; logs each served request at debug level. */
+  private async traced(msg: Msg, handler: Handler, route: Route, served: Served): Promise<void> {
+    const span = startSpan(`${this.role} ${served.verb}`, SpanKind.SERVER);
+    if (!span.isRecording()) {
+      await this.answer(msg, handler, route, served);
+    } else {
+      const requestId = currentScope()?.requestId;
+      span.setAttributes({ 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, ...(requestId ? { 'openstack.request_id': requestId } : {}) });
+      try {
+        await inSpan(span, () => this.answer(msg, handler, route, served));
+      } finally {
+        endSpan(span, served.error ?? undefined);
+      }
+    }
+    if (this.log.isEnabled?.('debug')) this.log.debug('request served', { subject: msg.subject, verb: served.verb, ...(served.error ? { fault: served.error.name } : {}) });
   }
 
   private async answer(msg: Msg, handler: Handler, route: Route, served: Served): Promise<void> {

@@ -10,11 +10,32 @@ import { PROTOCOL_VERSION, parseReply, type RequestEnvelope } from '../../protoc
 import type { Clock } from '../clock.js';
 import type { RequestOptions } from './bridge-types.js';
 import { noResponders, type RequestMux } from './request-mux.js';
+import { currentScope } from '../trace/scope.js';
+import { endSpan, SpanKind, startSpan } from '../trace/tracing.js';
+import { outgoingHeaders } from '../trace/nats-context.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * Sends one request in a client span of its own (`request <verb>`); the active request scope's ids
+ * and that span's trace context go in the message headers (runtime/trace/nats-context.ts).
+ */
 export async function sendRequest<R>(mux: RequestMux, clock: Clock, subject: string, type: string, body: unknown, opts: RequestOptions): Promise<R> {
+  const scope = currentScope();
+  const span = startSpan(`request ${type}`, SpanKind.CLIENT, scope?.trace);
+  if (span.isRecording()) span.setAttributes({ 'messaging.system': 'nats', 'messaging.destination.name': subject, ...(scope?.requestId ? { 'openstack.request_id': scope.requestId } : {}) });
+  try {
+    const r = await exchange<R>(mux, clock, subject, type, body, opts, outgoingHeaders(scope, span));
+    span.end();
+    return r;
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
+}
+
+async function exchange<R>(mux: RequestMux, clock: Clock, subject: string, type: string, body: unknown, opts: RequestOptions, headers: ReturnType<typeof outgoingHeaders>): Promise<R> {
   const env: RequestEnvelope = {
     type,
     v: PROTOCOL_VERSION,
@@ -25,7 +46,7 @@ export async function sendRequest<R>(mux: RequestMux, clock: Clock, subject: str
   if (opts.idempotencyKey !== undefined) env.idempotencyKey = opts.idempotencyKey;
   let msg: Msg;
   try {
-    msg = await mux.request(subject, enc.encode(JSON.stringify(env)), opts.timeoutMs);
+    msg = await mux.request(subject, enc.encode(JSON.stringify(env)), opts.timeoutMs, headers);
   } catch (err) {
     throw err instanceof NovactError ? err : translateNatsError(err, subject, opts.timeoutMs);
   }

@@ -99,6 +99,8 @@ export interface ApiRole extends Role {
   /** The base URL (identity at `<url>/v3`, compute at `<url>/v2.1`, image at `<url>/image`, networking at `<url>/networking`). */
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The dashboard's live feed (its open streams). */
+  readonly feed: EventFeed;
 }
 
 function urlHost(host: string): string {
@@ -164,7 +166,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageMemberRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
-    ...dashboardRoutes({ bundle, feed, tokens, now: () => clock.now() }),
+    ...dashboardRoutes(bundle, { feed, tokens, now: () => clock.now() }),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });
   const address = app.server.address();
@@ -181,6 +183,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     name: 'api',
     url: links.base,
     app,
+    feed,
     async stop() {
       tokens.stop();
       // Open event streams would hold the server's close.

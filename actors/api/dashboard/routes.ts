@@ -14,9 +14,7 @@ import { MOUNT, NOT_BUILT_PAGE, type Bundle } from './bundle.js';
 import type { EventFeed } from './event-feed.js';
 import type { Viewer } from './feed-views.js';
 
-export interface DashboardDeps {
-  /** Undefined when the front end was not built: the page is then a 503 saying so. */
-  bundle: Bundle | undefined;
+export interface FeedDeps {
   feed: EventFeed;
   tokens: TokenService;
   now: () => number;
@@ -45,11 +43,12 @@ async function viewerOf(req: FastifyRequest, tokens: TokenService): Promise<{ vi
   return { viewer: { projectId: row.projectId, admin: roles.includes('admin') }, expiresAt: row.expiresAt.getTime() };
 }
 
-export function dashboardRoutes(d: DashboardDeps): Route[] {
+/** The built page and its assets; `bundle` undefined (never built) makes every one a 503 saying so. */
+export function staticRoutes(bundle: Bundle | undefined): Route[] {
   const serve = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!d.bundle) return notBuilt(req, reply);
+    if (!bundle) return notBuilt(req, reply);
     // The table holds every servable path exactly; anything else (a `..`, an encoding) names nothing.
-    const f = d.bundle.get(req.url.split('?')[0]!);
+    const f = bundle.get(req.url.split('?')[0]!);
     if (!f) throw notFound();
     reply.header('etag', f.etag).header('x-content-type-options', 'nosniff')
       .header('cache-control', f.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -57,7 +56,14 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
     if (req.headers['if-none-match'] === f.etag) return reply.code(304).send();
     return reply.type(f.type).send(f.body);
   };
+  return [
+    { method: 'GET', url: MOUNT, policy: open, handler: serve },
+    { method: 'GET', url: `${MOUNT}/*`, policy: open, handler: serve },
+  ];
+}
 
+/** The live feed, for any holder of a valid token with a role on its project. */
+export function feedRoute(d: FeedDeps): Route {
   const events = async (req: FastifyRequest, reply: FastifyReply) => {
     // The stream takes no parameters: refusing them keeps a typo (or a token pasted into the URL) visible.
     if (Object.keys(req.query ?? {}).length > 0) throw new ApiError(400, 'The event stream takes no query parameters.');
@@ -77,9 +83,7 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
     res.once('close', () => { clearTimeout(expiry); stop(); });
   };
 
-  return [
-    { method: 'GET', url: MOUNT, policy: open, handler: serve },
-    { method: 'GET', url: `${MOUNT}/*`, policy: open, handler: serve },
-    { method: 'GET', url: `${MOUNT}/api/events`, policy: open, handler: events },
-  ];
+  return { method: 'GET', url: `${MOUNT}/api/events`, policy: open, handler: events };
 }
+
+export const dashboardRoutes = (bundle: Bundle | undefined, d: FeedDeps): Route[] => [...staticRoutes(bundle), feedRoute(d)];

@@ -121,6 +121,17 @@ t.test('an admin logs in, boots a server, watches it go ACTIVE live, stops it, s
   t.equal(at(stopped).vcpus, at(booted).vcpus, 'a stopped server keeps its vCPUs (as in Nova)');
   t.equal(at(stopped).running, at(booted).running - 1, 'but no longer runs');
   await shot('05-overview-stopped');
+
+  await page.goto(`${cluster.apiUrl}/dashboard#/instances/${id}`);
+  await page.locator('tr[data-action=stop] button').click();
+  await page.locator('tr[data-action=stop] li').first().waitFor();
+  t.pass("the stop action's events are shown");
+  await page.click('button[data-action=start]');
+  await page.locator(`section[data-server-id="${id}"][data-status=ACTIVE]`).waitFor();
+  await page.click('button[data-action=reboot]');
+  await page.locator('.feed li[data-event="reboot.end"]').first().waitFor();
+  await page.locator(`section[data-server-id="${id}"][data-status=ACTIVE]`).waitFor();
+  t.pass('started and rebooted from the page');
 });
 
 t.test('an admin disables and enables a host from the hosts page', async (t) => {
@@ -155,5 +166,17 @@ t.test("a member sees no hosts page and no other project's servers", async (t) =
   t.equal(await page.locator('tr[data-server-name=web-1]').count(), 0, "the admin's server is not listed");
   t.notOk((await page.textContent('.feed'))!.includes('web-1'), 'nor in her feed');
   await shot('07-member-instances');
+});
+
+t.test('an admin deletes the server from its page', async (t) => {
+  await page.click('header button.link');
+  await logIn(page, 'admin', ADMIN_PASSWORD, 'admin');
+  await page.click('a[data-nav=instances]');
+  await page.click('tr[data-server-name=web-1] a');
+  await page.click('button[data-action=delete]');
+  await page.locator('.feed li[data-event="delete.end"]').first().waitFor();
+  await page.click('a[data-nav=instances]');
+  await page.locator('tr[data-server-name=web-1]').waitFor({ state: 'detached' });
+  t.equal((await http.get('/v2.1/servers?name=web-1', { token: admin })).body.servers.length, 0, 'the API agrees');
   t.same(problems, [], 'no script errors or refused resources');
 });

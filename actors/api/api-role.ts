@@ -166,7 +166,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageMemberRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
-    ...dashboardRoutes(bundle, { feed, tokens, now: () => clock.now() }),
+    ...dashboardRoutes(bundle, { feed, tokens }),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });
   const address = app.server.address();

@@ -49,6 +49,7 @@ t.test('the feed needs a valid token and takes no parameters', async (t) => {
   t.equal(q.status, 400, 'a query parameter is refused');
   t.match(await q.json(), { badRequest: { code: 400 } });
   t.equal(feed.size, 0, 'no stream was opened');
+  t.notOk(feed.subscribed, 'nor a bus subscription');
 });
 
 t.test('each viewer sees what it may, and only that', async (t) => {
@@ -105,8 +106,19 @@ t.test('a closed stream is forgotten, and the bus subscription goes with the las
   const r = await readFeed(base, alice.token);
   await r.waitFor('hello', (e) => e.name === 'hello');
   t.equal(feed.size, 1);
+  t.ok(feed.subscribed, 'subscribed while a stream is open');
   r.close();
   t.ok(await until(() => feed.size === 0, 5_000), 'the stream is gone');
+  t.notOk(feed.subscribed, 'and so are the bus subscriptions');
+});
+
+t.test('a stream ends when its token is revoked', async (t) => {
+  const token = await api.token('bob', bob.password, 'beta');
+  const r = await readFeed(base, token);
+  await r.waitFor('hello', (e) => e.name === 'hello');
+  t.equal((await api.delete('/v3/auth/tokens', { token: admin, headers: { 'X-Subject-Token': token } })).status, 204);
+  t.ok(await until(() => r.closed, 10_000), 'closed by the server at the next check');
+  t.ok(await until(() => feed.size === 0, 5_000));
 });
 
 t.test('a client that stops reading is dropped; the bus is not held', async (t) => {

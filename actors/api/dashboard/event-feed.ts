@@ -31,13 +31,13 @@ export interface FeedSink {
   destroy(): void;
 }
 
-export const frame = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+const frame = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 const HEARTBEAT = ': keep-alive\n\n';
 
 class FeedClient {
   constructor(readonly sink: FeedSink, readonly viewer: Viewer, private readonly maxBufferedBytes: number, private readonly gone: (c: FeedClient, lagging: boolean) => void) {}
 
-  /** Writes, or drops the client when it is too far behind. */
+  /** Writes, or drops the client when it is too far behind (counted in characters: near enough to bytes for JSON). */
   send(text: string): void {
     if (this.sink.writableLength + text.length > this.maxBufferedBytes) {
       this.close(true);
@@ -63,6 +63,8 @@ export class EventFeed {
 
   get size(): number { return this.clients.size; }
   get full(): boolean { return this.clients.size >= this.opts.maxClients; }
+  /** Whether the bus subscriptions are open (only while a stream is). */
+  get subscribed(): boolean { return this.subs.length > 0; }
 
   /** Starts a stream for `viewer` on `sink`; the answer ends it (call it when the peer goes). */
   add(sink: FeedSink, viewer: Viewer): () => void {

@@ -17,14 +17,11 @@ import type { Viewer } from './feed-views.js';
 export interface FeedDeps {
   feed: EventFeed;
   tokens: TokenService;
-  now: () => number;
 }
 
 /** Scripts and styles only from this origin, no framing: the page is served as built, nothing inline. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const ROLES = ['admin', 'member', 'reader'];
-/** Node's timers take at most 2^31-1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const notFound = () => new ApiError(404, 'The resource could not be found.');
 
@@ -35,12 +32,16 @@ function notBuilt(req: FastifyRequest, reply: FastifyReply) {
   return reply.type('application/json').send({ serviceUnavailable: { code: 503, message: 'The dashboard is not built on this server.' } });
 }
 
-async function viewerOf(req: FastifyRequest, tokens: TokenService): Promise<{ viewer: Viewer; expiresAt: number }> {
+function tokenOf(req: FastifyRequest): string {
   const token = req.headers['x-auth-token'];
   if (typeof token !== 'string' || token.length === 0 || token.length > 512) throw unauthorized();
+  return token;
+}
+
+async function viewerOf(token: string, tokens: TokenService): Promise<Viewer> {
   const { token: row, roles } = await tokens.validate(token);
   if (!roles.some((r) => ROLES.includes(r))) throw forbidden("Policy doesn't allow dashboard:events to be performed.");
-  return { viewer: { projectId: row.projectId, admin: roles.includes('admin') }, expiresAt: row.expiresAt.getTime() };
+  return { projectId: row.projectId, admin: roles.includes('admin') };
 }
 
 /** The built page and its assets; `bundle` undefined (never built) makes every one a 503 saying so. */
@@ -67,7 +68,8 @@ export function feedRoute(d: FeedDeps): Route {
   const events = async (req: FastifyRequest, reply: FastifyReply) => {
     // The stream takes no parameters: refusing them keeps a typo (or a token pasted into the URL) visible.
     if (Object.keys(req.query ?? {}).length > 0) throw new ApiError(400, 'The event stream takes no query parameters.');
-    const { viewer, expiresAt } = await viewerOf(req, d.tokens);
+    const token = tokenOf(req);
+    const viewer = await viewerOf(token, d.tokens);
     if (d.feed.full) throw new ApiError(503, 'Too many event streams are open; try again later.');
     if (req.method === 'HEAD') return reply.code(200).type('text/event-stream; charset=utf-8').send();
     reply.hijack();
@@ -77,10 +79,13 @@ export function feedRoute(d: FeedDeps): Route {
       'x-content-type-options': 'nosniff', 'x-openstack-request-id': req.id,
     });
     const stop = d.feed.add(res, viewer);
-    // A stream ends with its token: the next one needs a token that is still valid.
-    const expiry = setTimeout(() => res.end(), Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - d.now())));
-    expiry.unref();
-    res.once('close', () => { clearTimeout(expiry); stop(); });
+    // The token is checked again with every heartbeat (from the token cache, mostly): a stream ends
+    // once its token expires or is revoked, or its roles no longer give the scope it was opened with.
+    const recheck = setInterval(() => {
+      viewerOf(token, d.tokens).then((v) => { if (v.admin !== viewer.admin) res.end(); }, () => res.end());
+    }, d.feed.opts.heartbeatMs);
+    recheck.unref();
+    res.once('close', () => { clearInterval(recheck); stop(); });
   };
 
   return { method: 'GET', url: `${MOUNT}/api/events`, policy: open, handler: events };

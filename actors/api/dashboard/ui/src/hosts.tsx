@@ -1,25 +1,15 @@
 /** Hosts (admins): the compute services with their usage, disable/enable, and one host's detail. */
-import { useState } from 'preact/hooks';
 import type { Api, Hypervisor, Service } from './api';
 import type { Cloud } from './store';
-import { Badge, Bar, Failure, Field, when } from './widgets';
+import { Badge, Bar, Failure, Field, useAction, when } from './widgets';
 
 function Toggle({ api, service, done }: { api: Api; service: Service; done: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const { busy, error, run } = useAction();
   const disable = service.status === 'enabled';
-  const click = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.put(`/v2.1/os-services/${service.id}`, disable ? { status: 'disabled', disabled_reason: 'disabled from the dashboard' } : { status: 'enabled' });
-      done();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const click = () => run(async () => {
+    await api.put(`/v2.1/os-services/${service.id}`, disable ? { status: 'disabled', disabled_reason: 'disabled from the dashboard' } : { status: 'enabled' });
+    done();
+  });
   return (
     <>
       <button class={disable ? 'warn' : ''} disabled={busy} onClick={click} data-action={disable ? 'disable' : 'enable'}>{disable ? 'Disable' : 'Enable'}</button>

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api, InstanceAction, Server } from './api';
 import type { Cloud } from './store';
-import { Badge, Failure, Field, when } from './widgets';
+import { Badge, Failure, Field, useAction, when } from './widgets';
 
 const POWER = ['NOSTATE', 'RUNNING', '', 'PAUSED', 'SHUTDOWN', '', 'CRASHED', 'SUSPENDED'];
 
@@ -10,22 +10,15 @@ function BootForm({ api, cloud }: { api: Api; cloud: Cloud }) {
   const [name, setName] = useState('');
   const [flavor, setFlavor] = useState('');
   const [image, setImage] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const images = cloud.images.filter((i) => i.status === 'active');
-  const submit = async (ev: Event) => {
+  const submit = (ev: Event) => {
     ev.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       await api.post('/v2.1/servers', { server: { name, flavorRef: flavor || cloud.flavors[0]?.id, imageRef: image || images[0]?.id, networks: 'auto' } });
       setName('');
       cloud.refresh();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="boot" onSubmit={submit} aria-label="boot a server">
@@ -110,19 +103,13 @@ function Actions({ api, id }: { api: Api; id: string }) {
 }
 
 export function InstanceDetail({ api, cloud, id }: { api: Api; cloud: Cloud; id: string }) {
-  const [error, setError] = useState<string | undefined>();
+  const { error, run } = useAction();
   const s = cloud.servers?.find((x) => x.id === id);
   if (!s) return <p class="muted">{cloud.servers ? 'This instance is gone.' : 'Loading…'} <a href="#/instances">All instances</a></p>;
-  const act = async (a: (typeof ACTIONS)[number]) => {
-    setError(undefined);
-    try {
-      if (a.body === undefined) await api.del(`/v2.1/servers/${id}`);
-      else await api.post(`/v2.1/servers/${id}/action`, a.body);
-      cloud.refresh();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const act = (a: (typeof ACTIONS)[number]) => run(async () => {
+    await (a.body === undefined ? api.del(`/v2.1/servers/${id}`) : api.post(`/v2.1/servers/${id}/action`, a.body));
+    cloud.refresh();
+  });
   return (
     <section data-server-id={s.id} data-status={s.status}>
       <h2>{s.name} <Badge value={s.status} /></h2>

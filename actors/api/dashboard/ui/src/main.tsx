@@ -12,24 +12,15 @@ import { Images } from './images';
 import { InstanceDetail, Instances } from './instances';
 import { Overview } from './overview';
 import { useCloud } from './store';
-import { Failure } from './widgets';
+import { Failure, useAction } from './widgets';
 import './style.css';
 
 function Login({ done }: { done: (s: Session) => void }) {
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (ev: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (ev: Event) => {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError(undefined);
-    try {
-      done(await login(String(f.get('user')), String(f.get('password')), String(f.get('project'))));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => done(await login(String(f.get('user')), String(f.get('password')), String(f.get('project')))));
   };
   return (
     <form class="login" onSubmit={submit} aria-label="log in">

@@ -1,5 +1,24 @@
-/** Small pieces the pages share: status badges, a usage bar, a fault line, a labelled value. */
+/** Small pieces the pages share: status badges, a usage bar, a fault line, a labelled value, a button's call. */
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+
+/** A call a button or form makes: busy while it runs, its failure's message kept for display. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const run = async (call: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await call();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
 
 const TONES: Record<string, string> = {
   ACTIVE: 'ok', enabled: 'ok', up: 'ok', active: 'ok',

@@ -146,6 +146,11 @@ t.test('an admin disables and enables a host from the hosts page', async (t) => 
   await row.locator('button[data-action=enable]').click();
   await page.locator(`tr[data-host="${host}"][data-status=enabled]`).waitFor();
   t.equal((await http.get(`/v2.1/os-services?host=${host}`, { token: admin })).body.services[0].status, 'enabled');
+
+  await page.click('a[data-nav=overview]');
+  await page.click(`.heatmap .cell[data-host="${host}"]`);
+  await page.locator('h2', { hasText: `Host ${host}` }).waitFor();
+  t.match(await page.textContent('.page'), /vCPU/, "the heat map's cell opens the host's detail with its usage");
 });
 
 t.test("a member sees no hosts page and no other project's servers", async (t) => {

@@ -65,6 +65,8 @@ async function logIn(p: Page, user: string, password: string, project: string) {
   await p.fill('input[name=project]', project);
   await p.click('form.login button[type=submit]');
   await p.locator('[data-testid=who]').waitFor();
+  // Acting before the live feed is connected could miss the events the steps wait for.
+  await p.locator('[data-testid=feed-state][data-up=true]').waitFor();
 }
 
 type Cell = { host: string; vcpus: number; running: number };
@@ -82,7 +84,6 @@ async function heatMapUntil(p: Page, ok: (cs: Cell[]) => boolean): Promise<Cell[
 t.test('an admin logs in, boots a server, watches it go ACTIVE live, stops it, sees the heat map change', async (t) => {
   await logIn(page, 'admin', ADMIN_PASSWORD, 'admin');
   t.match(await page.textContent('[data-testid=who]'), /admin @ admin \(admin\)/);
-  await page.locator('[data-testid=feed-state][data-up=true]').waitFor();
   const before = await heatMapUntil(page, (cs) => cs.length === 2);
   t.same(before.map((c) => c.host).sort(), hosts, 'one cell per host');
   await shot('01-overview');

@@ -296,6 +296,7 @@ function banner(
     ...(info.apiUrl ? [
       `  REST API:    ${info.apiUrl} (identity ${info.apiUrl}/v3, compute /v2.1, image /image)`,
       `  admin:       user admin, project admin, password ${info.adminPasswordGenerated ? 'in the state file (.adminPassword)' : 'from NOVACT_ADMIN_PASSWORD'}`,
+      `  dashboard:   ${info.apiUrl}/dashboard (log in with Keystone credentials)`,
     ] : []),
     '',
     'try it:',

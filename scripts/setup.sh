@@ -35,6 +35,8 @@ command -v cpio >/dev/null 2>&1 || packages+=(cpio)
 # makes network namespaces with ip (iproute2).
 [ -x /usr/sbin/nft ] || packages+=(nftables)
 [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || packages+=(iproute2)
+# The dashboard's browser test (test/api/dashboard-browser.test.ts) drives Debian's headless Chromium.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]}"
@@ -71,6 +73,10 @@ elif [ ! -d node_modules ] || [ ! -e node_modules/.package-lock.json ] || [ pack
 else
   say "node_modules up to date"
 fi
+
+# --- the dashboard's front end (actors/api/dashboard/ui → ui/dist, served under /dashboard) ------
+say "building the dashboard"
+npm run --silent build:dashboard >&2
 
 # --- the tiny test guest (kernel, initramfs, disk) the libvirt tests boot --------------------------
 bash scripts/test-image.sh

@@ -12,6 +12,7 @@ import type { ScryptParams } from './identity/passwords.js';
 import type { PasswordPolicy } from './identity/password-policy.js';
 import type { ImageQuotas } from './deps.js';
 import type { TokenConfig } from './identity/tokens.js';
+import type { FeedOptions } from './dashboard/event-feed.js';
 
 export interface ApiOptions {
   host?: string;
@@ -33,6 +34,8 @@ export interface ApiOptions {
   passwordPolicy?: Partial<PasswordPolicy>;
   /** scrypt cost for new password hashes (default OWASP's N=2^17, r=8, p=1); old hashes keep theirs. */
   passwordHash?: Partial<ScryptParams>;
+  /** The dashboard: its built front end's folder (default: the package's) and the live feed's limits. */
+  dashboard?: { dir?: string; feed?: Partial<FeedOptions> };
 }
 
 export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = process.env): { config: ApiConfig; passwordGenerated: boolean } {
@@ -51,6 +54,7 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     },
     passwordPolicy: { ...DEFAULT_API_CONFIG.passwordPolicy, ...o.passwordPolicy },
     passwordHash: { ...DEFAULT_API_CONFIG.passwordHash, ...o.passwordHash },
+    dashboard: { dir: o.dashboard?.dir ?? DEFAULT_API_CONFIG.dashboard.dir, feed: { ...DEFAULT_API_CONFIG.dashboard.feed, ...o.dashboard?.feed } },
   };
   for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {
     if (o[k] !== undefined) Object.assign(config, { [k]: o[k] });

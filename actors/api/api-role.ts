@@ -52,6 +52,9 @@ import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
 import { securityGroupProxyRoutes } from './compute/security-groups.js';
 import { opsRoutes } from './ops-routes.js';
+import { DASHBOARD_DIST, loadBundle } from './dashboard/bundle.js';
+import { DEFAULT_FEED_OPTIONS, EventFeed, type FeedOptions } from './dashboard/event-feed.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { Probes } from '../../runtime/metrics/probes.js';
 
 export interface ApiConfig {
@@ -74,6 +77,8 @@ export interface ApiConfig {
   loginLimits: LoginLimits;
   passwordPolicy: PasswordPolicy;
   passwordHash: ScryptParams;
+  /** The dashboard (`/dashboard`): where its built front end is, and its live feed's limits. */
+  dashboard: { dir: string; feed: FeedOptions };
 }
 
 export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
@@ -90,12 +95,15 @@ export const DEFAULT_API_CONFIG: Omit<ApiConfig, 'adminPassword'> = {
   loginLimits: DEFAULT_LOGIN_LIMITS,
   passwordPolicy: DEFAULT_PASSWORD_POLICY,
   passwordHash: DEFAULT_SCRYPT,
+  dashboard: { dir: DASHBOARD_DIST, feed: DEFAULT_FEED_OPTIONS },
 };
 
 export interface ApiRole extends Role {
   /** The base URL (identity at `<url>/v3`, compute at `<url>/v2.1`, image at `<url>/image`, networking at `<url>/networking`). */
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The dashboard's live feed (its open streams). */
+  readonly feed: EventFeed;
 }
 
 function urlHost(host: string): string {
@@ -126,6 +134,9 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
   // Probes of its own when started without a cluster's (tests that start the role alone).
   const probes = ctx.ops?.probes ?? new Probes();
+  const feed = new EventFeed(bridge, log, cfg.dashboard.feed);
+  const bundle = loadBundle(cfg.dashboard.dir);
+  if (!bundle) log.warn('dashboard not built: /dashboard answers 503', { dir: cfg.dashboard.dir });
   const ops = { probes, tokens, ...(ctx.metrics ? { metrics: ctx.metrics } : {}), ...(ctx.ops?.scrapeToken !== undefined ? { scrapeToken: ctx.ops.scrapeToken } : {}) };
   const app = await buildApp({ bodyLimitBytes: cfg.bodyLimitBytes, tokens, links, log, timeouts: cfg.http, ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }, [
     ...opsRoutes(ops),
@@ -161,6 +172,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageMemberRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
+    ...dashboardRoutes(bundle, { feed, tokens }),
   ]);
   await app.listen({ host: cfg.host, port: cfg.port });
   const address = app.server.address();
@@ -177,8 +189,11 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     name: 'api',
     url: links.base,
     app,
+    feed,
     async stop() {
       tokens.stop();
+      // Open event streams would hold the server's close.
+      feed.close();
       await app.close();
     },
   };

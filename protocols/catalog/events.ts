@@ -14,7 +14,8 @@ export const InstanceEvent = defineMessage({
   subject: (s, id, action, phase) => s.event('instance', id!, action!, phase!),
   body: Type.Object({ event_type: Type.String({ maxLength: 255 }), publisher_id: Type.String({ maxLength: 255 }), timestamp: Type.String({ maxLength: 64 }), payload: ServerViewSchema }),
   publishedBy: ['conductor'],
-  subscribedBy: ['client'],
+  // The api role forwards it to the dashboard's live feed (actors/api/dashboard/).
+  subscribedBy: ['client', 'api'],
 });
 
 /** `image.<uuid>.<event…>`: the image as it is after the change (or a verb's own reply). */
@@ -24,7 +25,7 @@ export const ImageEvent = defineMessage({
   subject: (s, id, ...event) => s.event('image', id!, ...event),
   body: AnyObject,
   publishedBy: ['image'],
-  subscribedBy: ['client'],
+  subscribedBy: ['client', 'api'],
 });
 
 /** `service.<host>.update`: os-services disable/enable/force-down, for the scheduler's ComputeFilter. */
@@ -35,7 +36,7 @@ export const ServiceEvent = defineMessage({
   body: Type.Object({ service: ServiceViewSchema }),
   matches: (s, subject, body) => subject === `${s.root}.evt.service.${body.service.host}.update`,
   publishedBy: ['conductor'],
-  subscribedBy: ['scheduler', 'client'],
+  subscribedBy: ['scheduler', 'client', 'api'],
 });
 
 /** `service.<host>.delete`: a deleted compute service; every scheduler replica forgets the host. */
@@ -46,7 +47,7 @@ export const ServiceDeleteEvent = defineMessage({
   body: Type.Object({ service: Type.Object({ host: SubjectToken }) }),
   matches: (s, subject, body) => subject === `${s.root}.evt.service.${body.service.host}.delete`,
   publishedBy: ['conductor'],
-  subscribedBy: ['scheduler', 'client'],
+  subscribedBy: ['scheduler', 'client', 'api'],
 });
 
 /** Aggregate or server-group writes, from the replica that made them: the others reload. */

@@ -22,6 +22,7 @@ import { keypairRoutes } from './compute/keypairs.js';
 import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-store.js';
 import { quotaRoutes } from './compute/quotas.js';
 import { quotaClassRoutes } from './compute/quota-classes.js';
+import { externalEventRoutes } from './compute/external-events.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverDiagnosticsRoutes } from './compute/server-diagnostics.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
@@ -161,6 +162,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...keypairRoutes(deps),
     ...quotaRoutes(deps),
     ...quotaClassRoutes(deps),
+    ...externalEventRoutes(deps),
     ...hypervisorRoutes(deps),
     ...serviceRoutes(deps),
     ...availabilityZoneRoutes(deps),

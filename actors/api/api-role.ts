@@ -23,6 +23,7 @@ import { QUOTA_DEFAULTS, QuotaStore, type QuotaLimits } from './compute/quota-st
 import { quotaRoutes } from './compute/quotas.js';
 import { quotaClassRoutes } from './compute/quota-classes.js';
 import { externalEventRoutes } from './compute/external-events.js';
+import { tenantUsageRoutes } from './compute/tenant-usage.js';
 import { serverActionRoutes } from './compute/server-actions.js';
 import { serverDiagnosticsRoutes } from './compute/server-diagnostics.js';
 import { serverMetadataRoutes } from './compute/server-metadata.js';
@@ -163,6 +164,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...quotaRoutes(deps),
     ...quotaClassRoutes(deps),
     ...externalEventRoutes(deps),
+    ...tenantUsageRoutes(deps),
     ...hypervisorRoutes(deps),
     ...serviceRoutes(deps),
     ...availabilityZoneRoutes(deps),

@@ -21,6 +21,7 @@ import type { Flavor, ImageMeta } from '../../protocols/resources.js';
 import type { Subjects } from '../../protocols/subjects.js';
 import type { Bridge } from '../../runtime/nats/bridge.js';
 import * as C from '../../protocols/catalog/index.js';
+import type { TenantUsageServer } from '../../protocols/catalog/conductor.js';
 import type { BodyOf, ReplyOf, RequestDef } from '../../protocols/catalog/index.js';
 import { BadRequestError } from '../../protocols/errors.js';
 import { isNoResponders } from '../../runtime/nats/request-mux.js';
@@ -158,6 +159,9 @@ export class Backend {
   }
   usage(projectId: string): Promise<ProjectUsage> {
     return this.ask(C.Usage, [], { projectId });
+  }
+  tenantUsage(body: { start: number; end: number; projectId?: string; limit?: number; marker?: string }): Promise<{ servers: TenantUsageServer[]; more: boolean }> {
+    return this.ask(C.TenantUsage, [], body);
   }
 
   // --- compute services and hypervisors ---

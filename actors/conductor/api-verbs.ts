@@ -12,6 +12,7 @@ import type { Bridge, Service } from '../../runtime/nats/bridge.js';
 import { FlavorAdmin } from './flavor-admin.js';
 import type { FlavorCatalog } from './flavors.js';
 import { projectUsage } from './project-usage.js';
+import { tenantUsage } from './tenant-usage.js';
 import { hostServers } from './host-servers.js';
 import { queryServers } from './server-query.js';
 import { ServiceAdmin } from './service-admin.js';
@@ -44,6 +45,7 @@ export function registerConductorApiVerbs(d: ConductorApiDeps): void {
   const body = (b: unknown) => b as Record<string, unknown>;
   bridge.endpoint(svc, C.Query, (b) => queryServers(reads, body(b)), opts);
   bridge.endpoint(svc, C.Usage, (b) => projectUsage(reads, body(b)), opts);
+  bridge.endpoint(svc, C.TenantUsage, (b) => tenantUsage(reads, body(b)), opts);
   bridge.endpoint(svc, C.Services, (b) => services.list(body(b)) as never, opts);
   bridge.endpoint(svc, C.ZoneSummary, (b) => services.zoneSummary(body(b)), opts);
   bridge.endpoint(svc, C.HostServers, (b) => hostServers(reads, body(b)) as never, opts);

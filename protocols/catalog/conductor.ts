@@ -6,7 +6,7 @@ import { RequestedNetworks } from './network.js';
 import type { RequestedNetworks as RequestedNetworksType } from './network.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRequest } from './define.js';
-import { AnyObject, Closed, Empty, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Tag, Tags, Uuid } from './common.js';
+import { AnyObject, Closed, Empty, EpochMs, Int, MetadataMap, Name, NonEmptyName, Opt, ProjectId, SubjectToken, Tag, Tags, Uuid } from './common.js';
 import { SchedulerHintsSchema } from './scheduler.js';
 import { ComputeNodeViewSchema, FlavorSchema, ServerViewSchema, ServiceViewSchema } from './views.js';
 import { HostGuestsReply, HostGuestsRequest } from '../reconcile.js';
@@ -146,6 +146,22 @@ export const Usage = defineRequest({
   verb: 'usage', pattern: conductor('usage'), mutating: false, body: Closed({ projectId: ProjectId }),
   reply: Type.Object({ instances: Type.Number(), cores: Type.Number(), ram: Type.Number() }), ...served,
 });
+/**
+ * `tenant-usage` (Nova's os-simple-tenant-usage): every instance that was running at some time in
+ * [start, end) (launched before the end, not terminated before the start), deleted ones included,
+ * in uuid order from `marker`; `more` when the page stopped at `limit`.
+ */
+export const TenantUsageServerSchema = Type.Object({
+  uuid: Type.String(), name: Type.String(), projectId: Type.String(), flavorName: Type.String(),
+  vcpus: Type.Number(), memoryMb: Type.Number(), localGb: Type.Number(), vmState: Type.String(),
+  launchedAt: Type.Number(), terminatedAt: Type.Union([Type.Number(), Type.Null()]),
+});
+export type TenantUsageServer = Static<typeof TenantUsageServerSchema>;
+export const TenantUsage = defineRequest({
+  verb: 'tenant-usage', pattern: conductor('tenant-usage'), mutating: false,
+  body: Closed({ start: EpochMs, end: EpochMs, projectId: Opt(ProjectId), limit: Opt(Int(1, 1000)), marker: Opt(Uuid) }),
+  reply: Type.Object({ servers: Type.Array(TenantUsageServerSchema), more: Type.Boolean() }), ...served,
+});
 export const Services = defineRequest({
   verb: 'services', pattern: conductor('services'), mutating: false, body: ServicesRequestSchema,
   reply: Type.Object({ services: Type.Array(ServiceViewSchema), next: Type.Optional(Type.String()) }), ...served,
@@ -239,4 +255,4 @@ export const StatusReplySchema = Type.Object({
 export type StatusReply = Static<typeof StatusReplySchema>;
 export const Status = defineRequest({ verb: 'status', pattern: conductor('status'), mutating: false, body: Empty, reply: StatusReplySchema, servedBy: 'conductor', calledBy: ['client'] });
 
-export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec, FlavorUpdate, FlavorAccess, Status] as const;
+export const CONDUCTOR_REQUESTS = [Build, List, Hosts, Query, Usage, TenantUsage, Services, ZoneSummary, HostServers, ServiceDelete, ServiceUpdate, HostGuests, FlavorList, FlavorGet, FlavorCreate, FlavorDelete, FlavorSetSpecs, FlavorUnsetSpec, FlavorUpdate, FlavorAccess, Status] as const;

@@ -73,11 +73,6 @@ export class AssignmentStore {
     return tk === undefined ? rows : rows.filter((r) => r.type.endsWith(tk));
   }
 
-  /** The group's members (a group assignment's `effective` expansion). */
-  async membersOf(groupId: string): Promise<string[]> {
-    return (await this.em.find(GroupMember, { groupId })).map((m) => m.userId);
-  }
-
   /** Projects on which the user holds a role, directly or through a group. */
   async projectIdsOf(userId: string): Promise<string[]> {
     const actors = [userId, ...(await this.groupsOf(userId))];

@@ -16,7 +16,8 @@ import { collectionLinks, endpointView, regionView, serviceView } from './views.
 const REGION_ID = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f/]+$' } as const;
 const URL = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[^\\x00-\\x20\\x7f]+$' } as const;
 
-const REGION_FIELDS = { description: TEXT, parent_region_id: { ...REGION_ID, type: ['string', 'null'] } } as const;
+// The CLI sends `enabled` with a new region (Keystone keeps it as an extra attribute; it means nothing here).
+const REGION_FIELDS = { description: TEXT, parent_region_id: { ...REGION_ID, type: ['string', 'null'] }, enabled: { type: 'boolean' } } as const;
 const REGION_SCHEMA = { type: 'object', required: ['region'], properties: { region: { type: 'object', properties: { id: REGION_ID, ...REGION_FIELDS }, additionalProperties: false } } } as const;
 const REGION_UPDATE_SCHEMA = { type: 'object', required: ['region'], properties: { region: { type: 'object', properties: REGION_FIELDS, additionalProperties: false } } } as const;
 

@@ -9,10 +9,6 @@ export const ROLES = ['admin', 'member', 'reader', 'manager', 'service'] as cons
 /** A role's name: one of the built-in ones or any an admin created. */
 export type RoleName = string;
 
-export function isRole(name: string): name is (typeof ROLES)[number] {
-  return (ROLES as readonly string[]).includes(name);
-}
-
 /** A built-in role's id: a hash of its name, 32 hex characters like Keystone's ids. */
 export function roleId(name: (typeof ROLES)[number]): string {
   return createHash('sha256').update(`novact-role:${name}`).digest('hex').slice(0, 32);

@@ -73,22 +73,10 @@ export class AssignmentStore {
     return tk === undefined ? rows : rows.filter((r) => r.type.endsWith(tk));
   }
 
-  /** Projects on which the user holds a role, directly or through a group. */
-  async projectIdsOf(userId: string): Promise<string[]> {
+  /** Projects (or domains) on which the user holds a role, directly or through a group. */
+  async targetIdsOf(userId: string, kind: 'Project' | 'Domain'): Promise<string[]> {
     const actors = [userId, ...(await this.groupsOf(userId))];
-    const rows = await this.em.find(Assignment, { actorId: { $in: actors }, type: { $in: ['UserProject', 'GroupProject'] } });
+    const rows = await this.em.find(Assignment, { actorId: { $in: actors }, type: { $in: [`User${kind}`, `Group${kind}`] } });
     return [...new Set(rows.map((r) => r.targetId))];
-  }
-
-  /** Domains on which the user holds a role, directly or through a group. */
-  async domainIdsOf(userId: string): Promise<string[]> {
-    const actors = [userId, ...(await this.groupsOf(userId))];
-    const rows = await this.em.find(Assignment, { actorId: { $in: actors }, type: { $in: ['UserDomain', 'GroupDomain'] } });
-    return [...new Set(rows.map((r) => r.targetId))];
-  }
-
-  /** Drops every assignment of or on `id` (a deleted user, group, project or domain). */
-  async forgetAll(id: string): Promise<void> {
-    await this.em.nativeDelete(Assignment, { $or: [{ actorId: id }, { targetId: id }] });
   }
 }

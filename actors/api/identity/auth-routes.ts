@@ -287,7 +287,7 @@ export function authRoutes(d: IdentityDeps): Route[] {
     {
       method: 'GET', url: '/v3/auth/domains', policy: reader('identity:get_auth_domains'),
       handler: async (req) => {
-        const ids = await assignments.domainIdsOf(authOf(req).userId);
+        const ids = await assignments.targetIdsOf(authOf(req).userId, 'Domain');
         const domains = ids.length === 0 ? [] : await directory.domains({ ids, enabled: true });
         return { domains: domains.map((x) => domainView(x, links)), links: listLinks('/auth/domains') };
       },

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '../../../protocols/errors.js';
-import { AppCredential, GroupMember, Project, Token, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
+import { AppCredential, Assignment, GroupMember, Project, Token, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
 import type { Orm } from '../../../runtime/db/orm.js';
 import type { Clock } from '../../../runtime/clock.js';
 import { AppCredStore } from './app-cred-store.js';
@@ -163,7 +163,7 @@ export class IdentityStore {
   /** Deletes the user with its role assignments, memberships, application credentials and tokens; false when there was none. */
   async deleteUser(id: string): Promise<boolean> {
     return this.em.transactional(async (em) => {
-      await em.getConnection().execute('delete from keystone_assignments where actor_id = ?', [id]);
+      await em.nativeDelete(Assignment, { actorId: id });
       await em.nativeDelete(GroupMember, { userId: id });
       await em.nativeDelete(AppCredential, { userId: id });
       await em.nativeDelete(Token, { userId: id });
@@ -185,7 +185,7 @@ export class IdentityStore {
   /** Deletes the project with its role assignments, application credentials and the tokens scoped to it; false when there was none. */
   async deleteProject(id: string): Promise<boolean> {
     return this.em.transactional(async (em) => {
-      await em.getConnection().execute('delete from keystone_assignments where target_id = ?', [id]);
+      await em.nativeDelete(Assignment, { targetId: id });
       await em.nativeDelete(AppCredential, { projectId: id });
       await em.nativeDelete(Token, { projectId: id });
       return (await em.nativeDelete(Project, { id })) > 0;
@@ -204,7 +204,7 @@ export class IdentityStore {
 
   /** Enabled projects on which the user holds any role, directly or through a group. */
   async projectsOf(userId: string): Promise<ProjectRow[]> {
-    const ids = await this.assignments.projectIdsOf(userId);
+    const ids = await this.assignments.targetIdsOf(userId, 'Project');
     return ids.length === 0 ? [] : this.projects({ ids, enabled: true });
   }
 }

@@ -67,6 +67,8 @@ t.test('users and projects live in a domain: names per domain, auth by domain na
   t.same((await http.get(`/v3/projects?domain_id=${dom.id}`, { token: admin })).body.projects.map((p: { name: string }) => p.name), ['ops']);
   const member = await roleId('member');
   t.equal((await http.put(`/v3/projects/${project.body.project.id}/users/${user.body.user.id}/roles/${member}`, { token: admin })).status, 204);
+  const domainRole = await http.post('/v3/roles', { token: admin, body: { role: { name: 'east-ops', domain_id: dom.id } } });
+  t.match(domainRole.body.role, { name: 'east-ops', domain_id: dom.id }, 'a role of the domain');
 
   const byName = await tokenOf(auth(password({ name: 'erin', domain: { name: 'east' } }, 'erin-password'), { project: { name: 'ops', domain: { name: 'east' } } }));
   t.equal(byName.a.status, 201, 'user and project named in their domain');
@@ -89,6 +91,7 @@ t.test('users and projects live in a domain: names per domain, auth by domain na
   t.equal((await http.delete(`/v3/domains/${dom.id}`, { token: admin })).status, 204);
   keystoneError(t, await http.get(`/v3/users/${user.body.user.id}`, { token: admin }), 404, 'its users went with it');
   keystoneError(t, await http.get(`/v3/projects/${project.body.project.id}`, { token: admin }), 404, 'and its projects');
+  keystoneError(t, await http.get(`/v3/roles/${domainRole.body.role.id}`, { token: admin }), 404, 'and its roles');
 });
 
 t.test('groups: members get the group’s roles; removal takes them away', async (t) => {

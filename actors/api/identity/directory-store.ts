@@ -5,7 +5,7 @@
  */
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConflictError } from '../../../protocols/errors.js';
-import { AppCredential, Assignment, Domain, Group, GroupMember, Project, Token, User, type DomainRow, type GroupRow } from '../../../runtime/db/entities/index.js';
+import { AppCredential, Assignment, Domain, Group, GroupMember, ImpliedRole, Project, Role, Token, User, type DomainRow, type GroupRow } from '../../../runtime/db/entities/index.js';
 import type { Clock } from '../../../runtime/clock.js';
 import type { Orm } from '../../../runtime/db/orm.js';
 import { newId } from './ids.js';
@@ -61,14 +61,18 @@ export class DirectoryStore {
     return this.domain(id);
   }
 
-  /** Deletes the domain and everything in it (users, projects, groups, their assignments and tokens). */
+  /** Deletes the domain and everything in it (users, projects, groups, its roles, their assignments and tokens). */
   async deleteDomain(id: string): Promise<boolean> {
     return this.orm.em.fork().transactional(async (em) => {
-      const [users, projects, groups] = await Promise.all([
+      const [users, projects, groups, roles] = await Promise.all([
         em.find(User, { domainId: id }, { fields: ['id'] }), em.find(Project, { domainId: id }, { fields: ['id'] }), em.find(Group, { domainId: id }, { fields: ['id'] }),
+        em.find(Role, { domainId: id }, { fields: ['id'] }),
       ]);
       const ids = [id, ...users.map((u) => u.id), ...projects.map((p) => p.id), ...groups.map((g) => g.id)];
-      await em.nativeDelete(Assignment, { $or: [{ actorId: { $in: ids } }, { targetId: { $in: ids } }] });
+      const roleIds = roles.map((r) => r.id);
+      await em.nativeDelete(Assignment, { $or: [{ actorId: { $in: ids } }, { targetId: { $in: ids } }, { roleId: { $in: roleIds } }] });
+      await em.nativeDelete(ImpliedRole, { $or: [{ priorRoleId: { $in: roleIds } }, { impliedRoleId: { $in: roleIds } }] });
+      await em.nativeDelete(Role, { domainId: id });
       await em.nativeDelete(GroupMember, { $or: [{ groupId: { $in: ids } }, { userId: { $in: ids } }] });
       await em.nativeDelete(AppCredential, { $or: [{ userId: { $in: ids } }, { projectId: { $in: ids } }] });
       await em.nativeDelete(Token, { $or: [{ userId: { $in: ids } }, { projectId: { $in: ids } }] });

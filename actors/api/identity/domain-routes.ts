@@ -85,6 +85,7 @@ export function domainRoutes(d: IdentityDeps): Route[] {
         if (dom.enabled) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
         await tokens.revokeDomain(id);
         await directory.deleteDomain(id);
+        identity.roles.invalidate();
         return reply.code(204).send();
       },
     },

@@ -251,3 +251,17 @@ t.test('system scope: the bootstrap admin has it; /v3/auth/system and /v3/auth/d
   t.ok(sysAssignments.body.role_assignments.some((a: { scope: { system?: { all: boolean } } }) => a.scope.system?.all === true), 'scope.system=all');
   keystoneError(t, (await tokenOf(auth(password({ name: 'admin', domain: { id: 'default' } }, ADMIN_PASSWORD), { system: { all: false } }))).a, 400, 'system scope names all');
 });
+
+t.test('hostile input: Keystone’s 400s and 404s, never a 5xx', async (t) => {
+  keystoneError(t, await http.get('/v3/role_assignments?scope.system=some', { token: admin }), 400, 'scope.system is all or nothing');
+  keystoneError(t, (await tokenOf(auth({ methods: ['application_credential'], application_credential: { secret: 's' } }))).a, 400, 'an application credential names its id or its name and user');
+  keystoneError(t, (await tokenOf(auth(password({ name: 'admin', domain: {} }, ADMIN_PASSWORD)))).a, 400, 'a domain names its id or name');
+  keystoneError(t, await http.post('/v3/groups', { token: admin, body: { group: { name: 'x'.repeat(65) } } }), 400, 'an overlong name');
+  keystoneError(t, await http.post('/v3/regions', { token: admin, body: { region: { id: 'a/b' } } }), 400, 'a region id with a slash');
+  keystoneError(t, await http.post('/v3/endpoints', { token: admin, body: { endpoint: { service_id: 'nope', interface: 'public', url: 'http://x' } } }), 400, 'an unknown service');
+  keystoneError(t, await http.put('/v3/projects/nope/groups/nope/roles/nope', { token: admin }), 404, 'a grant on nothing');
+  keystoneError(t, await http.put(`/v3/system/users/nope/roles/${await roleId('reader')}`, { token: admin }), 404, 'a system grant to nobody');
+  keystoneError(t, await http.patch('/v3/roles/nope', { token: admin, body: { role: { name: 'y' } } }), 404, 'an unknown role');
+  keystoneError(t, await http.post('/v3/users/nope/application_credentials', { token: admin, body: { application_credential: { name: 'x', roles: 'all' } } }), 400, 'roles is a list');
+  t.same(http.seen.filter((s) => s.status >= 500), [], 'no answer in this file was a 5xx');
+});

@@ -10,7 +10,7 @@ import { Migration } from '@mikro-orm/migrations';
 /** The built-in roles' ids: a hash of their names (actors/api/identity/roles.ts computes the same). */
 const roleIdSql = (nameSql: string) => `substr(encode(sha256(convert_to('novact-role:' || ${nameSql}, 'UTF8')), 'hex'), 1, 32)`;
 
-export class Migration20261230100000 extends Migration {
+export class Migration20261230300000 extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "keystone_domains" ("id" varchar(64) not null, "name" varchar(64) not null, "description" text not null, "enabled" boolean not null, "created_at" timestamptz not null, constraint "keystone_domains_pkey" primary key ("id"), constraint "keystone_domains_name_unique" unique ("name"));`);
     this.addSql(`insert into "keystone_domains" values ('default', 'Default', 'The default domain', true, now());`);

@@ -54,7 +54,16 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
   api: {
     keystone_projects: ALL,
     keystone_users: ALL,
-    keystone_role_assignments: ALL,
+    keystone_domains: ALL,
+    keystone_groups: ALL,
+    keystone_group_members: ALL,
+    keystone_roles: ALL,
+    keystone_implied_roles: ALL,
+    keystone_assignments: ALL,
+    keystone_regions: ALL,
+    keystone_services: ALL,
+    keystone_endpoints: ALL,
+    keystone_app_credentials: ALL,
     keystone_tokens: ALL, // issue, revoke (update), purge expired (delete)
     key_pairs: RID,
     quotas: ALL, // quota-set upserts and resets

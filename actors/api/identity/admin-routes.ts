@@ -1,81 +1,214 @@
 /**
- * Keystone v3 administration, the part clouds need to onboard people: projects (create, update,
- * delete), the fixed roles, and role assignments on projects (users are in user-routes.ts). Admin
+ * Keystone v3 administration of projects (create, update, enable/disable, delete, each in a
+ * domain) and role assignments: users or groups holding roles on projects, domains or the system,
+ * and `GET /v3/role_assignments` with Keystone's filters, `effective` and `include_names`. Admin
  * only, except that anyone may read the project they are scoped to.
  */
 import type { FastifyRequest } from 'fastify';
+import type { AssignmentRow, RoleRow } from '../../../runtime/db/entities/index.js';
 import { authOf } from '../context.js';
-import { forbidden, notFound } from '../faults.js';
+import { badRequest, forbidden, notFound } from '../faults.js';
 import { admin, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
+import { SYSTEM_TARGET, type Actor, type Target } from './assignment-store.js';
+import { appCredRoutes } from './app-cred-routes.js';
 import type { IdentityDeps } from './auth-routes.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { domainRoutes } from './domain-routes.js';
+import { groupRoutes } from './group-routes.js';
+import { roleRoutes } from './role-routes.js';
 import { DEFAULT_DOMAIN, type ProjectPatch } from './identity-store.js';
-import { ROLES, isRole, roleById, roleId, type RoleName } from './roles.js';
-import { collectionLinks, projectView, roleView } from './views.js';
+import { enabledFilter, ID_REF, NAME, TEXT } from './schemas.js';
+import { collectionLinks, projectView } from './views.js';
 
-const NAME = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
+const PROJECT_FIELDS = {
+  name: NAME, description: TEXT, enabled: { type: 'boolean' }, domain_id: ID_REF, is_domain: { type: 'boolean', enum: [false] },
+  tags: { type: 'array', maxItems: 0 },
+  // Keystone's resource options (immutable, …) are not kept here: only an empty set is accepted.
+  options: { type: 'object', maxProperties: 0 },
+} as const;
 
 const PROJECT_SCHEMA = {
   type: 'object', required: ['project'],
-  properties: {
-    project: {
-      type: 'object', required: ['name'],
-      properties: {
-        name: NAME, description: { type: ['string', 'null'], maxLength: 65535 }, enabled: { type: 'boolean' },
-        domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] }, is_domain: { type: 'boolean', enum: [false] },
-        parent_id: { type: ['string', 'null'], enum: [DEFAULT_DOMAIN.id, null] }, tags: { type: 'array', maxItems: 0 },
-        // Keystone's resource options (immutable, …) are not kept here: only an empty set is accepted.
-        options: { type: 'object', maxProperties: 0 },
-      },
-      additionalProperties: false,
-    },
-  },
+  properties: { project: { type: 'object', required: ['name'], properties: { ...PROJECT_FIELDS, parent_id: { type: ['string', 'null'], maxLength: 64 } }, additionalProperties: false } },
 } as const;
 
 const PROJECT_UPDATE_SCHEMA = {
   type: 'object', required: ['project'],
-  properties: {
-    project: {
-      type: 'object',
-      properties: {
-        name: NAME, description: { type: ['string', 'null'], maxLength: 65535, pattern: '^[^\\x00]*$' }, enabled: { type: 'boolean' },
-        domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] }, is_domain: { type: 'boolean', enum: [false] },
-        tags: { type: 'array', maxItems: 0 }, options: { type: 'object', maxProperties: 0 },
-      },
-      additionalProperties: false,
-    },
-  },
+  properties: { project: { type: 'object', properties: PROJECT_FIELDS, additionalProperties: false } },
 } as const;
 
+/** Keystone's grant routes: each target kind with each actor kind. */
+const GRANT_TARGETS = [
+  { kind: 'Project', prefix: '/v3/projects/:target' },
+  { kind: 'Domain', prefix: '/v3/domains/:target' },
+  { kind: 'System', prefix: '/v3/system' },
+] as const;
+const GRANT_ACTORS = [
+  { kind: 'User', segment: 'users' },
+  { kind: 'Group', segment: 'groups' },
+] as const;
+
 export function identityAdminRoutes(d: IdentityDeps): Route[] {
-  const { identity, links } = d;
+  const { identity, links, tokens } = d;
+  const { directory, assignments, roles } = identity;
 
   const projectOr404 = async (id: string) => {
     const p = await identity.project(id);
     if (!p) throw notFound(`Could not find project: ${id}.`);
     return p;
   };
-  const userOr404 = async (id: string) => {
-    const u = await identity.user(id);
-    if (!u) throw notFound(`Could not find user: ${id}.`);
-    return u;
+  const domainOr404 = async (id: string) => {
+    const dom = await directory.domain(id);
+    if (!dom) throw notFound(`Could not find domain: ${id}.`);
+    return dom;
   };
-  const roleOr404 = (id: string): RoleName => {
-    const r = roleById(id) ?? (isRole(id) ? id : undefined);
+  const roleOr404 = async (id: string): Promise<RoleRow> => {
+    const r = await roles.find(id);
     if (!r) throw notFound(`Could not find role: ${id}.`);
     return r;
   };
-  const grantArgs = async (req: FastifyRequest) => {
-    const [p, u] = await Promise.all([projectOr404(param(req, 'project')), userOr404(param(req, 'user'))]);
-    return { p, u, r: roleOr404(param(req, 'role')) };
+  const actorOr404 = async (kind: Actor['kind'], id: string): Promise<Actor> => {
+    const found = kind === 'User' ? await identity.user(id) : await directory.group(id);
+    if (!found) throw notFound(`Could not find ${kind.toLowerCase()}: ${id}.`);
+    return { kind, id };
+  };
+  const targetOr404 = async (kind: Target['kind'], id: string): Promise<Target> => {
+    if (kind === 'Project') await projectOr404(id);
+    if (kind === 'Domain') await domainOr404(id);
+    return { kind, id: kind === 'System' ? SYSTEM_TARGET : id };
+  };
+
+  const grantRoutes: Route[] = GRANT_TARGETS.flatMap((t) =>
+    GRANT_ACTORS.flatMap((a) => {
+      const url = `${t.prefix}/${a.segment}/:actor/roles/:role`;
+      const args = async (req: FastifyRequest) => {
+        const [target, actor, role] = await Promise.all([
+          targetOr404(t.kind, t.kind === 'System' ? SYSTEM_TARGET : param(req, 'target')), actorOr404(a.kind, param(req, 'actor')), roleOr404(param(req, 'role')),
+        ]);
+        return { target, actor, role };
+      };
+      // Validation resolves roles: this replica sees a change at once, others within the cache window.
+      const forget = (actor: Actor) => (actor.kind === 'User' ? tokens.forget((tk) => tk.userId === actor.id) : tokens.forget(() => true));
+      const check = async (req: FastifyRequest, reply: { code: (n: number) => { send: () => unknown } }) => {
+        const { target, actor, role } = await args(req);
+        if (!(await assignments.held(actor, target, role.id))) throw notFound(`Could not find role assignment with role: ${role.id}, user or group: ${actor.id}, project, domain, or system: ${target.id}.`);
+        return reply.code(204).send();
+      };
+      return [
+        {
+          method: 'PUT', url, policy: admin('identity:create_grant'), body: 'none',
+          handler: async (req, reply) => {
+            const { target, actor, role } = await args(req);
+            await assignments.grant(actor, target, role.id);
+            forget(actor);
+            return reply.code(204).send();
+          },
+        },
+        { method: 'HEAD', url, policy: admin('identity:check_grant'), handler: check },
+        { method: 'GET', url, policy: admin('identity:check_grant'), handler: check },
+        {
+          method: 'DELETE', url, policy: admin('identity:revoke_grant'),
+          handler: async (req, reply) => {
+            const { target, actor, role } = await args(req);
+            if (!(await assignments.revoke(actor, target, role.id))) throw notFound(`Could not find role assignment with role: ${role.id}, user or group: ${actor.id}, project, domain, or system: ${target.id}.`);
+            forget(actor);
+            return reply.code(204).send();
+          },
+        },
+      ] satisfies Route[];
+    }),
+  );
+
+  /** `GET /v3/role_assignments`, as Keystone answers it. */
+  const listAssignments = async (req: FastifyRequest) => {
+    const q = query(req);
+    const flag = (k: string) => q[k] !== undefined && one(q[k])?.toLowerCase() !== 'false' && one(q[k]) !== '0';
+    const effective = flag('effective');
+    const named = flag('include_names');
+    const userId = one(q['user.id']);
+    const groupId = one(q['group.id']);
+    const system = one(q['scope.system']);
+    if (system !== undefined && system !== 'all') throw badRequest(`Invalid scope.system: ${system}.`);
+    if (effective && groupId !== undefined) throw badRequest('Combining effective and group filter will always result in an empty list.');
+    const filter = {
+      ...(groupId !== undefined ? { groupId } : {}),
+      ...(one(q['scope.project.id']) !== undefined ? { projectId: one(q['scope.project.id'])! } : {}),
+      ...(one(q['scope.domain.id']) !== undefined ? { domainId: one(q['scope.domain.id'])! } : {}),
+      ...(system !== undefined ? { system: true } : {}),
+    };
+    // Effective: a user's own assignments plus its groups', each group one expanded to its members.
+    let rows: (AssignmentRow & { viaGroup?: string })[];
+    if (effective) {
+      const all = await assignments.list(filter);
+      rows = [];
+      for (const r of all) {
+        if (r.type.startsWith('User')) {
+          if (userId === undefined || r.actorId === userId) rows.push(r);
+          continue;
+        }
+        for (const member of await directory.memberIds(r.actorId)) {
+          if (userId === undefined || member === userId) rows.push({ ...r, type: r.type.replace('Group', 'User') as AssignmentRow['type'], actorId: member, viaGroup: r.actorId });
+        }
+      }
+    } else {
+      rows = await assignments.list({ ...filter, ...(userId !== undefined ? { userId } : {}) });
+    }
+    const roleFilter = one(q['role.id']);
+    // Effective also adds the roles each assigned one implies (Keystone names the prior role).
+    const expanded: (typeof rows[number] & { priorRoleId?: string })[] = [];
+    for (const r of rows) {
+      if (!effective) {
+        expanded.push(r);
+        continue;
+      }
+      for (const role of await roles.expand([r.roleId])) expanded.push({ ...r, roleId: role.id, ...(role.id !== r.roleId ? { priorRoleId: r.roleId } : {}) });
+    }
+    const shown = expanded.filter((r) => roleFilter === undefined || r.roleId === roleFilter);
+    const names = named ? await namesFor(shown) : undefined;
+    return { role_assignments: shown.map((r) => assignmentView(r, names)), links: collectionLinks(links, '/role_assignments') };
+  };
+
+  /** Names (and domains) for `include_names`, looked up once per listing. */
+  const namesFor = async (rows: AssignmentRow[]) => {
+    const ids = (p: string) => [...new Set(rows.filter((r) => r.type.includes(p)).map((r) => (p === 'User' || p === 'Group' ? r.actorId : r.targetId)))];
+    const [users, groups, projects, domains, roleRows] = await Promise.all([
+      identity.users({ ids: ids('User') }), directory.groups({ ids: ids('Group') }), identity.projects({ ids: ids('Project') }), directory.domains(), roles.list(),
+    ]);
+    const domainRef = (id: string) => ({ id, name: domains.find((x) => x.id === id)?.name });
+    const out = new Map<string, Record<string, unknown>>();
+    for (const u of users) out.set(u.id, { id: u.id, name: u.name, domain: domainRef(u.domainId) });
+    for (const g of groups) out.set(g.id, { id: g.id, name: g.name, domain: domainRef(g.domainId) });
+    for (const p of projects) out.set(p.id, { id: p.id, name: p.name, domain: domainRef(p.domainId) });
+    for (const x of domains) out.set(x.id, { id: x.id, name: x.name });
+    for (const r of roleRows) out.set(r.id, { id: r.id, name: r.name, ...(r.domainId !== '' ? { domain: domainRef(r.domainId) } : {}) });
+    return out;
+  };
+
+  const assignmentView = (r: AssignmentRow & { viaGroup?: string; priorRoleId?: string }, names?: Map<string, Record<string, unknown>>) => {
+    const ref = (id: string) => names?.get(id) ?? { id };
+    const actorKey = r.type.startsWith('User') ? 'user' : 'group';
+    const targetKind = r.type.replace(/^(User|Group)/, '');
+    const scope = targetKind === 'System' ? { system: { all: true } } : { [targetKind.toLowerCase()]: ref(r.targetId) };
+    const targetPath = targetKind === 'System' ? '/system' : `/${targetKind.toLowerCase()}s/${r.targetId}`;
+    const actorPath = r.viaGroup ? `/groups/${r.viaGroup}` : `/${actorKey}s/${r.actorId}`;
+    return {
+      role: ref(r.roleId), [actorKey]: ref(r.actorId), scope,
+      links: {
+        assignment: `${links.identity}${targetPath}${actorPath}/roles/${r.priorRoleId ?? r.roleId}`,
+        ...(r.viaGroup ? { membership: `${links.identity}/groups/${r.viaGroup}/users/${r.actorId}` } : {}),
+        ...(r.priorRoleId ? { prior_role: `${links.identity}/roles/${r.priorRoleId}` } : {}),
+      },
+    };
   };
 
   return [
     {
       method: 'GET', url: '/v3/projects', policy: admin('identity:list_projects'),
       handler: async (req) => {
-        const name = one(query(req).name);
-        return { projects: (await identity.projects(name !== undefined ? { name } : {})).map((p) => projectView(p, links)), links: collectionLinks(links, '/projects') };
+        const q = query(req);
+        const filter = { name: one(q.name), domainId: one(q.domain_id), enabled: enabledFilter(one(q.enabled)) };
+        return { projects: (await identity.projects(filter)).map((p) => projectView(p, links)), links: collectionLinks(links, '/projects') };
       },
     },
     {
@@ -92,8 +225,9 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
       method: 'PATCH', url: '/v3/projects/:project', policy: admin('identity:update_project'), schema: { body: PROJECT_UPDATE_SCHEMA },
       handler: async (req) => {
         const id = param(req, 'project');
-        const b = (req.body as { project: { name?: string; description?: string | null; enabled?: boolean } }).project;
+        const b = (req.body as { project: { name?: string; description?: string | null; enabled?: boolean; domain_id?: string } }).project;
         const before = await projectOr404(id);
+        if (b.domain_id !== undefined && b.domain_id !== before.domainId) throw badRequest('Update of `domain_id` is not allowed.');
         const patch: ProjectPatch = {};
         if (b.name !== undefined) patch.name = b.name;
         if (b.enabled !== undefined) patch.enabled = b.enabled;
@@ -101,7 +235,7 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
         const p = await identity.updateProject(id, patch);
         if (!p) throw notFound(`Could not find project: ${id}.`);
         // As Keystone: disabling a project revokes the tokens scoped to it.
-        if (b.enabled === false && before.enabled) await d.tokens.revokeProject(id);
+        if (b.enabled === false && before.enabled) await tokens.revokeProject(id);
         return { project: projectView(p, links) };
       },
     },
@@ -111,87 +245,30 @@ export function identityAdminRoutes(d: IdentityDeps): Route[] {
         const id = param(req, 'project');
         // Its servers, images and key pairs are left as they are, as Keystone leaves them to each service.
         if (!(await identity.deleteProject(id))) throw notFound(`Could not find project: ${id}.`);
-        d.tokens.forget((t) => t.projectId === id);
+        tokens.forget((t) => t.projectId === id);
         return reply.code(204).send();
       },
     },
     {
       method: 'POST', url: '/v3/projects', policy: admin('identity:create_project'), schema: { body: PROJECT_SCHEMA },
       handler: async (req, reply) => {
-        const b = (req.body as { project: { name: string; description?: string | null; enabled?: boolean } }).project;
-        const p = await identity.createProject({ name: b.name, description: b.description ?? '', enabled: b.enabled ?? true });
+        const b = (req.body as { project: { name: string; description?: string | null; enabled?: boolean; domain_id?: string; parent_id?: string | null } }).project;
+        const domainId = b.domain_id ?? b.parent_id ?? DEFAULT_DOMAIN.id;
+        // Projects live directly in a domain here (no project hierarchy): a parent must be the domain.
+        if (b.parent_id != null && b.parent_id !== domainId) throw badRequest('novact keeps projects directly in their domain: parent_id must be the domain.');
+        if (!(await directory.domain(domainId))) throw badRequest(`Could not find domain: ${domainId}.`);
+        const p = await identity.createProject({ name: b.name, description: b.description ?? '', enabled: b.enabled ?? true, domainId });
         reply.code(201);
         return { project: projectView(p, links) };
       },
     },
-    {
-      method: 'GET', url: '/v3/roles', policy: reader('identity:list_roles'),
-      handler: async (req) => {
-        const name = one(query(req).name);
-        return { roles: ROLES.filter((r) => name === undefined || r === name).map((r) => roleView(r, links)), links: collectionLinks(links, '/roles') };
-      },
-    },
-    {
-      method: 'GET', url: '/v3/roles/:role', policy: reader('identity:get_role'),
-      handler: async (req) => ({ role: roleView(roleOr404(param(req, 'role')), links) }),
-    },
-    {
-      method: 'PUT', url: '/v3/projects/:project/users/:user/roles/:role', policy: admin('identity:create_grant'), body: 'none',
-      handler: async (req, reply) => {
-        const { p, u, r } = await grantArgs(req);
-        await identity.grant(u.id, p.id, r);
-        // Validation resolves roles: this replica sees the new role at once, others within the cache window.
-        d.tokens.forget((t) => t.userId === u.id && t.projectId === p.id);
-        return reply.code(204).send();
-      },
-    },
-    {
-      method: 'HEAD', url: '/v3/projects/:project/users/:user/roles/:role', policy: admin('identity:check_grant'),
-      handler: async (req, reply) => {
-        const { p, u, r } = await grantArgs(req);
-        const held = (await identity.assignments({ userId: u.id, projectId: p.id })).some((a) => a.role === r);
-        return reply.code(held ? 204 : 404).send();
-      },
-    },
-    {
-      method: 'DELETE', url: '/v3/projects/:project/users/:user/roles/:role', policy: admin('identity:revoke_grant'),
-      handler: async (req, reply) => {
-        const { p, u, r } = await grantArgs(req);
-        if (!(await identity.revoke(u.id, p.id, r))) throw notFound(`Could not find role assignment with role: ${r}, user or group: ${u.id}, project, domain, or system: ${p.id}.`);
-        // The user's tokens on the project lose the role here at once, on other replicas within the cache window.
-        d.tokens.forget((t) => t.userId === u.id && t.projectId === p.id);
-        return reply.code(204).send();
-      },
-    },
-    {
-      method: 'GET', url: '/v3/role_assignments', policy: admin('identity:list_role_assignments'),
-      handler: async (req) => {
-        const q = query(req);
-        const filter: { userId?: string; projectId?: string } = {};
-        const userId = one(q['user.id']);
-        const projectId = one(q['scope.project.id']);
-        if (userId !== undefined) filter.userId = userId;
-        if (projectId !== undefined) filter.projectId = projectId;
-        const rows = (await identity.assignments(filter)).filter((a) => isRole(a.role));
-        // `include_names` adds names (and domains) for clients that print them.
-        const named = q.include_names !== undefined;
-        const [users, projects] = named ? await Promise.all([identity.users(), identity.projects()]) : [[], []];
-        const domain = { ...DEFAULT_DOMAIN };
-        return {
-          role_assignments: rows.map((a) => {
-            const rid = roleId(a.role as RoleName);
-            const userName = users.find((u) => u.id === a.userId)?.name;
-            const projectName = projects.find((p) => p.id === a.projectId)?.name;
-            return {
-              role: named ? { id: rid, name: a.role } : { id: rid },
-              user: named ? { id: a.userId, name: userName, domain } : { id: a.userId },
-              scope: { project: named ? { id: a.projectId, name: projectName, domain } : { id: a.projectId } },
-              links: { assignment: `${links.identity}/projects/${a.projectId}/users/${a.userId}/roles/${rid}` },
-            };
-          }),
-          links: collectionLinks(links, '/role_assignments'),
-        };
-      },
-    },
+    ...grantRoutes,
+    { method: 'GET', url: '/v3/role_assignments', policy: admin('identity:list_role_assignments'), handler: listAssignments },
+    // The rest of Keystone's administration, registered with these (api-role.ts lists this module).
+    ...domainRoutes(d),
+    ...groupRoutes(d),
+    ...roleRoutes(d),
+    ...catalogRoutes(d),
+    ...appCredRoutes(d),
   ];
 }

@@ -1,22 +1,23 @@
 /**
  * Keystone v3 authentication: version discovery (`GET /v3`), token issue (`POST /v3/auth/tokens`,
- * password or token method, project scope; 201 with the token in `X-Subject-Token`), validation
- * (`GET`/`HEAD`), revocation (`DELETE`), and the caller's catalog and projects.
+ * password, token or application_credential method, project or system scope; 201 with the token in
+ * `X-Subject-Token`), validation (`GET`/`HEAD`), revocation (`DELETE`), and the caller's catalog,
+ * projects, domains and system.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProjectRow, TokenRow, UserRow } from '../../../runtime/db/entities/index.js';
+import type { AppCredentialRow, DomainRow, ProjectRow, TokenRow, UserRow } from '../../../runtime/db/entities/index.js';
 import type { Clock } from '../../../runtime/clock.js';
 import { authOf } from '../context.js';
 import { ApiError, badRequest, notFound, unauthorized } from '../faults.js';
 import type { Links } from '../links.js';
 import { open, reader } from '../policy.js';
 import { one, query, type Route } from '../routes.js';
-import { catalog } from './catalog.js';
-import { DEFAULT_DOMAIN, type IdentityStore } from './identity-store.js';
+import { SYSTEM_TARGET } from './assignment-store.js';
+import type { IdentityStore } from './identity-store.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { PasswordPolicy } from './password-policy.js';
-import { projectView } from './views.js';
-import type { TokenService } from './tokens.js';
+import { domainView, projectView } from './views.js';
+import { isSystemToken, type TokenService } from './tokens.js';
 import { tokenBody } from './token-body.js';
 
 export interface IdentityDeps {
@@ -63,9 +64,13 @@ const AUTH_SCHEMA = {
               properties: { user: { ...nameOrId, required: ['password'], properties: { ...nameOrId.properties, password: { type: 'string', maxLength: 4096 } } } },
             },
             token: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 512 } } },
+            application_credential: {
+              type: 'object', required: ['secret'],
+              properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 255 }, secret: { type: 'string', minLength: 1, maxLength: 4096 }, user: nameOrId },
+            },
           },
         },
-        scope: { type: ['object', 'string'], properties: { project: nameOrId } },
+        scope: { type: ['object', 'string'], properties: { project: nameOrId, domain: nameOrId, system: { type: 'object', properties: { all: { type: 'boolean' } } } } },
       },
     },
   },
@@ -79,21 +84,14 @@ interface NameOrId {
 
 interface AuthBody {
   auth: {
-    identity: { methods: string[]; password?: { user: NameOrId & { password: string } }; token?: { id: string } };
-    scope?: { project?: NameOrId; domain?: unknown; system?: unknown } | string;
+    identity: {
+      methods: string[];
+      password?: { user: NameOrId & { password: string } };
+      token?: { id: string };
+      application_credential?: { id?: string; name?: string; secret: string; user?: NameOrId };
+    };
+    scope?: { project?: NameOrId; domain?: NameOrId; system?: { all?: boolean } } | string;
   };
-}
-
-/**
- * Only the default domain exists; naming another one finds nothing. A domain must be named by id or
- * name (`domain: {}` is Keystone's 400, not the default domain).
- */
-function inDefaultDomain(d: NameOrId['domain']): boolean {
-  if (d === undefined) return true;
-  if (d.id === undefined && d.name === undefined) {
-    throw badRequest('Expecting to find id or name in domain. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
-  }
-  return (d.id === undefined || d.id === DEFAULT_DOMAIN.id) && (d.name === undefined || d.name === DEFAULT_DOMAIN.name);
 }
 
 /**
@@ -104,56 +102,125 @@ function userKey(u: NameOrId, found: UserRow | null): string {
   return found ? `id:${found.id}` : u.id !== undefined ? `id:${u.id}` : `name:${JSON.stringify(u.domain ?? null)}:${u.name ?? ''}`;
 }
 
+const MALFORMED = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
+
 export function authRoutes(d: IdentityDeps): Route[] {
   const { identity, tokens, links, limiter, clock } = d;
+  const { directory, appCreds, assignments } = identity;
+
+  /** The domain named by id or name (`domain: {}` is Keystone's 400, not the default domain). */
+  const findDomain = async (dom: { id?: string; name?: string }): Promise<DomainRow | null> => {
+    if (dom.id === undefined && dom.name === undefined) throw badRequest(`Expecting to find id or name in domain. ${MALFORMED}`);
+    const found = dom.id !== undefined ? await directory.domain(dom.id) : await directory.domainByName(dom.name!);
+    return found && (dom.name === undefined || found.name === dom.name) ? found : null;
+  };
 
   const findUser = async (u: NameOrId): Promise<UserRow | null> => {
     if (u.id !== undefined) return identity.user(u.id);
-    if (u.name === undefined || u.domain === undefined) throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect.');
-    return inDefaultDomain(u.domain) ? identity.userByName(u.name) : null;
+    if (u.name === undefined || u.domain === undefined) throw badRequest(`Expecting to find domain in user. ${MALFORMED}`);
+    const dom = await findDomain(u.domain);
+    return dom ? identity.userByName(u.name, dom.id) : null;
   };
 
   const findProject = async (p: NameOrId): Promise<ProjectRow | null> => {
     if (p.id !== undefined) return identity.project(p.id);
-    if (p.name === undefined || p.domain === undefined) throw badRequest('Expecting to find domain in project. The server could not comply with the request since it is either malformed or otherwise incorrect.');
-    return inDefaultDomain(p.domain) ? identity.projectByName(p.name) : null;
+    if (p.name === undefined || p.domain === undefined) throw badRequest(`Expecting to find domain in project. ${MALFORMED}`);
+    const dom = await findDomain(p.domain);
+    return dom ? identity.projectByName(p.name, dom.id) : null;
+  };
+
+  /** A user may act only while it and its domain are enabled. */
+  const enabledUser = async (u: UserRow | null): Promise<UserRow | null> => (u && u.enabled && (await directory.domain(u.domainId))?.enabled ? u : null);
+
+  const findAppCred = async (c: NonNullable<AuthBody['auth']['identity']['application_credential']>): Promise<AppCredentialRow | null> => {
+    if (c.id !== undefined) return appCreds.get(c.id);
+    if (c.name === undefined || c.user === undefined) throw badRequest(`Expecting to find id or name and user in application_credential. ${MALFORMED}`);
+    const user = await findUser(c.user);
+    return user ? appCreds.byName(user.id, c.name) : null;
+  };
+
+  /** Who authenticates, how, and (for an application credential) on what. */
+  const identify = async (req: FastifyRequest, id: AuthBody['auth']['identity']): Promise<{ user: UserRow; methods: string[]; parent?: TokenRow; appCred?: AppCredentialRow }> => {
+    if (id.methods.includes('password')) {
+      if (!id.password) throw badRequest('Expecting to find password in identity.');
+      const named = id.password.user;
+      const user = await findUser(named);
+      checkLimit(limiter.user(userKey(named, user), clock.now()));
+      if (!(await identity.authenticate(user, named.password)) || !user || !(await enabledUser(user))) throw unauthorized();
+      return { user, methods: ['password'] };
+    }
+    if (id.methods.includes('token')) {
+      if (!id.token) throw badRequest('Expecting to find token in identity.');
+      const parent = (await tokens.validate(id.token.id)).token;
+      const user = await enabledUser(await identity.user(parent.userId));
+      if (!user) throw unauthorized();
+      // A token from an application credential's token stays bound by it.
+      const appCred = parent.appCredId ? await appCreds.get(parent.appCredId) : null;
+      if (parent.appCredId && !appCred) throw unauthorized();
+      // Keystone keeps the parent's methods after `token`, so the chain shows how it began.
+      return { user, methods: [...new Set(['token', ...parent.methods])], parent, ...(appCred ? { appCred } : {}) };
+    }
+    if (id.methods.includes('application_credential')) {
+      const given = id.application_credential;
+      if (!given) throw badRequest('Expecting to find application_credential in identity.');
+      const cred = await findAppCred(given);
+      checkLimit(limiter.user(cred ? `id:${cred.userId}` : `appcred:${given.id ?? given.name ?? ''}`, clock.now()));
+      const user = cred ? await enabledUser(await identity.user(cred.userId)) : null;
+      if (!cred || !user || !(await appCreds.verify(cred, given.secret))) throw unauthorized();
+      return { user, methods: ['application_credential'], appCred: cred };
+    }
+    throw unauthorized(`Attempted to authenticate with an unsupported method: ${id.methods.join(', ')}.`);
   };
 
   const issue = async (req: FastifyRequest, reply: FastifyReply) => {
     const { identity: id, scope } = (req.body as AuthBody).auth;
-    let user: UserRow | null = null;
-    let methods: string[];
-    let parent: TokenRow | undefined;
     // Every attempt spends from its source's bucket before any work (a password check is ~0.5 s of scrypt).
     checkLimit(limiter.source(req.ip, clock.now()));
-    if (id.methods.includes('password')) {
-      if (!id.password) throw badRequest('Expecting to find password in identity.');
-      const named = id.password.user;
-      user = await findUser(named);
-      checkLimit(limiter.user(userKey(named, user), clock.now()));
-      if (!(await identity.authenticate(user, named.password)) || !user) throw unauthorized();
-      methods = ['password'];
-    } else if (id.methods.includes('token')) {
-      if (!id.token) throw badRequest('Expecting to find token in identity.');
-      parent = (await tokens.validate(id.token.id)).token;
-      user = await identity.user(parent.userId);
-      if (!user || !user.enabled) throw unauthorized();
-      // Keystone keeps the parent's methods after `token`, so the chain shows how it began.
-      methods = [...new Set(['token', ...parent.methods])];
-    } else {
-      throw unauthorized(`Attempted to authenticate with an unsupported method: ${id.methods.join(', ')}.`);
+    const { user, methods, parent, appCred } = await identify(req, id);
+    if (typeof scope === 'string' || scope?.domain !== undefined) throw badRequest('novact issues project- and system-scoped tokens only: give scope.project or scope.system.');
+    const system = scope?.system !== undefined;
+    if (system && scope.system!.all !== true) throw badRequest(`Expecting to find all in system. ${MALFORMED}`);
+    // An application credential is bound to its project; a scope naming another is refused.
+    let project: ProjectRow | null = null;
+    if (appCred) {
+      if (system) throw unauthorized('Application credentials cannot request a scope.');
+      project = await identity.project(appCred.projectId);
+      if (scope?.project && (await findProject(scope.project))?.id !== appCred.projectId) throw unauthorized('Application credentials cannot request a scope.');
+    } else if (!system) {
+      project = scope?.project ? await findProject(scope.project) : user.defaultProjectId ? await identity.project(user.defaultProjectId) : null;
+      if (!scope?.project && !project) throw badRequest('novact issues project- and system-scoped tokens only: give scope.project or scope.system.');
     }
-    if (typeof scope === 'string' || (scope !== undefined && scope.project === undefined)) {
-      throw badRequest('novact issues project-scoped tokens only: give scope.project.');
+    if (!system && (!project || !project.enabled || !(await directory.domain(project.domainId))?.enabled)) throw unauthorized('Could not find project or it is disabled.');
+    const target = system ? SYSTEM_TARGET : project!.id;
+    let roles = await identity.rolesOn(user.id, { kind: system ? 'System' : 'Project', id: target });
+    if (appCred) {
+      const allowed = new Set((await identity.roles.expand(appCred.roles)).map((r) => r.name));
+      roles = roles.filter((r) => allowed.has(r));
     }
-    const project = scope?.project ? await findProject(scope.project) : user.defaultProjectId ? await identity.project(user.defaultProjectId) : null;
-    if (!scope?.project && !project) throw badRequest('novact issues project-scoped tokens only: give scope.project.');
-    if (!project || !project.enabled) throw unauthorized(`Could not find project or it is disabled.`);
-    const roles = await identity.rolesOn(user.id, project.id);
-    if (roles.length === 0) throw unauthorized(`User ${user.id} has no access to project ${project.id}`);
-    const { token, row } = await tokens.issue(user.id, project.id, roles, methods, parent);
+    if (roles.length === 0) throw unauthorized(system ? `User ${user.id} has no access to the system` : `User ${user.id} has no access to project ${target}`);
+    const { token, row } = await tokens.issue(user.id, target, roles, methods, parent, appCred?.id ?? null);
     reply.code(201).header('X-Subject-Token', token);
-    return tokenBody(row, roles, user, project, links, one(query(req).nocatalog) === undefined);
+    return body(row, roles, user, req);
+  };
+
+  /** The token body for a token row and the roles it grants. */
+  const body = async (row: TokenRow, roles: readonly string[], user: UserRow, req: FastifyRequest) => {
+    const [userDomain, project, allRoles, cred] = await Promise.all([
+      directory.domain(user.domainId),
+      isSystemToken(row) ? null : identity.project(row.projectId),
+      identity.roles.list({ domainId: '' }),
+      row.appCredId ? appCreds.get(row.appCredId) : null,
+    ]);
+    const projectDomain = project ? await directory.domain(project.domainId) : null;
+    if (!userDomain || (!isSystemToken(row) && (!project || !projectDomain))) throw notFound('Could not find token.');
+    const ids = new Map(allRoles.map((r) => [r.name, r.id]));
+    return tokenBody(row, {
+      user, userDomain,
+      project: project && projectDomain ? { row: project, domain: projectDomain } : null,
+      roles: roles.map((name) => ({ id: ids.get(name) ?? name, name })),
+      catalog: one(query(req).nocatalog) === undefined ? await identity.catalog.catalog(links) : null,
+      appCred: cred ? { id: cred.id, name: cred.name, restricted: !cred.unrestricted } : undefined,
+    });
   };
 
   /** The token named by `X-Subject-Token`, which the caller may inspect (its own, or any for an admin). */
@@ -168,6 +235,8 @@ export function authRoutes(d: IdentityDeps): Route[] {
     if (t.token.userId !== auth.userId && !auth.isAdmin) throw new ApiError(403, "You are not authorized to perform the requested action: identity:validate_token.");
     return { raw, t };
   };
+
+  const listLinks = (path: string) => ({ self: `${links.identity}${path}`, previous: null, next: null });
 
   return [
     {
@@ -185,10 +254,11 @@ export function authRoutes(d: IdentityDeps): Route[] {
       method: 'GET', url: '/v3/auth/tokens', policy: reader('identity:validate_token'),
       handler: async (req, reply) => {
         const { raw, t } = await subject(req);
-        const [user, project] = await Promise.all([identity.user(t.token.userId), identity.project(t.token.projectId)]);
-        if (!user || !project) throw notFound('Could not find token.');
+        const user = await identity.user(t.token.userId);
+        if (!user) throw notFound('Could not find token.');
+        const b = await body(t.token, t.roles, user, req);
         reply.header('X-Subject-Token', raw);
-        return tokenBody(t.token, t.roles, user, project, links, one(query(req).nocatalog) === undefined);
+        return b;
       },
     },
     {
@@ -208,14 +278,26 @@ export function authRoutes(d: IdentityDeps): Route[] {
     },
     {
       method: 'GET', url: '/v3/auth/catalog', policy: reader('identity:get_auth_catalog'),
-      handler: async () => ({ catalog: catalog(links), links: { self: `${links.identity}/auth/catalog`, previous: null, next: null } }),
+      handler: async () => ({ catalog: await identity.catalog.catalog(links), links: listLinks('/auth/catalog') }),
     },
     {
       method: 'GET', url: '/v3/auth/projects', policy: reader('identity:get_auth_projects'),
-      handler: async (req) => ({
-        projects: (await identity.projectsOf(authOf(req).userId)).map((p) => projectView(p, links)),
-        links: { self: `${links.identity}/auth/projects`, previous: null, next: null },
-      }),
+      handler: async (req) => ({ projects: (await identity.projectsOf(authOf(req).userId)).map((p) => projectView(p, links)), links: listLinks('/auth/projects') }),
+    },
+    {
+      method: 'GET', url: '/v3/auth/domains', policy: reader('identity:get_auth_domains'),
+      handler: async (req) => {
+        const ids = await assignments.targetIdsOf(authOf(req).userId, 'Domain');
+        const domains = ids.length === 0 ? [] : await directory.domains({ ids, enabled: true });
+        return { domains: domains.map((x) => domainView(x, links)), links: listLinks('/auth/domains') };
+      },
+    },
+    {
+      method: 'GET', url: '/v3/auth/system', policy: reader('identity:get_auth_system'),
+      handler: async (req) => {
+        const held = (await assignments.roleIdsOn(authOf(req).userId, { kind: 'System', id: SYSTEM_TARGET })).length > 0;
+        return { system: held ? [{ all: true }] : [], links: listLinks('/auth/system') };
+      },
     },
   ];
 }

@@ -1,12 +1,15 @@
 /**
  * Keystone's bootstrap for novact: the `admin` project, the `admin` user with the `admin` role on
- * it, and the configured password (checked on every start, as `keystone-manage bootstrap` sets it,
- * so the password in the configuration is always the one that works; rehashed only when it differs
- * or its hash predates the current scrypt cost). Safe to run from several replicas at once:
- * creation races end in the unique constraints and the loser re-reads.
+ * it and on the system, the built-in catalog (catalog.ts), and the configured password (checked on
+ * every start, as `keystone-manage bootstrap` sets it, so the password in the configuration is
+ * always the one that works; rehashed only when it differs or its hash predates the current scrypt
+ * cost). Safe to run from several replicas at once: creation races end in the unique constraints
+ * and the loser re-reads. The default domain and roles come from the migration.
  */
 import { ConflictError } from '../../../protocols/errors.js';
+import { SYSTEM_TARGET } from './assignment-store.js';
 import type { IdentityStore } from './identity-store.js';
+import { roleId } from './roles.js';
 
 export interface BootstrapConfig {
   adminUser: string;
@@ -30,6 +33,9 @@ export async function bootstrapIdentity(store: IdentityStore, cfg: BootstrapConf
   }
   const current = await store.hasher.verify(cfg.adminPassword, user.passwordHash);
   if (!current || store.hasher.needsRehash(user.passwordHash)) await store.setPassword(user.id, cfg.adminPassword);
-  await store.grant(user.id, project.id, 'admin');
+  const admin = { kind: 'User', id: user.id } as const;
+  await store.assignments.grant(admin, { kind: 'Project', id: project.id }, roleId('admin'));
+  await store.assignments.grant(admin, { kind: 'System', id: SYSTEM_TARGET }, roleId('admin'));
+  await store.catalog.seed();
   return { userId: user.id, projectId: project.id, passwordChanged: !current };
 }

@@ -1,19 +1,30 @@
 /**
- * Keystone's identity records in PostgreSQL (api-owned tables): projects, users and role
- * assignments, all in the one `default` domain. Ids are 32 hex characters, as Keystone's.
+ * Keystone's identity records in PostgreSQL (api-owned tables): projects and users, each in a
+ * domain, with the stores for the rest (domains and groups, roles, assignments, the catalog,
+ * application credentials) as members. Ids are 32 hex characters, as Keystone's.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { ConflictError, NotFoundError } from '../../../protocols/errors.js';
-import { Project, RoleAssignment, Token, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
+import { randomBytes } from 'node:crypto';
+import { NotFoundError } from '../../../protocols/errors.js';
+import { AppCredential, Assignment, GroupMember, Project, Token, User, type ProjectRow, type UserRow } from '../../../runtime/db/entities/index.js';
 import type { Orm } from '../../../runtime/db/orm.js';
 import type { Clock } from '../../../runtime/clock.js';
+import { AppCredStore } from './app-cred-store.js';
+import { AssignmentStore, type Target } from './assignment-store.js';
+import { CatalogStore } from './catalog.js';
+import { DEFAULT_DOMAIN, DirectoryStore, unique } from './directory-store.js';
 import { scryptHasher, type PasswordHasher } from './passwords.js';
-import { effectiveRoles, type RoleName } from './roles.js';
+import { roleStoreFor, type RoleStore } from './role-store.js';
+import { newId } from './ids.js';
 
-export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' } as const;
+export { DEFAULT_DOMAIN, newId };
 
-export const newId = (): string => randomUUID().replace(/-/g, '');
+export interface ListFilter {
+  name?: string;
+  domainId?: string;
+  enabled?: boolean;
+}
+
+const where = (f: ListFilter): Record<string, unknown> => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
 
 export interface UserPatch {
   name?: string;
@@ -33,12 +44,23 @@ export interface ProjectPatch {
 export class IdentityStore {
   /** A hash of a random password, verified against for unknown users (see `authenticate`). */
   private dummyHash: Promise<string> | undefined;
+  readonly directory: DirectoryStore;
+  readonly roles: RoleStore;
+  readonly assignments: AssignmentStore;
+  readonly catalog: CatalogStore;
+  readonly appCreds: AppCredStore;
 
   constructor(
     private readonly orm: Orm,
     private readonly clock: Clock,
     readonly hasher: PasswordHasher = scryptHasher(),
-  ) {}
+  ) {
+    this.directory = new DirectoryStore(orm, clock);
+    this.roles = roleStoreFor(orm, clock);
+    this.assignments = new AssignmentStore(orm);
+    this.catalog = new CatalogStore(orm, clock);
+    this.appCreds = new AppCredStore(orm, clock, hasher);
+  }
 
   private get em() {
     return this.orm.em.fork();
@@ -52,16 +74,15 @@ export class IdentityStore {
     return this.em.findOne(Project, { name, domainId });
   }
 
-  async projects(filter: { name?: string } = {}): Promise<ProjectRow[]> {
-    return this.em.find(Project, filter.name !== undefined ? { name: filter.name } : {}, { orderBy: { name: 'asc' } });
+  async projects(filter: ListFilter & { ids?: string[] } = {}): Promise<ProjectRow[]> {
+    const { ids, ...rest } = filter;
+    return this.em.find(Project, { ...where(rest), ...(ids ? { id: { $in: ids } } : {}) }, { orderBy: { name: 'asc' } });
   }
 
-  async createProject(p: { name: string; description?: string; enabled?: boolean }): Promise<ProjectRow> {
-    const row: ProjectRow = {
-      id: newId(), name: p.name, domainId: DEFAULT_DOMAIN.id, description: p.description ?? '', enabled: p.enabled ?? true,
-      createdAt: new Date(this.clock.now()),
-    };
-    await this.insertUnique(Project, row, `Conflict occurred attempting to store project - Duplicate entry found with name ${p.name} at domain ID default.`);
+  async createProject(p: { name: string; description?: string; enabled?: boolean; domainId?: string }): Promise<ProjectRow> {
+    const domainId = p.domainId ?? DEFAULT_DOMAIN.id;
+    const row: ProjectRow = { id: newId(), name: p.name, domainId, description: p.description ?? '', enabled: p.enabled ?? true, createdAt: new Date(this.clock.now()) };
+    await unique(`Conflict occurred attempting to store project - Duplicate entry found with name ${p.name} at domain ID ${domainId}.`, () => this.em.insert(Project, row));
     return row;
   }
 
@@ -73,17 +94,19 @@ export class IdentityStore {
     return this.em.findOne(User, { name, domainId });
   }
 
-  async users(filter: { name?: string } = {}): Promise<UserRow[]> {
-    return this.em.find(User, filter.name !== undefined ? { name: filter.name } : {}, { orderBy: { name: 'asc' } });
+  async users(filter: ListFilter & { ids?: string[] } = {}): Promise<UserRow[]> {
+    const { ids, ...rest } = filter;
+    return this.em.find(User, { ...where(rest), ...(ids ? { id: { $in: ids } } : {}) }, { orderBy: { name: 'asc' } });
   }
 
-  async createUser(u: { name: string; password: string; defaultProjectId?: string | null; enabled?: boolean; description?: string | null; email?: string | null }): Promise<UserRow> {
+  async createUser(u: { name: string; password: string; defaultProjectId?: string | null; enabled?: boolean; description?: string | null; email?: string | null; domainId?: string }): Promise<UserRow> {
+    const domainId = u.domainId ?? DEFAULT_DOMAIN.id;
     const row: UserRow = {
-      id: newId(), name: u.name, domainId: DEFAULT_DOMAIN.id, passwordHash: await this.hasher.hash(u.password),
+      id: newId(), name: u.name, domainId, passwordHash: await this.hasher.hash(u.password),
       defaultProjectId: u.defaultProjectId ?? null, enabled: u.enabled ?? true, description: u.description ?? null, email: u.email ?? null,
       createdAt: new Date(this.clock.now()),
     };
-    await this.insertUnique(User, row, `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID default.`);
+    await unique(`Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${domainId}.`, () => this.em.insert(User, row));
     return row;
   }
 
@@ -132,20 +155,17 @@ export class IdentityStore {
     if (patch.defaultProjectId !== undefined) set.defaultProjectId = patch.defaultProjectId;
     if (patch.password !== undefined) set.passwordHash = await this.hasher.hash(patch.password);
     if (Object.keys(set).length > 0) {
-      try {
-        await this.em.nativeUpdate(User, { id }, set);
-      } catch (err) {
-        if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`Conflict occurred attempting to store user - Duplicate entry found with name ${patch.name} at domain ID default.`);
-        throw err;
-      }
+      await unique(`Conflict occurred attempting to store user - Duplicate entry found with name ${patch.name}.`, () => this.em.nativeUpdate(User, { id }, set));
     }
     return this.user(id);
   }
 
-  /** Deletes the user with its role assignments and tokens; false when there was none. */
+  /** Deletes the user with its role assignments, memberships, application credentials and tokens; false when there was none. */
   async deleteUser(id: string): Promise<boolean> {
     return this.em.transactional(async (em) => {
-      await em.nativeDelete(RoleAssignment, { userId: id });
+      await em.nativeDelete(Assignment, { actorId: id });
+      await em.nativeDelete(GroupMember, { userId: id });
+      await em.nativeDelete(AppCredential, { userId: id });
       await em.nativeDelete(Token, { userId: id });
       return (await em.nativeDelete(User, { id })) > 0;
     });
@@ -157,20 +177,16 @@ export class IdentityStore {
     if (patch.enabled !== undefined) set.enabled = patch.enabled;
     if (patch.description !== undefined) set.description = patch.description;
     if (Object.keys(set).length > 0) {
-      try {
-        await this.em.nativeUpdate(Project, { id }, set);
-      } catch (err) {
-        if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`Conflict occurred attempting to store project - Duplicate entry found with name ${patch.name} at domain ID default.`);
-        throw err;
-      }
+      await unique(`Conflict occurred attempting to store project - Duplicate entry found with name ${patch.name}.`, () => this.em.nativeUpdate(Project, { id }, set));
     }
     return this.project(id);
   }
 
-  /** Deletes the project with its role assignments and the tokens scoped to it; false when there was none. */
+  /** Deletes the project with its role assignments, application credentials and the tokens scoped to it; false when there was none. */
   async deleteProject(id: string): Promise<boolean> {
     return this.em.transactional(async (em) => {
-      await em.nativeDelete(RoleAssignment, { projectId: id });
+      await em.nativeDelete(Assignment, { targetId: id });
+      await em.nativeDelete(AppCredential, { projectId: id });
       await em.nativeDelete(Token, { projectId: id });
       return (await em.nativeDelete(Project, { id })) > 0;
     });
@@ -181,41 +197,14 @@ export class IdentityStore {
     return this.dummyHash;
   }
 
-  async grant(userId: string, projectId: string, role: RoleName): Promise<void> {
-    const knex = this.orm.em.getConnection().getKnex();
-    await knex.raw('insert into keystone_role_assignments (user_id, project_id, role) values (?, ?, ?) on conflict do nothing', [userId, projectId, role]);
+  /** The user's effective roles (group ones and implied ones included) on a project or the system. */
+  async rolesOn(userId: string, target: Target): Promise<string[]> {
+    return (await this.roles.expand(await this.assignments.roleIdsOn(userId, target))).map((r) => r.name);
   }
 
-  async revoke(userId: string, projectId: string, role: RoleName): Promise<boolean> {
-    return (await this.em.nativeDelete(RoleAssignment, { userId, projectId, role })) > 0;
-  }
-
-  /** The roles the user holds on the project, with their implied roles. */
-  async rolesOn(userId: string, projectId: string): Promise<RoleName[]> {
-    const rows = await this.em.find(RoleAssignment, { userId, projectId });
-    return effectiveRoles(rows.map((r) => r.role));
-  }
-
-  /** Assigned (not implied) roles, for `GET /v3/role_assignments`. */
-  async assignments(filter: { userId?: string; projectId?: string }): Promise<{ userId: string; projectId: string; role: string }[]> {
-    const where: Record<string, string> = {};
-    if (filter.userId !== undefined) where.userId = filter.userId;
-    if (filter.projectId !== undefined) where.projectId = filter.projectId;
-    return this.em.find(RoleAssignment, where, { orderBy: { userId: 'asc', projectId: 'asc', role: 'asc' } });
-  }
-
-  /** Projects on which the user holds any role. */
+  /** Enabled projects on which the user holds any role, directly or through a group. */
   async projectsOf(userId: string): Promise<ProjectRow[]> {
-    const ids = [...new Set((await this.em.find(RoleAssignment, { userId })).map((r) => r.projectId))];
-    return ids.length === 0 ? [] : this.em.find(Project, { id: { $in: ids } }, { orderBy: { name: 'asc' } });
-  }
-
-  private async insertUnique<T extends object>(entity: typeof Project | typeof User, row: T, conflict: string): Promise<void> {
-    try {
-      await this.em.insert(entity as never, row as never);
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw new ConflictError(conflict);
-      throw err;
-    }
+    const ids = await this.assignments.targetIdsOf(userId, 'Project');
+    return ids.length === 0 ? [] : this.projects({ ids, enabled: true });
   }
 }

@@ -1,42 +1,19 @@
 /**
- * Keystone's default roles (keystone-manage bootstrap) and their implications: `admin` implies
- * `member`, which implies `reader`, so a token lists every role its holder effectively has. Roles are
- * a fixed set here; their ids are stable across deployments so clients may cache them.
+ * Keystone's default roles (keystone-manage bootstrap). Roles are rows (role-store.ts); the
+ * built-in ones keep ids derived from their names, stable across deployments so clients may cache
+ * them (the migration that seeds them computes the same hash).
  */
 import { createHash } from 'node:crypto';
 
 export const ROLES = ['admin', 'member', 'reader', 'manager', 'service'] as const;
-export type RoleName = (typeof ROLES)[number];
+/** A role's name: one of the built-in ones or any an admin created. */
+export type RoleName = string;
 
-const IMPLIES: Record<RoleName, RoleName[]> = {
-  admin: ['manager', 'member', 'reader'],
-  manager: ['member', 'reader'],
-  member: ['reader'],
-  reader: [],
-  service: [],
-};
-
-export function isRole(name: string): name is RoleName {
-  return (ROLES as readonly string[]).includes(name);
-}
-
-/** The role's id: a hash of its name, 32 hex characters like Keystone's ids. */
-export function roleId(name: RoleName): string {
+/** A built-in role's id: a hash of its name, 32 hex characters like Keystone's ids. */
+export function roleId(name: (typeof ROLES)[number]): string {
   return createHash('sha256').update(`novact-role:${name}`).digest('hex').slice(0, 32);
 }
 
-export function roleById(id: string): RoleName | undefined {
+export function roleById(id: string): (typeof ROLES)[number] | undefined {
   return ROLES.find((r) => roleId(r) === id);
-}
-
-/** Assigned roles plus everything they imply, in a stable order. */
-export function effectiveRoles(assigned: readonly string[]): RoleName[] {
-  const out = new Set<RoleName>();
-  const add = (r: RoleName) => {
-    if (out.has(r)) return;
-    out.add(r);
-    IMPLIES[r].forEach(add);
-  };
-  assigned.filter(isRole).forEach(add);
-  return ROLES.filter((r) => out.has(r));
 }

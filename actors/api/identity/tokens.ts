@@ -3,7 +3,9 @@
  * the user, project, audit chain and expiry, so every API replica can validate any replica's tokens.
  *
  * Validation resolves what the token grants *now*, as Keystone's Fernet tokens do: the user's current
- * roles on the project, and that user and project still exist and are enabled. The result is cached
+ * roles on the project (or the system: project id `all`), its own and its groups', with their implied
+ * roles, bounded by the application credential's roles for a token issued from one; and that the
+ * user, the project, their domains and the application credential still exist and are enabled. The result is cached
  * per replica for `cacheMs` (keystonemiddleware's token cache does the same), so a revoked grant, a
  * disabled or deleted user, a deleted project or a changed password takes effect at once on the
  * replica that made the change and within `cacheMs` on every other. Unknown tokens are remembered
@@ -16,7 +18,9 @@ import type { Clock, Timer } from '../../../runtime/clock.js';
 import type { Logger } from '../../../runtime/log/logger.js';
 import { errorFields } from '../../../runtime/log/logger.js';
 import { unauthorized } from '../faults.js';
-import { effectiveRoles, type RoleName } from './roles.js';
+import { SYSTEM_TARGET } from './assignment-store.js';
+import { roleStoreFor, type RoleStore } from './role-store.js';
+import type { RoleName } from './roles.js';
 
 export interface TokenConfig {
   /** Keystone's `[token] expiration`: 3600 s. */
@@ -44,6 +48,9 @@ export interface ValidToken {
   roles: RoleName[];
 }
 
+/** A token is system-scoped when its project id is the system target. */
+export const isSystemToken = (t: TokenRow): boolean => t.projectId === SYSTEM_TARGET;
+
 /** A token row with its user's and project's state, as read at one moment. */
 interface Resolved {
   token: TokenRow;
@@ -63,18 +70,31 @@ interface ResolvedRow {
   issued_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
+  app_cred_id: string | null;
   user_enabled: boolean | null;
-  project_enabled: boolean | null;
+  target_enabled: boolean | null;
+  app_cred_found: boolean;
+  app_cred_roles: string[] | null;
+  app_cred_expires_at: Date | null;
   current_roles: string[];
 }
 
 const RESOLVE_SQL = `
-  select t.*, u.enabled as user_enabled, p.enabled as project_enabled,
-         coalesce((select json_agg(a.role) from keystone_role_assignments a
-                   where a.user_id = t.user_id and a.project_id = t.project_id), '[]'::json) as current_roles
+  select t.*, (u.enabled and ud.enabled) as user_enabled,
+         (t.project_id = '${SYSTEM_TARGET}' or (p.enabled and pd.enabled)) as target_enabled,
+         ac.id is not null as app_cred_found, ac.roles as app_cred_roles, ac.expires_at as app_cred_expires_at,
+         coalesce((select json_agg(a.role_id) from keystone_assignments a
+                   where a.target_id = t.project_id
+                     and a.type in (case when t.project_id = '${SYSTEM_TARGET}' then 'UserSystem' else 'UserProject' end,
+                                    case when t.project_id = '${SYSTEM_TARGET}' then 'GroupSystem' else 'GroupProject' end)
+                     and (a.actor_id = t.user_id or a.actor_id in (select m.group_id from keystone_group_members m where m.user_id = t.user_id))),
+                  '[]'::json) as current_roles
   from keystone_tokens t
   left join keystone_users u on u.id = t.user_id
+  left join keystone_domains ud on ud.id = u.domain_id
   left join keystone_projects p on p.id = t.project_id
+  left join keystone_domains pd on pd.id = p.domain_id
+  left join keystone_app_credentials ac on ac.id = t.app_cred_id
   where t.id_hash = ?`;
 
 /** The token and every token issued from it, directly or through others (token-method children). */
@@ -94,13 +114,16 @@ export class TokenService {
   private purgeTimer: Timer | undefined;
   /** Database lookups made by `validate` (a figure for tests and metrics). */
   lookups = 0;
+  private readonly roles: RoleStore;
 
   constructor(
     private readonly orm: Orm,
     private readonly clock: Clock,
     private readonly log: Logger,
     readonly cfg: TokenConfig = DEFAULT_TOKEN_CONFIG,
-  ) {}
+  ) {
+    this.roles = roleStoreFor(orm, clock);
+  }
 
   private get knex() {
     return this.orm.em.getConnection().getKnex();
@@ -108,16 +131,18 @@ export class TokenService {
 
   /**
    * Issues a token. One issued from `parent` (the token method) keeps the parent's expiry, so
-   * re-authenticating with a token never extends it, and joins the parent's audit chain.
+   * re-authenticating with a token never extends it, and joins the parent's audit chain (and keeps
+   * its application credential, so a token cannot shed its restriction). `projectId` is the system
+   * target for a system-scoped token.
    */
-  async issue(userId: string, projectId: string, roles: RoleName[], methods: string[], parent?: TokenRow): Promise<{ token: string; row: TokenRow }> {
+  async issue(userId: string, projectId: string, roles: RoleName[], methods: string[], parent?: TokenRow, appCredId: string | null = parent?.appCredId ?? null): Promise<{ token: string; row: TokenRow }> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const row: TokenRow = {
       idHash: hashOf(token), userId, projectId, roles, methods, auditId: randomBytes(16).toString('base64url').slice(0, 22),
       auditChainId: parent ? parent.auditChainId ?? parent.auditId : null,
       parentAuditId: parent ? parent.auditId : null,
-      issuedAt: new Date(now), expiresAt: parent ? parent.expiresAt : new Date(now + this.cfg.ttlMs), revokedAt: null,
+      issuedAt: new Date(now), expiresAt: parent ? parent.expiresAt : new Date(now + this.cfg.ttlMs), revokedAt: null, appCredId,
     };
     await this.orm.em.fork().insert(Token, row);
     this.remember(row.idHash, { token: row, roles, live: true }, now);
@@ -170,6 +195,22 @@ export class TokenService {
     this.forget((t) => t.projectId === projectId);
   }
 
+  /** Revokes every live token of a user or on a project in the domain (disable, delete). */
+  async revokeDomain(domainId: string): Promise<void> {
+    await this.knex.raw(
+      `update keystone_tokens set revoked_at = ? where revoked_at is null
+         and (user_id in (select id from keystone_users where domain_id = ?) or project_id in (select id from keystone_projects where domain_id = ?))`,
+      [new Date(this.clock.now()), domainId, domainId],
+    );
+    this.cache.clear();
+  }
+
+  /** Revokes the tokens issued from an application credential. */
+  async revokeAppCred(appCredId: string): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(Token, { appCredId, revokedAt: null }, { revokedAt: new Date(this.clock.now()) });
+    this.forget((t) => t.appCredId === appCredId);
+  }
+
   /**
    * Drops this replica's cached validations matching `which`, so the next use re-reads them (a grant
    * or revoke changes roles). Other replicas re-read within `cacheMs`.
@@ -201,11 +242,18 @@ export class TokenService {
     const token: TokenRow = {
       idHash: r.id_hash, userId: r.user_id, projectId: r.project_id, roles: r.roles, methods: r.methods, auditId: r.audit_id,
       auditChainId: r.audit_chain_id, parentAuditId: r.parent_audit_id, issuedAt: new Date(r.issued_at), expiresAt: new Date(r.expires_at),
-      revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
+      revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at), appCredId: r.app_cred_id,
     };
-    const roles = effectiveRoles(r.current_roles ?? []);
-    // A deleted or disabled user or project, or no role left on the project: the token grants nothing.
-    return { token, roles, live: r.user_enabled === true && r.project_enabled === true && roles.length > 0 };
+    let roles = (await this.roles.expand(r.current_roles ?? [])).map((x) => x.name);
+    let appCredLive = true;
+    if (r.app_cred_id !== null) {
+      const allowed = new Set((await this.roles.expand(r.app_cred_roles ?? [])).map((x) => x.name));
+      roles = roles.filter((x) => allowed.has(x));
+      appCredLive = r.app_cred_found && (r.app_cred_expires_at === null || new Date(r.app_cred_expires_at).getTime() > this.clock.now());
+    }
+    // A deleted or disabled user, project or domain, a deleted or expired application credential,
+    // or no role left: the token grants nothing.
+    return { token, roles, live: r.user_enabled === true && r.target_enabled === true && appCredLive && roles.length > 0 };
   }
 
   private remember(idHash: string, v: Resolved, now: number): void {

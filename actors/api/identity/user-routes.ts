@@ -3,15 +3,17 @@
  * description, e-mail, default project), delete, and a user's own password change
  * (`POST /v3/users/{id}/password`, which needs no token: it proves itself with the original
  * password, as Keystone's does, so it passes the same login limits). Disabling a user, deleting one
- * or setting a password revokes the user's tokens.
+ * or setting a password revokes the user's tokens. Users live in a domain (`domain_id`, default
+ * `default`); names are unique within it.
  */
 import { authOf } from '../context.js';
-import { forbidden, notFound, unauthorized } from '../faults.js';
+import { badRequest, forbidden, notFound, unauthorized } from '../faults.js';
 import { admin, open, reader } from '../policy.js';
 import { one, param, query, type Route } from '../routes.js';
 import { checkLimit, type IdentityDeps } from './auth-routes.js';
 import { DEFAULT_DOMAIN, type UserPatch } from './identity-store.js';
 import { checkPasswordPolicy } from './password-policy.js';
+import { enabledFilter, ID_REF } from './schemas.js';
 import { collectionLinks, userView } from './views.js';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f\\x7f]+$' } as const;
@@ -27,7 +29,7 @@ const USER_SCHEMA = {
       type: 'object', required: ['name', 'password'],
       properties: {
         name: NAME, password: PASSWORD, enabled: { type: 'boolean' },
-        default_project_id: PROJECT_REF, domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] },
+        default_project_id: PROJECT_REF, domain_id: ID_REF,
         description: TEXT, email: EMAIL, options: { type: 'object', maxProperties: 0 },
       },
       additionalProperties: false,
@@ -42,7 +44,7 @@ const USER_UPDATE_SCHEMA = {
       type: 'object',
       properties: {
         name: NAME, password: PASSWORD, enabled: { type: 'boolean' }, default_project_id: PROJECT_REF,
-        description: TEXT, email: EMAIL, domain_id: { type: 'string', enum: [DEFAULT_DOMAIN.id] }, options: { type: 'object', maxProperties: 0 },
+        description: TEXT, email: EMAIL, domain_id: ID_REF, options: { type: 'object', maxProperties: 0 },
       },
       additionalProperties: false,
     },
@@ -67,6 +69,7 @@ interface UserBody {
   default_project_id?: string | null;
   description?: string | null;
   email?: string | null;
+  domain_id?: string;
 }
 
 export function userRoutes(d: IdentityDeps): Route[] {
@@ -85,8 +88,9 @@ export function userRoutes(d: IdentityDeps): Route[] {
     {
       method: 'GET', url: '/v3/users', policy: admin('identity:list_users'),
       handler: async (req) => {
-        const name = one(query(req).name);
-        return { users: (await identity.users(name !== undefined ? { name } : {})).map((u) => userView(u, links)), links: collectionLinks(links, '/users') };
+        const q = query(req);
+        const filter = { name: one(q.name), domainId: one(q.domain_id), enabled: enabledFilter(one(q.enabled)) };
+        return { users: (await identity.users(filter)).map((u) => userView(u, links)), links: collectionLinks(links, '/users') };
       },
     },
     {
@@ -104,9 +108,11 @@ export function userRoutes(d: IdentityDeps): Route[] {
         const b = (req.body as { user: UserBody & { name: string; password: string } }).user;
         checkPasswordPolicy(b.password, passwordPolicy);
         await checkProject(b.default_project_id);
+        const domainId = b.domain_id ?? DEFAULT_DOMAIN.id;
+        if (!(await identity.directory.domain(domainId))) throw badRequest(`Could not find domain: ${domainId}.`);
         const u = await identity.createUser({
           name: b.name, password: b.password, defaultProjectId: b.default_project_id ?? null, enabled: b.enabled ?? true,
-          description: b.description ?? null, email: b.email ?? null,
+          description: b.description ?? null, email: b.email ?? null, domainId,
         });
         reply.code(201);
         return { user: userView(u, links) };
@@ -118,6 +124,7 @@ export function userRoutes(d: IdentityDeps): Route[] {
         const id = param(req, 'user');
         const b = (req.body as { user: UserBody }).user;
         const before = await userOr404(id);
+        if (b.domain_id !== undefined && b.domain_id !== before.domainId) throw badRequest('Update of `domain_id` is not allowed.');
         if (b.password !== undefined) checkPasswordPolicy(b.password, passwordPolicy);
         await checkProject(b.default_project_id);
         const patch: UserPatch = {};

@@ -2,7 +2,7 @@ import { EntitySchema } from '@mikro-orm/core';
 
 /**
  * Keystone's identity records, owned by the api role: projects, users (with a scrypt password hash)
- * and role assignments. One domain, `default`, as a fresh Keystone has.
+ * the rest of Keystone's records are in keystone.ts.
  */
 export interface ProjectRow {
   id: string;
@@ -55,23 +55,5 @@ export const User = new EntitySchema<UserRow>({
     description: { type: 'text', nullable: true },
     email: { type: 'string', length: 255, nullable: true },
     createdAt: { type: 'datetime' },
-  },
-});
-
-/** A role a user holds on a project (roles are Keystone's fixed set: admin, member, reader). */
-export interface RoleAssignmentRow {
-  userId: string;
-  projectId: string;
-  role: string;
-}
-
-export const RoleAssignment = new EntitySchema<RoleAssignmentRow>({
-  name: 'RoleAssignment',
-  tableName: 'keystone_role_assignments',
-  indexes: [{ properties: ['projectId'] }],
-  properties: {
-    userId: { type: 'string', length: 64, primary: true },
-    projectId: { type: 'string', length: 64, primary: true },
-    role: { type: 'string', length: 64, primary: true },
   },
 });

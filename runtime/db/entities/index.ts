@@ -7,14 +7,16 @@ import { ComputeNode } from './compute-node.js';
 import { Allocation, InventoryEntity, ResourceProvider } from './placement.js';
 import { Aggregate, AggregateHost } from './aggregate.js';
 import { ServerGroup, ServerGroupMember } from './server-group.js';
-import { Project, RoleAssignment, User } from './identity.js';
+import { Project, User } from './identity.js';
+import { AppCredential, Assignment, Domain, Endpoint, Group, GroupMember, ImpliedRole, Region, Role, Service } from './keystone.js';
 import { Token } from './token.js';
 import { KeyPair } from './keypair.js';
 import { Quota } from './quota.js';
 import { Migration } from './migration.js';
 import { IpAllocation, NetResource } from './network.js';
 
-export { Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, RoleAssignment, Token, KeyPair, Quota, Migration, NetResource, IpAllocation };
+export { Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, Allocation, InventoryEntity, ResourceProvider, Aggregate, AggregateHost, ServerGroup, ServerGroupMember, Project, User, Token, KeyPair, Quota, Migration, NetResource, IpAllocation,
+  Domain, Group, GroupMember, Role, ImpliedRole, Assignment, Region, Service, Endpoint, AppCredential };
 export type { InstanceRow } from './instance.js';
 export type { InstanceActionRow } from './instance-action.js';
 export type { FlavorRow } from './flavor.js';
@@ -24,7 +26,8 @@ export type { ComputeNodeRow } from './compute-node.js';
 export type { AllocationRow, InventoryRow, ResourceProviderRow } from './placement.js';
 export type { AggregateRow, AggregateHostRow } from './aggregate.js';
 export type { ServerGroupRow, ServerGroupMemberRow, ServerGroupPolicy } from './server-group.js';
-export type { ProjectRow, UserRow, RoleAssignmentRow } from './identity.js';
+export type { ProjectRow, UserRow } from './identity.js';
+export type { AppCredentialRow, AssignmentRow, AssignmentType, DomainRow, EndpointInterface, EndpointRow, GroupMemberRow, GroupRow, ImpliedRoleRow, RegionRow, RoleRow, ServiceRow } from './keystone.js';
 export type { TokenRow } from './token.js';
 export type { KeyPairRow } from './keypair.js';
 export type { QuotaRow } from './quota.js';
@@ -35,5 +38,6 @@ export { MIGRATION_TYPES, MIGRATION_STATUSES } from './migration.js';
 export const ENTITIES = [
   Instance, InstanceAction, Flavor, Image, ImageMember, ComputeNode, ResourceProvider, InventoryEntity, Allocation,
   Aggregate, AggregateHost, ServerGroup, ServerGroupMember,
-  Project, User, RoleAssignment, Token, KeyPair, Quota, Migration, NetResource, IpAllocation,
+  Project, User, Token, KeyPair, Quota, Migration, NetResource, IpAllocation,
+  Domain, Group, GroupMember, Role, ImpliedRole, Assignment, Region, Service, Endpoint, AppCredential,
 ];

@@ -21,12 +21,14 @@ export interface TokenRow {
   issuedAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
+  /** The application credential the token was issued for (its roles bound the token's). */
+  appCredId: string | null;
 }
 
 export const Token = new EntitySchema<TokenRow>({
   name: 'Token',
   tableName: 'keystone_tokens',
-  indexes: [{ properties: ['expiresAt'] }, { properties: ['userId'] }, { properties: ['projectId'] }, { properties: ['parentAuditId'] }, { properties: ['auditId'] }],
+  indexes: [{ properties: ['expiresAt'] }, { properties: ['userId'] }, { properties: ['projectId'] }, { properties: ['parentAuditId'] }, { properties: ['auditId'] }, { properties: ['appCredId'] }],
   properties: {
     idHash: { type: 'string', length: 64, primary: true },
     userId: { type: 'string', length: 64 },
@@ -39,5 +41,6 @@ export const Token = new EntitySchema<TokenRow>({
     issuedAt: { type: 'datetime' },
     expiresAt: { type: 'datetime' },
     revokedAt: { type: 'datetime', nullable: true },
+    appCredId: { type: 'string', length: 64, nullable: true },
   },
 });

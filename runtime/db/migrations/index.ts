@@ -14,6 +14,7 @@ import { Migration20261215100000 } from './Migration20261215100000_host_facts.js
 import { Migration20261222100000 } from './Migration20261222100000_network.js';
 import { Migration20261230200000 } from './Migration20261230200000_quota_classes.js';
 import { Migration20261230100000 } from './Migration20261230100000_flavor_access.js';
+import { Migration20261230300000 } from './Migration20261230300000_keystone_cloud.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261222100000_network', class: Migration20261222100000 },
   { name: 'Migration20261230100000_flavor_access', class: Migration20261230100000 },
   { name: 'Migration20261230200000_quota_classes', class: Migration20261230200000 },
+  { name: 'Migration20261230300000_keystone_cloud', class: Migration20261230300000 },
 ];

@@ -35,7 +35,7 @@ export async function livenessBench(o: LivenessBenchOptions): Promise<Record<str
     progress('all hosts up', { hosts: o.hosts });
     const natsPid = cluster.embedded.nats?.pid;
     const stats = scheduler.liveness;
-    const before = { node: nodeCpuSeconds(), child: procCpuSeconds(child.pid), nats: natsPid ? procCpuSeconds(natsPid) : 0, hb: stats.heartbeats, grants: stats.grants, t: performance.now() };
+    const before = { node: nodeCpuSeconds(), child: procCpuSeconds(child.pid), nats: natsPid ? procCpuSeconds(natsPid) : 0, hb: stats.heartbeats, grants: stats.grants, down: stats.down, t: performance.now() };
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
     const secs = (performance.now() - before.t) / 1000;
     const steady = {
@@ -44,7 +44,9 @@ export async function livenessBench(o: LivenessBenchOptions): Promise<Record<str
       schedulerCpuPerSecond: round((nodeCpuSeconds() - before.node) / secs, 1000),
       computeCpuPerSecond: round((procCpuSeconds(child.pid) - before.child) / secs, 1000),
       natsServerCpuPerSecond: natsPid ? round((procCpuSeconds(natsPid) - before.nats) / secs, 1000) : null,
-      hostsFlappedDown: stats.down,
+      // Hosts declared down while every one of them was alive: during start-up, and in the window.
+      falseDownsAtStartup: before.down,
+      falseDownsInWindow: stats.down - before.down,
     };
     progress('steady window done', steady);
 

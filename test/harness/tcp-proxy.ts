@@ -47,6 +47,14 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  const cut = () => {
+    isCut = true;
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
   return {
     url: `${target.protocol}//127.0.0.1:${port}`,
     get isCut() {
@@ -55,23 +63,12 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     get accepted() {
       return accepted;
     },
-    cut() {
-      isCut = true;
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     restore() {
       isCut = false;
     },
     close: () => {
-      isCut = true;
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
+      cut();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,6 +1,6 @@
 /**
- * The host side of the liveness lease (protocols/liveness.ts): with fencing on, each heartbeat is
- * a request, and the scheduler's answer renews the host's lease from the heartbeat's send time. A
+ * The host side of the liveness lease (protocols/liveness.ts): with fencing on, each heartbeat
+ * carries a reply subject, and the scheduler's answer renews the host's lease from the heartbeat's send time. A
  * sweep a few times per heartbeat fences every host whose lease lapsed (host-fence.ts); an answer
  * to a fenced host starts its recovery. With fencing off heartbeats stay fire-and-forget
  * (host-reports.ts): nothing here runs.

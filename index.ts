@@ -14,6 +14,9 @@ export { connectNats } from './runtime/nats/connection.js';
 export type { NatsOptions } from './runtime/nats/connection.js';
 
 // Role configuration.
+export type { LivenessOptions } from './cluster/liveness-options.js';
+export { FAST_LIVENESS, NOVA_LIVENESS, livenessProblems } from './protocols/liveness.js';
+export type { FenceAction, LivenessTimings } from './protocols/liveness.js';
 export { DEFAULT_SCHEDULER_CONFIG } from './actors/scheduler/scheduler.js';
 export type { SchedulerConfig, SchedulerRole } from './actors/scheduler/scheduler.js';
 export { DEFAULT_CAPACITY_POLICY } from './actors/scheduler/host-states.js';

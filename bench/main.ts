@@ -15,6 +15,7 @@
  *   libvirt --boots 5 --concurrent 10 --memory-mb 128   (real TCG guests: request → ACTIVE / console ready, spawn, fetch MB/s)
  *   network --ports 5000 --concurrency 200              (network role: port creates/s, allocation on a nearly full subnet)
  *   boot … --nic                                        (each server with one NIC on a /16: compare with and without)
+ *   liveness --hosts 1000 --seconds 10 [--fence off]    (1 s heartbeats: bus and CPU cost, host-down detection after a kill)
  */
 import { parseArgs } from 'node:util';
 import { actionsBench } from './actions.js';
@@ -31,6 +32,7 @@ import { decideBench } from './scheduler.js';
 import { simBench } from './sim.js';
 import { scrapeBench } from './scrape.js';
 import { networkBench } from './network.js';
+import { livenessBench } from './liveness.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -59,6 +61,7 @@ const { positionals, values } = parseArgs({
     tracing: { type: 'string', default: 'off' },
     ports: { type: 'string', default: '5000' },
     nic: { type: 'boolean', default: false },
+    fence: { type: 'string', default: 'power-off' },
   },
 });
 const name = positionals[0] ?? 'boot';
@@ -84,6 +87,15 @@ switch (name) {
       nic: values.nic!,
     });
     break;
+  case 'liveness': {
+    const fence = values.fence!;
+    if (fence !== 'off' && fence !== 'power-off' && fence !== 'destroy') {
+      process.stderr.write('bench: --fence must be off, power-off or destroy\n');
+      process.exit(2);
+    }
+    result = await livenessBench({ hosts: hosts('1000'), seconds: num(values.seconds!, 'seconds'), fence });
+    break;
+  }
   case 'network':
     result = await networkBench({ ports: num(values.ports!, 'ports'), concurrency: num(values.concurrency!, 'concurrency') });
     break;

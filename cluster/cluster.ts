@@ -41,6 +41,7 @@ import type { Metrics } from '../runtime/metrics/metrics.js';
 import { installTracing, type TracingOptions } from '../runtime/trace/provider.js';
 import type { Probes } from '../runtime/metrics/probes.js';
 import { Operations, type ClusterMetricsOptions } from './operations.js';
+import { livenessOverrides, type LivenessOptions } from './liveness-options.js';
 import type { NatsServerHandle } from '../runtime/services/nats-server.js';
 import { startPostgres, type PostgresHandle } from '../runtime/services/postgres-server.js';
 
@@ -80,6 +81,11 @@ export interface ClusterOptions {
   scheduler?: Partial<SchedulerConfig>;
   conductor?: Partial<ConductorConfig>;
   compute?: Partial<ComputeConfig>;
+  /**
+   * Host liveness for every role at once (heartbeat, down-after, lease, fencing:
+   * cluster/liveness-options.ts); it wins over the same fields in `scheduler`, `conductor`, `compute`.
+   */
+  liveness?: LivenessOptions;
   /** Register a small default image when the catalog is empty (default true). */
   seedImages?: boolean;
   /** The network role's settings: `base_mac`, VLAN ranges, default quotas, its zone. */
@@ -252,7 +258,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }
     let ledger: PlacementLedger | undefined;
     let scheduler: SchedulerRole | undefined;
-    const schedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
+    const live = options.liveness ? livenessOverrides(options.liveness) : undefined;
+    const schedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler, ...live?.scheduler };
     if (roles.has('scheduler')) {
       // The members quota the API checks is enforced again at the ledger's commit (same default).
       const groupMembersDefault = options.api?.quotaDefaults?.server_group_members;
@@ -262,13 +269,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }
     let conductor: ConductorRole | undefined;
     if (roles.has('conductor')) {
-      const conductorConfig = { ...DEFAULT_CONDUCTOR_CONFIG, requestTimeoutMs, ...options.conductor };
+      const conductorConfig = { ...DEFAULT_CONDUCTOR_CONFIG, requestTimeoutMs, ...options.conductor, ...live?.conductor };
       conductor = await startConductorRole(await context('conductor'), dbs!.get('conductor'), conductorConfig, dbs!.get('conductorReads'));
       started.push(conductor);
     }
     let compute: ComputeRole | undefined;
     if (roles.has('compute')) {
-      compute = await startComputeRole(await context('compute'), computeHosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute });
+      compute = await startComputeRole(await context('compute'), computeHosts, { ...DEFAULT_COMPUTE_CONFIG, ...options.compute, ...live?.compute });
       started.push(compute);
     }
     let api: Cluster['api'];

@@ -27,6 +27,11 @@ export const HostGuestsReply = Type.Object(
   {
     /** The uuids of the request that have a live (not deleted) instance on the host, mid-build included. */
     live: Type.Array(Uuid, { maxItems: HOST_GUESTS_MAX }),
+    /**
+     * Of those, the ones that should be running there now (placed on the host, ACTIVE, no task):
+     * what a host that fenced itself starts again once it is back (host-fence.ts).
+     */
+    running: Type.Optional(Type.Array(Uuid, { maxItems: HOST_GUESTS_MAX })),
   },
   { additionalProperties: false },
 );

@@ -26,6 +26,9 @@ import { GuestReaper, type ReapStats } from './guest-reaper.js';
 import { instanceOf, type HostVerbDeps } from './host-verbs.js';
 import { withSubject } from '../../runtime/trace/scope.js';
 import { PowerSync } from './power-sync.js';
+import { HostFence } from './host-fence.js';
+import { HostLeases } from './host-lease.js';
+import type { FenceAction } from '../../protocols/liveness.js';
 
 export type { ComputeHostView } from './host-record.js';
 
@@ -40,6 +43,13 @@ export interface ComputeConfig {
   reportIntervalMs: number;
   /** Liveness (Nova: report_interval, 10 s). */
   heartbeatIntervalMs: number;
+  /**
+   * Self-fencing (host-fence.ts): `off` (Nova's behaviour, the default: heartbeats are
+   * fire-and-forget), or what a host does to its guests once its liveness lease lapses.
+   */
+  fence: FenceAction;
+  /** With fencing on, the lease every host holds at start before its first acknowledgement (default 3 heartbeats). */
+  fenceGraceMs?: number;
   /**
    * With more hosts than this, one wildcard subscription (`<root>.host.*.*`) serves them all instead
    * of one per host. Only for an identity the server allows every host name (a trusted fleet
@@ -74,6 +84,7 @@ export interface ComputeConfig {
 export const DEFAULT_COMPUTE_CONFIG: ComputeConfig = {
   reportIntervalMs: 60_000,
   heartbeatIntervalMs: 10_000,
+  fence: 'off',
   wildcardSubscriptionAbove: Number.POSITIVE_INFINITY,
   hostIdleMs: 60_000,
   reconcileIntervalMs: 600_000,
@@ -87,7 +98,10 @@ export interface ComputeRole extends Role {
   readonly routing: HostRouting;
   /** Host actors alive right now (idle hosts have none). */
   readonly liveHostActors: number;
-  /** `activated` (host) when a host's actor is spawned, `passivated` (host) when it stops. */
+  /**
+   * `activated` (host) when a host's actor is spawned, `passivated` (host) when it stops; with
+   * fencing on, `fenced` (host, stopped uuids) and `unfenced` (host, {reaped, started}).
+   */
   readonly events: EventEmitter;
   /** Guest reconciliation: runs and guests reaped; `reconcile(host)` runs one now (tests, operators). */
   readonly reaper: { readonly stats: ReapStats; reconcile(host: string): Promise<string[]> };
@@ -154,14 +168,21 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
   // Everyone reports at once on start (the scheduler waits for it), then spread over each interval.
   const records = [...byName.values()];
   await ctx.bridge.nc.flush();
+  // With fencing on, heartbeats ask for a lease (host-lease.ts); a host back from fencing reports at once.
+  const leases = cfg.fence === 'off' ? undefined : new HostLeases(ctx, new HostFence(ctx, cfg.fence, reaper, (rec) => {
+    reports.changed(rec);
+    void sync.list(rec);
+  }, events), cfg.heartbeatIntervalMs);
+  leases?.start(records, cfg.fenceGraceMs ?? 3 * cfg.heartbeatIntervalMs);
+  const heartbeat = leases ? (rec: HostRecord) => leases.heartbeat(rec) : (rec: HostRecord) => reports.heartbeat(rec);
   for (const rec of records) {
     sync.watch(rec);
     capacity(rec);
-    reports.heartbeat(rec);
+    heartbeat(rec);
   }
   const timers: Timer[] = [
     spreadTicker(ctx.clock, records, cfg.reportIntervalMs, capacity),
-    spreadTicker(ctx.clock, records, cfg.heartbeatIntervalMs, (rec) => reports.heartbeat(rec)),
+    spreadTicker(ctx.clock, records, cfg.heartbeatIntervalMs, heartbeat),
   ];
   if (cfg.powerSyncIntervalMs > 0) timers.push(spreadTicker(ctx.clock, records, cfg.powerSyncIntervalMs, (rec) => void sync.list(rec)));
   if (cfg.reconcileIntervalMs > 0) {
@@ -186,6 +207,7 @@ export async function startComputeRole(ctx: RoleContext, hosts: ComputeHost[], c
       },
     },
     async stop() {
+      leases?.stop();
       reaper.stop();
       sync.stop();
       for (const t of timers) t.cancel();

@@ -12,7 +12,7 @@
  */
 import { isUuid } from '../../protocols/validate.js';
 import { HostGuests } from '../../protocols/catalog/conductor.js';
-import { HOST_GUESTS_MAX, type HostGuestsRequest } from '../../protocols/reconcile.js';
+import { HOST_GUESTS_MAX, type HostGuestsReply, type HostGuestsRequest } from '../../protocols/reconcile.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import { errorFields } from '../../runtime/log/logger.js';
 import type { RoleContext } from '../../runtime/role.js';
@@ -38,15 +38,27 @@ export class GuestReaper {
 
   /** Reconciles one host; resolves to the uuids it reaped. Never rejects. */
   async reconcile(rec: HostRecord): Promise<string[]> {
-    if (this.stopped || this.running.has(rec.name)) return [];
+    return (await this.reconcileHost(rec))?.reaped ?? [];
+  }
+
+  /**
+   * Reconciles one host; resolves to what it reaped and which of the remaining guests should be
+   * running, or undefined when it could not finish (the conductor did not answer, a run was under
+   * way). Never rejects.
+   */
+  async reconcileHost(rec: HostRecord): Promise<{ reaped: string[]; running: Set<string> } | undefined> {
+    if (this.stopped || this.running.has(rec.name)) return undefined;
     this.running.add(rec.name);
     this.stats.runs++;
     try {
       const guests = (await rec.driver.listGuests()).map((g) => g.uuid).filter((u) => isUuid(u) && !rec.spawning?.has(u));
       const reaped: string[] = [];
+      const running = new Set<string>();
       for (let i = 0; i < guests.length && !this.stopped; i += HOST_GUESTS_MAX) {
         const chunk = guests.slice(i, i + HOST_GUESTS_MAX);
-        const live = new Set((await this.ask(rec.name, chunk)).map((u) => u.toLowerCase()));
+        const answer = await this.ask(rec.name, chunk);
+        const live = new Set(answer.live.map((u) => u.toLowerCase()));
+        for (const u of answer.running ?? []) running.add(u.toLowerCase());
         for (const uuid of chunk) {
           if (live.has(uuid.toLowerCase()) || rec.spawning?.has(uuid) || this.stopped) continue;
           await rec.driver.destroy(uuid);
@@ -56,11 +68,11 @@ export class GuestReaper {
         }
       }
       if (reaped.length > 0) this.changed(rec);
-      return reaped;
+      return this.stopped ? undefined : { reaped, running };
     } catch (err) {
       this.stats.failures++;
       this.log.info('guest reconciliation skipped', { host: rec.name, ...errorFields(err) });
-      return [];
+      return undefined;
     } finally {
       this.running.delete(rec.name);
     }
@@ -79,10 +91,9 @@ export class GuestReaper {
     this.stopped = true;
   }
 
-  private async ask(host: string, uuids: string[]): Promise<string[]> {
+  private ask(host: string, uuids: string[]): Promise<HostGuestsReply> {
     const req: HostGuestsRequest = { host, uuids };
     // `call` validates the reply: an answer we cannot read throws, and reaps nothing.
-    const r = await this.ctx.bridge.call(HostGuests, [host], req, { timeoutMs: this.ctx.requestTimeoutMs });
-    return r.live;
+    return this.ctx.bridge.call(HostGuests, [host], req, { timeoutMs: this.ctx.requestTimeoutMs });
   }
 }

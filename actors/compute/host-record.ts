@@ -23,12 +23,16 @@ export interface HostRecord extends ComputeHostView {
   recent: Map<string, Promise<unknown>> | undefined;
   /** Guests whose spawn is running on this host right now (never reaped). Made on first use. */
   spawning: Set<string> | undefined;
+  /** Until when (this process's clock) the host holds its liveness lease (host-lease.ts). */
+  leaseUntil: number;
+  /** Set while the host is fenced: the guests the fence stopped, to start again if still owned. */
+  fenced: { stopped: Set<string>; since: number; recovering: boolean } | undefined;
 }
 
 const RECENT_KEYS = 256;
 
 export function newHostRecord(name: string, driver: HypervisorDriver, availabilityZone: string | null): HostRecord {
-  return { name, driver, availabilityZone, seq: 0, failedBuilds: 0, reportQueued: false, recent: undefined, spawning: undefined };
+  return { name, driver, availabilityZone, seq: 0, failedBuilds: 0, reportQueued: false, recent: undefined, spawning: undefined, leaseUntil: 0, fenced: undefined };
 }
 
 /** Keeps the outcome of a keyed request, forgetting the oldest beyond RECENT_KEYS. */

@@ -114,6 +114,14 @@ export function instanceOf(body: Record<string, unknown>): string | undefined {
 
 const BY_VERB: ReadonlyMap<string, Row<RequestDef>> = new Map(ROWS.map((r) => [r.def.verb, r]));
 
+/**
+ * What a fenced host still does (host-fence.ts): look, and take guests down or away. Anything that
+ * could start a guest waits until its lease is renewed and it has reconciled.
+ */
+const WHILE_FENCED: ReadonlySet<string> = new Set([HostGet, HostDestroy, HostConsole, HostDiagnostics, HostConfirmMigration, HostRevertMigration, HostAbortIncoming, HostAbortLiveMigration].map((d) => d.verb));
+const refusedWhileFenced = (verb: string, body: Record<string, unknown>): boolean =>
+  !WHILE_FENCED.has(verb) && !(verb === HostPower.verb && body.op === 'stop');
+
 export const isMutatingHostVerb = (verb: string): boolean => BY_VERB.get(verb)?.def.mutating ?? true;
 
 /**
@@ -126,6 +134,7 @@ export function startVerb(rec: HostRecord, verb: string, body: Record<string, un
     const r = BY_VERB.get(verb);
     if (!r) throw new BadRequestError(`host ${rec.name} has no verb '${verb}'`);
     if (!r.def.checkBody.Check(body)) throw new BadRequestError(`${verb}: ${firstError(r.def.checkBody, body)}`);
+    if (rec.fenced && refusedWhileFenced(verb, body)) throw new UnavailableError(`host ${rec.name} is fenced (its liveness lease lapsed) until it has reconciled`);
     return r.run(rec, body, opts, deps);
   } catch (err) {
     if (err instanceof NovactError || err instanceof DriverError) return Promise.reject(err);

@@ -21,14 +21,15 @@ export class PowerSync {
   watch(rec: HostRecord): void {
     if (!rec.driver.capabilities.emitsEvents) return;
     this.offs.push(rec.driver.onEvent((e) => {
-      if (this.stopped) return;
+      // A fenced host's stops are the fence's, not a user's (host-fence.ts): never reported.
+      if (this.stopped || rec.fenced) return;
       this.publish({ host: rec.name, guests: [{ uuid: e.uuid, powerState: e.powerState }], at: e.at, cause: 'event' });
     }));
   }
 
   /** Publishes every guest's power state, in chunks of one `at`. Never rejects. */
   async list(rec: HostRecord): Promise<void> {
-    if (this.stopped || this.listing.has(rec.name)) return;
+    if (this.stopped || rec.fenced || this.listing.has(rec.name)) return;
     this.listing.add(rec.name);
     try {
       // Taken before the listing: the conductor ignores observations older than its last write, so

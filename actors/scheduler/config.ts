@@ -1,6 +1,7 @@
 /** The scheduler role's configuration and Nova's defaults. */
 import { DEFAULT_FILTERS } from './filters/index.js';
 import { DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './host-states.js';
+import { NOVA_LIVENESS } from '../../protocols/liveness.js';
 import type { HostFilter, HostWeigher } from './types.js';
 import type { CriticalPolicy } from '../../runtime/actors/critical.js';
 import type { RestartPolicy } from '../../runtime/actors/supervision.js';
@@ -23,7 +24,13 @@ export interface SchedulerConfig {
    * once this many hosts passed, scanning on from where the previous decision stopped. 0: all hosts.
    */
   maxPlacementResults: number;
+  /** A host not heard from for this long is down (Nova's service_down_time): ComputeFilter, host-down events. */
   serviceDownTimeMs: number;
+  /**
+   * What answering a heartbeat grants (protocols/liveness.ts: lease + fence margin <= service down
+   * time). Default: three quarters of the service down time (Nova's 60 s: 45 s).
+   */
+  hostLeaseMs?: number;
   maxInstancesPerHost: number;
   /** The scheduler actor's restart budget, and the role-level restarts after it (runtime/actors/critical.ts). */
   critical?: { actor?: Partial<RestartPolicy>; role?: Partial<CriticalPolicy> };
@@ -38,6 +45,6 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   maxAttempts: 3,
   hostSubsetSize: 1,
   maxPlacementResults: 1000,
-  serviceDownTimeMs: 60_000,
+  serviceDownTimeMs: NOVA_LIVENESS.downAfterMs,
   maxInstancesPerHost: 50,
 };

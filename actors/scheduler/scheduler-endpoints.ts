@@ -67,7 +67,8 @@ function hearBroadcasts(ctx: RoleContext, core: SchedulerCore): void {
   // Liveness is applied at once, not queued behind a backlog of selects: under overload a host must
   // not look dead just because the scheduler is busy (decisions are synchronous, so this is safe).
   // The receiver's clock decides liveness, never the sender's `sentAt` (C4).
-  bridge.on(HeartbeatMsg, (hb) => core.states.heartbeat(hb.host, clock.now()));
+  // A heartbeat sent as a request is answered with the host's lease (host-liveness.ts).
+  bridge.on(HeartbeatMsg, (hb, _subject, reply) => core.liveness.heard(hb.host, reply));
   bridge.on(DeltaMsg, (delta) => {
     if (delta.replica !== core.replica) core.tell({ kind: 'delta', delta });
   });

@@ -2,6 +2,7 @@
  * The scheduler actor's messages, and what its handlers share (`SchedulerCore`): the actor owns the
  * host states, so every handler runs inside it, one message at a time, without locks.
  */
+import type { HostLiveness } from './host-liveness.js';
 import type { EventEmitter } from 'node:events';
 import type { Static } from '@sinclair/typebox';
 import { UnavailableError } from '../../protocols/errors.js';
@@ -54,6 +55,8 @@ export interface SchedulerCore {
   readonly inventories: InventoryWriter;
   readonly stats: SchedulerStats;
   readonly events: EventEmitter;
+  /** Heartbeats, leases, host-down/up announcements. */
+  readonly liveness: HostLiveness;
   /** To the actor's own mailbox (a later turn). */
   tell(m: Msg): void;
   /** Adds to the delta the other replicas get at the end of this turn. */

@@ -29,6 +29,7 @@ import { Placer, type SchedulerStats } from './placer.js';
 import { serveScheduler } from './scheduler-endpoints.js';
 import { handle } from './scheduler-handlers.js';
 import { MAX_DECISION_TRIES, type Msg, type SchedulerCore } from './scheduler-msg.js';
+import { HostLiveness, type LivenessStats } from './host-liveness.js';
 import { warmFromLedger, warmUpWindow } from './warm-up.js';
 import { defaultWeighers } from './weighers/index.js';
 import { batchObserver } from '../../runtime/metrics/batch-metrics.js';
@@ -41,8 +42,13 @@ export interface SchedulerRole extends Role {
   readonly stats: SchedulerStats;
   readonly states: HostStates;
   readonly catalog: SchedulingCatalog;
-  /** Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an os-services change. */
+  /**
+   * Emits `report` (host) after each capacity report is applied, `service` (host, enabled) after an
+   * os-services change, `host-down` / `host-up` (host, {lastSeenAt, at, fencedBy}) on liveness edges.
+   */
   readonly events: EventEmitter;
+  /** Heartbeats heard, leases granted and refused, hosts announced down and up. */
+  readonly liveness: LivenessStats;
   /** What this role's bus bridge dropped, survived or was refused (malformed reports, deltas …). */
   readonly bus: BridgeStats;
   /** Resolves once the inventories reported so far are in the ledger (claims on those hosts can commit). */
@@ -74,8 +80,11 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
   const placer = new Placer({ states, catalog, filters, weighers, cfg, clock, stats, metrics: decisionMetrics(ctx.metrics) });
   const unwatch = ctx.metrics ? watchHosts(ctx.metrics, states, stats, clock, cfg.serviceDownTimeMs) : () => undefined;
   const moves = new MoveDesk({ states, placer, ledger, share, inActor: (fn) => tell({ kind: 'run', fn }), maxTries: MAX_DECISION_TRIES });
+  const leaseMs = cfg.hostLeaseMs ?? Math.round(cfg.serviceDownTimeMs * 0.75);
+  if (!(leaseMs > 0 && leaseMs <= cfg.serviceDownTimeMs)) throw new Error(`scheduler: hostLeaseMs (${leaseMs}) must be positive and within serviceDownTimeMs (${cfg.serviceDownTimeMs})`);
+  const liveness = new HostLiveness(ctx, states, events, replica, cfg.serviceDownTimeMs, leaseMs);
   const core: SchedulerCore = {
-    replica, clock, ledger, states, catalog, placer, moves, desk, inventories, stats, events, tell, share,
+    replica, clock, ledger, states, catalog, placer, moves, desk, inventories, stats, events, liveness, tell, share,
     warmingUp: warmUpWindow(states, clock, cfg.serviceDownTimeMs),
   };
 
@@ -101,6 +110,7 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     health: health.status, roleRestarts: health.snapshot().roleRestarts,
   }));
   serveScheduler(ctx, svc, core, ask);
+  liveness.start();
 
   return {
     name: 'scheduler',
@@ -109,11 +119,13 @@ export async function startSchedulerRole(ctx: RoleContext, ledger: PlacementLedg
     catalog,
     events,
     bus: bridge.stats,
+    liveness: liveness.stats,
     inventoriesWritten: () => inventories.drain(),
     health: () => health.snapshot(),
     crash: () => tell({ kind: 'crash' }),
     async stop() {
       stopped = true;
+      liveness.stop();
       unwatch();
       self.stop();
       await Promise.all([inventories.drain(), desk.releases.drain()]);

@@ -50,6 +50,29 @@ export const ServiceDeleteEvent = defineMessage({
   subscribedBy: ['scheduler', 'client', 'api'],
 });
 
+/**
+ * `host.<host>.down` / `.up`: the scheduler's liveness verdict (protocols/liveness.ts), from each
+ * replica. `fencedBy` is the time (the publisher's clock) by which a host that fences itself has
+ * stopped its guests: its last heartbeat heard plus the lease granted, so an evacuator (issue 13,
+ * part 3) may act on a down host once `fencedBy` plus the fence margin has passed.
+ */
+export const HostLivenessEvent = defineMessage({
+  name: 'evt.host',
+  pattern: (s) => `${s.root}.evt.host.*.*`,
+  subject: (s, host, state) => s.event('host', host!, state!),
+  body: Type.Object({
+    host: SubjectToken,
+    state: Type.Union([Type.Literal('down'), Type.Literal('up')]),
+    lastSeenAt: Type.Number({ minimum: 0 }),
+    at: Type.Number({ minimum: 0 }),
+    fencedBy: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    replica: Type.String({ minLength: 1, maxLength: 64 }),
+  }),
+  matches: (s, subject, body) => subject === `${s.root}.evt.host.${body.host}.${body.state}`,
+  publishedBy: ['scheduler'],
+  subscribedBy: ['client'],
+});
+
 /** Aggregate or server-group writes, from the replica that made them: the others reload. */
 const CatalogChange = Type.Object({ replica: Type.String({ minLength: 1, maxLength: 64 }), hosts: Type.Array(SubjectToken, { maxItems: 100_000 }) });
 

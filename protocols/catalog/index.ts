@@ -6,7 +6,7 @@
  */
 import type { MessageDef, RequestDef } from './define.js';
 import { CONDUCTOR_REQUESTS } from './conductor.js';
-import { AggregateEvent, ImageEvent, InstanceEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from './events.js';
+import { AggregateEvent, HostLivenessEvent, ImageEvent, InstanceEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from './events.js';
 import { ComputeHosts, HostVerbs } from './host.js';
 import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
 import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
@@ -49,4 +49,5 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
 
 export const ALL_MESSAGES: readonly MessageDef[] = [
   CapacityReportMsg, HeartbeatMsg, PowerSyncMsg, DeltaMsg, InstanceEvent, ImageEvent, ServiceEvent, ServiceDeleteEvent, AggregateEvent, ServerGroupEvent,
+  HostLivenessEvent,
 ];

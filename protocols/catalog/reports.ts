@@ -53,6 +53,14 @@ export const CapacityReportMsg = defineMessage({
   subscribedBy: ['scheduler', 'conductor'],
 });
 
+/**
+ * The scheduler's answer to a heartbeat sent as a request (hosts that fence themselves do): the
+ * lease it grants, counted by the host from the heartbeat's send time (protocols/liveness.ts).
+ * Every scheduler replica answers; the host takes the first.
+ */
+export const LeaseGrantSchema = Type.Object({ leaseMs: Int(1, 3_600_000) }, { additionalProperties: false });
+export type LeaseGrant = Static<typeof LeaseGrantSchema>;
+
 export const HeartbeatMsg = defineMessage({
   name: 'report.heartbeat',
   pattern: (s) => s.allReports('heartbeat'),

@@ -161,7 +161,7 @@ export class Bridge {
    * Fire-and-forget messages of a catalog definition: a message that is not JSON, does not fit the
    * schema or whose subject disagrees with its body is dropped and counted, never handed on.
    */
-  on<D extends MessageDef>(def: D, handler: (body: BodyOf<D>, subject: string) => void, queue?: string): BridgeSubscription {
+  on<D extends MessageDef>(def: D, handler: (body: BodyOf<D>, subject: string, reply: string | undefined) => void, queue?: string): BridgeSubscription {
     return this.subs.track(def.pattern(this.subjects), queue, (msg) => {
       let data: unknown;
       try {
@@ -174,7 +174,8 @@ export class Bridge {
         this.log.warn('dropped an invalid message', { subject: msg.subject, message: def.name });
         return;
       }
-      handler(data as BodyOf<D>, msg.subject);
+      // A message sent as a request (a heartbeat asking for its lease) carries where to answer.
+      handler(data as BodyOf<D>, msg.subject, msg.reply || undefined);
     });
   }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spreadTicker } from '../../actors/compute/spread-ticker.js';
-import { ManualClock } from '../../runtime/clock.js';
+import { ManualClock, type Clock } from '../../runtime/clock.js';
 
 t.test('every host once per interval, in slices, never all at once', async (t) => {
   const clock = new ManualClock();
@@ -25,6 +25,25 @@ t.test('every host once per interval, in slices, never all at once', async (t) =
   timer.cancel();
   clock.advance(5000);
   t.ok([...seen.values()].every((n) => n === 2), 'nothing after cancel');
+});
+
+t.test('a step that fires late catches up: the interval per host holds under a busy loop', async (t) => {
+  // A clock whose interval runs only when the test says, at whatever time the test set: a blocked loop.
+  let now = 0;
+  let step: () => void = () => undefined;
+  const clock: Clock = { now: () => now, setTimeout: () => ({ cancel: () => undefined }), setInterval: (fn) => ((step = fn), { cancel: () => undefined }), sleep: async () => undefined };
+  const hosts = Array.from({ length: 100 }, (_, i) => `h${i}`);
+  let calls = 0;
+  spreadTicker(clock, hosts, 1000, () => void calls++);
+  now = 100;
+  step();
+  t.equal(calls, 10, 'a tenth per 100 ms');
+  now = 550;
+  step();
+  t.equal(calls, 55, 'a step 350 ms late sends what the 450 ms owed');
+  now = 5_000;
+  step();
+  t.equal(calls, 155, 'never more than every host at once');
 });
 
 t.test('a short interval or few hosts: whole interval per step, every host each time', async (t) => {

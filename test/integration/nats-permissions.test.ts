@@ -117,7 +117,7 @@ t.test("a host asks only for its own guests: not another host's list (conductor.
   const seen = violations(aNc);
   const a = new Bridge(aNc, systemClock, log, 2_000, subjects);
 
-  t.same(await a.call(HostGuests, ['h-a'], { host: 'h-a', uuids: [] }, { timeoutMs: 2_000 }), { live: [] }, 'its own host: answered');
+  t.same(await a.call(HostGuests, ['h-a'], { host: 'h-a', uuids: [] }, { timeoutMs: 2_000 }), { live: [], running: [] }, 'its own host: answered');
   const refused = await a.call(HostGuests, ['h-b'], { host: 'h-b', uuids: [] }, { timeoutMs: 500 }).then(() => undefined, (e: unknown) => e);
   t.type(refused, NovactError, "another host's subject: no answer");
   await a.call(HostGuests, ['h-a'], { host: 'h-b', uuids: [] }, { timeoutMs: 2_000 }).then(

@@ -44,6 +44,7 @@ import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
+import { metadefRoutes } from './image/metadefs.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
@@ -153,6 +154,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageRoutes(deps),
     ...imageSchemaRoutes(),
     ...imageMemberRoutes(deps),
+    ...metadefRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
   ]);

@@ -248,6 +248,10 @@ export class Backend {
   imageMembers(id: string, body: BodyOf<typeof C.ImageMembers>, key: string): Promise<ReplyOf<typeof C.ImageMembers>> {
     return this.ask(C.ImageMembers, [id], body, key) as Promise<ReplyOf<typeof C.ImageMembers>>;
   }
+  /** Glance's metadata definitions catalog (the image role; the caller checked who may change it). */
+  metadefs<R>(body: BodyOf<typeof C.ImageMetadefs>, key: string): Promise<R> {
+    return this.ask(C.ImageMetadefs, [], body, key) as Promise<R>;
+  }
   /** `quotaBytes`: the owner's storage quota, enforced by the image role (-1: unlimited). */
   uploadBegin(id: string, quotaBytes: number, key: string): Promise<UploadSession> {
     return this.ask(C.ImageUploadBegin, [id], { quotaBytes }, key) as unknown as Promise<UploadSession>;

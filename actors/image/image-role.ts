@@ -13,7 +13,7 @@ import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
-import { ImageCreate, ImageList, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
+import { ImageCreate, ImageList, ImageMetadefs, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
 import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from '../../protocols/image-formats.js';
@@ -25,6 +25,7 @@ import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './imag
 import { ImageVerbs } from './image-verbs.js';
 import { DEFAULT_SAVING_SWEEP, SavingSweep, type SavingSweepConfig } from './saving-sweep.js';
 import { imageBytes } from './image-metrics.js';
+import { MetadefCatalog, seedMetadefs } from './metadefs.js';
 
 /** `internal`: sent from this process (upload sessions), never from NATS. */
 type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
@@ -199,6 +200,10 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
   registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
+  const knex = orm.em.getConnection().getKnex();
+  await seedMetadefs(knex, clock);
+  const metadefs = new MetadefCatalog(knex, clock);
+  bridge.endpoint(svc, ImageMetadefs, (body) => metadefs.handle(body) as never, opts);
   registerSnapshotVerbs(bridge, svc, subjects, orm, clock, ctx.log, {
     created: (id) => missing.delete(id),
     ask: (id, verb, body) => {

@@ -117,6 +117,24 @@ export type ImageMembersReply = Static<typeof ImageMembersReplySchema>;
 // `list`/`get` change nothing, but one verb carries every op: all take an idempotency key.
 export const ImageMembers = defineRequest({ ...actor('members'), mutating: true, body: ImageMembersRequestSchema, reply: ImageMembersReplySchema, ...served });
 
+/**
+ * Glance's metadata definitions (role-level: a namespace is not an actor; the role locks its row).
+ * `list`: namespaces the viewer sees; `get`: one; `change`: a MetadefChange (protocols/image-metadefs.ts,
+ * checked there); `resource-types`: every known resource type.
+ */
+export const METADEF_OPS = ['list', 'get', 'change', 'resource-types'] as const;
+export const ImageMetadefsRequestSchema = Closed({
+  op: Type.Union(METADEF_OPS.map((o) => Type.Literal(o))),
+  viewer: Closed({ projectId: Opt(Name(64)), isAdmin: Opt(Type.Boolean()) }),
+  namespace: Opt(NonEmptyName(80)),
+  change: Opt(AnyObject),
+  visibility: Opt(Type.Union([Type.Literal('public'), Type.Literal('private')])),
+  resourceTypes: Opt(Type.Array(NonEmptyName(80), { maxItems: 16 })),
+  limit: Opt(Int(1, 1000)),
+  marker: Opt(NonEmptyName(80)),
+});
+export const ImageMetadefs = defineRequest({ ...role('metadefs'), mutating: true, body: ImageMetadefsRequestSchema, reply: AnyObject, ...served });
+
 export const ImageVerbs = defineFamily('image', (s) => s.allImages, [
   ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload, ImageMembers,
 ]);

@@ -45,6 +45,7 @@ import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
 import { metadefRoutes } from './image/metadefs.js';
+import { imageImportRoutes } from './image/image-import.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
@@ -155,6 +156,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageSchemaRoutes(),
     ...imageMemberRoutes(deps),
     ...metadefRoutes(deps),
+    ...imageImportRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
   ]);

@@ -21,6 +21,7 @@ import { badRequest, forbidden, notFound } from '../faults.js';
 import { member, reader } from '../policy.js';
 import { many, one, param, query, type Route } from '../routes.js';
 import { glanceImage } from './image-views.js';
+import { importHeaders } from './import-info.js';
 
 /** Query parameters with a meaning of their own; any other one filters on a free-form property. */
 const KNOWN_PARAMS = new Set([
@@ -220,7 +221,7 @@ export function imageRoutes(d: ApiDeps): Route[] {
         const auth = authOf(req);
         const register = { ...registerRequest(req.body as Record<string, unknown>, auth), maxImages: d.imageQuotas.imageCountTotal };
         const m = await backend.registerImage(register, req.id);
-        reply.code(201).header('Location', `${links.image}/v2/images/${m.id}`);
+        reply.code(201).header('Location', `${links.image}/v2/images/${m.id}`).headers(await importHeaders(d));
         return glanceImage(m);
       },
     },

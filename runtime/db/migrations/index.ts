@@ -13,6 +13,7 @@ import { Migration20261208100000 } from './Migration20261208100000_guest_data.js
 import { Migration20261215100000 } from './Migration20261215100000_host_facts.js';
 import { Migration20261222100000 } from './Migration20261222100000_network.js';
 import { Migration20261229100000 } from './Migration20261229100000_image_metadefs.js';
+import { Migration20261229110000 } from './Migration20261229110000_image_stores.js';
 
 export const MIGRATIONS = [
   { name: 'Migration20261124000238_initial', class: Migration20261124000238 },
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261215100000_host_facts', class: Migration20261215100000 },
   { name: 'Migration20261222100000_network', class: Migration20261222100000 },
   { name: 'Migration20261229100000_image_metadefs', class: Migration20261229100000 },
+  { name: 'Migration20261229110000_image_stores', class: Migration20261229110000 },
 ];

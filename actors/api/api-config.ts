@@ -33,6 +33,8 @@ export interface ApiOptions {
   passwordPolicy?: Partial<PasswordPolicy>;
   /** scrypt cost for new password hashes (default OWASP's N=2^17, r=8, p=1); old hashes keep theirs. */
   passwordHash?: Partial<ScryptParams>;
+  /** Glance's `property_protection_file`: the rules file (property-protections-roles.conf syntax); none: no protections. */
+  imagePropertyProtections?: string;
 }
 
 export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = process.env): { config: ApiConfig; passwordGenerated: boolean } {
@@ -52,7 +54,7 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     passwordPolicy: { ...DEFAULT_API_CONFIG.passwordPolicy, ...o.passwordPolicy },
     passwordHash: { ...DEFAULT_API_CONFIG.passwordHash, ...o.passwordHash },
   };
-  for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {
+  for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes', 'imagePropertyProtections'] as const) {
     if (o[k] !== undefined) Object.assign(config, { [k]: o[k] });
   }
   return { config, passwordGenerated: given === undefined };

@@ -4,6 +4,8 @@
  * PostgreSQL is what the issue makes the API's own (Keystone identity and tokens, key pairs,
  * quotas), so any number of replicas can serve behind a load balancer.
  */
+import { readFile } from 'node:fs/promises';
+import { PropertyProtections } from '../../protocols/image-property-protections.js';
 import type { FastifyInstance } from 'fastify';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
@@ -67,6 +69,8 @@ export interface ApiConfig {
   imageSizeCapBytes: number;
   /** Glance's per-project image quotas. */
   imageQuotas: ImageQuotas;
+  /** The property protections rules file, if any. */
+  imagePropertyProtections?: string;
   token: TokenConfig;
   quotaDefaults: QuotaLimits;
   http: HttpTimeouts;
@@ -121,6 +125,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     log,
     imageSizeCapBytes: cfg.imageSizeCapBytes,
     imageQuotas: cfg.imageQuotas,
+    ...(cfg.imagePropertyProtections !== undefined ? { propertyProtections: PropertyProtections.parse(await readFile(cfg.imagePropertyProtections, 'utf8')) } : {}),
   };
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
   // Probes of its own when started without a cluster's (tests that start the role alone).

@@ -62,13 +62,17 @@ export const AssociationCreateSchema = Strict({
 });
 
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
-export const NamespaceCreateSchema = Strict({
+/** A namespace's own fields (its contents aside). */
+const NamespaceFields = {
   namespace: NamespaceName,
   display_name: Opt(Text(80)),
   description: Opt(Text(500)),
   visibility: Opt(Visibility),
   protected: Opt(Type.Boolean()),
   owner: Opt(Name(255)),
+};
+export const NamespaceCreateSchema = Strict({
+  ...NamespaceFields,
   properties: Opt(PropertyMap),
   objects: Opt(Type.Array(ObjectCreateSchema, { maxItems: 256 })),
   tags: Opt(Type.Array(TagCreateSchema, { maxItems: 1000 })),
@@ -76,12 +80,7 @@ export const NamespaceCreateSchema = Strict({
 });
 /** Glance's update is a full PUT of the namespace's own fields (its contents are left alone). */
 export const NamespaceUpdateSchema = Strict({
-  namespace: NamespaceName,
-  display_name: Opt(Text(80)),
-  description: Opt(Text(500)),
-  visibility: Opt(Visibility),
-  protected: Opt(Type.Boolean()),
-  owner: Opt(Name(255)),
+  ...NamespaceFields,
   // Read-only fields a client echoes back from a GET: accepted and ignored, as Glance does.
   created_at: Opt(Text(64)), updated_at: Opt(Text(64)), schema: Opt(Text(255)), self: Opt(Text(1024)),
 });

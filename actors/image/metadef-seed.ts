@@ -8,14 +8,14 @@ export const SEED_NAME = 'novact-metadefs-1';
 const image = (prefix: string) => ({ name: 'OS::Glance::Image', prefix });
 const flavor = (prefix: string) => ({ name: 'OS::Nova::Flavor', prefix });
 const str = (title: string, description: string, values?: string[]) => ({ title, description, type: 'string', ...(values ? { enum: values } : {}) });
+/** Shipped namespaces are public, protected and the admins'. */
+const shipped = (namespace: string, display_name: string, description: string) =>
+  ({ namespace, display_name, description, visibility: 'public', protected: true, owner: 'admin' });
 const int = (title: string, description: string, minimum = 1) => ({ title, description, type: 'integer', minimum });
 
 export const SEED_NAMESPACES: Record<string, unknown>[] = [
   {
-    namespace: 'OS::Compute::CPUPinning',
-    display_name: 'CPU pinning',
-    description: 'Whether guest vCPUs get host CPUs of their own, and how sibling hyperthreads are shared.',
-    visibility: 'public', protected: true, owner: 'admin',
+    ...shipped('OS::Compute::CPUPinning', 'CPU pinning', 'Whether guest vCPUs get host CPUs of their own, and how sibling hyperthreads are shared.'),
     resource_type_associations: [image('hw_'), flavor('hw:')],
     properties: {
       cpu_policy: str('CPU policy', 'dedicated: each vCPU is pinned to a host CPU no other guest uses; shared: vCPUs float.', ['shared', 'dedicated']),
@@ -23,10 +23,7 @@ export const SEED_NAMESPACES: Record<string, unknown>[] = [
     },
   },
   {
-    namespace: 'OS::Compute::CPUTopology',
-    display_name: 'Virtual CPU topology',
-    description: 'The sockets, cores and threads the guest sees its vCPUs as (some guest licences count sockets).',
-    visibility: 'public', protected: true, owner: 'admin',
+    ...shipped('OS::Compute::CPUTopology', 'Virtual CPU topology', 'The sockets, cores and threads the guest sees its vCPUs as (some guest licences count sockets).'),
     resource_type_associations: [image('hw_'), flavor('hw:')],
     properties: {
       cpu_sockets: int('Sockets', 'Preferred number of sockets.'),
@@ -36,10 +33,7 @@ export const SEED_NAMESPACES: Record<string, unknown>[] = [
     },
   },
   {
-    namespace: 'OS::Compute::GuestHardware',
-    display_name: 'Guest hardware',
-    description: 'Devices and firmware the guest is given.',
-    visibility: 'public', protected: true, owner: 'admin',
+    ...shipped('OS::Compute::GuestHardware', 'Guest hardware', 'Devices and firmware the guest is given.'),
     resource_type_associations: [image('hw_')],
     properties: {
       disk_bus: str('Disk bus', 'The controller disks attach to.', ['virtio', 'scsi', 'ide', 'sata', 'usb']),
@@ -53,10 +47,7 @@ export const SEED_NAMESPACES: Record<string, unknown>[] = [
     }],
   },
   {
-    namespace: 'OS::Software::Guest',
-    display_name: 'Guest operating system',
-    description: 'What is installed in the image, for schedulers and people choosing an image.',
-    visibility: 'public', protected: true, owner: 'admin',
+    ...shipped('OS::Software::Guest', 'Guest operating system', 'What is installed in the image, for schedulers and people choosing an image.'),
     resource_type_associations: [image('')],
     properties: {
       os_distro: str('Distribution', 'The distribution, lower case (ubuntu, debian, fedora, cirros).'),

@@ -107,7 +107,8 @@ export class Importer {
     } finally {
       if (download !== undefined) await this.stores.primary.discard(download).catch(() => undefined);
     }
-    if (t.method === 'glance-direct' && failed.length === 0) await this.stores.dropStaged(t.imageId).catch(() => undefined);
+    // Staged data serves one import: after it the image is active, or queued to be staged again.
+    if (t.method === 'glance-direct') await this.stores.dropStaged(t.imageId).catch(() => undefined);
     try {
       await this.report(t.imageId, { method: t.method, stores: ok, failed, allStoresMustSucceed: t.allStoresMustSucceed, ...(result ? { result } : {}) });
     } catch (err) {

@@ -102,7 +102,7 @@ export const ImageImport = defineRequest({
   body: Closed({
     method: Type.Union([Type.Literal('glance-direct'), Type.Literal('web-download'), Type.Literal('copy-image')]),
     uri: Opt(Type.String({ maxLength: 2048 })),
-    stores: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), { maxItems: 16 }),
+    stores: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), { minItems: 1, maxItems: 16 }),
     allStores: Type.Boolean(),
     allStoresMustSucceed: Type.Boolean(),
     quotaBytes: Opt(Int(-1, Number.MAX_SAFE_INTEGER)),

@@ -7,13 +7,12 @@
  */
 import type { Knex } from '@mikro-orm/postgresql';
 import type { Static } from '@sinclair/typebox';
-import { ConflictError, NotFoundError } from '../../protocols/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, OverLimitError } from '../../protocols/errors.js';
 import type { ImageMetadefsRequestSchema } from '../../protocols/catalog/image.js';
 import {
   BUILTIN_RESOURCE_TYPES, MAX_NAMESPACE_BYTES, applyMetadefChange, canSeeNamespace, newNamespace,
   type MetadefChange, type MetadefNamespace,
 } from '../../protocols/image-metadefs.js';
-import { BadRequestError, OverLimitError } from '../../protocols/errors.js';
 import type { Clock } from '../../runtime/clock.js';
 import { SEED_NAME, SEED_NAMESPACES } from './metadef-seed.js';
 

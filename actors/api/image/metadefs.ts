@@ -76,7 +76,7 @@ export function metadefRoutes(d: ApiDeps): Route[] {
   /** The list, create, delete-all, show, update and delete routes of one kind inside a namespace. */
   const contents = (kind: 'object' | 'property' | 'tag', path: string, list: (ns: MetadefNamespace) => unknown): Route[] => {
     const item = `${BASE}/:ns/${path}/:name`;
-    const one = (ns: MetadefNamespace, name: string) => {
+    const itemOf = (ns: MetadefNamespace, name: string) => {
       const all = ns[({ object: 'objects', property: 'properties', tag: 'tags' } as const)[kind]] as Record<string, unknown>;
       if (!Object.hasOwn(all, name)) throw notFound(`Metadata definition ${kind} not found for namespace=${ns.namespace} and name=${name}`);
       return kind === 'property' ? { name, ...(all[name] as object) } : all[name];
@@ -94,7 +94,7 @@ export function metadefRoutes(d: ApiDeps): Route[] {
         method: 'GET', url: item, policy: reader(`get_metadef_${kind}`),
         handler: async (req) => {
           const ns = await getNs(req);
-          return ITEM_VIEW[kind](ns.namespace, one(ns, param(req, 'name')));
+          return ITEM_VIEW[kind](ns.namespace, itemOf(ns, param(req, 'name')));
         },
       },
       {

@@ -13,6 +13,7 @@ import { startNetworkRole, type NetworkRole } from '../actors/network/network-ro
 import type { NetConfig } from '../actors/network/net-context.js';
 import { FsImageStore } from '../actors/image/image-store.js';
 import type { SavingSweepConfig } from '../actors/image/saving-sweep.js';
+import type { ImageDataOptions } from '../actors/image/image-role.js';
 import { startApiRole, type ApiRole } from '../actors/api/api-role.js';
 import { resolveApiConfig, type ApiOptions } from '../actors/api/api-config.js';
 import { createImage } from '../actors/image/image-role.js';
@@ -96,6 +97,8 @@ export interface ClusterOptions {
   imageDataDir?: string;
   /** The image role's sweep of uploads a crash left in `saving` (interval, staleness). */
   imageSweep?: Partial<SavingSweepConfig>;
+  /** Glance's named stores (the first the default), import (web-download allow-list) and property protections. */
+  image?: Pick<ImageDataOptions, 'stores' | 'import' | 'upload'>;
   /** Metrics (on by default), the operations port (`/metrics`, `/healthz`, `/readyz`) and the scrape token: cluster/operations.ts. */
   metrics?: ClusterMetricsOptions;
   /**
@@ -248,7 +251,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       // Image data in its own directory: the given one, else under the cluster's data dir, else a private temp dir.
       const imageDir = options.imageDataDir ?? (options.dataDir ? joinPath(options.dataDir, 'novact-images') : undefined);
       const store = imageDir === undefined ? {} : { store: await FsImageStore.open(imageDir) };
-      started.push(await startImageRole(await context('image'), dbs!.get('image'), { ...store, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
+      started.push(await startImageRole(await context('image'), dbs!.get('image'), { ...store, ...options.image, ...(options.imageSweep ? { sweep: options.imageSweep } : {}) }));
       if (options.seedImages ?? true) await seedImages(dbs!.get('image'));
     }
     let network: NetworkRole | undefined;

@@ -38,7 +38,7 @@ export const READ_ONLY_ATTRIBUTES = [
   'id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size', 'created_at', 'updated_at',
   'file', 'self', 'schema', 'direct_url', 'locations', 'stores',
 ] as const;
-const CORE = ['name', 'visibility', 'min_disk', 'min_ram', 'protected', 'os_hidden', 'tags', 'disk_format', 'container_format', 'owner'] as const;
+export const CORE = ['name', 'visibility', 'min_disk', 'min_ram', 'protected', 'os_hidden', 'tags', 'disk_format', 'container_format', 'owner'] as const;
 export const VISIBILITIES = ['public', 'private', 'shared', 'community'] as const;
 export const MAX_PROPERTIES = 128;
 export const MAX_TAGS = 128;

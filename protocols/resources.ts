@@ -31,7 +31,7 @@ export function flavorResources(f: Pick<Flavor, 'vcpus' | 'memoryMb' | 'diskGb' 
 }
 
 /** Glance's image statuses. */
-export type ImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'deactivated';
+export type ImageStatus = 'queued' | 'saving' | 'uploading' | 'importing' | 'active' | 'killed' | 'deleted' | 'deactivated';
 
 export interface ImageMeta {
   id: string;
@@ -53,6 +53,8 @@ export interface ImageMeta {
   tags?: string[];
   protected?: boolean;
   osHidden?: boolean;
+  /** Glance's multi-store: the stores holding the image's data (none listed: the default store). */
+  stores?: string[];
   createdAt: string;
   updatedAt: string;
 }

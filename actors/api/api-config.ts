@@ -36,6 +36,8 @@ export interface ApiOptions {
   passwordHash?: Partial<ScryptParams>;
   /** The dashboard: its built front end's folder (default: the package's) and the live feed's limits. */
   dashboard?: { dir?: string; feed?: Partial<FeedOptions> };
+  /** Glance's `property_protection_file`: the rules file (property-protections-roles.conf syntax); none: no protections. */
+  imagePropertyProtections?: string;
 }
 
 export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = process.env): { config: ApiConfig; passwordGenerated: boolean } {
@@ -56,7 +58,7 @@ export function resolveApiConfig(o: ApiOptions = {}, env: NodeJS.ProcessEnv = pr
     passwordHash: { ...DEFAULT_API_CONFIG.passwordHash, ...o.passwordHash },
     dashboard: { dir: o.dashboard?.dir ?? DEFAULT_API_CONFIG.dashboard.dir, feed: { ...DEFAULT_API_CONFIG.dashboard.feed, ...o.dashboard?.feed } },
   };
-  for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes'] as const) {
+  for (const k of ['host', 'port', 'publicUrl', 'bodyLimitBytes', 'imageSizeCapBytes', 'imagePropertyProtections'] as const) {
     if (o[k] !== undefined) Object.assign(config, { [k]: o[k] });
   }
   return { config, passwordGenerated: given === undefined };

@@ -4,6 +4,8 @@
  * PostgreSQL is what the issue makes the API's own (Keystone identity and tokens, key pairs,
  * quotas), so any number of replicas can serve behind a load balancer.
  */
+import { readFile } from 'node:fs/promises';
+import { PropertyProtections } from '../../protocols/image-property-protections.js';
 import type { FastifyInstance } from 'fastify';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
@@ -49,6 +51,8 @@ import { imageRoutes } from './image/images.js';
 import { imageVersionRoutes } from './image/versions.js';
 import { imageSchemaRoutes } from './image/image-schemas.js';
 import { imageMemberRoutes } from './image/image-members.js';
+import { metadefRoutes } from './image/metadefs.js';
+import { imageImportRoutes } from './image/image-import.js';
 import { Links } from './links.js';
 import { networkRoutes } from './network/routes.js';
 import { serverNetworkingRoutes } from './compute/server-networking.js';
@@ -73,6 +77,8 @@ export interface ApiConfig {
   imageSizeCapBytes: number;
   /** Glance's per-project image quotas. */
   imageQuotas: ImageQuotas;
+  /** The property protections rules file, if any. */
+  imagePropertyProtections?: string;
   token: TokenConfig;
   quotaDefaults: QuotaLimits;
   http: HttpTimeouts;
@@ -132,6 +138,7 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     log,
     imageSizeCapBytes: cfg.imageSizeCapBytes,
     imageQuotas: cfg.imageQuotas,
+    ...(cfg.imagePropertyProtections !== undefined ? { propertyProtections: PropertyProtections.parse(await readFile(cfg.imagePropertyProtections, 'utf8')) } : {}),
   };
   const identityDeps: IdentityDeps = { identity, tokens, links, limiter: new LoginLimiter(cfg.loginLimits), passwordPolicy: cfg.passwordPolicy, clock };
   // Probes of its own when started without a cluster's (tests that start the role alone).
@@ -174,6 +181,8 @@ export async function startApiRole(ctx: RoleContext, orm: Orm, cfg: ApiConfig): 
     ...imageRoutes(deps),
     ...imageSchemaRoutes(),
     ...imageMemberRoutes(deps),
+    ...metadefRoutes(deps),
+    ...imageImportRoutes(deps),
     ...imageDataRoutes(deps),
     ...networkRoutes(deps),
     ...dashboardRoutes(bundle, { feed, tokens }),

@@ -258,9 +258,21 @@ export class Backend {
   imageMembers(id: string, body: BodyOf<typeof C.ImageMembers>, key: string): Promise<ReplyOf<typeof C.ImageMembers>> {
     return this.ask(C.ImageMembers, [id], body, key) as Promise<ReplyOf<typeof C.ImageMembers>>;
   }
+  /** Glance's metadata definitions catalog (the image role; the caller checked who may change it). */
+  metadefs<R>(body: BodyOf<typeof C.ImageMetadefs>, key: string): Promise<R> {
+    return this.ask(C.ImageMetadefs, [], body, key) as Promise<R>;
+  }
   /** `quotaBytes`: the owner's storage quota, enforced by the image role (-1: unlimited). */
-  uploadBegin(id: string, quotaBytes: number, key: string): Promise<UploadSession> {
-    return this.ask(C.ImageUploadBegin, [id], { quotaBytes }, key) as unknown as Promise<UploadSession>;
+  uploadBegin(id: string, quotaBytes: number, key: string, stage = false): Promise<UploadSession> {
+    return this.ask(C.ImageUploadBegin, [id], { quotaBytes, ...(stage ? { stage } : {}) }, key) as unknown as Promise<UploadSession>;
+  }
+  /** Glance's import, accepted by the image's actor and done in the background. */
+  async imageImport(id: string, body: BodyOf<typeof C.ImageImport>, key: string): Promise<ImageMeta> {
+    return ((await this.ask(C.ImageImport, [id], body, key)) as ImageReply).image;
+  }
+  /** The cluster's import methods and stores. */
+  imageInfo(): Promise<ReplyOf<typeof C.ImageInfo>> {
+    return this.ask(C.ImageInfo, [], {});
   }
   /** One step of an upload session: a chunk, `done`, or `abort`. */
   uploadStep<R>(subject: string, body: { offset?: number; data?: string; done?: boolean; abort?: boolean }): Promise<R> {

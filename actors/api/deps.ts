@@ -1,5 +1,6 @@
 /** What the API's route modules are built from. */
 import type { Clock } from '../../runtime/clock.js';
+import type { PropertyProtections } from '../../protocols/image-property-protections.js';
 import type { Logger } from '../../runtime/log/logger.js';
 import type { Backend } from './backend.js';
 import type { KeypairStore } from './compute/keypair-store.js';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   /** Glance's `image_size_cap`: the largest upload accepted. */
   imageSizeCapBytes: number;
   imageQuotas: ImageQuotas;
+  /** Glance's property protections, when a rules file is configured. */
+  propertyProtections?: PropertyProtections;
 }
 
 /**

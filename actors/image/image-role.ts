@@ -13,7 +13,7 @@ import { Image, type ImageRow } from '../../runtime/db/entities/index.js';
 import type { Orm } from '../../runtime/db/orm.js';
 import type { ReplyTo } from '../../runtime/actors/reply.js';
 import { EntityRegistry } from '../../runtime/actors/registry.js';
-import { ImageCreate, ImageList, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
+import { ImageCreate, ImageInfo, ImageList, ImageMetadefs, ImageVerbs as ImageVerbFamily } from '../../protocols/catalog/image.js';
 import { NegativeCache } from '../../runtime/negative-cache.js';
 import type { Role, RoleContext } from '../../runtime/role.js';
 import { checkFormats } from '../../protocols/image-formats.js';
@@ -25,6 +25,10 @@ import { DEFAULT_UPLOAD_CONFIG, UploadSessions, type UploadConfig } from './imag
 import { ImageVerbs } from './image-verbs.js';
 import { DEFAULT_SAVING_SWEEP, SavingSweep, type SavingSweepConfig } from './saving-sweep.js';
 import { imageBytes } from './image-metrics.js';
+import { MetadefCatalog, seedMetadefs } from './metadefs.js';
+import { ImageStores, type StoreConfig } from './image-stores.js';
+import { DEFAULT_IMPORT_CONFIG, Importer, type ImportConfig } from './image-import.js';
+import { IMPORT_METHODS } from '../../protocols/image-import.js';
 
 /** `internal`: sent from this process (upload sessions), never from NATS. */
 type ImageMsg = { verb: string; body?: Record<string, unknown>; internal?: boolean; reply: ReplyTo<unknown> };
@@ -35,6 +39,10 @@ export interface ImageDataOptions {
   upload?: Partial<UploadConfig>;
   /** The sweep of images left in `saving` by a crash, and of leftover staging files. */
   sweep?: Partial<SavingSweepConfig>;
+  /** Glance's `enabled_backends`: the named stores, the first the default (default: one, `local`). */
+  stores?: StoreConfig[];
+  /** Import: the web-download allow-list (default empty: every URL refused), its timeout and redirects. */
+  import?: Partial<ImportConfig>;
 }
 
 /** Glance's allowed status moves for the verbs served here. */
@@ -96,11 +104,14 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
   const bytes = imageBytes(ctx.metrics);
   const ask = (id: string, verb: string, body: Record<string, unknown>) =>
     registry.ask<unknown>(id, (reply) => ({ verb, body, internal: true, reply }), ctx.requestTimeoutMs);
+  const stores = await ImageStores.open(store, data.stores);
+  const uploadCfg = { ...DEFAULT_UPLOAD_CONFIG, ...data.upload };
   const uploads = new UploadSessions(bridge, subjects, clock, store, ctx.log, {
     finished: (id, result) => ask(id, 'uploaded', { ...result }),
     aborted: async (id) => void (await ask(id, 'upload-aborted', {})),
-  }, { ...DEFAULT_UPLOAD_CONFIG, ...data.upload }, bytes);
-  const verbs = new ImageVerbs({ orm, clock, store, uploads: () => uploads, ...(bytes ? { bytes } : {}) });
+  }, uploadCfg, bytes, (staging, id) => stores.stage(staging, id), (id) => stores.dropStaged(id));
+  const importer = new Importer(stores, { ...DEFAULT_IMPORT_CONFIG, ...data.import }, ctx.log, (id, outcome) => ask(id, 'imported', outcome));
+  const verbs = new ImageVerbs({ orm, clock, store, stores, importer, sizeCapBytes: uploadCfg.sizeCapBytes, uploads: () => uploads, ...(bytes ? { bytes } : {}) });
 
   // Ids known missing (or deleted): answered 404 without an actor or a query, for a few seconds.
   const missing = new NegativeCache(clock);
@@ -199,6 +210,11 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     return registry.ask<unknown>(id, (reply) => ({ verb, body: envelope.body, reply }), ctx.requestTimeoutMs);
   }, opts);
   registerImageApiVerbs(bridge, svc, subjects, orm, clock, (id) => missing.delete(id));
+  const knex = orm.em.getConnection().getKnex();
+  await seedMetadefs(knex, clock);
+  const metadefs = new MetadefCatalog(knex, clock);
+  bridge.endpoint(svc, ImageMetadefs, (body) => metadefs.handle(body) as never, opts);
+  bridge.endpoint(svc, ImageInfo, async () => ({ importMethods: [...IMPORT_METHODS], stores: [...stores.info] }), opts);
   registerSnapshotVerbs(bridge, svc, subjects, orm, clock, ctx.log, {
     created: (id) => missing.delete(id),
     ask: (id, verb, body) => {
@@ -212,8 +228,11 @@ export async function startImageRole(ctx: RoleContext, orm: Orm, data: ImageData
     name: 'image',
     async stop() {
       await sweep.stop();
+      // Downloads are cut short; their reports still reach the actors, which stop next.
+      await importer.stop();
       registry.stopAll();
       await uploads.stop();
+      await stores.close();
       if (!data.store) await store.close();
     },
   };

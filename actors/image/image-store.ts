@@ -18,6 +18,8 @@ export interface ImageStore {
   read(id: string, offset: number, length: number): Promise<Buffer | undefined>;
   /** The stored size in bytes, or undefined when the image has no data. */
   size(id: string): Promise<number | undefined>;
+  /** Where the data of `id` lives (copies between stores read it from here). */
+  dataPath(id: string): string;
   /** Removes the data of `id` (absent data is not an error). */
   remove(id: string): Promise<void>;
   discard(stagingPath: string): Promise<void>;
@@ -79,6 +81,10 @@ export class FsImageStore implements ImageStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  dataPath(id: string): string {
+    return this.path(id);
   }
 
   async remove(id: string): Promise<void> {

@@ -44,6 +44,8 @@ export interface UploadResult {
   osHashValue: string;
   /** The owner's storage quota the upload started under, checked again as the image becomes active. */
   quotaBytes?: number;
+  /** Staged for a later `glance-direct` import (`PUT …/stage`), not yet the image's data. */
+  staged?: true;
 }
 
 export interface UploadOwner {
@@ -72,6 +74,7 @@ interface Session {
   info: SessionInfo;
   /** A tenant's upload through the API, or a host's snapshot. */
   source: 'upload' | 'snapshot';
+  staged: boolean;
 }
 
 /** What a client needs to send chunks: the session, its subject and the chunk size. */
@@ -93,6 +96,9 @@ export class UploadSessions {
     private readonly owner: UploadOwner,
     private readonly cfg: UploadConfig = DEFAULT_UPLOAD_CONFIG,
     private readonly bytes?: ImageBytes,
+    /** Keeps a finished staging upload as the image's staged data (for `stage` sessions). */
+    private readonly keepStaged: (staging: string, id: string) => Promise<void> = () => Promise.reject(new Error('no staging area')),
+    private readonly dropStaged: (id: string) => Promise<void> = async () => undefined,
   ) {}
 
   get size(): number {
@@ -110,7 +116,7 @@ export class UploadSessions {
    * that host: the subject ends in the host's name (`…snapshot-chunk.<session>.<host>`), the only
    * form that host identity may publish.
    */
-  async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}, host?: string): Promise<SessionInfo> {
+  async open(imageId: string, limits: { maxBytes?: number; quotaBytes?: number } = {}, host?: string, staged = false): Promise<SessionInfo> {
     const id = randomUUID();
     const subject = host === undefined ? this.subject(imageId, id) : this.snapshotSubject(imageId, id, host);
     const staging = this.store.stagingPath();
@@ -124,6 +130,7 @@ export class UploadSessions {
       sub: undefined as unknown as BridgeSubscription, queue: Promise.resolve(), closed: false,
       info: undefined as unknown as SessionInfo,
       source: host === undefined ? 'upload' : 'snapshot',
+      staged,
     };
     // Chunks are checked against the catalog's schema before they reach the session.
     const verb = host === undefined ? 'upload' : ImageSnapshotChunk.verb;
@@ -196,14 +203,15 @@ export class UploadSessions {
   private async finish(s: Session): Promise<unknown> {
     const result: UploadResult = { size: s.written, checksum: s.md5.digest('hex'), osHashAlgo: 'sha512', osHashValue: s.sha512.digest('hex') };
     if (s.quotaBytes !== undefined) result.quotaBytes = s.quotaBytes;
+    if (s.staged) result.staged = true;
     await this.close(s, false);
-    await this.store.commit(s.staging, s.imageId);
+    await (s.staged ? this.keepStaged(s.staging, s.imageId) : this.store.commit(s.staging, s.imageId));
     try {
       return await this.owner.finished(s.imageId, result);
     } catch (err) {
       // The image was deleted (or changed, or the owner's quota filled) while its data arrived:
       // nothing may keep the data, and an image still saving goes back to queued, as in Glance.
-      await this.store.remove(s.imageId).catch(() => undefined);
+      await (s.staged ? this.dropStaged(s.imageId) : this.store.remove(s.imageId)).catch(() => undefined);
       await this.owner.aborted(s.imageId).catch(() => undefined);
       throw err;
     }

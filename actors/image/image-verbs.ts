@@ -23,6 +23,9 @@ import type { ImageBytes } from './image-metrics.js';
 import { CHUNK_BYTES, type UploadResult, type UploadSessions } from './image-upload.js';
 import { hostVerbs } from './snapshot-verbs.js';
 import { membersVerb } from './image-members.js';
+import type { ImageStores } from './image-stores.js';
+import type { Importer } from './image-import.js';
+import { importVerbs } from './import-verbs.js';
 
 import type { ImageVerb, VerbResult } from './image-verb-types.js';
 export type { ImageVerb, VerbResult };
@@ -31,13 +34,17 @@ export interface ImageVerbDeps {
   orm: Orm;
   clock: Clock;
   store: ImageStore;
+  stores: ImageStores;
+  importer: Importer;
   uploads: () => UploadSessions;
   bytes?: ImageBytes;
+  /** Glance's `image_size_cap`: the most a web-download may bring. */
+  sizeCapBytes: number;
 }
 
 /** Glance's statuses an image may be deleted from. */
-const DELETABLE: readonly ImageStatus[] = ['queued', 'saving', 'active', 'killed', 'deactivated'];
-const INTERNAL = new Set(['uploaded', 'upload-aborted']);
+const DELETABLE: readonly ImageStatus[] = ['queued', 'saving', 'uploading', 'importing', 'active', 'killed', 'deactivated'];
+const INTERNAL = new Set(['uploaded', 'upload-aborted', 'imported']);
 
 export function mutableOf(r: ImageRow): MutableImage {
   return {
@@ -59,6 +66,7 @@ export class ImageVerbs {
       'upload-aborted': (row) => this.uploadAborted(row),
       download: (row, body) => this.download(row, body),
       members: membersVerb(deps.orm, deps.clock),
+      ...importVerbs({ ...deps, write: (row, changes) => this.write(row, changes), room: (row, quota) => this.room(row, quota) }),
       ...hostVerbs({ remove: (row) => this.remove(row), beginUpload: (row, q, host) => this.beginUpload(row, q, host), uploads: deps.uploads, store: deps.store, ...(deps.bytes ? { bytes: deps.bytes } : {}) }),
     };
   }
@@ -67,6 +75,12 @@ export class ImageVerbs {
   find(verb: string, internal: boolean): ImageVerb | undefined {
     if (INTERNAL.has(verb) && !internal) return undefined;
     return Object.hasOwn(this.verbs, verb) ? this.verbs[verb] : undefined;
+  }
+
+  /** Bytes the owner's quota leaves for this image (-1 or no owner: unlimited). */
+  private async room(row: ImageRow, quotaBytes: number): Promise<number> {
+    if (quotaBytes < 0 || row.owner === null) return Number.POSITIVE_INFINITY;
+    return quotaBytes - (await ownerBytes(this.deps.orm.em.getConnection().getKnex(), row.owner, row.id));
   }
 
   private async write(row: ImageRow, changes: Partial<ImageRow>): Promise<ImageRow> {
@@ -100,21 +114,26 @@ export class ImageVerbs {
     if (!DELETABLE.includes(row.status)) throw new ConflictError(`image ${row.id} cannot delete while ${row.status}`);
     const written = await this.write(row, { status: 'deleted' });
     await this.deps.uploads().dropImage(row.id);
-    await this.deps.store.remove(row.id);
+    await this.deps.stores.removeAll(row.id);
     return { row: written, reply: { image: imageView(written) } satisfies ImageReply, event: 'delete' };
   }
 
   /** `quotaBytes`: the owner's storage quota (-1 or absent: unlimited); the session is capped at the room left. */
   private async uploadBegin(row: ImageRow, body: Record<string, unknown>): Promise<VerbResult> {
-    const quotaBytes = optInt(fieldsOf(body, ['quotaBytes'], 'upload-begin'), 'quotaBytes', { min: -1, max: Number.MAX_SAFE_INTEGER }) ?? -1;
+    const o = fieldsOf(body, ['quotaBytes', 'stage'], 'upload-begin');
+    const quotaBytes = optInt(o, 'quotaBytes', { min: -1, max: Number.MAX_SAFE_INTEGER }) ?? -1;
     // A snapshot's data comes from its host only (snapshot-begin), never through the API.
     if (row.snapshotHost) throw new ConflictError(`Image ${row.id} is a snapshot being taken: its data comes from the instance's host.`);
-    return this.beginUpload(row, quotaBytes);
+    return this.beginUpload(row, quotaBytes, undefined, o.stage === true);
   }
 
-  /** queued → saving with a session open in this process; `host`: a snapshot upload by that host. */
-  private async beginUpload(row: ImageRow, quotaBytes: number, host?: string): Promise<VerbResult> {
-    if (row.status !== 'queued') throw new ConflictError(`Image status transition from ${row.status} to saving is not allowed`);
+  /**
+   * queued → saving with a session open in this process (`stage`: queued → uploading, the data kept
+   * aside for a glance-direct import); `host`: a snapshot upload by that host.
+   */
+  private async beginUpload(row: ImageRow, quotaBytes: number, host?: string, stage = false): Promise<VerbResult> {
+    const to: ImageStatus = stage ? 'uploading' : 'saving';
+    if (row.status !== 'queued') throw new ConflictError(`Image status transition from ${row.status} to ${to} is not allowed`);
     if (row.diskFormat === '' || row.containerFormat === '') {
       throw new BadRequestError('Properties disk_format, container_format must be set prior to saving data.');
     }
@@ -124,9 +143,9 @@ export class ImageVerbs {
       if (room <= 0) throw storageFull(undefined, room);
       Object.assign(limits, { maxBytes: room, quotaBytes });
     }
-    const session = await this.deps.uploads().open(row.id, limits, host);
+    const session = await this.deps.uploads().open(row.id, limits, host, stage);
     try {
-      const written = await this.write(row, { status: 'saving' });
+      const written = await this.write(row, { status: to });
       return { row: written, reply: { image: imageView(written), ...session }, event: 'upload.start' };
     } catch (err) {
       await this.deps.uploads().dropImage(row.id);
@@ -135,8 +154,11 @@ export class ImageVerbs {
   }
 
   private async uploaded(row: ImageRow, r: UploadResult): Promise<VerbResult> {
-    if (row.status !== 'saving') throw new ConflictError(`image ${row.id} is ${row.status}: the upload cannot complete`);
-    const changes: Partial<ImageRow> = { status: 'active', size: String(r.size), checksum: r.checksum, osHashAlgo: r.osHashAlgo, osHashValue: r.osHashValue };
+    const from: ImageStatus = r.staged ? 'uploading' : 'saving';
+    if (row.status !== from) throw new ConflictError(`image ${row.id} is ${row.status}: the upload cannot complete`);
+    // Staged data stays `uploading` (with its size and hashes) until its import; uploaded data is the image's.
+    const status: ImageStatus = r.staged ? 'uploading' : 'active';
+    const changes: Partial<ImageRow> = { status, size: String(r.size), checksum: r.checksum, osHashAlgo: r.osHashAlgo, osHashValue: r.osHashValue, ...(r.staged ? {} : { stores: [this.deps.stores.defaultId] }) };
     const quota = r.quotaBytes;
     if (quota === undefined || quota < 0 || row.owner === null) {
       const written = await this.write(row, changes);
@@ -150,9 +172,9 @@ export class ImageVerbs {
       const room = quota - (await ownerBytes(trx, owner, row.id));
       if (r.size > room) throw storageFull(r.size, room);
       const n = await trx.raw(
-        `update images set status = 'active', size = ?, checksum = ?, os_hash_algo = ?, os_hash_value = ?, updated_at = ?, version = version + 1
+        `update images set status = ?, size = ?, checksum = ?, os_hash_algo = ?, os_hash_value = ?, stores = ?::jsonb, updated_at = ?, version = version + 1
          where id = ? and version = ?`,
-        [String(r.size), r.checksum, r.osHashAlgo, r.osHashValue, updatedAt.toISOString(), row.id, row.version],
+        [status, String(r.size), r.checksum, r.osHashAlgo, r.osHashValue, JSON.stringify(changes.stores ?? row.stores ?? []), updatedAt.toISOString(), row.id, row.version],
       );
       if (n.rowCount !== 1) throw new ConflictError(`image ${row.id} changed concurrently; retry`);
     });
@@ -161,7 +183,7 @@ export class ImageVerbs {
   }
 
   private async uploadAborted(row: ImageRow): Promise<VerbResult> {
-    if (row.status !== 'saving') return { row, reply: { image: imageView(row) } };
+    if (row.status !== 'saving' && row.status !== 'uploading') return { row, reply: { image: imageView(row) } };
     // A failed snapshot is deleted (as Nova does), not left queued for an upload nobody will send.
     if (row.snapshotHost) return this.remove(row);
     const written = await this.write(row, { status: 'queued' });
@@ -174,7 +196,7 @@ export class ImageVerbs {
     const o = fieldsOf(body, ['offset', 'length'], 'download');
     const offset = int(o, 'offset', { max: Number.MAX_SAFE_INTEGER });
     const length = int(o, 'length', { min: 1, max: CHUNK_BYTES });
-    const buf = await this.deps.store.read(row.id, offset, length);
+    const buf = await this.deps.stores.read(row.id, row.stores, offset, length);
     if (buf === undefined) return { row, reply: { data: '', eof: true, missing: true } };
     this.deps.bytes?.sent('api', buf.length);
     return { row, reply: { data: buf.toString('base64'), eof: buf.length < length } };

@@ -24,6 +24,7 @@ export function imageView(r: ImageRow): ImageMeta {
     tags: r.tags ?? [],
     protected: r.protected ?? false,
     osHidden: r.osHidden ?? false,
+    stores: r.stores ?? [],
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };

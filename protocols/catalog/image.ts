@@ -94,7 +94,30 @@ export const ImageDeactivate = defineRequest({ ...actor('deactivate'), mutating:
 export const ImageReactivate = defineRequest({ ...actor('reactivate'), mutating: true, body: Empty, reply: ImageReplySchema, ...served });
 export const ImageUploadBegin = defineRequest({
   // quotaBytes: the owner's user_storage_quota (-1: unlimited); the session is capped at the room left.
-  ...actor('upload-begin'), mutating: true, body: Closed({ quotaBytes: Opt(Int(-1, Number.MAX_SAFE_INTEGER)) }), reply: AnyObject, ...served });
+  // stage: `PUT …/stage` (queued → uploading, the data kept for a glance-direct import).
+  ...actor('upload-begin'), mutating: true, body: Closed({ quotaBytes: Opt(Int(-1, Number.MAX_SAFE_INTEGER)), stage: Opt(Type.Boolean()) }), reply: AnyObject, ...served });
+/** Glance's import, its body checked and its stores resolved by the API (protocols/image-import.ts). */
+export const ImageImport = defineRequest({
+  ...actor('import'), mutating: true,
+  body: Closed({
+    method: Type.Union([Type.Literal('glance-direct'), Type.Literal('web-download'), Type.Literal('copy-image')]),
+    uri: Opt(Type.String({ maxLength: 2048 })),
+    stores: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), { minItems: 1, maxItems: 16 }),
+    allStores: Type.Boolean(),
+    allStoresMustSucceed: Type.Boolean(),
+    quotaBytes: Opt(Int(-1, Number.MAX_SAFE_INTEGER)),
+  }),
+  reply: ImageReplySchema, ...served,
+});
+/** The import methods and stores this cluster offers (`/v2/info/import`, `/v2/info/stores`). */
+export const ImageInfo = defineRequest({
+  ...role('info'), mutating: false, body: Empty,
+  reply: Type.Object({
+    importMethods: Type.Array(Type.String()),
+    stores: Type.Array(Type.Object({ id: Type.String(), description: Type.String(), default: Type.Optional(Type.Literal(true)) })),
+  }),
+  ...served,
+});
 export const ImageDownload = defineRequest({
   ...actor('download'), mutating: false, body: Closed({ offset: Count, length: Int(1, 16 * 1024 * 1024) }),
   reply: Type.Object({ data: Type.String(), eof: Type.Boolean(), missing: Type.Optional(Type.Boolean()) }), ...served,
@@ -117,8 +140,26 @@ export type ImageMembersReply = Static<typeof ImageMembersReplySchema>;
 // `list`/`get` change nothing, but one verb carries every op: all take an idempotency key.
 export const ImageMembers = defineRequest({ ...actor('members'), mutating: true, body: ImageMembersRequestSchema, reply: ImageMembersReplySchema, ...served });
 
+/**
+ * Glance's metadata definitions (role-level: a namespace is not an actor; the role locks its row).
+ * `list`: namespaces the viewer sees; `get`: one; `change`: a MetadefChange (protocols/image-metadefs.ts,
+ * checked there); `resource-types`: every known resource type.
+ */
+export const METADEF_OPS = ['list', 'get', 'change', 'resource-types'] as const;
+export const ImageMetadefsRequestSchema = Closed({
+  op: Type.Union(METADEF_OPS.map((o) => Type.Literal(o))),
+  viewer: Closed({ projectId: Opt(Name(64)), isAdmin: Opt(Type.Boolean()) }),
+  namespace: Opt(NonEmptyName(80)),
+  change: Opt(AnyObject),
+  visibility: Opt(Type.Union([Type.Literal('public'), Type.Literal('private')])),
+  resourceTypes: Opt(Type.Array(NonEmptyName(80), { maxItems: 16 })),
+  limit: Opt(Int(1, 1000)),
+  marker: Opt(NonEmptyName(80)),
+});
+export const ImageMetadefs = defineRequest({ ...role('metadefs'), mutating: true, body: ImageMetadefsRequestSchema, reply: AnyObject, ...served });
+
 export const ImageVerbs = defineFamily('image', (s) => s.allImages, [
-  ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload, ImageMembers,
+  ImageGet, ImageUpdate, ImageDelete, ImageDeactivate, ImageReactivate, ImageUploadBegin, ImageDownload, ImageMembers, ImageImport,
 ]);
 
 /** One chunk of an upload session; `offset` is where it starts (0 for `abort`). */

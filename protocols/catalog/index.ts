@@ -8,7 +8,7 @@ import type { MessageDef, RequestDef } from './define.js';
 import { CONDUCTOR_REQUESTS } from './conductor.js';
 import { AggregateEvent, HostLivenessEvent, ImageEvent, InstanceEvent, ServerGroupEvent, ServiceDeleteEvent, ServiceEvent } from './events.js';
 import { ComputeHosts, HostVerbs } from './host.js';
-import { ImageCreate, ImageList, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
+import { ImageCreate, ImageInfo, ImageList, ImageMetadefs, ImageQuery, ImageRegister, ImageUploadChunk, ImageVerbs } from './image.js';
 import { IMAGE_SNAPSHOT_REQUESTS } from './image-snapshot.js';
 import { InstanceVerbs } from './instance.js';
 import { MIGRATION_REQUESTS } from './migrations.js';
@@ -40,7 +40,7 @@ export const ALL_REQUESTS: readonly RequestDef[] = [
   ...Object.values(InstanceVerbs.verbs),
   ...Object.values(HostVerbs.verbs),
   ComputeHosts,
-  ImageList, ImageCreate, ImageRegister, ImageQuery,
+  ImageList, ImageCreate, ImageRegister, ImageQuery, ImageMetadefs, ImageInfo,
   ...Object.values(ImageVerbs.verbs),
   ImageUploadChunk,
   ...IMAGE_SNAPSHOT_REQUESTS,

@@ -112,6 +112,7 @@ export const ImageMetaSchema = Type.Object({
   tags: Type.Optional(Type.Array(Str)),
   protected: Type.Optional(Type.Boolean()),
   osHidden: Type.Optional(Type.Boolean()),
+  stores: Type.Optional(Type.Array(Str)),
   createdAt: Str,
   updatedAt: Str,
 });

@@ -46,6 +46,8 @@ export const ROLE_GRANTS: Readonly<Record<DbRole, Readonly<Record<string, readon
   image: {
     images: RIU, // register, verbs (CAS), upload completion, snapshot, saving sweep; delete is a status
     image_members: ALL, // members verb (image actor): add, status change (CAS), remove; listing reads
+    metadef_namespaces: ALL, // metadefs verb: create, change under FOR UPDATE, delete
+    metadef_seeds: ['SELECT', 'INSERT'], // the shipped definitions, loaded once
   },
   network: {
     net_resources: ALL, // the network role's write-through of its in-memory state (upsert by version, delete)

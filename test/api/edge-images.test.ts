@@ -76,7 +76,8 @@ t.test('user_storage_quota holds under concurrent uploads (checked again as each
 
 t.test('image data lives in its own private directory', async (t) => {
   t.equal((await stat(imageDataDir)).mode & 0o777, 0o700, 'the given directory is created 0700');
-  const files = (await readdir(imageDataDir)).filter((f) => f !== 'staging');
+  const files = (await readdir(imageDataDir)).filter((f) => f !== 'staging' && f !== 'staged');
+  t.equal((await stat(join(imageDataDir, 'staged'))).mode & 0o777, 0o700, 'the import staging area is private too');
   t.ok(files.length > 0, 'uploaded data is there');
   for (const f of files) t.equal((await stat(join(imageDataDir, f))).mode & 0o777, 0o600, `${f} is 0600`);
   const own = await FsImageStore.open();

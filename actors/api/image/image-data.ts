@@ -4,7 +4,8 @@
  * relayed chunk by chunk, as it arrives, to the image replica that opened the upload session (the
  * image goes queued → saving → active, with size, MD5 `checksum` and SHA-512 `os_hash_value`); a
  * download is read chunk by chunk from the image role as the client consumes it. A failed or
- * abandoned upload returns the image to `queued`.
+ * abandoned upload returns the image to `queued`. `PUT …/stage` takes data the same way for a
+ * later `glance-direct` import: the image goes queued → uploading and its data waits aside.
  */
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
@@ -57,15 +58,15 @@ async function* chunks(d: ApiDeps, id: string, first: Buffer, eof: boolean, key:
 }
 
 export function imageDataRoutes(d: ApiDeps): Route[] {
-  const upload = async (req: FastifyRequest) => {
+  const upload = async (req: FastifyRequest, stage: boolean) => {
     const auth = authOf(req);
     const m = await visibleImage(d, auth, param(req, 'id'));
     if (!owns(auth, m)) throw forbidden('You are not permitted to upload data for this image.');
     if (!(req.body instanceof Readable)) throw new ApiError(415, 'Image data must be sent as application/octet-stream.');
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > d.imageSizeCapBytes) throw tooLarge(d.imageSizeCapBytes);
-    if (m.status !== 'queued') throw conflict(`Image status transition from ${m.status} to saving is not allowed`);
-    const session = await d.backend.uploadBegin(m.id, d.imageQuotas.userStorageQuotaBytes, req.id);
+    if (m.status !== 'queued') throw conflict(`Image status transition from ${m.status} to ${stage ? 'uploading' : 'saving'} is not allowed`);
+    const session = await d.backend.uploadBegin(m.id, d.imageQuotas.userStorageQuotaBytes, req.id, stage);
     try {
       await relay(d, session, req.body);
     } catch (err) {
@@ -76,14 +77,16 @@ export function imageDataRoutes(d: ApiDeps): Route[] {
     }
   };
 
-  return [
-    {
-      method: 'PUT', url: '/image/v2/images/:id/file', policy: member('upload_image'), body: 'octet',
-      handler: async (req, reply) => {
-        await upload(req);
-        return reply.code(204).send();
-      },
+  const put = (path: 'file' | 'stage'): Route => ({
+    method: 'PUT', url: `/image/v2/images/:id/${path}`, policy: member(path === 'file' ? 'upload_image' : 'stage_image'), body: 'octet',
+    handler: async (req, reply) => {
+      await upload(req, path === 'stage');
+      return reply.code(204).send();
     },
+  });
+  return [
+    put('file'),
+    put('stage'),
     {
       method: 'GET', url: '/image/v2/images/:id/file', policy: reader('download_image'),
       handler: async (req, reply) => {

@@ -1,10 +1,11 @@
 /**
  * Glance's JSON-schema documents for what the image API answers (`GET /v2/schemas/image`, `…/images`):
- * the attributes of glanceImage (image-views.ts), free-form properties as extra string members. Only
- * the schemas of resources novact serves (images and members; no metadefs: it has no such API).
+ * the attributes of glanceImage (image-views.ts), free-form properties as extra string members; and
+ * the metadefs' (`…/metadefs/*`), made from the very schemas their bodies are checked against.
  */
 import { DISK_FORMATS, CONTAINER_FORMATS } from '../../../protocols/image-formats.js';
 import { VISIBILITIES } from '../../../protocols/image-patch.js';
+import { AssociationCreateSchema, NamespaceCreateSchema, ObjectCreateSchema, PropertyCreateSchema, TagCreateSchema } from '../../../protocols/image-metadefs.js';
 import { reader } from '../policy.js';
 import type { Route } from '../routes.js';
 
@@ -73,8 +74,32 @@ export const MEMBERS_SCHEMA = {
   links: [{ rel: 'describedby', href: '{schema}' }],
 };
 
+/** A TypeBox schema as plain JSON Schema (its symbols dropped), named as Glance names its documents. */
+const named = (name: string, schema: unknown, extra: Record<string, unknown> = {}) => {
+  const plain = JSON.parse(JSON.stringify(schema)) as { properties: Record<string, unknown> };
+  return { name, ...plain, properties: { ...plain.properties, ...extra } };
+};
+const STAMPS = { created_at: { type: 'string', readOnly: true, format: 'date-time' }, updated_at: { type: 'string', readOnly: true, format: 'date-time' } };
+const LINKS = { schema: { type: 'string', readOnly: true }, self: { type: 'string', readOnly: true } };
+const listOf = (name: string, item: Record<string, unknown>, key = name) =>
+  ({ name, properties: { [key]: { type: 'array', items: item }, schema: { type: 'string' }, first: { type: 'string' }, next: { type: 'string' } } });
+
+const MD_NAMESPACE = named('namespace', NamespaceCreateSchema, { ...STAMPS, ...LINKS });
+const MD_OBJECT = named('object', ObjectCreateSchema, { ...STAMPS, ...LINKS });
+const MD_PROPERTY = named('property', PropertyCreateSchema);
+const MD_TAG = named('tag', TagCreateSchema, STAMPS);
+const MD_ASSOCIATION = named('resource_type_association', AssociationCreateSchema, STAMPS);
+export const METADEF_SCHEMAS: Record<string, unknown> = {
+  namespace: MD_NAMESPACE, namespaces: listOf('namespaces', MD_NAMESPACE),
+  object: MD_OBJECT, objects: listOf('objects', MD_OBJECT),
+  property: MD_PROPERTY, properties: { name: 'properties', properties: { properties: { type: 'object', additionalProperties: MD_PROPERTY } } },
+  tag: MD_TAG, tags: listOf('tags', MD_TAG),
+  resource_type: MD_ASSOCIATION, resource_types: listOf('resource_type_associations', MD_ASSOCIATION),
+};
+
 export function imageSchemaRoutes(): Route[] {
   return [
+    ...Object.entries(METADEF_SCHEMAS).map(([name, doc]): Route => ({ method: 'GET', url: `/image/v2/schemas/metadefs/${name}`, policy: reader('get_metadef_schema'), handler: async () => doc })),
     { method: 'GET', url: '/image/v2/schemas/image', policy: reader('get_image'), handler: async () => IMAGE_SCHEMA },
     { method: 'GET', url: '/image/v2/schemas/images', policy: reader('get_images'), handler: async () => IMAGES_SCHEMA },
     { method: 'GET', url: '/image/v2/schemas/member', policy: reader('get_member'), handler: async () => MEMBER_SCHEMA },

@@ -9,7 +9,7 @@ import type { ImageMeta } from '../../../protocols/resources.js';
 export const glanceTime = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
 export function glanceImage(m: ImageMeta): Record<string, unknown> {
-  const pending = m.status === 'queued' || m.status === 'saving';
+  const pending = m.status === 'queued' || m.status === 'saving' || m.status === 'uploading' || m.status === 'importing';
   return {
     ...m.properties,
     id: m.id,
@@ -31,6 +31,8 @@ export function glanceImage(m: ImageMeta): Record<string, unknown> {
     created_at: glanceTime(m.createdAt),
     updated_at: glanceTime(m.updatedAt),
     tags: m.tags ?? [],
+    // Glance's multi-store: where the data is, as one comma-separated string.
+    ...(m.stores?.length ? { stores: m.stores.join(',') } : {}),
     self: `/v2/images/${m.id}`,
     file: `/v2/images/${m.id}/file`,
     schema: '/v2/schemas/image',

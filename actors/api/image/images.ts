@@ -13,7 +13,8 @@ import type { ImageMeta } from '../../../protocols/resources.js';
 import { isUuid } from '../../../protocols/validate.js';
 import type { ImageQuery, ImageSortKey } from '../../../protocols/image-query.js';
 import { IMAGE_SORT_KEYS, MAX_IMAGE_LIMIT } from '../../../protocols/image-query.js';
-import { forbiddenAttribute, parsePatchOps, type ImagePatchOp } from '../../../protocols/image-patch.js';
+import { CORE, READ_ONLY_ATTRIBUTES, forbiddenAttribute, parsePatchOps, type ImagePatchOp } from '../../../protocols/image-patch.js';
+import type { ProtectionOp } from '../../../protocols/image-property-protections.js';
 import type { ImageRegisterRequest } from '../../../protocols/image-register.js';
 import { authOf, type AuthContext } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -21,6 +22,7 @@ import { badRequest, forbidden, notFound } from '../faults.js';
 import { member, reader } from '../policy.js';
 import { many, one, param, query, type Route } from '../routes.js';
 import { glanceImage } from './image-views.js';
+import { importHeaders } from './import-info.js';
 
 /** Query parameters with a meaning of their own; any other one filters on a free-form property. */
 const KNOWN_PARAMS = new Set([
@@ -175,6 +177,33 @@ function registerRequest(body: Record<string, unknown>, auth: AuthContext): Imag
   return req;
 }
 
+/** The image as this caller is shown it: without the properties protections keep from its roles. */
+export function shownImage(d: ApiDeps, auth: AuthContext, m: ImageMeta): Record<string, unknown> {
+  const pp = d.propertyProtections;
+  return glanceImage(pp ? { ...m, properties: pp.readable(m.properties, auth.roles) } : m);
+}
+
+const NOT_PROPERTIES = new Set<string>([...CORE, ...READ_ONLY_ATTRIBUTES]);
+
+/** Glance's property protections: each free-form property a change touches, by the operation it is. */
+function checkProtected(d: ApiDeps, auth: AuthContext, touched: [string, ProtectionOp][]): void {
+  const pp = d.propertyProtections;
+  if (!pp) return;
+  for (const [name, op] of touched) {
+    if (!pp.allows(name, op, auth.roles)) throw forbidden(`Property '${name}' is protected`);
+  }
+}
+
+function patchTouches(ops: ImagePatchOp[], current: Record<string, string>): [string, ProtectionOp][] {
+  const out: [string, ProtectionOp][] = [];
+  for (const op of ops) {
+    const name = op.path.slice(1).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (NOT_PROPERTIES.has(name)) continue;
+    out.push([name, op.op === 'remove' ? 'delete' : Object.hasOwn(current, name) ? 'update' : 'create']);
+  }
+  return out;
+}
+
 /** Policy checks a patch needs before it goes to the image's actor. */
 function checkPatch(ops: ImagePatchOp[], auth: AuthContext): void {
   if (auth.isAdmin) return;
@@ -219,17 +248,19 @@ export function imageRoutes(d: ApiDeps): Route[] {
       handler: async (req, reply) => {
         const auth = authOf(req);
         const register = { ...registerRequest(req.body as Record<string, unknown>, auth), maxImages: d.imageQuotas.imageCountTotal };
+        checkProtected(d, auth, Object.keys(register.properties ?? {}).map((k) => [k, 'create']));
         const m = await backend.registerImage(register, req.id);
-        reply.code(201).header('Location', `${links.image}/v2/images/${m.id}`);
-        return glanceImage(m);
+        reply.code(201).header('Location', `${links.image}/v2/images/${m.id}`).headers(await importHeaders(d));
+        return shownImage(d, auth, m);
       },
     },
     {
       method: 'GET', url: '/image/v2/images', policy: reader('get_images'),
       handler: async (req) => {
-        const q = imageQuery(req, authOf(req));
+        const auth = authOf(req);
+        const q = imageQuery(req, auth);
         const images = await backend.images(q);
-        const out: Record<string, unknown> = { images: images.map(glanceImage), first: '/v2/images', schema: '/v2/schemas/images' };
+        const out: Record<string, unknown> = { images: images.map((m) => shownImage(d, auth, m)), first: '/v2/images', schema: '/v2/schemas/images' };
         const last = images[images.length - 1];
         if (last && images.length >= (q.limit ?? 25)) {
           const next = new URLSearchParams(req.query as Record<string, string>);
@@ -242,7 +273,7 @@ export function imageRoutes(d: ApiDeps): Route[] {
     },
     {
       method: 'GET', url: '/image/v2/images/:id', policy: reader('get_image'),
-      handler: async (req) => glanceImage(await visibleImage(d, authOf(req), param(req, 'id'))),
+      handler: async (req) => shownImage(d, authOf(req), await visibleImage(d, authOf(req), param(req, 'id'))),
     },
     {
       method: 'PATCH', url: '/image/v2/images/:id', policy: member('modify_image'), body: 'json-patch',
@@ -252,7 +283,8 @@ export function imageRoutes(d: ApiDeps): Route[] {
         const ops = parsePatchOps(req.body, dialect);
         const m = await ownedImage(req, 'modify');
         checkPatch(ops, auth);
-        return glanceImage(await backend.updateImage(m.id, { ops }, req.id));
+        checkProtected(d, auth, patchTouches(ops, m.properties));
+        return shownImage(d, auth, await backend.updateImage(m.id, { ops }, req.id));
       },
     },
     {

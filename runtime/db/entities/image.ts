@@ -24,6 +24,8 @@ export interface ImageRow {
   /** A snapshot's uploading host and the owner's storage quota for it (snapshot-create; null otherwise). */
   snapshotHost?: string | null;
   snapshotQuotaBytes?: string | null;
+  /** Glance's multi-store: the stores holding the data (empty: the default store). */
+  stores?: string[];
   createdAt: Date;
   updatedAt: Date;
   version: number;
@@ -53,6 +55,7 @@ export const Image = new EntitySchema<ImageRow>({
     osHashValue: { type: 'string', length: 128, nullable: true },
     snapshotHost: { type: 'string', length: 255, nullable: true },
     snapshotQuotaBytes: { type: 'bigint', nullable: true },
+    stores: { type: 'json', default: '[]' },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime' },
     version: { type: 'integer' },

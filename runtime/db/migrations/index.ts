@@ -12,6 +12,8 @@ import { Migration20261201121500 } from './Migration20261201121500_image_members
 import { Migration20261208100000 } from './Migration20261208100000_guest_data.js';
 import { Migration20261215100000 } from './Migration20261215100000_host_facts.js';
 import { Migration20261222100000 } from './Migration20261222100000_network.js';
+import { Migration20261229100000 } from './Migration20261229100000_image_metadefs.js';
+import { Migration20261229110000 } from './Migration20261229110000_image_stores.js';
 import { Migration20261230200000 } from './Migration20261230200000_quota_classes.js';
 import { Migration20261230100000 } from './Migration20261230100000_flavor_access.js';
 import { Migration20261230300000 } from './Migration20261230300000_keystone_cloud.js';
@@ -30,6 +32,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261208100000_guest_data', class: Migration20261208100000 },
   { name: 'Migration20261215100000_host_facts', class: Migration20261215100000 },
   { name: 'Migration20261222100000_network', class: Migration20261222100000 },
+  { name: 'Migration20261229100000_image_metadefs', class: Migration20261229100000 },
+  { name: 'Migration20261229110000_image_stores', class: Migration20261229110000 },
   { name: 'Migration20261230100000_flavor_access', class: Migration20261230100000 },
   { name: 'Migration20261230200000_quota_classes', class: Migration20261230200000 },
   { name: 'Migration20261230300000_keystone_cloud', class: Migration20261230300000 },

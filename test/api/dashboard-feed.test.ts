@@ -18,6 +18,7 @@ import { createLogger } from '../../runtime/log/logger.js';
 import { staticRoutes } from '../../actors/api/dashboard/routes.js';
 import { startApiCluster, waitForServer } from '../harness/api-http.js';
 import { ensureDashboardBuilt, readFeed } from '../harness/dashboard.js';
+import { waitFor } from '../harness/poll.js';
 import { until } from '../harness/poll.js';
 
 ensureDashboardBuilt();
@@ -97,6 +98,8 @@ t.test('each viewer sees what it may, and only that', async (t) => {
   t.notOk(b.instances().some((e) => (e as { server: { id: string } }).server.id === alices), "bob never heard of alice's");
   await built(adm, alices);
   t.notOk(adm.events.some((e) => e.name === 'image' && e.data.image.id.startsWith('3333')), 'a malformed body reaches nobody');
+  // Heartbeats come every 200 ms here: waited for, not assumed to have come by now.
+  await waitFor('a heartbeat', () => a.comments.includes(': keep-alive'), 10_000);
   t.ok(a.comments.includes(': keep-alive'), 'heartbeats arrive');
   for (const id of [bobs, alices]) await api.delete(`/v2.1/servers/${id}`, { token: admin });
   for (const id of [bobs, alices]) await waitForServer(cluster, id, (s) => s.status === 'DELETED');

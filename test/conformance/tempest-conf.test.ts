@@ -21,8 +21,12 @@ t.test('flags as probed, what novact lacks off, pre-provisioned accounts', async
   t.equal(value(conf, 'compute-feature-enabled', 'personality'), 'False', 'no guest agent');
   t.equal(value(conf, 'compute', 'max_microversion'), '2.90');
   t.equal(value(conf, 'auth', 'use_dynamic_credentials'), 'False');
-  t.equal(value(conf, 'service_available', 'neutron'), 'False');
+  t.equal(value(conf, 'service_available', 'neutron'), 'True', 'Neutron on: each account has a network');
   const yaml = renderAccounts([{ username: 'u1', password: "it's", project: 'p1' }], { username: 'admin', password: 'x', project: 'admin' });
   t.match(yaml, /- username: 'u1'\n  project_name: 'p1'\n  password: 'it''s'/, 'single quotes doubled, as YAML wants');
   t.match(yaml, /username: 'admin'[\s\S]*types:\n    - admin/);
+  t.notMatch(yaml, /resources:/, 'no network named, no resources');
+  const withNet = renderAccounts([{ username: 'u1', password: 'p', project: 'p1', network: 'tempest-net' }], { username: 'admin', password: 'x', project: 'admin', network: 'admin-net' });
+  t.match(withNet, /- username: 'u1'\n  project_name: 'p1'\n  password: 'p'\n  domain_name: 'Default'\n  resources:\n    network: 'tempest-net'/, "an account's network, as Tempest's accounts file has it");
+  t.match(withNet, /network: 'admin-net'\n  types:\n    - admin/, 'before the admin type');
 });

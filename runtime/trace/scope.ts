@@ -75,9 +75,15 @@ export function scopeWith(change: Partial<ScopeParts>): RequestScope {
   });
 }
 
-/** Runs `fn` with the instance and host known (added to every log line within it). */
+/**
+ * Runs `fn` with the instance and host known (added to every log line within it), inside a request
+ * only. The fleet's own traffic (no request scope: NATS clients, sweeps, reports) stays outside
+ * AsyncLocalStorage: on Node 20 the first `run` turns on promise hooks for the whole process, which
+ * cost the in-process boot bench about 10 % of its boots/s (548 against 616-679, docs/architecture.md).
+ */
 export function withSubject<T>(subject: { instance?: string | undefined; host?: string | undefined }, fn: () => T): T {
   const s = store.getStore();
+  if (s === undefined) return fn();
   const known = (subject.instance === undefined || subject.instance === s?.instance) && (subject.host === undefined || subject.host === s?.host);
   return known ? fn() : store.run(scopeWith(subject), fn);
 }

@@ -60,9 +60,11 @@ t.test('inside a request scope every line carries its ids; a line\'s own fields 
     log.info('own field', { host: 'mine' });
   });
   log.info('outside');
+  withSubject({ instance: 'i-2', host: 'h-2' }, () => log.info('subject outside a request'));
   t.match(lines[0], { request_id: 'req-1', global_request_id: 'req-g' });
   t.match(lines[1], { request_id: 'req-1', instance_uuid: 'i-1', host: 'h-1' });
   t.equal(lines[2]!.host, 'mine');
   t.notOk('request_id' in lines[3]!, 'no request id outside the scope');
+  t.notOk('instance_uuid' in lines[4]! || 'host' in lines[4]!, 'outside a request no scope is entered (Node 20: no promise hooks for the fleet\'s own traffic)');
   t.same(scope.fields, { request_id: 'req-1', global_request_id: 'req-g' }, 'the scope\'s own fields are not changed by lines');
 });

@@ -86,9 +86,15 @@ export function tenantUsageRoutes(d: ApiDeps): Route[] {
     const now = Date.now();
     const rows = servers.map((s) => serverUsage(s, start, end, now));
     const last = servers[servers.length - 1];
-    const next = limit !== undefined && last && servers.length === limit
-      ? [{ rel: 'next', href: `${d.links.compute}/os-simple-tenant-usage${projectId ? `/${projectId}` : ''}?${new URLSearchParams({ ...(one(p.start) ? { start: one(p.start)! } : {}), ...(one(p.end) ? { end: one(p.end)! } : {}), ...(one(p.detailed) ? { detailed: one(p.detailed)! } : {}), limit: String(limit), marker: last.uuid })}` }]
-      : undefined;
+    let next: { rel: string; href: string }[] | undefined;
+    if (limit !== undefined && last && servers.length === limit) {
+      // The same period and detail, from the last server of this page.
+      const q = new URLSearchParams();
+      for (const k of ['start', 'end', 'detailed']) if (one(p[k])) q.set(k, one(p[k])!);
+      q.set('limit', String(limit));
+      q.set('marker', last.uuid);
+      next = [{ rel: 'next', href: `${d.links.compute}/os-simple-tenant-usage${projectId ? `/${projectId}` : ''}?${q}` }];
+    }
     return { rows, start, end, next };
   };
   return [
